@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for parcelwatch and runs it:
+#   deploy/dev.sh demo [demo options]   venv + local Kafka + worker + simulator, Ctrl-C stops
+#   deploy/dev.sh test [pytest options] venv + local Kafka + lint + the whole test suite (pytest)
+# Needs Python >= 3.11, and Java 17+ with Maven for the local Kafka broker (installed with apt-get
+# when missing and this runs as root on Debian/Ubuntu).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+command="${1:-}"
+shift || true
+
+ensure_java_and_maven() {
+  local missing=()
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "Installing ${missing[*]}"
+      apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "Please install: ${missing[*]} (the local Kafka broker needs Java 17+ and Maven)" >&2
+      exit 1
+    fi
+  fi
+}
+
+ensure_venv() {
+  local python="${PYTHON:-python3}"
+  if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+  fi
+  # Re-install only when pyproject.toml changed since the last install.
+  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    touch .venv/.installed
+  fi
+}
+
+case "$command" in
+  demo)
+    ensure_java_and_maven
+    ensure_venv
+    exec .venv/bin/parcelwatch demo "$@"
+    ;;
+  test)
+    ensure_java_and_maven
+    ensure_venv
+    started_kafka=0
+    if ! .venv/bin/parcelwatch kafka status >/dev/null 2>&1; then
+      .venv/bin/parcelwatch kafka up
+      started_kafka=1
+    fi
+    stop_kafka() { if [ "$started_kafka" = 1 ]; then .venv/bin/parcelwatch kafka down || true; fi; }
+    trap stop_kafka EXIT
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: deploy/dev.sh demo|test [options]" >&2
+    exit 2
+    ;;
+esac

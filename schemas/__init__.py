@@ -1,0 +1,1 @@
+"""Event contracts: JSON Schema files, Python types, codecs, topic names and the table state."""

@@ -1,0 +1,209 @@
+"""Python types of the topic contracts.
+
+The JSON Schema files in ``schemas/json/`` are the contract for consumers in any language; these
+dataclasses are the same contract for parcelwatch itself. ``tests/unit/test_schema_sync.py`` keeps
+the two in step (field names, required fields, enumerations, and verdicts on sample events).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+SCHEMA_VERSION = 1
+
+
+class ShipmentStatus(StrEnum):
+    """Normalised tracking status (the union of the AfterShip / EasyPost / karrio top levels)."""
+
+    INFO_RECEIVED = "info_received"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    DELIVERED = "delivered"
+    ATTEMPT_FAILED = "attempt_failed"
+    EXCEPTION = "exception"
+    RETURNING_TO_SENDER = "returning_to_sender"
+    RETURNED_TO_SENDER = "returned_to_sender"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+class ExceptionReason(StrEnum):
+    """Why a shipment is delayed, failed or in exception (carrier codes are mapped onto these)."""
+
+    WEATHER_DELAY = "weather_delay"
+    CARRIER_DELAY = "carrier_delay"
+    CUSTOMS_DELAY = "customs_delay"
+    ADDRESS_ISSUE = "address_issue"
+    RECIPIENT_UNAVAILABLE = "recipient_unavailable"
+    REFUSED = "refused"
+    DAMAGED = "damaged"
+    LOST = "lost"
+    HELD_FOR_PAYMENT = "held_for_payment"
+    MISSORTED = "missorted"
+    OTHER = "other"
+
+
+class AlertKind(StrEnum):
+    CARRIER_EXCEPTION = "carrier_exception"
+    ATTEMPT_FAILED = "attempt_failed"
+    RETURNED = "returned"
+    MISSED_PROMISE = "missed_promise"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class DeadLetterReason(StrEnum):
+    """Short codes for why an input message could not be applied."""
+
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    MALFORMED_JSON = "malformed_json"
+    NOT_AN_OBJECT = "not_an_object"
+    UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    INVALID_VALUE = "invalid_value"
+    UNKNOWN_STATUS = "unknown_status"
+    UNKNOWN_REASON = "unknown_reason"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    IMPOSSIBLE_TIMESTAMP = "impossible_timestamp"
+    KEY_MISMATCH = "key_mismatch"
+    UNKNOWN_TOPIC = "unknown_topic"
+    PROCESSING_ERROR = "processing_error"  # a parcelwatch bug: kept here to replay once fixed
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Origin or destination of an order: coarse enough to derive a lane, never a street address."""
+
+    postal_code: str | None = None
+    region: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    locale: str | None = None
+    timezone: str | None = None
+    channels: tuple[NotificationChannel, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    sku: str
+    quantity: int
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One carrier tracking event, on ``carrier-scans`` keyed by tracking number."""
+
+    event_id: str
+    tracking_number: str
+    carrier: str
+    status: ShipmentStatus
+    occurred_at: datetime
+    reason: ExceptionReason | None = None
+    carrier_status_code: str | None = None
+    description: str | None = None
+    location: Location | None = None
+    estimated_delivery: datetime | None = None
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """The merchant's side of a shipment, on ``orders`` keyed by tracking number."""
+
+    event_id: str
+    order_id: str
+    tracking_number: str
+    carrier: str
+    service_level: str
+    ordered_at: datetime
+    promised_by: datetime
+    origin: Place | None = None
+    destination: Place | None = None
+    customer: Customer | None = None
+    items: tuple[Item, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A detected problem, on ``shipment-alerts`` keyed by tracking number.
+
+    ``alert_id`` is deterministic (same shipment, kind and episode give the same id), so consumers
+    de-duplicate redeliveries by it.
+    """
+
+    alert_id: str
+    tracking_number: str
+    carrier: str
+    kind: AlertKind
+    severity: Severity
+    status: ShipmentStatus
+    message: str
+    detected_at: datetime
+    occurred_at: datetime
+    source_event_id: str
+    order_id: str | None = None
+    service_level: str | None = None
+    reason: ExceptionReason | None = None
+    promised_by: datetime | None = None
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An input message that could not be applied, with why, on ``dead-letter``."""
+
+    dead_letter_id: str
+    reason: DeadLetterReason
+    error: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    received_at: datetime
+    payload: str
+    payload_encoding: str  # "utf-8" or "base64"
+    payload_truncated: bool = False
+    key: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+
+InputEvent = Scan | Order
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input limits, from settings: what counts as oversize or as an impossible timestamp."""
+
+    max_payload_bytes: int = 64 * 1024
+    max_clock_skew_hours: float = 24.0
+    earliest_year: int = 2000
+    max_text_length: int = 1000
+    id_max_length: int = 200

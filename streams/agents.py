@@ -1,0 +1,82 @@
+"""Faust agents: thin adapters that feed messages to the processing pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Iterator
+
+import faust
+from aiokafka.errors import KafkaError
+
+from schemas.timestamps import utc_now
+from schemas.types import Limits
+from streams.metrics import WorkerMetrics
+from streams.processing import InputMessage, ShipmentProcessor
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Raw bytes in and out: decoding is ours, so a bad payload becomes a dead letter, not a crash.
+RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+
+
+def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
+    topics = settings.topics
+    # Both inputs share one table keyed by tracking number, so they must be co-partitioned.
+    inputs = app.topic(*topics.inputs, **RAW)
+    outputs = {name: app.topic(name, **RAW) for name in topics.outputs}
+    shipments = app.Table(
+        "shipments",
+        key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
+        partitions=settings.partitions,
+        help="Per-shipment state (schemas.state.ShipmentState), keyed by tracking number.",
+    )
+
+    async def publish(topic: str, key: bytes, value: bytes) -> None:
+        # Wait for the broker's ack before the state change is written. While the broker cannot
+        # take it, keep retrying: an exception here would make Faust ack (and lose) the input.
+        for backoff in _backoff_seconds():
+            try:
+                delivery = await outputs[topic].send(key=key, value=value)
+                await delivery
+                return
+            except KafkaError as error:
+                log.warning(
+                    "publishing to %s failed (%s); retrying in %.0f s", topic, error, backoff
+                )
+                await asyncio.sleep(backoff)
+
+    processor = ShipmentProcessor(
+        topics=topics,
+        limits=Limits(
+            max_payload_bytes=settings.max_payload_bytes,
+            max_clock_skew_hours=settings.max_clock_skew_hours,
+        ),
+        store=shipments,
+        publish=publish,
+        clock=utc_now,
+        metrics=metrics,
+    )
+
+    # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
+    # offset can be committed past a message another actor is still processing.
+    @app.agent(inputs, name="track_shipments", concurrency=1)
+    async def track_shipments(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            message = event.message
+            await processor.process(
+                InputMessage(
+                    topic=message.topic,
+                    partition=message.partition,
+                    offset=message.offset,
+                    key=message.key,
+                    value=message.value,
+                )
+            )
+
+
+def _backoff_seconds() -> Iterator[float]:
+    """1, 2, 4 ... 30, 30, 30 ... seconds: forever, because giving up would lose the input."""
+    return (min(30.0, 2.0**attempt) for attempt in itertools.count())

@@ -1,0 +1,174 @@
+"""Alert rules: exactly one alert per episode of trouble, never one per repeated scan.
+
+An *episode* opens when the shipment's current status enters a rule's statuses and closes when it
+leaves them; the alert id is derived from the shipment, the kind and the event that opened the
+episode, so a redelivered or replayed input reproduces the same id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas.ids import deterministic_id
+from schemas.state import ShipmentState
+from schemas.timestamps import format_rfc3339
+from schemas.types import (
+    Alert,
+    AlertKind,
+    ExceptionReason,
+    Order,
+    Scan,
+    Severity,
+    ShipmentStatus,
+)
+
+REASON_WORDS = {
+    ExceptionReason.WEATHER_DELAY: "a weather delay",
+    ExceptionReason.CARRIER_DELAY: "a delay in the carrier's network",
+    ExceptionReason.CUSTOMS_DELAY: "a customs delay",
+    ExceptionReason.ADDRESS_ISSUE: "a problem with the delivery address",
+    ExceptionReason.RECIPIENT_UNAVAILABLE: "nobody available to receive it",
+    ExceptionReason.REFUSED: "the recipient refused it",
+    ExceptionReason.DAMAGED: "the parcel is damaged",
+    ExceptionReason.LOST: "the parcel is lost",
+    ExceptionReason.HELD_FOR_PAYMENT: "it is held until duties or fees are paid",
+    ExceptionReason.MISSORTED: "it was missorted",
+    ExceptionReason.OTHER: "an unspecified problem",
+}
+
+_CRITICAL_REASONS = frozenset({ExceptionReason.LOST, ExceptionReason.DAMAGED})
+_NO_PROMISE_CHECK = frozenset(
+    {
+        ShipmentStatus.DELIVERED,
+        ShipmentStatus.CANCELLED,
+        ShipmentStatus.RETURNING_TO_SENDER,
+        ShipmentStatus.RETURNED_TO_SENDER,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEpisodeRule:
+    kind: AlertKind
+    statuses: frozenset[ShipmentStatus]
+    closes: bool  # False: once opened the episode stays open (a returned parcel stays returned)
+
+
+STATUS_EPISODE_RULES = (
+    StatusEpisodeRule(AlertKind.CARRIER_EXCEPTION, frozenset({ShipmentStatus.EXCEPTION}), True),
+    StatusEpisodeRule(AlertKind.ATTEMPT_FAILED, frozenset({ShipmentStatus.ATTEMPT_FAILED}), True),
+    StatusEpisodeRule(
+        AlertKind.RETURNED,
+        frozenset({ShipmentStatus.RETURNING_TO_SENDER, ShipmentStatus.RETURNED_TO_SENDER}),
+        False,
+    ),
+)
+
+
+def detect_alerts(
+    after: ShipmentState, event: Scan | Order, now: datetime
+) -> tuple[tuple[Alert, ...], ShipmentState]:
+    """Alerts that ``event`` raises, and ``after`` with its episode bookkeeping updated."""
+    alerts: list[Alert] = []
+    state = after
+    for rule in STATUS_EPISODE_RULES:
+        in_episode = after.status in rule.statuses
+        open_episode = state.open_episode(rule.kind)
+        if in_episode and open_episode is None:
+            state = state.with_episode(rule.kind, event.event_id)
+            alerts.append(_status_alert(state, rule.kind, event.event_id, event, now))
+        elif not in_episode and open_episode is not None and rule.closes:
+            state = state.with_episode(rule.kind, None)
+    missed = _missed_promise(state, event, now)
+    if missed is not None:
+        state = state.with_episode(AlertKind.MISSED_PROMISE, _promise_episode(state))
+        alerts.append(missed)
+    return tuple(alerts), state
+
+
+def _status_alert(
+    state: ShipmentState, kind: AlertKind, episode: str, event: Scan | Order, now: datetime
+) -> Alert:
+    reason = state.status_reason
+    assert state.status is not None and state.status_at is not None
+    if kind is AlertKind.CARRIER_EXCEPTION:
+        severity = Severity.CRITICAL if reason in _CRITICAL_REASONS else Severity.WARNING
+        message = f"The carrier reported an exception: {_reason_words(reason)}."
+    elif kind is AlertKind.ATTEMPT_FAILED:
+        severity = Severity.WARNING
+        message = f"A delivery attempt failed: {_reason_words(reason)}."
+    else:
+        severity = Severity.CRITICAL
+        message = "The parcel is being returned to the sender" + (
+            f": {_reason_words(reason)}." if reason else "."
+        )
+    return _alert(state, kind, episode, severity, message, state.status_at, event, now)
+
+
+def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) -> Alert | None:
+    """The latest carrier evidence is past the promise and the parcel is not delivered.
+
+    Evidence is the event time of the latest scan, not the processing clock, so a worker catching up
+    on a backlog does not call a parcel late whose "delivered" scan is still further down the topic.
+    Shipments that fall silent past their promise are the job of timers.
+    """
+    if state.promised_by is None or state.last_scan_at is None or state.status is None:
+        return None
+    if state.status in _NO_PROMISE_CHECK or state.last_scan_at <= state.promised_by:
+        return None
+    if state.open_episode(AlertKind.MISSED_PROMISE) == _promise_episode(state):
+        return None
+    hours_late = (state.last_scan_at - state.promised_by).total_seconds() / 3600
+    message = (
+        f"Promised by {format_rfc3339(state.promised_by)} and still not delivered "
+        f"{hours_late:.0f} h later (status: {state.status.value.replace('_', ' ')})."
+    )
+    return _alert(
+        state,
+        AlertKind.MISSED_PROMISE,
+        _promise_episode(state),
+        Severity.WARNING,
+        message,
+        state.last_scan_at,
+        event,
+        now,
+    )
+
+
+def _promise_episode(state: ShipmentState) -> str:
+    assert state.promised_by is not None
+    return format_rfc3339(state.promised_by)  # a renegotiated promise is a new episode
+
+
+def _alert(
+    state: ShipmentState,
+    kind: AlertKind,
+    episode: str,
+    severity: Severity,
+    message: str,
+    occurred_at: datetime,
+    event: Scan | Order,
+    now: datetime,
+) -> Alert:
+    assert state.status is not None and state.carrier is not None
+    return Alert(
+        alert_id=deterministic_id("alert", state.tracking_number, kind.value, episode),
+        tracking_number=state.tracking_number,
+        carrier=state.carrier,
+        kind=kind,
+        severity=severity,
+        status=state.status,
+        message=message,
+        detected_at=now,
+        occurred_at=occurred_at,
+        source_event_id=event.event_id,
+        order_id=state.order_id,
+        service_level=state.service_level,
+        reason=state.status_reason,
+        promised_by=state.promised_by,
+    )
+
+
+def _reason_words(reason: ExceptionReason | None) -> str:
+    return REASON_WORDS[reason] if reason is not None else "no reason given"

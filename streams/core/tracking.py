@@ -1,0 +1,130 @@
+"""Applying inputs to a shipment's state: pure functions, the clock passed in.
+
+``apply_event`` is the one entry point the worker (and later the offline replay) calls per input.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from schemas.state import (
+    MAX_EXCEPTIONS,
+    MAX_RAISED_ALERT_IDS,
+    MAX_RECENT_SCANS,
+    MAX_SEEN_EVENT_IDS,
+    ScanRecord,
+    ShipmentState,
+)
+from schemas.types import Alert, Order, Scan, ShipmentStatus
+from streams.core.alert_rules import detect_alerts
+from streams.core.status import scan_takes_over
+
+_EXCEPTIONAL = frozenset({ShipmentStatus.EXCEPTION, ShipmentStatus.ATTEMPT_FAILED})
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The input changed the state; ``alerts`` are new problems it revealed (often none)."""
+
+    state: ShipmentState
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """The input's event_id was already applied to this shipment: nothing changes."""
+
+    state: ShipmentState
+
+
+Outcome = Applied | Duplicate
+
+
+def new_state(tracking_number: str) -> ShipmentState:
+    return ShipmentState(tracking_number=tracking_number)
+
+
+def apply_event(state: ShipmentState | None, event: Scan | Order, now: datetime) -> Outcome:
+    """Apply one decoded input; ``now`` is the processing time stamped on alerts."""
+    current = state if state is not None else new_state(event.tracking_number)
+    if current.has_seen(event.event_id):
+        return Duplicate(current)
+    updated = apply_scan(current, event) if isinstance(event, Scan) else apply_order(current, event)
+    updated = replace(
+        updated,
+        seen_event_ids=_bounded((*updated.seen_event_ids, event.event_id), MAX_SEEN_EVENT_IDS),
+        updated_at=now,
+    )
+    alerts, updated = detect_alerts(updated, event, now)
+    if alerts:
+        raised = updated.raised_alert_ids + tuple(alert.alert_id for alert in alerts)
+        updated = replace(updated, raised_alert_ids=_bounded(raised, MAX_RAISED_ALERT_IDS))
+    return Applied(updated, alerts)
+
+
+def apply_scan(state: ShipmentState, scan: Scan) -> ShipmentState:
+    record = ScanRecord(
+        event_id=scan.event_id,
+        status=scan.status,
+        occurred_at=scan.occurred_at,
+        reason=scan.reason,
+        location=scan.location,
+    )
+    changes: dict[str, object] = {
+        "carrier": state.carrier or scan.carrier,
+        "scan_count": state.scan_count + 1,
+        "recent_scans": _insert_by_time(state.recent_scans, record, MAX_RECENT_SCANS),
+        "first_scan_at": _earliest(state.first_scan_at, scan.occurred_at),
+        "last_scan_at": _latest(state.last_scan_at, scan.occurred_at),
+    }
+    if scan.status in _EXCEPTIONAL:
+        changes["exception_count"] = state.exception_count + 1
+        changes["exceptions"] = _insert_by_time(state.exceptions, record, MAX_EXCEPTIONS)
+    if scan_takes_over(state.status, state.status_at, scan.status, scan.occurred_at):
+        changes.update(status=scan.status, status_reason=scan.reason, status_at=scan.occurred_at)
+        if scan.status is ShipmentStatus.DELIVERED:
+            changes["delivered_at"] = scan.occurred_at
+    newest_estimate = scan.estimated_delivery is not None and (
+        state.last_scan_at is None or scan.occurred_at >= state.last_scan_at
+    )
+    if newest_estimate:
+        changes["estimated_delivery"] = scan.estimated_delivery
+    return replace(state, **changes)  # type: ignore[arg-type]
+
+
+def apply_order(state: ShipmentState, order: Order) -> ShipmentState:
+    """The latest order event wins: merchants re-send orders when a promise is renegotiated."""
+    return replace(
+        state,
+        carrier=state.carrier or order.carrier,
+        order_id=order.order_id,
+        service_level=order.service_level,
+        ordered_at=order.ordered_at,
+        promised_by=order.promised_by,
+        origin=order.origin,
+        destination=order.destination,
+        customer=order.customer,
+    )
+
+
+def _insert_by_time(
+    records: tuple[ScanRecord, ...], record: ScanRecord, limit: int
+) -> tuple[ScanRecord, ...]:
+    times = [existing.occurred_at for existing in records]
+    position = bisect.bisect_right(times, record.occurred_at)
+    merged = (*records[:position], record, *records[position:])
+    return merged[-limit:]
+
+
+def _bounded(values: tuple[str, ...], limit: int) -> tuple[str, ...]:
+    return values[-limit:]
+
+
+def _earliest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate < current else current
+
+
+def _latest(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current

@@ -1,0 +1,99 @@
+"""Kafka connection options and topic set-up, shared by the worker, the simulator and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+import faust
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.helpers import create_ssl_context
+
+from streams.settings import KafkaSecurity, Settings
+
+log = logging.getLogger(__name__)
+
+
+class TopicLayoutError(RuntimeError):
+    """The existing topics cannot be used as they are (e.g. inputs not co-partitioned)."""
+
+
+def _ssl_context(security: KafkaSecurity) -> ssl.SSLContext | None:
+    if not security.uses_ssl:
+        return None
+    return create_ssl_context(
+        cafile=security.ssl_cafile, certfile=security.ssl_certfile, keyfile=security.ssl_keyfile
+    )
+
+
+def aiokafka_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for any aiokafka client (producer, consumer, admin)."""
+    security = settings.security
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": security.protocol,
+    }
+    context = _ssl_context(security)
+    if context is not None:
+        options["ssl_context"] = context
+    if security.uses_sasl:
+        options.update(
+            sasl_mechanism=security.sasl_mechanism,
+            sasl_plain_username=security.sasl_username,
+            sasl_plain_password=security.sasl_password,
+        )
+    return options
+
+
+def faust_credentials(security: KafkaSecurity) -> faust.types.auth.CredentialsT | None:
+    context = _ssl_context(security)
+    if security.uses_sasl:
+        return faust.SASLCredentials(
+            username=security.sasl_username,
+            password=security.sasl_password,
+            mechanism=security.sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create missing input/output topics; refuse inputs that are not co-partitioned.
+
+    Topics are created before the worker subscribes: a topic that appears after the consumer
+    joined its group is not picked up until the next rebalance.
+    """
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    await admin.start()
+    try:
+        existing = await _partition_counts(admin)
+        missing = [name for name in settings.topics.all if name not in existing]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(name, settings.partitions, settings.replication_factor)
+                    for name in missing
+                ]
+            )
+            log.info("created topics %s", missing)
+        counts = {**existing, **dict.fromkeys(missing, settings.partitions)}
+    finally:
+        await admin.close()
+    scans, orders = settings.topics.inputs
+    if counts[scans] != counts[orders]:
+        raise TopicLayoutError(
+            f"{scans} has {counts[scans]} partitions and {orders} has {counts[orders]}: both "
+            "inputs feed one table keyed by tracking number, so their partition counts must match"
+        )
+    return missing
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient) -> dict[str, int]:
+    names = list(await admin.list_topics())
+    if not names:
+        return {}
+    described = await admin.describe_topics(names)
+    return {topic["topic"]: len(topic["partitions"]) for topic in described}

@@ -1,0 +1,45 @@
+"""Prometheus metrics of the worker: what logistics teams watch (see deploy/grafana)."""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+
+
+class WorkerMetrics:
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.events = Counter(
+            "parcelwatch_events",
+            "Input messages by topic and outcome (applied, duplicate, dead_lettered).",
+            ["topic", "outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "parcelwatch_dead_letters",
+            "Input messages sent to the dead-letter topic, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.alerts = Counter(
+            "parcelwatch_alerts",
+            "Alerts emitted, by kind and severity.",
+            ["kind", "severity"],
+            registry=registry,
+        )
+        self.deliveries = Counter(
+            "parcelwatch_deliveries",
+            "Shipments seen delivered, by whether they met the promise (unknown: no order seen).",
+            ["on_time"],
+            registry=registry,
+        )
+        self.processing_seconds = Histogram(
+            "parcelwatch_processing_seconds",
+            "Time to decode, apply, publish and store one input message.",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=registry,
+        )
+        self.event_age_seconds = Histogram(
+            "parcelwatch_event_age_seconds",
+            "Processing time minus the scan's event time (carrier and pipeline latency).",
+            buckets=(1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 7 * 86400),
+            registry=registry,
+        )

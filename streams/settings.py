@@ -1,0 +1,162 @@
+"""Runtime settings, read once from the environment at start-up (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.topics import TopicNames
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value parcelwatch cannot use."""
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """TLS / SASL settings shared by the worker, the simulator and the admin client."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a parcelwatch process needs to know about its environment."""
+
+    broker: str = "kafka://127.0.0.1:9092"
+    app_id: str = "parcelwatch"
+    topic_prefix: str = ""
+    partitions: int = 4
+    replication_factor: int = 1
+    data_dir: Path = Path(".parcelwatch/worker")
+    store: str = "rocksdb://"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    max_payload_bytes: int = 64 * 1024
+    max_clock_skew_hours: float = 24.0
+    log_level: str = "info"
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
+
+    @property
+    def topics(self) -> TopicNames:
+        return TopicNames.with_prefix(self.topic_prefix)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker list without faust's ``kafka://`` scheme, as aiokafka wants it."""
+        return ",".join(part.split("://", 1)[-1] for part in self.broker.split(","))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _EnvReader(env)
+        security = KafkaSecurity(
+            protocol=reader.choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", SECURITY_PROTOCOLS),
+            sasl_mechanism=reader.choice("KAFKA_SASL_MECHANISM", "PLAIN", SASL_MECHANISMS),
+            sasl_username=reader.optional("KAFKA_SASL_USERNAME"),
+            sasl_password=reader.optional("KAFKA_SASL_PASSWORD"),
+            ssl_cafile=reader.optional("KAFKA_SSL_CAFILE"),
+            ssl_certfile=reader.optional("KAFKA_SSL_CERTFILE"),
+            ssl_keyfile=reader.optional("KAFKA_SSL_KEYFILE"),
+        )
+        if security.uses_sasl and not (security.sasl_username and security.sasl_password):
+            raise SettingsError(
+                "PARCELWATCH_KAFKA_SASL_USERNAME and PARCELWATCH_KAFKA_SASL_PASSWORD are required "
+                f"with PARCELWATCH_KAFKA_SECURITY_PROTOCOL={security.protocol}"
+            )
+        defaults = cls()
+        return cls(
+            broker=reader.text("KAFKA_BROKER", defaults.broker),
+            app_id=reader.text("APP_ID", defaults.app_id),
+            topic_prefix=reader.text("TOPIC_PREFIX", defaults.topic_prefix, allow_empty=True),
+            partitions=reader.integer("PARTITIONS", defaults.partitions, minimum=1),
+            replication_factor=reader.integer(
+                "REPLICATION_FACTOR", defaults.replication_factor, minimum=1
+            ),
+            data_dir=Path(reader.text("DATA_DIR", str(defaults.data_dir))),
+            store=reader.text("STORE", defaults.store),
+            web_host=reader.text("WEB_HOST", defaults.web_host),
+            web_port=reader.integer("WEB_PORT", defaults.web_port, minimum=1, maximum=65535),
+            max_payload_bytes=reader.integer(
+                "MAX_PAYLOAD_BYTES", defaults.max_payload_bytes, minimum=256
+            ),
+            max_clock_skew_hours=reader.number(
+                "MAX_CLOCK_SKEW_HOURS", defaults.max_clock_skew_hours, minimum=0
+            ),
+            log_level=reader.choice(
+                "LOG_LEVEL", defaults.log_level, ("debug", "info", "warning", "error")
+            ),
+            security=security,
+        )
+
+
+@dataclass(frozen=True)
+class _EnvReader:
+    env: Mapping[str, str]
+    prefix: str = "PARCELWATCH_"
+
+    def optional(self, name: str) -> str | None:
+        value = self.env.get(self.prefix + name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str, *, allow_empty: bool = False) -> str:
+        raw = self.env.get(self.prefix + name)
+        if raw is None:
+            return default
+        value = raw.strip()
+        if not value and not allow_empty:
+            raise SettingsError(f"{self.prefix}{name} must not be empty")
+        return value
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        normalised = value.upper() if allowed[0].isupper() else value.lower()
+        if normalised not in allowed:
+            raise SettingsError(f"{self.prefix}{name}={value!r}: expected one of {allowed}")
+        return normalised
+
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        value = self.text(name, str(default))
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingsError(f"{self.prefix}{name}={value!r} is not a whole number") from None
+        _check_range(self.prefix + name, number, minimum, maximum)
+        return number
+
+    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        value = self.text(name, str(default))
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{self.prefix}{name}={value!r} is not a number") from None
+        _check_range(self.prefix + name, number, minimum, None)
+        return number
+
+
+def _check_range(name: str, value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name}={value} is below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}={value} is above the maximum {maximum}")

@@ -1,0 +1,201 @@
+"""Real-broker harness: workers run as real processes against the Kafka that `kafka up` started.
+
+Every test gets its own topic prefix, app id (consumer group), data dir and web port, so tests never
+see each other's messages or state. The broker is never mocked; if it is unreachable the tests fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.topics import TopicNames
+from streams.settings import Settings
+
+BROKER = os.environ.get("PARCELWATCH_KAFKA_BROKER", "kafka://127.0.0.1:9092")
+BOOTSTRAP = BROKER.split("://", 1)[-1]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def broker_available() -> None:
+    async def check() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=10000)
+        await admin.start()
+        await admin.list_topics()
+        await admin.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(check(), 30))
+    except Exception as error:  # a missing broker is a failure, never a skip
+        pytest.fail(f"no Kafka broker at {BOOTSTRAP} (start it with `parcelwatch kafka up`): {error}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Deployment:
+    """One isolated parcelwatch deployment on the shared broker."""
+
+    root: Path
+    prefix: str = field(default_factory=lambda: f"it-{uuid.uuid4().hex[:8]}.")
+    partitions: int = 3
+
+    @property
+    def topics(self) -> TopicNames:
+        return TopicNames.with_prefix(self.prefix)
+
+    def env(self, data_dir: Path, web_port: int) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PARCELWATCH_KAFKA_BROKER": BROKER,
+            "PARCELWATCH_TOPIC_PREFIX": self.prefix,
+            "PARCELWATCH_APP_ID": f"{self.prefix}parcelwatch",
+            "PARCELWATCH_PARTITIONS": str(self.partitions),
+            "PARCELWATCH_DATA_DIR": str(data_dir),
+            "PARCELWATCH_WEB_PORT": str(web_port),
+            "PARCELWATCH_LOG_LEVEL": "info",
+        }
+
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env(self.root / "unused", 0))
+
+    def start_worker(self, name: str = "worker", data_dir: Path | None = None) -> WorkerProcess:
+        data_dir = data_dir or self.root / f"{name}-data"
+        worker = WorkerProcess(self.env(data_dir, free_port()), self.root / f"{name}.log")
+        worker.start()
+        return worker
+
+
+class WorkerProcess:
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.port = int(env["PARCELWATCH_WEB_PORT"])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 90) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited early; log:\n{self.log_tail()}")
+            if self._healthy():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"worker not ready in {timeout}s; log:\n{self.log_tail()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def metrics(self) -> dict[str, float]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if line.startswith("parcelwatch_") and not line.startswith("parcelwatch_faust"):
+                name, _, value = line.rpartition(" ")
+                samples[name] = float(value)
+        return samples
+
+    def events_total(self, outcome: str) -> float:
+        return sum(
+            value
+            for name, value in self.metrics().items()
+            if name.startswith("parcelwatch_events_total") and f'outcome="{outcome}"' in name
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    yield Deployment(root=tmp_path)
+
+
+@pytest.fixture
+def workers() -> Iterator[list[WorkerProcess]]:
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop(signal.SIGKILL)
+
+
+async def produce(messages: list[tuple[str, bytes | None, bytes]]) -> None:
+    """Send in order, each acknowledged before the next (keeps per-key order)."""
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=2**21)
+    await producer.start()
+    try:
+        for topic, key, value in messages:
+            await producer.send_and_wait(topic, key=key, value=value)
+    finally:
+        await producer.stop()
+
+
+async def collect(
+    topic: str, done: Callable[[list[dict]], bool], timeout: float = 60, settle: float = 2.0
+) -> list[dict]:
+    """Read ``topic`` from the start until ``done(values)``, then ``settle`` seconds more so that
+    any unexpected extra message is caught too."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest", enable_auto_commit=False,
+        group_id=None,
+    )  # fmt: skip
+    await consumer.start()
+    values: list[dict] = []
+    try:
+        deadline = time.monotonic() + timeout
+        settle_until: float | None = None
+        while time.monotonic() < (settle_until or deadline):
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                values.extend(orjson.loads(record.value) for record in records)
+            if settle_until is None and done(values):
+                settle_until = time.monotonic() + settle
+    finally:
+        await consumer.stop()
+    return values

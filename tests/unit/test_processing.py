@@ -1,0 +1,124 @@
+"""The message pipeline with hand-written fakes: a dict as the table, a list as the topics."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from schemas.codec import encode
+from schemas.topics import TopicNames
+from schemas.types import Limits
+from streams.metrics import WorkerMetrics
+from streams.processing import InputMessage, Result, ShipmentProcessor
+from tests.factories import TRACKING, at, order, scan
+
+TOPICS = TopicNames.with_prefix("t.")
+KEY = TRACKING.encode()
+
+
+class FakeBroker:
+    """Records what was published, and what the table held at that moment."""
+
+    def __init__(self, store: dict) -> None:
+        self.store = store
+        self.sent: list[tuple[str, bytes, dict, dict | None]] = []
+
+    async def publish(self, topic: str, key: bytes, value: bytes) -> None:
+        state_then = self.store.get(key.decode()) if topic == TOPICS.shipment_alerts else None
+        self.sent.append((topic, key, orjson.loads(value), state_then))
+
+    def on(self, topic: str) -> list[dict]:
+        return [value for name, _, value, _ in self.sent if name == topic]
+
+
+@pytest.fixture
+def env():
+    store: dict = {}
+    broker = FakeBroker(store)
+    registry = CollectorRegistry()
+    processor = ShipmentProcessor(
+        topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
+        clock=lambda: at(500), metrics=WorkerMetrics(registry),
+    )  # fmt: skip
+    return processor, broker, store, registry
+
+
+def message(event, topic=None, offset=0, key=KEY, value=None):
+    topic = topic or (TOPICS.carrier_scans if hasattr(event, "status") else TOPICS.orders)
+    return InputMessage(topic, 0, offset, key, value if value is not None else encode(event))
+
+
+def count(registry, topic, outcome):
+    return registry.get_sample_value(
+        "parcelwatch_events_total", {"topic": topic, "outcome": outcome}
+    ) or 0
+
+
+async def test_every_input_is_applied_duplicate_or_dead_lettered(env):
+    processor, broker, store, registry = env
+    inputs = [
+        message(order(24)),
+        message(scan("exception", 5, "e1", reason="damaged")),
+        message(scan("exception", 5, "e1", reason="damaged")),
+        message(None, topic=TOPICS.carrier_scans, value=b"{broken"),
+        message(scan("in_transit", 30, "e2")),
+        message(scan("in_transit", 31, "e3"), key=b"WRONG-KEY"),
+    ]
+    results = [await processor.process(item) for item in inputs]
+    assert results == [Result.APPLIED, Result.APPLIED, Result.DUPLICATE, Result.DEAD_LETTERED,
+                       Result.APPLIED, Result.DEAD_LETTERED]  # fmt: skip
+    total = sum(
+        count(registry, topic, outcome.value) for topic in TOPICS.inputs for outcome in Result
+    )
+    assert total == len(inputs)
+    assert [alert["kind"] for alert in broker.on(TOPICS.shipment_alerts)] == [
+        "carrier_exception", "missed_promise"
+    ]  # fmt: skip
+    assert [letter["reason"] for letter in broker.on(TOPICS.dead_letter)] == [
+        "malformed_json", "key_mismatch"
+    ]  # fmt: skip
+    assert registry.get_sample_value("parcelwatch_dead_letters_total", {"reason": "key_mismatch"})
+
+
+async def test_alert_is_published_before_the_state_that_records_it(env):
+    processor, broker, store, _ = env
+    await processor.process(message(scan("exception", 5, "e1", reason="lost")))
+    (_, key, alert, state_then) = broker.sent[0]
+    assert key == KEY
+    assert state_then is None  # the table had not been written yet
+    assert store[TRACKING]["raised_alert_ids"] == [alert["alert_id"]]
+
+
+async def test_unexpected_error_is_dead_lettered_not_raised(env):
+    processor, broker, store, registry = env
+    store[TRACKING] = {"state_version": 999}  # e.g. written by a newer parcelwatch
+    result = await processor.process(message(scan("in_transit", 1)))
+    assert result is Result.DEAD_LETTERED
+    (letter,) = broker.on(TOPICS.dead_letter)
+    assert letter["reason"] == "processing_error"
+    assert "UnsupportedStateVersion" in letter["error"]
+
+
+async def test_unknown_topic_is_dead_lettered(env):
+    processor, broker, _, _ = env
+    assert await processor.process(message(scan("in_transit", 1), topic="elsewhere")) is (
+        Result.DEAD_LETTERED
+    )
+    assert broker.on(TOPICS.dead_letter)[0]["reason"] == "unknown_topic"
+
+
+async def test_deliveries_are_counted_once_by_promise_outcome(env):
+    processor, _, _, registry = env
+    await processor.process(message(order(24)))
+    await processor.process(message(scan("delivered", 30, "d1")))
+    await processor.process(message(scan("delivered", 30.5, "d2")))  # carrier repeats itself
+    assert registry.get_sample_value("parcelwatch_deliveries_total", {"on_time": "false"}) == 1
+
+
+async def test_logs_never_contain_payload_or_key(env, caplog):
+    processor, _, _, _ = env
+    secret = b'{"customer": {"id": "jane.doe@example.com"}}'
+    await processor.process(message(None, topic=TOPICS.orders, key=b"jane", value=secret))
+    assert "jane" not in caplog.text
+    assert "dead-lettered" in caplog.text

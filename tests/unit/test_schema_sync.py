@@ -1,0 +1,211 @@
+"""The JSON Schema files and the Python types are one contract: this keeps them in step."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+
+from schemas import patterns
+from schemas.codec import InvalidEvent, decode_order, decode_scan, encode, to_jsonable
+from schemas.timestamps import RFC3339_PATTERN
+from schemas.types import (
+    SCHEMA_VERSION,
+    Alert,
+    AlertKind,
+    DeadLetter,
+    DeadLetterReason,
+    ExceptionReason,
+    Limits,
+    NotificationChannel,
+    Order,
+    Scan,
+    Severity,
+    ShipmentStatus,
+)
+from tests.factories import TRACKING, order_json, scan_json
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "json"
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def load(name: str) -> dict[str, Any]:
+    schema = json.loads((SCHEMA_DIR / f"{name}.v{SCHEMA_VERSION}.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+CONTRACTS = [("scan", Scan), ("order", Order), ("alert", Alert), ("dead-letter", DeadLetter)]
+
+
+def test_every_schema_file_is_a_known_contract():
+    files = {path.name for path in SCHEMA_DIR.glob("*.schema.json")}
+    assert files == {f"{name}.v{SCHEMA_VERSION}.schema.json" for name, _ in CONTRACTS}
+
+
+@pytest.mark.parametrize(("name", "cls"), CONTRACTS)
+def test_fields_match(name, cls):
+    schema = load(name)
+    assert set(schema["properties"]) == {field.name for field in dataclasses.fields(cls)}
+
+
+@pytest.mark.parametrize(("name", "cls"), [("scan", Scan), ("order", Order)])
+def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
+    no_default = {
+        field.name
+        for field in dataclasses.fields(cls)
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+    }
+    assert set(load(name)["required"]) == no_default | {"schema_version"}
+
+
+@pytest.mark.parametrize("name", ["alert", "dead-letter"])
+def test_outputs_always_carry_every_field(name):
+    schema = load(name)
+    assert set(schema["required"]) == set(schema["properties"])
+    assert schema["additionalProperties"] is False
+
+
+def _enum(schema: dict[str, Any]) -> list[str]:
+    if "enum" in schema:
+        return schema["enum"]
+    return next(option["enum"] for option in schema["anyOf"] if "enum" in option)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "enum"),
+    [
+        ("scan", "status", ShipmentStatus),
+        ("scan", "reason", ExceptionReason),
+        ("alert", "kind", AlertKind),
+        ("alert", "severity", Severity),
+        ("alert", "status", ShipmentStatus),
+        ("alert", "reason", ExceptionReason),
+        ("dead-letter", "reason", DeadLetterReason),
+    ],
+)
+def test_enumerations_match(name, field, enum):
+    assert _enum(load(name)["properties"][field]) == [member.value for member in enum]
+
+
+def test_channel_enumeration_matches():
+    channels = load("order")["properties"]["customer"]["properties"]["channels"]["items"]
+    assert channels["enum"] == [member.value for member in NotificationChannel]
+
+
+def _patterns(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            found.add(node["pattern"])
+        for value in node.values():
+            found |= _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _patterns(value)
+    return found
+
+
+def test_schema_patterns_are_the_python_patterns():
+    python_patterns = {
+        value for name, value in vars(patterns).items() if name.isupper() and isinstance(value, str)
+    } | {RFC3339_PATTERN}
+    used = set().union(*(_patterns(load(name)) for name, _ in CONTRACTS))
+    assert used <= python_patterns
+    assert {patterns.TRACKING_NUMBER, patterns.CARRIER, RFC3339_PATTERN} <= used
+
+
+# Verdict agreement: for valid events and a spread of mutations, JSON Schema and the Python
+# decoder must agree on valid / invalid. (Checks that need a clock or the message key, such as
+# future timestamps and key mismatches, are the decoder's own and are not sampled here.)
+SCAN_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"reason": "weather_delay", "status": "exception"},
+    {"estimated_delivery": "2026-11-22T18:00:00.123456789+05:30"},
+    {"location": None},
+    {"extra_field": [1, 2]},
+    {"status": "teleported"},
+    {"reason": "bad"},
+    {"carrier": "UPS"},
+    {"carrier": ""},
+    {"event_id": 5},
+    {"event_id": ""},
+    {"occurred_at": "2026-11-20T10:00:00"},
+    {"occurred_at": "2026-11-20 10:00:00Z"},
+    {"occurred_at": "20261120T100000Z"},
+    {"tracking_number": "with space"},
+    {"location": {"country": "usa"}},
+    {"location": "here"},
+    {"schema_version": 2},
+    {"description": "d" * 1000},
+    {"description": "d" * 1001},
+    {"carrier_status_code": "X" * 65},
+]
+ORDER_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"customer": None, "items": None, "origin": None},
+    {"customer": {"id": "c-1"}},
+    {"customer": {"id": "c-1", "channels": ["sms"], "locale": "pt-BR", "timezone": "UTC"}},
+    {"customer": {"id": "c-1", "channels": ["fax"]}},
+    {"customer": {"id": "c-1", "locale": "english please"}},
+    {"customer": {"id": "c-1", "timezone": "America/Argentina/Buenos_Aires"}},
+    {"customer": {}},
+    {"items": [{"sku": "a", "quantity": 1}]},
+    {"items": [{"sku": "a", "quantity": 0}]},
+    {"items": [{"sku": "a"}]},
+    {"items": {"sku": "a"}},
+    {"service_level": "2day"},
+    {"service_level": "Two Day"},
+    {"destination": {"country": "DE", "postal_code": "10115"}},
+    {"destination": {"country": "de"}},
+    {"promised_by": "soon"},
+    {"order_id": None},
+]
+
+
+def _python_verdict(decoder, payload: dict[str, Any]) -> bool:
+    try:
+        decoder(orjson.dumps(payload), key=TRACKING.encode(), now=NOW, limits=Limits())
+    except InvalidEvent:
+        return False
+    return True
+
+
+def _schema_verdict(schema: dict[str, Any], payload: dict[str, Any]) -> bool:
+    return jsonschema.Draft202012Validator(schema).is_valid(payload)
+
+
+@pytest.mark.parametrize("mutation", SCAN_MUTATIONS, ids=str)
+def test_scan_verdicts_agree(mutation):
+    payload = scan_json(**mutation)
+    assert _python_verdict(decode_scan, payload) == _schema_verdict(load("scan"), payload)
+
+
+@pytest.mark.parametrize("mutation", ORDER_MUTATIONS, ids=str)
+def test_order_verdicts_agree(mutation):
+    payload = order_json(**mutation)
+    assert _python_verdict(decode_order, payload) == _schema_verdict(load("order"), payload)
+
+
+def test_encoded_outputs_validate_against_their_schemas():
+    from streams.core.tracking import apply_event
+    from tests.factories import order, scan
+
+    state = apply_event(None, order(24), NOW).state
+    alert = apply_event(state, scan("exception", 30, reason="lost"), NOW).alerts[0]
+    jsonschema.validate(orjson.loads(encode(alert)), load("alert"))
+
+    from schemas.codec import make_dead_letter
+
+    letter = make_dead_letter(
+        error=InvalidEvent(DeadLetterReason.MALFORMED_JSON, "x"), source_topic="t",
+        source_partition=0, source_offset=0, key=None, payload=b"\xff", received_at=NOW,
+        limits=Limits(),
+    )  # fmt: skip
+    jsonschema.validate(to_jsonable(letter), load("dead-letter"))

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streams.settings import Settings, SettingsError
+
+
+def test_defaults_without_environment():
+    settings = Settings.from_env({})
+    assert settings.broker == "kafka://127.0.0.1:9092"
+    assert settings.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.topics.carrier_scans == "carrier-scans"
+    assert settings.security.protocol == "PLAINTEXT"
+
+
+def test_environment_overrides_and_prefix():
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_KAFKA_BROKER": "kafka://k1:9092,kafka://k2:9092",
+            "PARCELWATCH_TOPIC_PREFIX": "eu.",
+            "PARCELWATCH_PARTITIONS": "12",
+            "PARCELWATCH_DATA_DIR": "/var/lib/pw",
+            "PARCELWATCH_WEB_PORT": "8080",
+            "PARCELWATCH_LOG_LEVEL": "WARNING",
+        }
+    )
+    assert settings.bootstrap_servers == "k1:9092,k2:9092"
+    assert settings.topics.all == ("eu.carrier-scans", "eu.orders", "eu.shipment-alerts",
+                                   "eu.dead-letter")  # fmt: skip
+    assert settings.partitions == 12
+    assert settings.data_dir == Path("/var/lib/pw")
+    assert settings.web_port == 8080
+    assert settings.log_level == "warning"
+
+
+def test_sasl_ssl_settings():
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+            "PARCELWATCH_KAFKA_SASL_MECHANISM": "scram-sha-512",
+            "PARCELWATCH_KAFKA_SASL_USERNAME": "svc",
+            "PARCELWATCH_KAFKA_SASL_PASSWORD": "s3cret",
+        }
+    )
+    assert settings.security.uses_sasl and settings.security.uses_ssl
+    assert settings.security.sasl_mechanism == "SCRAM-SHA-512"
+    assert "s3cret" not in repr(settings)  # passwords never reach logs
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PARCELWATCH_PARTITIONS": "zero"},
+        {"PARCELWATCH_PARTITIONS": "0"},
+        {"PARCELWATCH_WEB_PORT": "70000"},
+        {"PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "TLS"},
+        {"PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"},  # no credentials
+        {"PARCELWATCH_KAFKA_BROKER": "  "},
+        {"PARCELWATCH_MAX_CLOCK_SKEW_HOURS": "-1"},
+    ],
+)
+def test_bad_values_are_clear_errors(env):
+    with pytest.raises(SettingsError, match="PARCELWATCH_"):
+        Settings.from_env(env)
+
+
+def test_security_options_reach_aiokafka():
+    from streams.kafka_admin import aiokafka_options, faust_credentials
+
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "PARCELWATCH_KAFKA_SASL_USERNAME": "svc",
+            "PARCELWATCH_KAFKA_SASL_PASSWORD": "pw",
+        }
+    )
+    options = aiokafka_options(settings)
+    assert options["security_protocol"] == "SASL_PLAINTEXT"
+    assert options["sasl_plain_username"] == "svc"
+    assert faust_credentials(settings.security).username == "svc"
+    assert faust_credentials(Settings().security) is None
