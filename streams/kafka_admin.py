@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 from typing import Any
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from streams.settings import KafkaSecurity, Settings
@@ -97,3 +99,17 @@ async def _partition_counts(admin: AIOKafkaAdminClient) -> dict[str, int]:
         return {}
     described = await admin.describe_topics(names)
     return {topic["topic"]: len(topic["partitions"]) for topic in described}
+
+
+async def broker_reachable(settings: Settings, timeout: float = 5.0) -> bool:
+    admin = AIOKafkaAdminClient(
+        **aiokafka_options(settings), request_timeout_ms=int(timeout * 1000)
+    )
+    try:
+        await asyncio.wait_for(admin.start(), timeout)
+        await asyncio.wait_for(admin.list_topics(), timeout)
+        return True
+    except (TimeoutError, KafkaError, OSError):
+        return False
+    finally:
+        await admin.close()

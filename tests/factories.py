@@ -82,8 +82,12 @@ def order_json(**overrides: Any) -> dict[str, Any]:
         "ordered_at": "2026-11-18T12:00:00+01:00",
         "promised_by": "2026-11-22T23:59:59+01:00",
         "destination": {"postal_code": "10115", "region": "BE", "country": "DE"},
-        "customer": {"id": "cust-42", "locale": "de-DE", "timezone": "Europe/Berlin",
-                     "channels": ["email", "push"]},
+        "customer": {
+            "id": "cust-42",
+            "locale": "de-DE",
+            "timezone": "Europe/Berlin",
+            "channels": ["email", "push"],
+        },
         "items": [{"sku": "SKU-1", "quantity": 2, "category": "shoes"}],
     }
     payload.update(overrides)

@@ -49,7 +49,9 @@ def broker_available() -> None:
     try:
         asyncio.run(asyncio.wait_for(check(), 30))
     except Exception as error:  # a missing broker is a failure, never a skip
-        pytest.fail(f"no Kafka broker at {BOOTSTRAP} (start it with `parcelwatch kafka up`): {error}")
+        pytest.fail(
+            f"no Kafka broker at {BOOTSTRAP} (start it with `parcelwatch kafka up`): {error}"
+        )
 
 
 def free_port() -> int:
@@ -97,6 +99,7 @@ class WorkerProcess:
         self.env = env
         self.log_path = log_path
         self.port = int(env["PARCELWATCH_WEB_PORT"])
+        self.env_data_dir = Path(env["PARCELWATCH_DATA_DIR"])
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 90) -> None:

@@ -49,8 +49,9 @@ def journeys(topics):
         msg(scan("exception", 12, "ex-3", reason="damaged", tracking_number=ex)),  # same episode
         msg(scan("out_for_delivery", 20, "af-1", tracking_number=af)),
         msg(scan("attempt_failed", 21, "af-2", reason="recipient_unavailable", tracking_number=af)),
-        msg(scan("attempt_failed", 21.5, "af-3", reason="recipient_unavailable",
-                 tracking_number=af)),  # fmt: skip
+        msg(
+            scan("attempt_failed", 21.5, "af-3", reason="recipient_unavailable", tracking_number=af)
+        ),
         msg(scan("out_for_delivery", 44, "af-4", tracking_number=af)),
         msg(scan("attempt_failed", 45, "af-5", reason="address_issue", tracking_number=af)),
         msg(scan("returning_to_sender", 5, "rt-1", reason="refused", tracking_number=rt)),

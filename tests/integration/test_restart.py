@@ -1,4 +1,4 @@
-"""State lives in the changelog: a worker that restarts on an empty disk still knows every shipment."""
+"""State lives in the changelog: a worker restarted on an empty disk still knows each shipment."""
 
 from __future__ import annotations
 

@@ -71,8 +71,10 @@ def test_encode_then_decode_round_trips():
         (b"", R.MALFORMED_JSON),
         (b"[1, 2]", R.NOT_AN_OBJECT),
         (b'"a string"', R.NOT_AN_OBJECT),
-        (orjson.dumps({k: v for k, v in scan_json().items() if k != "schema_version"}),
-         R.MISSING_FIELD),
+        (
+            orjson.dumps({k: v for k, v in scan_json().items() if k != "schema_version"}),
+            R.MISSING_FIELD,
+        ),
         (scan_bytes(schema_version=2), R.UNSUPPORTED_SCHEMA_VERSION),
         (scan_bytes(schema_version="1"), R.UNSUPPORTED_SCHEMA_VERSION),
         (scan_bytes(schema_version=True), R.UNSUPPORTED_SCHEMA_VERSION),

@@ -50,13 +50,14 @@ def message(event, topic=None, offset=0, key=KEY, value=None):
 
 
 def count(registry, topic, outcome):
-    return registry.get_sample_value(
-        "parcelwatch_events_total", {"topic": topic, "outcome": outcome}
-    ) or 0
+    return (
+        registry.get_sample_value("parcelwatch_events_total", {"topic": topic, "outcome": outcome})
+        or 0
+    )
 
 
 async def test_every_input_is_applied_duplicate_or_dead_lettered(env):
-    processor, broker, store, registry = env
+    processor, broker, _store, registry = env
     inputs = [
         message(order(24)),
         message(scan("exception", 5, "e1", reason="damaged")),
@@ -91,7 +92,7 @@ async def test_alert_is_published_before_the_state_that_records_it(env):
 
 
 async def test_unexpected_error_is_dead_lettered_not_raised(env):
-    processor, broker, store, registry = env
+    processor, broker, store, _registry = env
     store[TRACKING] = {"state_version": 999}  # e.g. written by a newer parcelwatch
     result = await processor.process(message(scan("in_transit", 1)))
     assert result is Result.DEAD_LETTERED

@@ -33,7 +33,9 @@ def test_round_trip_through_json_bytes_is_exact():
 def test_round_trip_keeps_offsets_and_microseconds():
     from datetime import datetime, timedelta, timezone
 
-    moment = datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    moment = datetime(
+        2026, 3, 29, 1, 30, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))
+    )
     state = apply_event(None, scan("in_transit", 0), moment).state
     restored = state_from_json(orjson.loads(orjson.dumps(state_to_json(state))))
     assert restored.updated_at == moment

@@ -1,0 +1,47 @@
+"""Where simulated journeys go: to the input topics at a chosen rate, or to JSONL files."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from schemas.codec import to_jsonable
+from schemas.timestamps import utc_now
+from streams.kafka_admin import aiokafka_options, ensure_topics
+from streams.settings import Settings
+from streams.simulate import SimulatedEvent, SimulationConfig, generate_journeys, produce
+
+
+def simulated_events(shipments: int, seed: int | None) -> list[SimulatedEvent]:
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    return generate_journeys(SimulationConfig(shipments=shipments, seed=seed), now=utc_now())
+
+
+async def simulate_to_kafka(
+    settings: Settings, *, shipments: int, rate: float | None, seed: int | None
+) -> int:
+    events = simulated_events(shipments, seed)
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        return await produce(events, producer=producer, topics=settings.topics, rate=rate)
+    finally:
+        await producer.stop()
+
+
+def simulate_to_jsonl(folder: Path, *, shipments: int, seed: int | None) -> int:
+    """``orders.jsonl`` and ``scans.jsonl`` in publish order (duplicates included, as on Kafka)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    events = simulated_events(shipments, seed)
+    with (
+        (folder / "orders.jsonl").open("wb") as orders,
+        (folder / "scans.jsonl").open("wb") as scans,
+    ):
+        for item in events:
+            target = orders if item.topic_kind == "order" else scans
+            target.write(orjson.dumps(to_jsonable(item.event)) + b"\n")
+    return len(events)
