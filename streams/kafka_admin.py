@@ -102,6 +102,10 @@ async def _partition_counts(admin: AIOKafkaAdminClient) -> dict[str, int]:
 
 
 async def broker_reachable(settings: Settings, timeout: float = 5.0) -> bool:
+    """A quiet probe: "no broker" is an expected answer here, not an error worth logging."""
+    client_log = logging.getLogger("aiokafka")
+    previous_level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
     admin = AIOKafkaAdminClient(
         **aiokafka_options(settings), request_timeout_ms=int(timeout * 1000)
     )
@@ -113,3 +117,4 @@ async def broker_reachable(settings: Settings, timeout: float = 5.0) -> bool:
         return False
     finally:
         await admin.close()
+        client_log.setLevel(previous_level)
