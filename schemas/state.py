@@ -20,6 +20,7 @@ from schemas.types import (
     Location,
     NotificationChannel,
     Place,
+    PredictedDelivery,
     ShipmentStatus,
 )
 
@@ -71,6 +72,10 @@ class ShipmentState:
     recent_scans: tuple[ScanRecord, ...] = ()  # sorted by occurred_at, newest last
     exception_count: int = 0
     exceptions: tuple[ScanRecord, ...] = ()
+    # From the delay-risk model, at the latest scored scan
+    risk: float | None = None
+    risk_model_version: str | None = None
+    predicted_delivery: PredictedDelivery | None = None
     # Bookkeeping for exactly-one-alert-per-episode and duplicate detection
     seen_event_ids: tuple[str, ...] = ()
     open_episodes: tuple[tuple[AlertKind, str], ...] = ()  # kind -> id of the opening episode
@@ -123,6 +128,9 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
         recent_scans=tuple(_scan_record(item) for item in data["recent_scans"]),
         exception_count=data["exception_count"],
         exceptions=tuple(_scan_record(item) for item in data["exceptions"]),
+        risk=data.get("risk"),
+        risk_model_version=data.get("risk_model_version"),
+        predicted_delivery=_prediction(data.get("predicted_delivery")),
         seen_event_ids=tuple(data["seen_event_ids"]),
         open_episodes=tuple((AlertKind(kind), episode) for kind, episode in data["open_episodes"]),
         raised_alert_ids=tuple(data["raised_alert_ids"]),
@@ -148,6 +156,16 @@ def _customer(value: dict[str, Any] | None) -> Customer | None:
     channels = tuple(NotificationChannel(channel) for channel in value["channels"])
     return Customer(
         id=value["id"], locale=value["locale"], timezone=value["timezone"], channels=channels
+    )
+
+
+def _prediction(value: dict[str, str] | None) -> PredictedDelivery | None:
+    if value is None:
+        return None
+    return PredictedDelivery(
+        expected=parse_rfc3339(value["expected"]),
+        earliest=parse_rfc3339(value["earliest"]),
+        latest=parse_rfc3339(value["latest"]),
     )
 
 

@@ -8,6 +8,7 @@ CARRIER_SCANS = "carrier-scans"
 ORDERS = "orders"
 SHIPMENT_ALERTS = "shipment-alerts"
 DEAD_LETTER = "dead-letter"
+MODEL_UPDATES = "model-updates"
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class TopicNames:
     orders: str = ORDERS
     shipment_alerts: str = SHIPMENT_ALERTS
     dead_letter: str = DEAD_LETTER
+    model_updates: str = MODEL_UPDATES
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -25,6 +27,7 @@ class TopicNames:
             orders=prefix + ORDERS,
             shipment_alerts=prefix + SHIPMENT_ALERTS,
             dead_letter=prefix + DEAD_LETTER,
+            model_updates=prefix + MODEL_UPDATES,
         )
 
     @property
@@ -37,4 +40,4 @@ class TopicNames:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return self.inputs + self.outputs
+        return (*self.inputs, *self.outputs, self.model_updates)

@@ -52,6 +52,7 @@ class AlertKind(StrEnum):
     ATTEMPT_FAILED = "attempt_failed"
     RETURNED = "returned"
     MISSED_PROMISE = "missed_promise"
+    DELAY_RISK = "delay_risk"
 
 
 class Severity(StrEnum):
@@ -153,6 +154,15 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class PredictedDelivery:
+    """A model's delivery estimate: the expected time within an 80% interval."""
+
+    expected: datetime
+    earliest: datetime
+    latest: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """A detected problem, on ``shipment-alerts`` keyed by tracking number.
 
@@ -174,6 +184,11 @@ class Alert:
     service_level: str | None = None
     reason: ExceptionReason | None = None
     promised_by: datetime | None = None
+    # delay_risk alerts only (null / empty otherwise)
+    risk: float | None = None
+    predicted_delivery: PredictedDelivery | None = None
+    model_version: str | None = None
+    reasons: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
 

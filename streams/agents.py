@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Sequence
 
 import faust
 from aiokafka.errors import KafkaError
+from faust.streams import _current_event
 
 from schemas.timestamps import utc_now
 from schemas.types import Limits
 from streams.metrics import WorkerMetrics
+from streams.model_holder import ModelHolder, watch_model_updates
 from streams.processing import InputMessage, ShipmentProcessor
 from streams.settings import Settings
 
@@ -48,6 +51,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
                 )
                 await asyncio.sleep(backoff)
 
+    models = ModelHolder(settings.model_dir, metrics, settings.risk_threshold)
+    models.load_initial()
     processor = ShipmentProcessor(
         topics=topics,
         limits=Limits(
@@ -58,23 +63,38 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         publish=publish,
         clock=utc_now,
         metrics=metrics,
+        scorer=models.current,
+        risk_hysteresis=settings.risk_hysteresis,
     )
 
+    @app.task
+    async def follow_model_updates() -> None:
+        await watch_model_updates(settings, models)
+
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
-    # offset can be committed past a message another actor is still processing.
+    # offset can be committed past a message another actor is still processing. take_events acks
+    # a batch only after the loop body has processed it.
     @app.agent(inputs, name="track_shipments", concurrency=1)
     async def track_shipments(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            await processor.process(
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
+            messages = [
                 InputMessage(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    key=message.key,
-                    value=message.value,
+                    topic=event.message.topic,
+                    partition=event.message.partition,
+                    offset=event.message.offset,
+                    key=event.message.key,
+                    value=event.message.value,
                 )
-            )
+                for event in events
+            ]
+
+            def focus(index: int, events: Sequence[faust.EventT] = events) -> None:
+                # Faust routes a table read or write to the partition of the *current* event
+                # (a context variable). Inside a batch we say which event it belongs to. Only the
+                # context variable: Stream.current_event is what take_events' buffer reads.
+                _current_event.set(weakref.ref(events[index]))
+
+            await processor.process_batch(messages, focus)
 
 
 def _backoff_seconds() -> Iterator[float]:

@@ -74,12 +74,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
         existing = await _partition_counts(admin)
         missing = [name for name in settings.topics.all if name not in existing]
         if missing:
-            await admin.create_topics(
-                [
-                    NewTopic(name, settings.partitions, settings.replication_factor)
-                    for name in missing
-                ]
-            )
+            await admin.create_topics([_new_topic(settings, name) for name in missing])
             log.info("created topics %s", missing)
         counts = {**existing, **dict.fromkeys(missing, settings.partitions)}
     finally:
@@ -91,6 +86,15 @@ async def ensure_topics(settings: Settings) -> list[str]:
             "inputs feed one table keyed by tracking number, so their partition counts must match"
         )
     return missing
+
+
+def _new_topic(settings: Settings, name: str) -> NewTopic:
+    if name == settings.topics.model_updates:
+        # One partition, compacted: the last announcement is the promoted model, kept forever.
+        return NewTopic(
+            name, 1, settings.replication_factor, topic_configs={"cleanup.policy": "compact"}
+        )
+    return NewTopic(name, settings.partitions, settings.replication_factor)
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient) -> dict[str, int]:

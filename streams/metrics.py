@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
 
 class WorkerMetrics:
@@ -41,5 +41,20 @@ class WorkerMetrics:
             "parcelwatch_event_age_seconds",
             "Processing time minus the scan's event time (carrier and pipeline latency).",
             buckets=(1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 7 * 86400),
+            registry=registry,
+        )
+        self.scored = Counter(
+            "parcelwatch_scored",
+            "Scans scored by the delay-risk model.",
+            registry=registry,
+        )
+        self.model_loaded = Gauge(
+            "parcelwatch_model_loaded",
+            "1 while a delay-risk model is loaded; 0 while the worker runs its rules only.",
+            registry=registry,
+        )
+        self.model_info = Info(
+            "parcelwatch_model",
+            "The delay-risk model version in use.",
             registry=registry,
         )

@@ -1,31 +1,46 @@
-"""One input message from start to finish: decode -> apply -> publish -> store.
+"""Input messages from start to finish, a batch at a time: decode -> apply -> score -> publish ->
+store.
 
 Independent of Faust, so tests use a dict as the table and a list as the topics; the agent in
-``streams.agents`` only feeds it messages.
+``streams.agents`` only feeds it batches.
 
 Delivery guarantees (at-least-once, with deterministic ids):
 * every output is acknowledged by the broker *before* the shipment's new state is written, so a
   state that says "alert raised" is never durable without its alert;
-* the input offset is committed by Faust only after its outputs and changelog are flushed;
-* after a crash the uncommitted inputs are re-read: those whose state made it to the changelog are
-  duplicates (no second alert); for the others the same alert is sent again with the same
-  ``alert_id``, which consumers use to de-duplicate.
+* a shipment's state is written once per batch, holding every event of the batch and its risk
+  score, so a crash never leaves a shipment half-processed;
+* the input offsets are committed by Faust only after the batch's outputs and changelog are
+  flushed; after a crash the uncommitted inputs are re-read: those whose state made it to the
+  changelog are duplicates, the others produce the same alerts again with the same ``alert_id``,
+  which consumers use to de-duplicate.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
+from models.dataset import is_scorable
+from models.features import Row, feature_row
+from models.scoring import RiskEstimate, plain_reasons
 from schemas.codec import InvalidEvent, decode_order, decode_scan, encode, make_dead_letter
 from schemas.state import ShipmentState, state_from_json, state_to_json
 from schemas.topics import TopicNames
-from schemas.types import DeadLetterReason, Limits, Order, Scan, ShipmentStatus
+from schemas.types import (
+    Alert,
+    DeadLetterReason,
+    Limits,
+    Order,
+    PredictedDelivery,
+    Scan,
+    ShipmentStatus,
+)
+from streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from streams.core.tracking import Applied, apply_event
 from streams.metrics import WorkerMetrics
 
@@ -34,6 +49,15 @@ log = logging.getLogger(__name__)
 # Sends one message and returns once the broker has acknowledged it.
 Publish = Callable[[str, bytes, bytes], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+
+class Scorer(Protocol):
+    """A loaded delay-risk model (models.scoring.DelayRiskModel)."""
+
+    version: str
+    threshold: float
+
+    def score(self, rows: Sequence[Row], as_of: Sequence[datetime]) -> list[RiskEstimate]: ...
 
 
 class Result(StrEnum):
@@ -51,6 +75,17 @@ class InputMessage:
     value: bytes | None
 
 
+@dataclass
+class _Batch:
+    """Working memory of one batch: states chained across its events, outputs in order."""
+
+    states: dict[str, ShipmentState] = field(default_factory=dict)
+    last_message: dict[str, int] = field(default_factory=dict)  # tracking number -> index
+    alerts: list[Alert] = field(default_factory=list)
+    to_score: list[tuple[ShipmentState, Scan]] = field(default_factory=list)
+    scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
+
+
 class ShipmentProcessor:
     def __init__(
         self,
@@ -61,6 +96,8 @@ class ShipmentProcessor:
         publish: Publish,
         clock: Clock,
         metrics: WorkerMetrics,
+        scorer: Callable[[], Scorer | None] = lambda: None,
+        risk_hysteresis: float = 0.15,
     ) -> None:
         self._topics = topics
         self._limits = limits
@@ -68,35 +105,102 @@ class ShipmentProcessor:
         self._publish = publish
         self._clock = clock
         self._metrics = metrics
+        self._scorer = scorer
+        self._risk_hysteresis = risk_hysteresis
 
     async def process(self, message: InputMessage) -> Result:
+        (result,) = await self.process_batch([message])
+        return result
+
+    async def process_batch(
+        self,
+        messages: Sequence[InputMessage],
+        focus: Callable[[int], None] = lambda index: None,
+    ) -> list[Result]:
+        """Process ``messages`` in order. ``focus(i)`` is called before the table is read or
+        written on behalf of message ``i`` (Faust routes table writes by the current event)."""
         started = time.perf_counter()
         now = self._clock()
+        batch = _Batch()
+        results = []
+        for index, message in enumerate(messages):
+            focus(index)
+            results.append(await self._apply(message, index, batch, now))
+        self._score(batch, now)
+        for alert in batch.alerts:
+            await self._publish(
+                self._topics.shipment_alerts, alert.tracking_number.encode(), encode(alert)
+            )
+            self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+        for tracking_number, state in batch.states.items():
+            focus(batch.last_message[tracking_number])
+            self._store[tracking_number] = state_to_json(state)
+        for scan, before, after in batch.scans_seen:
+            self._observe_scan(scan, before, after, now)
+        for message, result in zip(messages, results, strict=True):
+            self._metrics.events.labels(message.topic, result.value).inc()
+        if messages:
+            elapsed = (time.perf_counter() - started) / len(messages)
+            for _ in messages:
+                self._metrics.processing_seconds.observe(elapsed)
+        return results
+
+    async def _apply(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> Result:
         try:
             event = self._decode(message, now)
-            before = self._load(event.tracking_number)
+            key = event.tracking_number
+            before = batch.states[key] if key in batch.states else self._load(key)
             outcome = apply_event(before, event, now)
         except InvalidEvent as error:
             await self._dead_letter(message, error, now)
-            result = Result.DEAD_LETTERED
+            return Result.DEAD_LETTERED
         except Exception as error:  # a bug must not stop the partition nor lose the message
             log.exception("failed to process %s[%d]@%d", *_origin(message))
             problem = InvalidEvent(
                 DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
             )
             await self._dead_letter(message, problem, now)
-            result = Result.DEAD_LETTERED
-        else:
-            if isinstance(outcome, Applied):
-                await self._emit(outcome)
-                if isinstance(event, Scan):
-                    self._observe_scan(event, before, outcome.state, now)
-                result = Result.APPLIED
-            else:
-                result = Result.DUPLICATE
-        self._metrics.events.labels(message.topic, result.value).inc()
-        self._metrics.processing_seconds.observe(time.perf_counter() - started)
-        return result
+            return Result.DEAD_LETTERED
+        if not isinstance(outcome, Applied):
+            return Result.DUPLICATE
+        batch.states[key] = outcome.state
+        batch.last_message[key] = index
+        batch.alerts.extend(outcome.alerts)
+        if isinstance(event, Scan):
+            batch.scans_seen.append((event, before, outcome.state))
+            if is_scorable(outcome.state):
+                batch.to_score.append((outcome.state, event))
+        return Result.APPLIED
+
+    def _score(self, batch: _Batch, now: datetime) -> None:
+        """One model call for every scorable scan of the batch, then the risk rule in order."""
+        scorer = self._scorer()
+        if scorer is None or not batch.to_score:
+            return
+        rows = [feature_row(state, scan.occurred_at) for state, scan in batch.to_score]
+        estimates = scorer.score(rows, [scan.occurred_at for _, scan in batch.to_score])
+        policy = RiskPolicy(scorer.threshold, min(self._risk_hysteresis, scorer.threshold / 2))
+        for (snapshot, scan), row, estimate in zip(batch.to_score, rows, estimates, strict=True):
+            score = RiskScore(
+                snapshot=snapshot,
+                scan_event_id=scan.event_id,
+                scan_time=scan.occurred_at,
+                risk=estimate.risk,
+                prediction=PredictedDelivery(
+                    expected=estimate.expected_delivery,
+                    earliest=estimate.earliest_delivery,
+                    latest=estimate.latest_delivery,
+                ),
+                model_version=scorer.version,
+                reasons=tuple(plain_reasons(row, estimate, snapshot.promised_by)),
+            )
+            key = snapshot.tracking_number
+            batch.states[key], alert = apply_risk(batch.states[key], score, policy, now)
+            if alert is not None:
+                batch.alerts.append(alert)
+        self._metrics.scored.inc(len(rows))
 
     def _decode(self, message: InputMessage, now: datetime) -> Scan | Order:
         payload = message.value if message.value is not None else b""
@@ -111,15 +215,6 @@ class ShipmentProcessor:
     def _load(self, tracking_number: str) -> ShipmentState | None:
         stored = self._store.get(tracking_number)
         return state_from_json(stored) if stored is not None else None
-
-    async def _emit(self, outcome: Applied) -> None:
-        state = outcome.state
-        for alert in outcome.alerts:
-            await self._publish(
-                self._topics.shipment_alerts, state.tracking_number.encode(), encode(alert)
-            )
-            self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
-        self._store[state.tracking_number] = state_to_json(state)
 
     def _observe_scan(
         self, scan: Scan, before: ShipmentState | None, after: ShipmentState, now: datetime

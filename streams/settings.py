@@ -54,6 +54,11 @@ class Settings:
     max_payload_bytes: int = 64 * 1024
     max_clock_skew_hours: float = 24.0
     log_level: str = "info"
+    model_dir: Path | None = None  # without one the worker runs its rules only
+    risk_threshold: float | None = None  # None: the threshold stored with the model
+    risk_hysteresis: float = 0.15
+    batch_size: int = 256
+    batch_seconds: float = 0.05
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @property
@@ -105,6 +110,15 @@ class Settings:
             log_level=reader.choice(
                 "LOG_LEVEL", defaults.log_level, ("debug", "info", "warning", "error")
             ),
+            model_dir=Path(model_dir) if (model_dir := reader.optional("MODEL_DIR")) else None,
+            risk_threshold=reader.optional_number("RISK_THRESHOLD", minimum=0.01, maximum=1.0),
+            risk_hysteresis=reader.number(
+                "RISK_HYSTERESIS", defaults.risk_hysteresis, minimum=0, maximum=0.5
+            ),
+            batch_size=reader.integer("BATCH_SIZE", defaults.batch_size, minimum=1, maximum=10_000),
+            batch_seconds=reader.number(
+                "BATCH_SECONDS", defaults.batch_seconds, minimum=0.001, maximum=10
+            ),
             security=security,
         )
 
@@ -145,14 +159,26 @@ class _EnvReader:
         _check_range(self.prefix + name, number, minimum, maximum)
         return number
 
-    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
         value = self.text(name, str(default))
         try:
             number = float(value)
         except ValueError:
             raise SettingsError(f"{self.prefix}{name}={value!r} is not a number") from None
-        _check_range(self.prefix + name, number, minimum, None)
+        _check_range(self.prefix + name, number, minimum, maximum)
         return number
+
+    def optional_number(self, name: str, *, minimum: float, maximum: float) -> float | None:
+        if self.optional(name) is None:
+            return None
+        return self.number(name, 0.0, minimum=minimum, maximum=maximum)
 
 
 def _check_range(name: str, value: float, minimum: float | None, maximum: float | None) -> None:

@@ -47,7 +47,9 @@ async def test_sigkill_mid_stream_loses_nothing(deployment, workers):
     victim.stop(signal.SIGKILL)
     producing = asyncio.create_task(produce(messages[half:]))
 
-    survivor = deployment.start_worker("survivor", data_dir=victim.env_data_dir)
+    # An empty disk: every shipment's state must come back from the changelog, from the partition
+    # each batch wrote it to.
+    survivor = deployment.start_worker("survivor", data_dir=deployment.root / "fresh-disk")
     workers.append(survivor)
     await producing
     alerts = await collect(

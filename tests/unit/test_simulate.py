@@ -263,7 +263,7 @@ def test_journeys_follow_the_carrier_lifecycle(big: list[SimulatedEvent]) -> Non
                 assert statuses[position + 1] is ShipmentStatus.IN_TRANSIT, key
 
 
-def test_the_tracking_core_digests_the_stream_and_raises_every_alert_kind(
+def test_the_tracking_core_digests_the_stream_and_raises_every_rule_alert_kind(
     big: list[SimulatedEvent],
 ) -> None:
     states: dict[bytes, ShipmentState] = {}
@@ -273,7 +273,8 @@ def test_the_tracking_core_digests_the_stream_and_raises_every_alert_kind(
         states[e.key] = outcome.state
         if isinstance(outcome, Applied):
             alerts.update(alert.kind for alert in outcome.alerts)
-    assert set(alerts) == set(AlertKind)
+    # delay_risk needs a model; every rule-based kind must show up in simulated traffic
+    assert set(alerts) == set(AlertKind) - {AlertKind.DELAY_RISK}
     assert all(count >= 1 for count in alerts.values())
     for key in _delivered(big):
         assert states[key].status is ShipmentStatus.DELIVERED, key

@@ -1,0 +1,402 @@
+"""Versioned, checksummed, pickle-free store for delay-risk models.
+
+Layout under ``root``::
+
+    root/<version>/model.skops      one skops file: {"classifier": ..., "quantiles": {...}}
+    root/<version>/metadata.json    caller metadata + version, created_at, artifact_sha256,
+                                    library_versions, format
+    root/PROMOTED                   JSON announcement of the version workers should run
+
+Versions look like ``v20261126T034500Z-1a2b3c4d`` (UTC creation second, then the first 8 hex
+digits of the artifact sha256), so string order is creation order. A version directory is
+built in a hidden temp directory inside ``root`` and renamed into place, so readers never see a
+half-written version; ``PROMOTED`` is replaced atomically the same way.
+
+Loading never unpickles anything: the artifact bytes are read once, their sha256 is compared
+with ``metadata.json``, every type skops does not trust by default must be in
+:data:`TRUSTED_TYPES`, and only then is ``skops.io.load`` called with that explicit list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import uuid
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import skops
+import skops.io as sio
+
+__all__ = [
+    "ARTIFACT_FILE",
+    "METADATA_FILE",
+    "PROMOTED_FILE",
+    "TRUSTED_TYPES",
+    "ModelBundle",
+    "ModelRegistry",
+    "ModelRegistryError",
+]
+
+ARTIFACT_FILE = "model.skops"
+METADATA_FILE = "metadata.json"
+PROMOTED_FILE = "PROMOTED"
+FORMAT = "skops"
+
+#: Types that skops does not trust by default but that the fitted delay-risk models contain, as
+#: reported by ``skops.io.get_untrusted_types`` (scikit-learn 1.9 / skops 0.16) for
+#: ``CalibratedClassifierCV(HistGradientBoostingClassifier(categorical_features=mask),
+#: method="sigmoid")`` and ``HistGradientBoostingRegressor(loss="quantile",
+#: categorical_features=mask)``. The last two come from the categorical preprocessing that
+#: HistGradientBoosting fits (``FunctionTransformer(func=partial(check_array, ...))``); skops
+#: audits a partial's function and arguments against this same list, so trusting ``partial``
+#: does not let a file call anything else. Everything skops would refuse by default and is not
+#: listed here is refused. Keep this list minimal: every entry is something loading may build.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "functools.partial",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+)
+
+#: Metadata keys the registry writes itself; callers may not supply them.
+RESERVED_METADATA_KEYS = frozenset(
+    {"version", "created_at", "artifact_sha256", "library_versions", "format"}
+)
+
+_VERSION_RE = re.compile(r"^v\d{8}T\d{6}Z-[0-9a-f]{8}$")
+
+
+class ModelRegistryError(RuntimeError):
+    """A version is unknown, incomplete, corrupted or contains types we refuse to load."""
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """What a worker needs to score: the fitted estimators plus their metadata."""
+
+    version: str
+    classifier: Any  # fitted, has predict_proba
+    quantile_models: dict[str, Any]  # {"p10": reg, "p50": reg, "p90": reg}
+    metadata: dict[str, Any]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that define the artifact's on-disk meaning."""
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skops": skops.__version__,
+    }
+
+
+def _rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"created_at must be timezone-aware, got naive {moment!r}")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _json_default(value: Any) -> Any:
+    """Let metrics computed with numpy (np.float64, small arrays) be stored as plain JSON."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename/create inside ``path`` durable (best effort on platforms without it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _check_types(data: bytes, where: str) -> None:
+    """Refuse an artifact holding any type that is neither skops-default nor in TRUSTED_TYPES."""
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a corrupt zip/schema surfaces as many exception types
+        raise ModelRegistryError(f"{where}: cannot read skops artifact: {exc}") from exc
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ModelRegistryError(
+            f"{where}: artifact contains untrusted types {refused}; refusing to load "
+            f"(allowed beyond skops defaults: {list(TRUSTED_TYPES)})"
+        )
+
+
+@dataclass(frozen=True)
+class ModelRegistry:
+    """A directory of immutable model versions plus a pointer to the promoted one."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    # ------------------------------------------------------------------ writing
+
+    def save(
+        self,
+        *,
+        classifier: Any,
+        quantile_models: dict[str, Any],
+        metadata: dict[str, Any],
+        created_at: datetime,
+    ) -> str:
+        """Store fitted models with metadata as a new immutable version and return its name.
+
+        ``metadata`` is the caller's part (training-data fingerprint, feature list, metrics, ...)
+        and must be JSON-serializable (numpy scalars/arrays are converted; NaN is refused).
+        ``created_at`` must be timezone-aware. Nothing becomes visible until the version
+        directory is complete.
+        """
+        if not hasattr(classifier, "predict_proba"):
+            raise ValueError("classifier must be a fitted estimator with predict_proba")
+        if not isinstance(quantile_models, Mapping) or not quantile_models:
+            raise ValueError("quantile_models must be a non-empty dict such as {'p50': model}")
+        if not all(isinstance(name, str) for name in quantile_models):
+            raise ValueError("quantile_models keys must be strings such as 'p10', 'p50', 'p90'")
+        clash = sorted(RESERVED_METADATA_KEYS & set(metadata))
+        if clash:
+            raise ValueError(f"metadata keys {clash} are written by the registry; remove them")
+        created = _rfc3339(created_at)
+
+        artifact = sio.dumps({"classifier": classifier, "quantiles": dict(quantile_models)})
+        # Refuse now what load() would refuse later, so training fails instead of promotion.
+        _check_types(artifact, "save")
+        sha256 = hashlib.sha256(artifact).hexdigest()
+        stamp = created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        version = f"v{stamp}-{sha256[:8]}"
+
+        full_metadata = {
+            **metadata,
+            "version": version,
+            "created_at": created,
+            "artifact_sha256": sha256,
+            "library_versions": library_versions(),
+            "format": FORMAT,
+        }
+        try:
+            metadata_bytes = json.dumps(
+                full_metadata,
+                default=_json_default,
+                allow_nan=False,
+                indent=2,
+                sort_keys=True,
+            ).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"metadata is not strict-JSON serializable: {exc}") from exc
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".tmp-{version}-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            _write_file(tmp / ARTIFACT_FILE, artifact)
+            _write_file(tmp / METADATA_FILE, metadata_bytes + b"\n")
+            _fsync_dir(tmp)
+            target = self.root / version
+            if target.exists():
+                raise ModelRegistryError(f"version {version} already exists in {self.root}")
+            try:
+                os.rename(tmp, target)  # fails if a concurrent save created it meanwhile
+            except OSError as exc:
+                raise ModelRegistryError(
+                    f"cannot publish version {version} in {self.root}: {exc}"
+                ) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync_dir(self.root)
+        return version
+
+    def promote(self, version: str, *, promoted_at: datetime | None = None) -> dict[str, Any]:
+        """Verify ``version`` fully (checksum, types, load) and atomically make it the promoted one.
+
+        Returns the announcement ``{"version", "artifact_sha256", "promoted_at"}`` that is also
+        the content of ``root/PROMOTED``.
+        """
+        bundle = self.load(version)
+        announcement = {
+            "version": bundle.version,
+            "artifact_sha256": bundle.metadata["artifact_sha256"],
+            "promoted_at": _rfc3339(promoted_at or datetime.now(UTC)),
+        }
+        data = json.dumps(announcement, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+        tmp = self.root / f".{PROMOTED_FILE}.tmp-{uuid.uuid4().hex}"
+        try:
+            _write_file(tmp, data)
+            os.replace(tmp, self.root / PROMOTED_FILE)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        _fsync_dir(self.root)
+        return announcement
+
+    # ------------------------------------------------------------------ reading
+
+    def versions(self) -> list[str]:
+        """All complete versions, oldest first (ignores temp dirs and stray entries)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if _VERSION_RE.match(entry.name) and entry.is_dir()
+        )
+
+    def promoted(self) -> str | None:
+        """The promoted version, or None if nothing has been promoted yet."""
+        announcement = self._announcement()
+        return None if announcement is None else announcement["version"]
+
+    def metadata(self, version: str) -> dict[str, Any]:
+        """The stored metadata of ``version`` (does not verify the artifact)."""
+        directory = self._version_dir(version)
+        path = directory / METADATA_FILE
+        if not path.is_file():
+            raise ModelRegistryError(f"version {version} is incomplete: missing {path}")
+        try:
+            meta = json.loads(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ModelRegistryError(f"version {version}: unreadable {path}: {exc}") from exc
+        if not isinstance(meta, dict):
+            raise ModelRegistryError(f"version {version}: {path} is not a JSON object")
+        if meta.get("version") != version:
+            raise ModelRegistryError(
+                f"version {version}: {path} claims version {meta.get('version')!r}"
+            )
+        if meta.get("format") != FORMAT:
+            raise ModelRegistryError(
+                f"version {version}: unsupported format {meta.get('format')!r}, expected {FORMAT!r}"
+            )
+        sha = meta.get("artifact_sha256")
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise ModelRegistryError(f"version {version}: {path} has no valid artifact_sha256")
+        return meta
+
+    def load(self, version: str | None = None) -> ModelBundle:
+        """Verify and load a version: the promoted one if None (else the newest).
+
+        Raises :class:`ModelRegistryError` on an unknown/incomplete version, a checksum
+        mismatch, or an artifact containing types outside skops' defaults and TRUSTED_TYPES.
+        """
+        expected_sha: str | None = None
+        if version is None:
+            announcement = self._announcement()
+            if announcement is not None:
+                version = announcement["version"]
+                expected_sha = announcement["artifact_sha256"]
+            else:
+                available = self.versions()
+                if not available:
+                    raise ModelRegistryError(f"no model versions in {self.root}")
+                version = available[-1]
+
+        meta = self.metadata(version)
+        path = self.root / version / ARTIFACT_FILE
+        if not path.is_file():
+            raise ModelRegistryError(f"version {version} is incomplete: missing {path}")
+        # Read once; hash, type-check and load the very same bytes (no re-read race).
+        data = path.read_bytes()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != meta["artifact_sha256"]:
+            raise ModelRegistryError(
+                f"version {version}: checksum mismatch for {path} (metadata says "
+                f"{meta['artifact_sha256']}, file is {actual}); refusing to load"
+            )
+        if expected_sha is not None and actual != expected_sha:
+            raise ModelRegistryError(
+                f"version {version}: checksum mismatch with {self.root / PROMOTED_FILE} "
+                f"(promoted {expected_sha}, file is {actual}); refusing to load"
+            )
+        _check_types(data, f"version {version}")
+        try:
+            payload = sio.load(io.BytesIO(data), trusted=list(TRUSTED_TYPES))
+        except Exception as exc:
+            raise ModelRegistryError(f"version {version}: skops load failed: {exc}") from exc
+
+        if (
+            not isinstance(payload, dict)
+            or "classifier" not in payload
+            or not isinstance(payload.get("quantiles"), dict)
+        ):
+            raise ModelRegistryError(
+                f"version {version}: artifact is not {{'classifier': ..., 'quantiles': {{...}}}}"
+            )
+        saved_with = meta.get("library_versions", {}).get("scikit-learn")
+        if saved_with != sklearn.__version__:
+            warnings.warn(
+                f"model {version} was saved with scikit-learn {saved_with}, "
+                f"running {sklearn.__version__}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return ModelBundle(
+            version=version,
+            classifier=payload["classifier"],
+            quantile_models=dict(payload["quantiles"]),
+            metadata=meta,
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _version_dir(self, version: str) -> Path:
+        if not isinstance(version, str) or not _VERSION_RE.match(version):
+            raise ModelRegistryError(f"unknown version {version!r}: not a registry version name")
+        directory = self.root / version
+        if not directory.is_dir():
+            known = self.versions()
+            raise ModelRegistryError(
+                f"unknown version {version!r} in {self.root} "
+                f"(known: {', '.join(known[-5:]) if known else 'none'})"
+            )
+        return directory
+
+    def _announcement(self) -> dict[str, Any] | None:
+        path = self.root / PROMOTED_FILE
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            announcement = json.loads(raw)
+            version = announcement["version"]
+            sha = announcement["artifact_sha256"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelRegistryError(f"unreadable {path}: {exc}") from exc
+        if not isinstance(version, str) or not isinstance(sha, str):
+            raise ModelRegistryError(f"unreadable {path}: version/artifact_sha256 not strings")
+        return announcement

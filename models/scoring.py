@@ -1,0 +1,83 @@
+"""Score shipments in batches with a registered model: risk, predicted delivery, reasons."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from models.features import FEATURE_NAMES, FeatureEncoder, Row
+from models.registry import ModelBundle
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEstimate:
+    risk: float  # calibrated probability that the shipment misses its promise
+    expected_delivery: datetime
+    earliest_delivery: datetime  # 10th percentile
+    latest_delivery: datetime  # 90th percentile
+
+
+class DelayRiskModel:
+    """A loaded model; ``score`` makes one call per estimator for the whole batch."""
+
+    def __init__(self, bundle: ModelBundle) -> None:
+        names = bundle.metadata.get("feature_names")
+        if names != list(FEATURE_NAMES):
+            raise ValueError(
+                f"model {bundle.version} was trained on other features; retrain with this version"
+            )
+        self.version = bundle.version
+        self.threshold = float(bundle.metadata["alert_threshold"])
+        self._encoder = FeatureEncoder.from_json(bundle.metadata["feature_vocabularies"])
+        self._classifier = bundle.classifier
+        self._quantiles = bundle.quantile_models
+
+    def score(self, rows: Sequence[Row], as_of: Sequence[datetime]) -> list[RiskEstimate]:
+        if not rows:
+            return []
+        features = self._encoder.transform(rows)
+        risk = self._classifier.predict_proba(features)[:, 1]
+        hours = {name: model.predict(features) for name, model in self._quantiles.items()}
+        # Quantile models are fitted separately and can cross; sort so p10 <= p50 <= p90.
+        ordered = np.sort(np.column_stack([hours["p10"], hours["p50"], hours["p90"]]), axis=1)
+        ordered = np.maximum(ordered, 0.0)  # delivery cannot be before the scan
+        return [
+            RiskEstimate(
+                risk=float(risk[i]),
+                expected_delivery=as_of[i] + timedelta(hours=float(ordered[i, 1])),
+                earliest_delivery=as_of[i] + timedelta(hours=float(ordered[i, 0])),
+                latest_delivery=as_of[i] + timedelta(hours=float(ordered[i, 2])),
+            )
+            for i in range(len(rows))
+        ]
+
+
+def plain_reasons(row: Row, estimate: RiskEstimate, promised_by: datetime | None) -> list[str]:
+    """The main reasons in plain words, most telling first (at most three)."""
+    reasons: list[tuple[float, str]] = []
+    if promised_by is not None and estimate.expected_delivery > promised_by:
+        late_by = (estimate.expected_delivery - promised_by).total_seconds() / 3600
+        reasons.append((late_by, f"now expected {late_by:.0f} h after the promised time"))
+    carrier_gap = row.get("carrier_estimate_minus_promise_hours")
+    if _known(carrier_gap) and carrier_gap > 0:
+        reasons.append((carrier_gap, f"the carrier's own estimate is {carrier_gap:.0f} h late"))
+    if row.get("status") == "exception":
+        reason = (row.get("status_reason") or "an exception").replace("_", " ")
+        reasons.append((48.0, f"the carrier reports {reason}"))
+    if _known(row.get("failed_attempts")) and row["failed_attempts"] > 0:
+        reasons.append((36.0, f"{row['failed_attempts']:.0f} failed delivery attempt(s)"))
+    still = row.get("hours_in_status")
+    if _known(still) and still >= 24:
+        reasons.append((still / 2, f"no progress for {still:.0f} h"))
+    slack = row.get("hours_to_promise")
+    if _known(slack) and slack < 24:
+        reasons.append((24 - slack, f"only {max(slack, 0):.0f} h left before the promise"))
+    return [text for _, text in sorted(reasons, key=lambda item: -item[0])[:3]]
+
+
+def _known(value: object) -> bool:
+    return isinstance(value, int | float) and not math.isnan(value)

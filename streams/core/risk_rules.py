@@ -1,0 +1,116 @@
+"""The delay-risk rule: alert once when the model's risk crosses the threshold, with hysteresis.
+
+An episode opens when risk reaches ``threshold`` and closes only when it falls below
+``threshold - hysteresis`` (or the shipment settles), so a risk hovering around the threshold does
+not flap between alert and silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from schemas.ids import deterministic_id
+from schemas.state import ShipmentState
+from schemas.types import (
+    Alert,
+    AlertKind,
+    PredictedDelivery,
+    Severity,
+    ShipmentStatus,
+)
+
+SETTLED = frozenset(
+    {ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskPolicy:
+    threshold: float = 0.5
+    hysteresis: float = 0.15
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1 or not 0 <= self.hysteresis < self.threshold:
+            raise ValueError("need 0 < threshold <= 1 and 0 <= hysteresis < threshold")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskScore:
+    """What the model said about one snapshot of a shipment (the state right after a scan)."""
+
+    snapshot: ShipmentState
+    scan_event_id: str
+    scan_time: datetime
+    risk: float
+    prediction: PredictedDelivery
+    model_version: str
+    reasons: tuple[str, ...]
+
+
+def apply_risk(
+    state: ShipmentState, score: RiskScore, policy: RiskPolicy, now: datetime
+) -> tuple[ShipmentState, Alert | None]:
+    """Record ``score`` on ``state``; return the alert it raises, if any.
+
+    ``state`` may be newer than ``score.snapshot`` (later scans of the same shipment in the same
+    batch): the risk fields are independent of the tracking fields, so they are applied in order.
+    """
+    updated = replace(
+        state,
+        risk=score.risk,
+        risk_model_version=score.model_version,
+        predicted_delivery=score.prediction,
+    )
+    episode = updated.open_episode(AlertKind.DELAY_RISK)
+    if state.status in SETTLED:
+        return updated.with_episode(AlertKind.DELAY_RISK, None), None
+    if episode is not None:
+        if score.risk < policy.threshold - policy.hysteresis:
+            updated = updated.with_episode(AlertKind.DELAY_RISK, None)
+        return updated, None
+    if score.risk < policy.threshold:
+        return updated, None
+    updated = updated.with_episode(AlertKind.DELAY_RISK, score.scan_event_id)
+    return updated, _risk_alert(score, now)
+
+
+def _risk_alert(score: RiskScore, now: datetime) -> Alert:
+    snapshot = score.snapshot
+    assert snapshot.status is not None and snapshot.carrier is not None
+    # Speak in the promise's own time zone: "Thursday" must be the customer's Thursday.
+    zone = (snapshot.promised_by or score.scan_time).tzinfo
+    expected, earliest, latest = (
+        moment.astimezone(zone)
+        for moment in (
+            score.prediction.expected,
+            score.prediction.earliest,
+            score.prediction.latest,
+        )
+    )
+    message = (
+        f"Likely to miss its promise ({score.risk:.0%} risk): now expected "
+        f"{expected:%A %d %b %H:%M}, between {earliest:%a %d %b} and {latest:%a %d %b}."
+    )
+    return Alert(
+        alert_id=deterministic_id(
+            "alert", snapshot.tracking_number, AlertKind.DELAY_RISK.value, score.scan_event_id
+        ),
+        tracking_number=snapshot.tracking_number,
+        carrier=snapshot.carrier,
+        kind=AlertKind.DELAY_RISK,
+        severity=Severity.WARNING,
+        status=snapshot.status,
+        message=message,
+        detected_at=now,
+        occurred_at=score.scan_time,
+        source_event_id=score.scan_event_id,
+        order_id=snapshot.order_id,
+        service_level=snapshot.service_level,
+        reason=snapshot.status_reason,
+        promised_by=snapshot.promised_by,
+        risk=round(score.risk, 4),
+        predicted_delivery=score.prediction,
+        model_version=score.model_version,
+        reasons=score.reasons,
+    )
