@@ -36,15 +36,19 @@ class DelayRiskModel:
         self._classifier = bundle.classifier
         self._quantiles = bundle.quantile_models
 
+    def predict(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
+        """Risk per row, and hours from the scan to delivery as columns p10, p50, p90."""
+        features = self._encoder.transform(rows)
+        risk = self._classifier.predict_proba(features)[:, 1]
+        hours = [self._quantiles[name].predict(features) for name in ("p10", "p50", "p90")]
+        # Quantile models are fitted separately and can cross; sort so p10 <= p50 <= p90.
+        ordered = np.sort(np.column_stack(hours), axis=1)
+        return risk, np.maximum(ordered, 0.0)  # delivery cannot be before the scan
+
     def score(self, rows: Sequence[Row], as_of: Sequence[datetime]) -> list[RiskEstimate]:
         if not rows:
             return []
-        features = self._encoder.transform(rows)
-        risk = self._classifier.predict_proba(features)[:, 1]
-        hours = {name: model.predict(features) for name, model in self._quantiles.items()}
-        # Quantile models are fitted separately and can cross; sort so p10 <= p50 <= p90.
-        ordered = np.sort(np.column_stack([hours["p10"], hours["p50"], hours["p90"]]), axis=1)
-        ordered = np.maximum(ordered, 0.0)  # delivery cannot be before the scan
+        risk, ordered = self.predict(rows)
         return [
             RiskEstimate(
                 risk=float(risk[i]),

@@ -8,8 +8,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streams.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from streams.ml_commands import HistoryFiles
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.handler(args) or 0)
-    except (SettingsError, RuntimeError) as error:
+    except (SettingsError, RuntimeError, ValueError) as error:
         print(f"parcelwatch: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -50,7 +54,35 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--jsonl", type=Path, help="write orders.jsonl and scans.jsonl to this folder instead"
     )
+    simulate.add_argument(
+        "--days", type=_positive_float, default=10.0, help="orders spread over this many days"
+    )
     simulate.set_defaults(handler=_simulate)
+
+    train = commands.add_parser("train", help="train a delay-risk model on JSONL history")
+    _history_arguments(train)
+    train.add_argument("--model-dir", type=Path, required=True)
+    train.add_argument("--threshold", type=_probability, default=0.5, help="alert threshold")
+    train.set_defaults(handler=_train)
+
+    score = commands.add_parser("score", help="score every scan of a history, as the worker would")
+    _history_arguments(score, split=False)
+    score.add_argument("--model-dir", type=Path, required=True)
+    score.add_argument("--version", help="default: the promoted version, else the newest")
+    score.add_argument("--out", type=Path, required=True)
+    score.set_defaults(handler=_score)
+
+    evaluate = commands.add_parser("evaluate", help="report a model against baselines")
+    _history_arguments(evaluate)
+    evaluate.add_argument("--model-dir", type=Path, required=True)
+    evaluate.add_argument("--version", help="default: the promoted version, else the newest")
+    evaluate.add_argument("--report", type=Path, required=True, help="folder for the report")
+    evaluate.set_defaults(handler=_evaluate)
+
+    promote = commands.add_parser("promote", help="promote a model version to running workers")
+    promote.add_argument("version")
+    promote.add_argument("--model-dir", type=Path, required=True)
+    promote.set_defaults(handler=_promote)
 
     demo = commands.add_parser("demo", help="broker, worker and simulator together; Ctrl-C stops")
     _simulation_arguments(demo)
@@ -63,6 +95,31 @@ def _simulation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shipments", type=_positive_int, default=200)
     parser.add_argument("--rate", type=_positive_float, default=50.0, help="events per second")
     parser.add_argument("--seed", type=int, help="random seed (default: a new one each run)")
+
+
+def _history_arguments(parser: argparse.ArgumentParser, *, split: bool = True) -> None:
+    parser.add_argument("--orders", type=_existing_file, nargs="+", required=True)
+    parser.add_argument("--scans", type=_existing_file, nargs="+", required=True)
+    if split:
+        parser.add_argument(
+            "--maturity-days", type=float, default=14.0,
+            help="leave out shipments ordered this close to the end of the data (outcome unknown)",
+        )  # fmt: skip
+        parser.add_argument("--test-fraction", type=float, default=0.25)
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return path
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError("must be in (0, 1]")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -118,13 +175,77 @@ def _simulate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if args.jsonl is not None:
-        count = simulate_to_jsonl(args.jsonl, shipments=args.shipments, seed=args.seed)
+        count = simulate_to_jsonl(
+            args.jsonl, shipments=args.shipments, seed=args.seed, days=args.days
+        )
         print(f"wrote {count} events to {args.jsonl}")
     else:
         count = asyncio.run(
             simulate_to_kafka(settings, shipments=args.shipments, rate=args.rate, seed=args.seed)
         )
         print(f"produced {count} events")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> HistoryFiles:
+    from streams.ml_commands import HistoryFiles
+
+    return HistoryFiles(orders=args.orders, scans=args.scans)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from streams.ml_commands import train_command
+
+    version, metrics = train_command(
+        _history(args), args.model_dir, maturity_days=args.maturity_days,
+        test_fraction=args.test_fraction, threshold=args.threshold,
+    )  # fmt: skip
+    model = metrics["model"]
+    print(
+        f"held-out test: ROC-AUC {model['roc_auc']:.3f}, PR-AUC {model['pr_auc']:.3f}, "
+        f"beats all baselines: {metrics['comparison']['model_beats_all_baselines']}"
+    )
+    print(version)
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from streams.ml_commands import score_command
+
+    count = score_command(_history(args), args.model_dir, args.out, version=args.version)
+    print(f"scored {count} scans into {args.out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from streams.ml_commands import evaluate_command
+
+    metrics = evaluate_command(
+        _history(args), args.model_dir, args.report, version=args.version,
+        maturity_days=args.maturity_days, test_fraction=args.test_fraction,
+    )  # fmt: skip
+    comparison = metrics["comparison"]
+    print(f"report written to {args.report}")
+    for name, block in comparison["baselines"].items():
+        print(
+            f"vs {name}: ROC-AUC {block['roc_auc_diff']:+.3f}, "
+            f"median lead time {_hours(block['median_lead_time_diff_hours'])}, "
+            "recall at equal false-alert rate "
+            f"{block['recall_diff_at_equal_false_alert_rate']:+.3f}"
+        )
+    print(f"beats all baselines: {comparison['model_beats_all_baselines']}")
+    return 0 if comparison["model_beats_all_baselines"] else 1
+
+
+def _hours(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f} h"
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from streams.ml_commands import promote_command
+
+    announcement = asyncio.run(promote_command(Settings.from_env(), args.model_dir, args.version))
+    print(f"promoted {announcement['version']} (sha256 {announcement['artifact_sha256'][:12]}…)")
     return 0
 
 

@@ -81,8 +81,8 @@ class _Batch:
 
     states: dict[str, ShipmentState] = field(default_factory=dict)
     last_message: dict[str, int] = field(default_factory=dict)  # tracking number -> index
-    alerts: list[Alert] = field(default_factory=list)
-    to_score: list[tuple[ShipmentState, Scan]] = field(default_factory=list)
+    alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
+    to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
 
 
@@ -127,7 +127,8 @@ class ShipmentProcessor:
             focus(index)
             results.append(await self._apply(message, index, batch, now))
         self._score(batch, now)
-        for alert in batch.alerts:
+        # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
+        for _, alert in sorted(batch.alerts, key=lambda item: item[0]):
             await self._publish(
                 self._topics.shipment_alerts, alert.tracking_number.encode(), encode(alert)
             )
@@ -167,11 +168,11 @@ class ShipmentProcessor:
             return Result.DUPLICATE
         batch.states[key] = outcome.state
         batch.last_message[key] = index
-        batch.alerts.extend(outcome.alerts)
+        batch.alerts.extend((index, alert) for alert in outcome.alerts)
         if isinstance(event, Scan):
             batch.scans_seen.append((event, before, outcome.state))
             if is_scorable(outcome.state):
-                batch.to_score.append((outcome.state, event))
+                batch.to_score.append((index, outcome.state, event))
         return Result.APPLIED
 
     def _score(self, batch: _Batch, now: datetime) -> None:
@@ -179,10 +180,12 @@ class ShipmentProcessor:
         scorer = self._scorer()
         if scorer is None or not batch.to_score:
             return
-        rows = [feature_row(state, scan.occurred_at) for state, scan in batch.to_score]
-        estimates = scorer.score(rows, [scan.occurred_at for _, scan in batch.to_score])
+        rows = [feature_row(state, scan.occurred_at) for _, state, scan in batch.to_score]
+        estimates = scorer.score(rows, [scan.occurred_at for _, _, scan in batch.to_score])
         policy = RiskPolicy(scorer.threshold, min(self._risk_hysteresis, scorer.threshold / 2))
-        for (snapshot, scan), row, estimate in zip(batch.to_score, rows, estimates, strict=True):
+        for (index, snapshot, scan), row, estimate in zip(
+            batch.to_score, rows, estimates, strict=True
+        ):
             score = RiskScore(
                 snapshot=snapshot,
                 scan_event_id=scan.event_id,
@@ -199,7 +202,7 @@ class ShipmentProcessor:
             key = snapshot.tracking_number
             batch.states[key], alert = apply_risk(batch.states[key], score, policy, now)
             if alert is not None:
-                batch.alerts.append(alert)
+                batch.alerts.append((index, alert))
         self._metrics.scored.inc(len(rows))
 
     def _decode(self, message: InputMessage, now: datetime) -> Scan | Order:

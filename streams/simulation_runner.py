@@ -15,9 +15,11 @@ from streams.settings import Settings
 from streams.simulate import SimulatedEvent, SimulationConfig, generate_journeys, produce
 
 
-def simulated_events(shipments: int, seed: int | None) -> list[SimulatedEvent]:
+def simulated_events(shipments: int, seed: int | None, days: float = 10.0) -> list[SimulatedEvent]:
+    """Journeys of orders placed over the last ``days`` days, cut at the present."""
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    return generate_journeys(SimulationConfig(shipments=shipments, seed=seed), now=utc_now())
+    config = SimulationConfig(shipments=shipments, seed=seed, window_days=days)
+    return generate_journeys(config, now=utc_now())
 
 
 async def simulate_to_kafka(
@@ -33,10 +35,10 @@ async def simulate_to_kafka(
         await producer.stop()
 
 
-def simulate_to_jsonl(folder: Path, *, shipments: int, seed: int | None) -> int:
+def simulate_to_jsonl(folder: Path, *, shipments: int, seed: int | None, days: float) -> int:
     """``orders.jsonl`` and ``scans.jsonl`` in publish order (duplicates included, as on Kafka)."""
     folder.mkdir(parents=True, exist_ok=True)
-    events = simulated_events(shipments, seed)
+    events = simulated_events(shipments, seed, days)
     with (
         (folder / "orders.jsonl").open("wb") as orders,
         (folder / "scans.jsonl").open("wb") as scans,

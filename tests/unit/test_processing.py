@@ -123,3 +123,90 @@ async def test_logs_never_contain_payload_or_key(env, caplog):
     await processor.process(message(None, topic=TOPICS.orders, key=b"jane", value=secret))
     assert "jane" not in caplog.text
     assert "dead-lettered" in caplog.text
+
+
+class FakeScorer:
+    """Risk = 0.9 for shipments in exception, else 0.1; records each call's batch size."""
+
+    version = "v-test"
+    threshold = 0.5
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def score(self, rows, as_of):
+        from datetime import timedelta
+
+        from models.scoring import RiskEstimate
+
+        self.calls.append(len(rows))
+        return [
+            RiskEstimate(
+                risk=0.9 if row["status"] == "exception" else 0.1,
+                expected_delivery=moment + timedelta(hours=30),
+                earliest_delivery=moment + timedelta(hours=20),
+                latest_delivery=moment + timedelta(hours=50),
+            )
+            for row, moment in zip(rows, as_of, strict=True)
+        ]
+
+
+def scoring_env(scorer):
+    store: dict = {}
+    broker = FakeBroker(store)
+    processor = ShipmentProcessor(
+        topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
+        clock=lambda: at(500), metrics=WorkerMetrics(CollectorRegistry()), scorer=lambda: scorer,
+    )  # fmt: skip
+    return processor, broker, store
+
+
+async def test_a_batch_is_scored_in_one_call_and_raises_delay_risk_once():
+    scorer = FakeScorer()
+    processor, broker, store = scoring_env(scorer)
+    other = "OTHER0001"
+    batch = [
+        message(order(72)),
+        message(scan("in_transit", 1, "a1")),
+        message(scan("exception", 5, "a2", reason="weather_delay")),
+        message(scan("exception", 6, "a3", reason="weather_delay")),
+        message(scan("in_transit", 2, "b1", tracking_number=other), key=other.encode()),
+        message(scan("delivered", 9, "b2", tracking_number=other), key=other.encode()),
+    ]
+    focused: list[int] = []
+    results = await processor.process_batch(batch, focused.append)
+    assert results == [Result.APPLIED] * 6
+    assert scorer.calls == [4]  # a1, a2, a3, b1: delivered shipments are not scored
+    kinds = [(a["kind"], a["source_event_id"]) for a in broker.on(TOPICS.shipment_alerts)]
+    assert kinds == [("carrier_exception", "a2"), ("delay_risk", "a2")]
+    risk_alert = broker.on(TOPICS.shipment_alerts)[1]
+    assert risk_alert["model_version"] == "v-test" and risk_alert["risk"] == 0.9
+    assert store[TRACKING]["risk"] == 0.9 and store[TRACKING]["risk_model_version"] == "v-test"
+    # each message is focused while applied, then each shipment's last message for its write
+    assert focused == [0, 1, 2, 3, 4, 5, 3, 5]
+
+
+async def test_without_a_model_the_rules_still_run():
+    processor, broker, store = scoring_env(None)
+    await processor.process_batch([message(scan("exception", 5, "a2", reason="lost"))])
+    assert [a["kind"] for a in broker.on(TOPICS.shipment_alerts)] == ["carrier_exception"]
+    assert store[TRACKING]["risk"] is None
+
+
+async def test_batch_outcome_equals_one_message_at_a_time():
+    events = [
+        message(order(24)),
+        message(scan("in_transit", 1, "a1")),
+        message(scan("exception", 5, "a2", reason="weather_delay")),
+        message(scan("in_transit", 8, "a3")),
+        message(scan("exception", 30, "a4", reason="missorted")),
+    ]
+    one, one_broker, one_store = scoring_env(FakeScorer())
+    for item in events:
+        await one.process(item)
+    many, many_broker, many_store = scoring_env(FakeScorer())
+    await many.process_batch(events)
+    assert [a["alert_id"] for a in one_broker.on(TOPICS.shipment_alerts)] == [
+        a["alert_id"] for a in many_broker.on(TOPICS.shipment_alerts)
+    ]
+    assert one_store == many_store

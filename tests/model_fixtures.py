@@ -1,0 +1,44 @@
+"""A small but real trained model for tests: simulated history -> JSONL -> `train_command`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from schemas.codec import to_jsonable
+from streams.ml_commands import HistoryFiles, train_command
+from streams.simulate import SimulationConfig, generate_journeys
+
+# Fixed, so the simulated calendar (weekends, promises) is the same on every run.
+DATA_END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    files: HistoryFiles
+    model_dir: Path
+    version: str
+    metrics: dict
+
+
+def write_history(folder: Path, *, shipments: int, days: float, seed: int) -> HistoryFiles:
+    folder.mkdir(parents=True, exist_ok=True)
+    events = generate_journeys(
+        SimulationConfig(shipments=shipments, seed=seed, window_days=days), now=DATA_END
+    )
+    orders, scans = folder / "orders.jsonl", folder / "scans.jsonl"
+    with orders.open("wb") as order_lines, scans.open("wb") as scan_lines:
+        for item in events:
+            lines = order_lines if item.topic_kind == "order" else scan_lines
+            lines.write(orjson.dumps(to_jsonable(item.event)) + b"\n")
+    return HistoryFiles(orders=[orders], scans=[scans])
+
+
+def train_small_model(root: Path, *, shipments: int = 3000, seed: int = 21) -> TrainedModel:
+    files = write_history(root / "history", shipments=shipments, days=70, seed=seed)
+    model_dir = root / "models"
+    version, metrics = train_command(files, model_dir, maturity_days=14, test_fraction=0.25)
+    return TrainedModel(files, model_dir, version, metrics)
