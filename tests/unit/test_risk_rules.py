@@ -32,7 +32,8 @@ def score(state, risk, event_id="s1", hours=10):
 def run(risks):
     state, alerts = shipment(), []
     for index, risk in enumerate(risks):
-        state, alert = apply_risk(state, score(state, risk, f"s{index}", 10 + index), POLICY, at(99))
+        current = score(state, risk, f"s{index}", 10 + index)
+        state, alert = apply_risk(state, current, POLICY, at(99))
         if alert:
             alerts.append(alert)
     return state, alerts
@@ -95,5 +96,5 @@ def test_policy_rejects_nonsense(threshold, hysteresis):
 
 
 def test_status_is_taken_from_the_snapshot():
-    state, alerts = run([0.9])
+    _, alerts = run([0.9])
     assert alerts[0].status is ShipmentStatus.IN_TRANSIT
