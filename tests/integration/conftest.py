@@ -25,7 +25,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import TopicNames
-from streams.settings import Settings
 
 BROKER = os.environ.get("PARCELWATCH_KAFKA_BROKER", "kafka://127.0.0.1:9092")
 BOOTSTRAP = BROKER.split("://", 1)[-1]
@@ -83,9 +82,6 @@ class Deployment:
             "PARCELWATCH_WEB_PORT": str(web_port),
             "PARCELWATCH_LOG_LEVEL": "info",
         }
-
-    def settings(self) -> Settings:
-        return Settings.from_env(self.env(self.root / "unused", 0))
 
     def start_worker(self, name: str = "worker", data_dir: Path | None = None) -> WorkerProcess:
         data_dir = data_dir or self.root / f"{name}-data"
