@@ -42,3 +42,16 @@ def train_small_model(root: Path, *, shipments: int = 3000, seed: int = 21) -> T
     model_dir = root / "models"
     version, metrics = train_command(files, model_dir, maturity_days=14, test_fraction=0.25)
     return TrainedModel(files, model_dir, version, metrics)
+
+
+async def process_in_rounds(processor, messages, after_round=None) -> None:
+    """Feed ``messages`` (InputMessage) as a worker might: batch n holds the n-th message of every
+    key, so per-key order is kept and the model is called once per batch, not once per scan."""
+    per_key: dict[bytes | None, list] = {}
+    for message in messages:
+        per_key.setdefault(message.key, []).append(message)
+    for step in range(max((len(queue) for queue in per_key.values()), default=0)):
+        batch = [queue[step] for queue in per_key.values() if step < len(queue)]
+        await processor.process_batch(batch)
+        if after_round is not None:
+            after_round(batch)

@@ -19,6 +19,7 @@ from streams.metrics import WorkerMetrics
 from streams.processing import InputMessage, ShipmentProcessor
 from streams.simulate import SimulationConfig, generate_journeys
 from tests.integration.conftest import REPO, collect, free_port, produce
+from tests.model_fixtures import process_in_rounds
 
 
 def traffic(topics, *, seed, shipments=150):
@@ -43,8 +44,9 @@ async def expected_risk_alerts(messages, model) -> set[str]:
         metrics=WorkerMetrics(CollectorRegistry()), scorer=lambda: model,
     )  # fmt: skip
 
-    for topic, key, value in messages:
-        await processor.process(InputMessage(topic, 0, 0, key, value))
+    await process_in_rounds(
+        processor, [InputMessage(topic, 0, 0, key, value) for topic, key, value in messages]
+    )
     return {a["alert_id"] for a in sent if a.get("kind") == "delay_risk"}
 
 

@@ -18,7 +18,7 @@ from schemas.types import Limits, Scan
 from streams.metrics import WorkerMetrics
 from streams.ml_commands import evaluate_command, score_command
 from streams.processing import InputMessage, ShipmentProcessor
-from tests.model_fixtures import DATA_END
+from tests.model_fixtures import DATA_END, process_in_rounds
 
 
 def test_training_registers_a_version_with_its_lineage(trained):
@@ -65,21 +65,26 @@ def test_score_is_exactly_what_the_worker_computes(trained, tmp_path):
 
     orders = read_jsonl(trained.files.orders, "order", now=DATA_END)
     scans = read_jsonl(trained.files.scans, "scan", now=DATA_END)
-    # the replay's order: a shipment's orders first, then its scans in file order
-    sample = {scan.tracking_number for scan in scans[:3000]}
+    sample = set(sorted({scan.tracking_number for scan in scans})[:200])
+    # The replay's order per shipment: its orders first, then its scans in file order.
+    ordered = [e for e in [*orders, *scans] if e.tracking_number in sample]
+    messages = [
+        InputMessage(
+            topics.carrier_scans if isinstance(e, Scan) else topics.orders,
+            0, 0, e.tracking_number.encode(), encode(e),
+        )
+        for e in ordered
+    ]  # fmt: skip
+    by_message = {id(m): e for m, e in zip(messages, ordered, strict=True)}
     online = {}
 
-    async def run():
-        for event in [o for o in orders if o.tracking_number in sample] + [
-            s for s in scans if s.tracking_number in sample
-        ]:
-            topic = topics.carrier_scans if isinstance(event, Scan) else topics.orders
-            key = event.tracking_number.encode()
-            await processor.process(InputMessage(topic, 0, 0, key, encode(event)))
+    def record(batch):
+        for message in batch:
+            event = by_message[id(message)]
             if isinstance(event, Scan) and event.event_id in offline:
                 online.setdefault(event.event_id, store[event.tracking_number]["risk"])
 
-    asyncio.run(run())
+    asyncio.run(process_in_rounds(processor, messages, record))
     assert len(online) > 300
     for event_id, risk in online.items():
         assert risk == pytest.approx(offline[event_id], abs=1e-6), event_id
