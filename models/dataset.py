@@ -11,17 +11,12 @@ import numpy as np
 
 from models.features import Row, feature_row
 from schemas.state import ShipmentState
-from schemas.types import Scan, ShipmentStatus
-
-# Once a shipment is in one of these, there is nothing left to predict.
-SETTLED = frozenset(
-    {ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED}
-)
+from schemas.types import SETTLED_STATUSES, Scan
 
 
 def is_scorable(state: ShipmentState) -> bool:
     """The worker scores a shipment after a scan while it is not yet settled."""
-    return state.status not in SETTLED
+    return state.status not in SETTLED_STATUSES
 
 
 def late_label(final: ShipmentState) -> int | None:

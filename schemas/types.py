@@ -31,6 +31,13 @@ class ShipmentStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Final outcomes: once a shipment reaches one, no later scan changes its status and there is
+# nothing left to predict.
+SETTLED_STATUSES = frozenset(
+    {ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED}
+)
+
+
 class ExceptionReason(StrEnum):
     """Why a shipment is delayed, failed or in exception (carrier codes are mapped onto these)."""
 

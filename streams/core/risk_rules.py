@@ -13,15 +13,11 @@ from datetime import datetime
 from schemas.ids import deterministic_id
 from schemas.state import ShipmentState
 from schemas.types import (
+    SETTLED_STATUSES,
     Alert,
     AlertKind,
     PredictedDelivery,
     Severity,
-    ShipmentStatus,
-)
-
-SETTLED = frozenset(
-    {ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED}
 )
 
 
@@ -63,7 +59,7 @@ def apply_risk(
         predicted_delivery=score.prediction,
     )
     episode = updated.open_episode(AlertKind.DELAY_RISK)
-    if state.status in SETTLED:
+    if state.status in SETTLED_STATUSES:
         return updated.with_episode(AlertKind.DELAY_RISK, None), None
     if episode is not None:
         if score.risk < policy.threshold - policy.hysteresis:

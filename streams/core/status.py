@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from schemas.types import ShipmentStatus
-
-# Once reached, these never give way to another status: a delivered parcel does not go back to
-# in transit because a stale or mis-dated "in transit" scan arrives afterwards.
-TERMINAL = frozenset(
-    {ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER, ShipmentStatus.CANCELLED}
-)
+from schemas.types import SETTLED_STATUSES, ShipmentStatus
 
 # Progress along a journey, used only to break ties between scans with the same event time.
 _PROGRESS = {
@@ -38,11 +32,11 @@ def scan_takes_over(
     """True when a scan with ``incoming`` status at ``incoming_at`` becomes the current status."""
     if current is None or current_at is None:
         return True
-    if current in TERMINAL:
+    if current in SETTLED_STATUSES:  # a delivered parcel never goes back to in transit
         return False
     if incoming is ShipmentStatus.UNKNOWN:  # a scan that says nothing never hides one that did
         return False
-    if incoming in TERMINAL:  # final outcomes win even when their scan is reported late
+    if incoming in SETTLED_STATUSES:  # final outcomes win even when their scan is reported late
         return True
     if incoming_at != current_at:
         return incoming_at > current_at
