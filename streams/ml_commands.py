@@ -21,7 +21,7 @@ from models.baselines import fit_baselines
 from models.dataset import Examples, build_examples, is_scorable, time_split
 from models.evaluate import evaluate
 from models.features import feature_row
-from models.registry import ModelRegistry
+from models.registry import ModelBundle, ModelRegistry
 from models.report import write_report
 from models.scoring import DelayRiskModel
 from models.train import DEFAULT_THRESHOLD, fit_models, model_metadata
@@ -108,8 +108,13 @@ def train_command(
     train, test = _split(history, maturity_days, test_fraction)
     fitted = fit_models(train)
     registry = ModelRegistry(model_dir)
+    metadata = model_metadata(fitted, threshold=threshold)
+    # Evaluate before saving, so the registered version carries its held-out metrics.
+    candidate = ModelBundle("candidate", fitted.classifier, fitted.quantile_models, metadata)
+    metrics = _evaluate(DelayRiskModel(candidate), train, test)
     metadata = {
-        **model_metadata(fitted, threshold=threshold),
+        **metadata,
+        "metrics": headline_metrics(metrics),
         "training_data": {
             "fingerprint": files.fingerprint(),
             "files": [str(p) for p in [*files.orders, *files.scans]],
@@ -128,8 +133,26 @@ def train_command(
         metadata=metadata,
         created_at=utc_now(),
     )
-    metrics = _evaluate(DelayRiskModel(registry.load(version)), train, test)
     return version, metrics
+
+
+def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The numbers worth keeping beside a model version (the full report is `evaluate`'s job)."""
+    model, alerts = metrics["model"], metrics["model"]["at_threshold"]
+    return {
+        "test_rows": metrics["data"]["rows"],
+        "test_shipments": metrics["data"]["shipments"],
+        "roc_auc": model["roc_auc"],
+        "pr_auc": model["pr_auc"],
+        "brier": model["brier"],
+        "precision": alerts["precision"],
+        "recall": alerts["recall"],
+        "false_alerts_per_1000_on_time": alerts["false_alerts_per_1000_on_time"],
+        "median_lead_time_hours": alerts["lead_time_hours"]["median"],
+        "interval_coverage": (metrics["interval"] or {}).get("coverage"),
+        "baseline_roc_auc": {name: b["roc_auc"] for name, b in metrics["baselines"].items()},
+        "model_beats_all_baselines": metrics["comparison"]["model_beats_all_baselines"],
+    }
 
 
 def evaluate_command(

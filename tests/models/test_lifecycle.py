@@ -29,6 +29,8 @@ def test_training_registers_a_version_with_its_lineage(trained):
     assert len(meta["training_data"]["fingerprint"]) == 64
     assert meta["training_data"]["train_rows"] > 1000
     assert set(meta["library_versions"]) >= {"scikit-learn", "numpy", "skops"}
+    assert meta["metrics"]["roc_auc"] == trained.metrics["model"]["roc_auc"]
+    assert meta["metrics"]["model_beats_all_baselines"] is True
 
 
 def test_model_beats_every_baseline_on_held_out_data(trained):
