@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schemas.ids import deterministic_id
 from schemas.state import ShipmentState
@@ -103,7 +104,9 @@ def _status_alert(
         message = "The parcel is being returned to the sender" + (
             f": {_reason_words(reason)}." if reason else "."
         )
-    return _alert(state, kind, episode, severity, message, state.status_at, event, now)
+    return build_alert(
+        state, kind, episode, severity, message, state.status_at, event.event_id, now
+    )
 
 
 def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) -> Alert | None:
@@ -124,14 +127,14 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
         f"Promised by {format_rfc3339(state.promised_by)} and still not delivered "
         f"{hours_late:.0f} h later (status: {state.status.value.replace('_', ' ')})."
     )
-    return _alert(
+    return build_alert(
         state,
         AlertKind.MISSED_PROMISE,
         _promise_episode(state),
         Severity.WARNING,
         message,
         state.last_scan_at,
-        event,
+        event.event_id,
         now,
     )
 
@@ -141,16 +144,18 @@ def _promise_episode(state: ShipmentState) -> str:
     return format_rfc3339(state.promised_by)  # a renegotiated promise is a new episode
 
 
-def _alert(
+def build_alert(
     state: ShipmentState,
     kind: AlertKind,
     episode: str,
     severity: Severity,
     message: str,
     occurred_at: datetime,
-    event: Scan | Order,
+    source_event_id: str,
     now: datetime,
+    **kind_fields: Any,
 ) -> Alert:
+    """An alert about ``state``; its id is derived from shipment, kind and episode only."""
     assert state.status is not None and state.carrier is not None
     return Alert(
         alert_id=deterministic_id("alert", state.tracking_number, kind.value, episode),
@@ -162,11 +167,12 @@ def _alert(
         message=message,
         detected_at=now,
         occurred_at=occurred_at,
-        source_event_id=event.event_id,
+        source_event_id=source_event_id,
         order_id=state.order_id,
         service_level=state.service_level,
         reason=state.status_reason,
         promised_by=state.promised_by,
+        **kind_fields,
     )
 
 

@@ -10,15 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from schemas.ids import deterministic_id
 from schemas.state import ShipmentState
-from schemas.types import (
-    SETTLED_STATUSES,
-    Alert,
-    AlertKind,
-    PredictedDelivery,
-    Severity,
-)
+from schemas.types import SETTLED_STATUSES, Alert, AlertKind, PredictedDelivery, Severity
+from streams.core.alert_rules import build_alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +67,6 @@ def apply_risk(
 
 def _risk_alert(score: RiskScore, now: datetime) -> Alert:
     snapshot = score.snapshot
-    assert snapshot.status is not None and snapshot.carrier is not None
     # Speak in the promise's own time zone: "Thursday" must be the customer's Thursday.
     zone = (snapshot.promised_by or score.scan_time).tzinfo
     expected, earliest, latest = (
@@ -88,23 +81,15 @@ def _risk_alert(score: RiskScore, now: datetime) -> Alert:
         f"Likely to miss its promise ({score.risk:.0%} risk): now expected "
         f"{expected:%A %d %b %H:%M}, between {earliest:%a %d %b} and {latest:%a %d %b}."
     )
-    return Alert(
-        alert_id=deterministic_id(
-            "alert", snapshot.tracking_number, AlertKind.DELAY_RISK.value, score.scan_event_id
-        ),
-        tracking_number=snapshot.tracking_number,
-        carrier=snapshot.carrier,
-        kind=AlertKind.DELAY_RISK,
-        severity=Severity.WARNING,
-        status=snapshot.status,
-        message=message,
-        detected_at=now,
-        occurred_at=score.scan_time,
-        source_event_id=score.scan_event_id,
-        order_id=snapshot.order_id,
-        service_level=snapshot.service_level,
-        reason=snapshot.status_reason,
-        promised_by=snapshot.promised_by,
+    return build_alert(
+        snapshot,
+        AlertKind.DELAY_RISK,
+        score.scan_event_id,  # the scan whose risk opened the episode
+        Severity.WARNING,
+        message,
+        score.scan_time,
+        score.scan_event_id,
+        now,
         risk=round(score.risk, 4),
         predicted_delivery=score.prediction,
         model_version=score.model_version,
