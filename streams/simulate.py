@@ -17,6 +17,13 @@ What the simulation models (see ``/work/shared/design/DOMAIN.md`` for the facts 
   end of the day in the destination's time zone;
 * the troubles peers detect: carrier exception episodes and their recovery, failed delivery
   attempts, parcels held for pickup, returns to sender, parcels never handed over, lost parcels;
+* regional storms that delay many shipments at once: a seeded calendar (:func:`storm_calendar`,
+  a function of the seed and the dates only, more storms in winter) of one- to three-day storms,
+  each over one region; parcels picked up in, passing through or delivered into that region
+  while it lasts are held (hours to days) and most get a ``weather_delay`` exception scan;
+* public holidays (:func:`public_holidays`, rule-based for US, DE, GB and CA, any year): no
+  deliveries on them in the destination, and merchants and carriers skip them when counting
+  business days, as they do weekends;
 * the transport: carriers report each scan minutes to hours after it happened, re-send some
   (same ``event_id``) and report some late, after a later scan.
 """
@@ -24,6 +31,7 @@ What the simulation models (see ``/work/shared/design/DOMAIN.md`` for the facts 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import functools
 import math
 import random
@@ -80,12 +88,15 @@ class SimulationConfig:
     return_rate: float = 0.01  # shipments returned to sender (refused or undeliverable)
     never_picked_up_rate: float = 0.015  # labels created but the parcel never handed over
     window_days: float = 10.0  # orders are placed within this many days before ``now``
+    storm_rate: float = 1.0  # how often storms form, relative to the usual climate (0: never)
 
     def __post_init__(self) -> None:
         if self.shipments < 0:
             raise ValueError("shipments must not be negative")
         if self.window_days <= 0:
             raise ValueError("window_days must be positive")
+        if self.storm_rate < 0:
+            raise ValueError("storm_rate must not be negative")
         for name in (
             "duplicate_rate",
             "out_of_order_rate",
@@ -134,7 +145,8 @@ def journey_events(
 ) -> list[SimulatedEvent]:
     """The whole life of one shipment ordered at ``ordered_at`` (not cut), sorted by ``emit_at``.
 
-    ``index`` numbers the merchant's orders (it becomes the order id).
+    ``index`` numbers the merchant's orders (it becomes the order id). Storms come from the
+    calendar of ``config.seed``.
     """
     if ordered_at.tzinfo is None:
         raise ValueError("ordered_at must be timezone-aware")
@@ -381,6 +393,256 @@ def _hubs(carrier: str, service: str, origin_city: str, dest_city: str) -> tuple
 
 def _gateway(carrier: str, country: str) -> _Area:
     return _AREAS[_GATEWAYS.get((carrier, country), _DEFAULT_GATEWAY[country])]
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendars: public holidays and storms
+
+
+def easter_sunday(year: int) -> date:
+    """Western Easter Sunday of ``year`` (the anonymous Gregorian computus, Meeus/Jones/Butcher)."""
+    golden = year % 19
+    century, year_of_century = divmod(year, 100)
+    leap_centuries, century_rest = divmod(century, 4)
+    correction = (century + 8) // 25
+    moon = (century - correction + 1) // 3
+    epact = (19 * golden + century - leap_centuries - moon + 15) % 30
+    leap_years, year_rest = divmod(year_of_century, 4)
+    weekday = (32 + 2 * century_rest + 2 * leap_years - epact - year_rest) % 7
+    shift = (golden + 11 * epact + 22 * weekday) // 451
+    month, day = divmod(epact + weekday - 7 * shift + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+    """The ``nth`` ``weekday`` (0: Monday) of the month; ``nth`` -1: the last one."""
+    if nth > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _with_substitutes(days: list[date], fixed: list[date], *, us_rule: bool) -> set[date]:
+    """``days`` plus the weekday each weekend date in ``fixed`` is observed on instead.
+
+    US federal rule: a Saturday holiday is observed on the Friday before, a Sunday one on the
+    Monday after. GB and CA: the next weekday that is not already a holiday (so Christmas on a
+    Saturday and Boxing Day on the Sunday give Monday the 27th and Tuesday the 28th).
+    """
+    observed = set(days)
+    for holiday in fixed:
+        if holiday.weekday() < 5:
+            continue
+        if us_rule:
+            observed.add(holiday + timedelta(days=-1 if holiday.weekday() == 5 else 1))
+            continue
+        substitute = holiday + timedelta(days=1)
+        while substitute.weekday() >= 5 or substitute in observed:
+            substitute += timedelta(days=1)
+        observed.add(substitute)
+    return observed
+
+
+def _holidays_of(country: str, year: int) -> set[date]:
+    """The holidays that belong to ``year`` (their substitutes may fall into the next or the
+    previous year: New Year's Day on a Saturday is observed on 31 December in the US)."""
+    easter = easter_sunday(year)
+    new_year, christmas, boxing_day = date(year, 1, 1), date(year, 12, 25), date(year, 12, 26)
+    if country == "US":
+        fixed = [new_year, date(year, 7, 4), christmas]
+        movable = [
+            _nth_weekday(year, 5, 0, -1),  # Memorial Day
+            _nth_weekday(year, 9, 0, 1),  # Labor Day
+            _nth_weekday(year, 11, 3, 4),  # Thanksgiving
+        ]
+        return _with_substitutes(fixed + movable, fixed, us_rule=True)
+    if country == "DE":  # nationwide holidays only; no substitute days in Germany
+        return {
+            new_year,
+            easter - timedelta(days=2),  # Karfreitag
+            easter + timedelta(days=1),  # Ostermontag
+            date(year, 5, 1),  # Tag der Arbeit
+            easter + timedelta(days=39),  # Christi Himmelfahrt
+            easter + timedelta(days=50),  # Pfingstmontag
+            date(year, 10, 3),  # Tag der Deutschen Einheit
+            christmas,
+            boxing_day,
+        }
+    if country == "GB":  # bank holidays of England and Wales
+        fixed = [new_year, christmas, boxing_day]
+        movable = [
+            easter - timedelta(days=2),  # Good Friday
+            easter + timedelta(days=1),  # Easter Monday
+            _nth_weekday(year, 5, 0, 1),  # early May bank holiday
+            _nth_weekday(year, 5, 0, -1),  # spring bank holiday
+            _nth_weekday(year, 8, 0, -1),  # summer bank holiday
+        ]
+        return _with_substitutes(fixed + movable, fixed, us_rule=False)
+    if country == "CA":  # federal statutory holidays that Canada Post and couriers observe
+        may_24 = date(year, 5, 24)
+        fixed = [new_year, date(year, 7, 1), date(year, 11, 11), christmas, boxing_day]
+        movable = [
+            easter - timedelta(days=2),  # Good Friday
+            may_24 - timedelta(days=may_24.weekday()),  # Victoria Day: Monday before 25 May
+            _nth_weekday(year, 9, 0, 1),  # Labour Day
+            _nth_weekday(year, 10, 0, 2),  # Thanksgiving
+        ]
+        return _with_substitutes(fixed + movable, fixed, us_rule=False)
+    raise ValueError(f"no holiday calendar for {country!r}")
+
+
+@functools.cache
+def public_holidays(country: str, year: int) -> frozenset[date]:
+    """The public holidays in ``country`` (US, DE, GB or CA) that fall in ``year``.
+
+    Nobody delivers on them and merchants do not count them as business days. A rule-based,
+    nationwide subset (regional holidays such as Bavaria's or Quebec's are left out):
+
+    * US (the six days UPS and FedEx close): New Year's Day, Memorial Day (last Monday in May),
+      Independence Day, Labor Day (first Monday in September), Thanksgiving (fourth Thursday in
+      November), Christmas Day; a date on a Saturday is also observed on the Friday before, on a
+      Sunday on the Monday after.
+    * DE: New Year's Day, Good Friday, Easter Monday, 1 May, Ascension Day, Whit Monday, German
+      Unity Day (3 October), Christmas Day and 26 December; no substitutes.
+    * GB (England and Wales bank holidays, used for Scotland too): New Year's Day, Good Friday,
+      Easter Monday, the early May, spring and summer bank holidays (first and last Monday in May,
+      last Monday in August), Christmas Day, Boxing Day; a date on a weekend gets the next free
+      weekday as its substitute.
+    * CA: New Year's Day, Good Friday, Victoria Day (the Monday before 25 May), Canada Day,
+      Labour Day, Thanksgiving (second Monday in October), Remembrance Day, Christmas Day, Boxing
+      Day; weekend dates get substitutes as in GB.
+    """
+    nearby = _holidays_of(country, year - 1) | _holidays_of(country, year)
+    nearby |= _holidays_of(country, year + 1)
+    return frozenset(day for day in nearby if day.year == year)
+
+
+@dataclass(frozen=True, slots=True)
+class Storm:
+    """A regional disruption: severe weather over one region from ``start`` to ``end``.
+
+    Parcels at a facility in the region (picked up there, passing one of its hubs, or out for
+    delivery into it) while the storm is active sit out part of it and the backlog after it.
+    """
+
+    country: str
+    region: str  # as in the shipments' places: a US state, a German Land, ENG, SCT, a province
+    start: datetime  # aware, UTC
+    end: datetime  # aware, UTC
+    severity: float  # 0.4 to 1.0: the share of the remaining storm that parcels caught sit out
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and self.end > start
+
+
+def storm_calendar(seed: int, start: datetime, end: datetime, *, rate: float = 1.0) -> list[Storm]:
+    """The storms active at some time between ``start`` and ``end``, ordered by their start.
+
+    The calendar is a function of the seed and the dates alone: the storms beginning on each day
+    are drawn from that day's own seeded generator, so any window shows the same storms on the
+    same days, whatever the number of shipments. ``rate`` scales how often storms form (0: never;
+    the default is about four a month over the four countries in summer and eight in deep
+    winter).
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    if rate < 0:
+        raise ValueError("rate must not be negative")
+    storms = [
+        storm
+        for day in _days(start - _STORM_REACH, end + timedelta(days=1))
+        for storm in _storms_beginning(seed, day, rate)
+        if storm.overlaps(start, end)
+    ]
+    return sorted(storms, key=lambda storm: (storm.start, storm.country, storm.region))
+
+
+# How wintry each month is (1: snow and ice storms dominate; 0: thunderstorms and hurricanes).
+_WINTER = {1: 1.0, 2: 1.0, 3: 0.6, 4: 0.25, 10: 0.25, 11: 0.6, 12: 1.0}
+_STORMS_PER_MONTH = (4.0, 8.0)  # over all four countries, in summer and in deep winter
+_STORM_HOURS = (20.0, 72.0)  # how long one lasts: roughly one to three days
+_STORM_REACH = timedelta(days=4)  # one active at t began (its UTC date) at most 4 days before
+# How prone each region is to storms in winter and in summer (relative weights).
+_STORM_PRONENESS: dict[tuple[str, str], tuple[float, float]] = {
+    ("US", "NY"): (3.0, 1.0),
+    ("US", "NJ"): (2.0, 1.0),
+    ("US", "MA"): (3.0, 1.0),
+    ("US", "PA"): (2.0, 1.0),
+    ("US", "GA"): (0.5, 1.5),
+    ("US", "FL"): (0.2, 3.0),
+    ("US", "NC"): (1.0, 2.0),
+    ("US", "OH"): (2.0, 1.0),
+    ("US", "KY"): (1.5, 1.0),
+    ("US", "IL"): (3.0, 1.5),
+    ("US", "MN"): (3.0, 1.0),
+    ("US", "TN"): (1.0, 1.0),
+    ("US", "TX"): (1.0, 2.5),
+    ("US", "CO"): (2.5, 1.0),
+    ("US", "AZ"): (0.2, 1.0),
+    ("US", "CA"): (1.0, 0.3),
+    ("US", "OR"): (1.0, 0.3),
+    ("US", "WA"): (1.5, 0.3),
+    ("DE", "BE"): (1.0, 0.7),
+    ("DE", "HH"): (1.0, 0.7),
+    ("DE", "BY"): (1.5, 1.0),
+    ("DE", "NW"): (1.0, 0.8),
+    ("DE", "HE"): (0.8, 0.7),
+    ("DE", "SN"): (1.0, 0.8),
+    ("GB", "ENG"): (2.0, 0.8),
+    ("GB", "SCT"): (2.0, 0.5),
+    ("CA", "ON"): (3.0, 1.0),
+    ("CA", "QC"): (3.0, 1.0),
+    ("CA", "AB"): (2.0, 0.8),
+    ("CA", "BC"): (1.5, 0.3),
+}
+_REGION_ZONES = {(area.country, area.region): area.tz for area in reversed(list(_AREAS.values()))}
+
+
+def _days(start: datetime, end: datetime) -> Iterable[date]:
+    """The UTC dates from ``start``'s to ``end``'s, both included."""
+    day, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=16384)
+def _storms_beginning(seed: int, day: date, rate: float) -> tuple[Storm, ...]:
+    """The storms that begin on ``day`` (local time in the region hit)."""
+    if rate == 0:
+        return ()
+    rng = random.Random(f"parcelwatch.simulate/{seed}/storms/{day.isoformat()}")
+    winter = _WINTER.get(day.month, 0.0)
+    summer_rate, winter_rate = _STORMS_PER_MONTH
+    count = _poisson(rng, rate * (summer_rate + (winter_rate - summer_rate) * winter) / 30.4)
+    weights = {
+        region: in_winter * winter + in_summer * (1.0 - winter)
+        for region, (in_winter, in_summer) in _STORM_PRONENESS.items()
+    }
+    storms = []
+    for _ in range(count):
+        country, region = _weighted(rng, weights)
+        midnight = datetime.combine(day, time(), tzinfo=_zone(_REGION_ZONES[country, region]))
+        start = _whole_seconds(midnight.astimezone(UTC) + _hours(rng.uniform(0.0, 24.0)))
+        end = _whole_seconds(start + _hours(rng.uniform(*_STORM_HOURS)))
+        storms.append(Storm(country, region, start, end, round(rng.uniform(0.4, 1.0), 3)))
+    return tuple(storms)
+
+
+def _storm_over(
+    seed: int, rate: float, area: _Area, start: datetime, end: datetime
+) -> Storm | None:
+    """The first storm active over ``area``'s region at some time between ``start`` and ``end``."""
+    hits = [
+        storm
+        for day in _days(start - _STORM_REACH, end + timedelta(days=1))
+        for storm in _storms_beginning(seed, day, rate)
+        if storm.region == area.region
+        and storm.country == area.country
+        and storm.overlaps(start, end)
+    ]
+    return min(hits, key=lambda storm: storm.start, default=None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,6 +947,19 @@ class _Step:
     postal_code: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """A storm holding the parcel at a stop: 0 the origin, 1..n the hubs, n + 1 the destination."""
+
+    stop: int
+    area: _Area
+    reached: datetime  # when the parcel got to the stop (nominally)
+    left: datetime  # when it would have left without the storm
+    began: datetime  # when the storm stopped it
+    released: datetime  # when it moves on (the storm, or the parcel's share of it, and backlog)
+    report: bool  # whether the carrier scans a weather exception
+
+
 _CUTOFF_HOUR = 14  # orders placed before this (warehouse local time) on a business day ship today
 _HANDLING_SLIP = 0.03  # chance the parcel misses its pickup and waits 1-2 business days
 
@@ -715,25 +990,26 @@ class _Journey:
             failed_attempts = 1 if rng.random() < 0.75 else 2
 
         ordered_local = self.ordered_at.astimezone(origin.zone)
-        if _is_business_day(ordered_local.date()) and ordered_local.hour < _CUTOFF_HOUR:
+        home = origin.country  # the warehouse and the pickup keep the origin's holidays
+        if _is_business_day(ordered_local.date(), home) and ordered_local.hour < _CUTOFF_HOUR:
             ship_day = ordered_local.date()
             latest = _at(ship_day, 15.5, origin)
             label_at = min(self.ordered_at + _hours(rng.uniform(0.5, 3.5)), latest)
         else:
-            ship_day = _next_business_day(ordered_local.date())
+            ship_day = _next_business_day(ordered_local.date(), home)
             label_at = _at(ship_day, rng.uniform(8.0, 13.0), origin)
         self.add("label", ShipmentStatus.INFO_RECEIVED, label_at, origin)
         if never_picked_up:
             if self.carrier.cancels and rng.random() < 0.3:
                 voided = _at(
-                    _add_days(ship_day, rng.randint(2, 5), False), rng.uniform(9, 17), origin
+                    _add_days(ship_day, rng.randint(2, 5), False, home), rng.uniform(9, 17), origin
                 )
                 self.add("cancelled", ShipmentStatus.CANCELLED, voided, origin)
             return self.finish()
 
         pickup_day = ship_day
         if rng.random() < _HANDLING_SLIP:
-            pickup_day = _add_days(ship_day, rng.choice((1, 1, 2)), False)
+            pickup_day = _add_days(ship_day, rng.choice((1, 1, 2)), False, home)
         pickup_at = _at(pickup_day, rng.uniform(16.5, 19.0), origin)
 
         transit = plan.nominal_days
@@ -753,19 +1029,35 @@ class _Journey:
             reason = _weighted(rng, reasons)
             delay = rng.choice(_DELAY_DAYS[reason])
             lost_for_good = reason is _R.LOST and rng.random() < _LOST_FOR_GOOD
-        first_estimate = _at(_add_days(pickup_day, plan.nominal_days, self.saturday), 21.0, dest)
-        day = _add_days(pickup_day, transit + delay, self.saturday)
-        final_estimate = _at(day, 21.0, dest)
+        first_estimate = _at(self.add_days(pickup_day, plan.nominal_days), 21.0, dest)
+        day = self.add_days(pickup_day, transit + delay)
 
         self.add("pickup", ShipmentStatus.PICKED_UP, pickup_at, origin, estimate=first_estimate)
         arrived = pickup_at + _hours(rng.uniform(1.0, 2.5))
         self.add("arrive", ShipmentStatus.IN_TRANSIT, arrived, origin)
         departed = arrived + _hours(rng.uniform(1.5, 4.0))
-        self.add("depart", ShipmentStatus.IN_TRANSIT, departed, origin)
         at_destination = max(_at(day, rng.uniform(3.0, 6.5), dest), departed + _hours(2.0))
-        transit_steps = self.hub_steps(
-            _route(plan), departed, at_destination, import_country=dest.country
+        hubs = _route(plan)
+        # A storm on the way holds the parcel; the carrier reports it unless another exception
+        # episode is already under way (one episode per shipment).
+        hold = self.storm_hold(
+            hubs, (pickup_at, arrived, departed), at_destination, day, report=reason is None
         )
+        planned_day = day
+        if hold is not None:
+            if hold.stop == len(hubs) + 1:  # at the destination: the round waits for the storm
+                day = _delivery_day_from(hold.released + _hours(0.5), dest, self.saturday)
+            else:  # on the way: everything after the stop runs late by the hold, less some slack
+                slack = _hours(rng.uniform(0.0, 8.0))
+                earliest = max(
+                    at_destination + max(hold.released - hold.left - slack, timedelta(0)),
+                    hold.released + _hours(3.0),
+                )
+                day = _delivery_day_from(earliest, dest, self.saturday)
+                at_destination = max(_at(day, rng.uniform(3.0, 6.5), dest), earliest)
+        final_estimate = _at(day, 21.0, dest)
+
+        transit_steps = self.transit_steps(hubs, departed, at_destination, hold)
         if reason is not None:
             transit_steps = self.with_exception(
                 transit_steps, reason, delay, lost_for_good, departed, at_destination
@@ -780,9 +1072,22 @@ class _Journey:
             if step.status is ShipmentStatus.IN_TRANSIT and rng.random() < 0.4:
                 step.estimate = estimate
             self.out.append(step)
-        self.add(
-            "facility", ShipmentStatus.IN_TRANSIT, at_destination, dest, estimate=final_estimate
-        )
+        if hold is not None and hold.stop == len(hubs) + 1:
+            planned = _at(planned_day, 21.0, dest)
+            self.add("facility", ShipmentStatus.IN_TRANSIT, at_destination, dest, estimate=planned)
+            if hold.report:
+                self.add("exception", ShipmentStatus.EXCEPTION, hold.began, dest, _R.WEATHER_DELAY)
+                self.add(
+                    "resumed",
+                    ShipmentStatus.IN_TRANSIT,
+                    hold.released,
+                    dest,
+                    estimate=final_estimate,
+                )
+        else:
+            self.add(
+                "facility", ShipmentStatus.IN_TRANSIT, at_destination, dest, estimate=final_estimate
+            )
 
         if returned:
             self.deliver_or_return(day, 0, return_reason=rng.choice((_R.REFUSED, _R.ADDRESS_ISSUE)))
@@ -801,6 +1106,82 @@ class _Journey:
         postal_code: str | None = None,
     ) -> None:
         self.out.append(_Step(words, status, at, area, reason, estimate, postal_code))
+
+    def add_days(self, day: date, days: int) -> date:
+        """``days`` delivery days after ``day`` in the destination."""
+        return _add_days(day, days, self.saturday, self.plan.destination.country)
+
+    def storm_hold(
+        self,
+        hubs: list[_Area],
+        at_origin: tuple[datetime, datetime, datetime],
+        at_destination: datetime,
+        day: date,
+        *,
+        report: bool,
+    ) -> _Hold | None:
+        """Where the first storm on the way catches the parcel, if one does, and for how long.
+
+        The stops are the origin (from the pickup to the departure from the carrier's facility
+        there; ``at_origin`` is pickup, arrival at and departure from that facility), each hub
+        (around its nominal arrival, spread as :meth:`hub_steps` spreads them) and the destination
+        (from the arrival at the delivery facility to noon on the delivery day: the round is
+        called off). Only the first storm met holds the parcel.
+        """
+        plan, config = self.plan, self.config
+        if config.storm_rate == 0:
+            return None
+        picked_up, arrived, departed = at_origin
+        slot = (at_destination - departed) / (len(hubs) + 1)
+        stops = [(plan.origin, picked_up, departed)]
+        for position, hub in enumerate(hubs, start=1):
+            reached = departed + slot * position - slot * 0.3
+            stops.append((hub, reached, reached + min(slot * 0.5, _hours(3.0))))
+        noon = _at(day, 12.0, plan.destination)
+        stops.append((plan.destination, at_destination, max(noon, at_destination)))
+        for stop, (area, reached, left) in enumerate(stops):
+            storm = _storm_over(config.seed, config.storm_rate, area, reached, left)
+            if storm is None:
+                continue
+            rng = self.rng
+            # the parcel is held where a facility can scan it: at the origin, once it arrived there
+            at_facility = arrived if stop == 0 else reached
+            began = max(at_facility, storm.start) + _hours(rng.uniform(0.25, 1.5))
+            remaining = max(storm.end - began, timedelta(0))
+            backlog = _hours(rng.uniform(3.0, 10.0))
+            released = began + remaining * storm.severity * rng.uniform(0.6, 1.0) + backlog
+            scanned = report and rng.random() < 0.55 + 0.4 * storm.severity
+            return _Hold(stop, area, reached, left, began, released, scanned)
+        return None
+
+    def transit_steps(
+        self, hubs: list[_Area], departed: datetime, at_destination: datetime, hold: _Hold | None
+    ) -> list[_Step]:
+        """The origin's departure and the hub scans, with the storm hold if it is on the way."""
+        origin, dest = self.plan.origin, self.plan.destination
+        if hold is None or hold.stop > len(hubs):
+            depart = _Step("depart", ShipmentStatus.IN_TRANSIT, departed, origin)
+            hub_steps = self.hub_steps(hubs, departed, at_destination, import_country=dest.country)
+            return [depart, *hub_steps]
+        steps: list[_Step] = []
+        if hold.stop > 0:  # held at a hub: the hubs before it, then its arrival
+            steps.append(_Step("depart", ShipmentStatus.IN_TRANSIT, departed, origin))
+            before = hubs[: hold.stop - 1]
+            steps += self.hub_steps(before, departed, hold.reached, import_country=dest.country)
+            steps.append(_Step("arrive", ShipmentStatus.IN_TRANSIT, hold.reached, hold.area))
+            if self.plan.international and hold.area.country == dest.country:
+                cleared = hold.reached + (hold.began - hold.reached) * 0.5
+                steps.append(_Step("cleared", ShipmentStatus.IN_TRANSIT, cleared, hold.area))
+        if hold.report:
+            weather = _R.WEATHER_DELAY
+            steps.append(
+                _Step("exception", ShipmentStatus.EXCEPTION, hold.began, hold.area, weather)
+            )
+            steps.append(_Step("resumed", ShipmentStatus.IN_TRANSIT, hold.released, hold.area))
+        left = hold.released + _hours(self.rng.uniform(0.5, 1.5))
+        steps.append(_Step("depart", ShipmentStatus.IN_TRANSIT, left, hold.area))
+        after = hubs[hold.stop :]
+        return steps + self.hub_steps(after, left, at_destination, import_country=dest.country)
 
     def hub_steps(
         self, hubs: list[_Area], start: datetime, end: datetime, *, import_country: str
@@ -881,7 +1262,7 @@ class _Journey:
             self.add(
                 "attempt", ShipmentStatus.ATTEMPT_FAILED, failed, dest, why, postal_code=postal
             )
-            day = _add_days(day, 1, self.saturday)
+            day = self.add_days(day, 1)
         if return_reason is not None:
             out_at = _at(day, rng.uniform(7.0, 9.5), dest)
             self.add(
@@ -898,7 +1279,7 @@ class _Journey:
                     None,
                     postal,
                 )
-                day = _add_days(day, 1, self.saturday)
+                day = self.add_days(day, 1)
                 at_door = _at(day, rng.uniform(8.0, 11.0), dest)
             self.add("return", ShipmentStatus.RETURNING_TO_SENDER, at_door, dest, return_reason)
             self.return_trip(day, at_door, return_reason)
@@ -906,7 +1287,7 @@ class _Journey:
         if failed_attempts and rng.random() < 0.35:  # held at a pickup point or post office
             ready = _at(day, rng.uniform(9.0, 12.0), dest)
             self.add("ready", ShipmentStatus.AVAILABLE_FOR_PICKUP, ready, dest, postal_code=postal)
-            collect_day = _add_days(day, rng.choice((0, 1, 1, 2, 3)), True)
+            collect_day = _add_days(day, rng.choice((0, 1, 1, 2, 3)), True, dest.country)
             earliest = 13.0 if collect_day == day else 9.0
             collected = _at(collect_day, rng.uniform(earliest, 19.0), dest)
             self.add("collected", ShipmentStatus.DELIVERED, collected, dest, postal_code=postal)
@@ -919,7 +1300,7 @@ class _Journey:
 
     def return_trip(self, day: date, started: datetime, reason: ExceptionReason) -> None:
         rng, plan = self.rng, self.plan
-        back_day = _add_days(day, plan.nominal_days + 1, False)
+        back_day = _add_days(day, plan.nominal_days + 1, False, plan.origin.country)
         back_at = _at(back_day, rng.uniform(10.0, 16.0), plan.origin)
         departed = started + _hours(rng.uniform(3.0, 8.0))
         self.add("depart", ShipmentStatus.IN_TRANSIT, departed, plan.destination)
@@ -942,7 +1323,9 @@ def _order(rng: random.Random, plan: _Plan, ordered_at: datetime) -> Order:
     """The merchant's order: promise = ships within one business day + the service's transit."""
     dest = plan.destination
     order_day = ordered_at.astimezone(plan.origin.zone).date()
-    promised_day = _add_days(_next_business_day(order_day), plan.nominal_days, False)
+    # Handling in the warehouse's business days, transit in the destination's.
+    handed_over = _next_business_day(order_day, plan.origin.country)
+    promised_day = _add_days(handed_over, plan.nominal_days, False, dest.country)
     promised_by = _in_zone(datetime.combine(promised_day, time(23, 59, 59), tzinfo=dest.zone), dest)
     locale = "fr-CA" if dest.region == "QC" else _LOCALES[dest.country]
     channels = _weighted(
@@ -1067,28 +1450,56 @@ def _order_time(rng: random.Random, now: datetime, window_days: float) -> dateti
             return _whole_seconds(at)
 
 
-def _is_business_day(day: date) -> bool:
-    return day.weekday() < 5
+def _is_business_day(day: date, country: str) -> bool:
+    """Monday to Friday and not a public holiday in ``country``."""
+    return day.weekday() < 5 and day not in public_holidays(country, day.year)
 
 
-def _delivers(day: date, saturday: bool) -> bool:
-    return day.weekday() < 5 or (saturday and day.weekday() == 5)
+def _delivers(day: date, saturday: bool, country: str) -> bool:
+    """Whether parcels go out for delivery on ``day`` in ``country``: never on a Sunday or a
+    public holiday, on a Saturday only if ``saturday``."""
+    weekday = day.weekday()
+    return (weekday < 5 or (saturday and weekday == 5)) and day not in public_holidays(
+        country, day.year
+    )
 
 
-def _next_business_day(day: date) -> date:
+def _next_business_day(day: date, country: str) -> date:
     day += timedelta(days=1)
-    while not _is_business_day(day):
+    while not _is_business_day(day, country):
         day += timedelta(days=1)
     return day
 
 
-def _add_days(day: date, days: int, saturday: bool) -> date:
-    """``days`` delivery days after ``day`` (never a Sunday; Saturday only if ``saturday``)."""
+def _add_days(day: date, days: int, saturday: bool, country: str) -> date:
+    """``days`` delivery days after ``day`` in ``country`` (never a Sunday or a public holiday;
+    Saturday only if ``saturday``)."""
     for _ in range(days):
         day += timedelta(days=1)
-        while not _delivers(day, saturday):
+        while not _delivers(day, saturday, country):
             day += timedelta(days=1)
     return day
+
+
+def _delivery_day_from(moment: datetime, area: _Area, saturday: bool) -> date:
+    """The first delivery day in ``area`` whose morning round ``moment`` still makes: the same
+    local day if it is a delivery day and ``moment`` is before 06:30 there, else the next one."""
+    local = moment.astimezone(area.zone)
+    day = local.date()
+    if local.time() > time(6, 30):
+        day += timedelta(days=1)
+    while not _delivers(day, saturday, area.country):
+        day += timedelta(days=1)
+    return day
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method; ``mean`` is small here)."""
+    limit, product, count = math.exp(-mean), rng.random(), 0
+    while product > limit:
+        product *= rng.random()
+        count += 1
+    return count
 
 
 def _at(day: date, hour: float, area: _Area) -> datetime:
