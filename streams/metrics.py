@@ -33,7 +33,8 @@ class WorkerMetrics:
         )
         self.processing_seconds = Histogram(
             "parcelwatch_processing_seconds",
-            "Time to decode, apply, publish and store one input message.",
+            "Seconds per input message to decode, apply, score, publish and store it "
+            "(its batch's time divided by the batch size).",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
             registry=registry,
         )
