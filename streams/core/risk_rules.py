@@ -53,7 +53,9 @@ def apply_risk(
         predicted_delivery=score.prediction,
     )
     episode = updated.open_episode(AlertKind.DELAY_RISK)
-    if state.status in SETTLED_STATUSES:
+    # Judge by the snapshot the model scored, never by ``state``: a later scan of the same batch
+    # (say "delivered") must not change what this scan raises, or results would depend on batching.
+    if score.snapshot.status in SETTLED_STATUSES:
         return updated.with_episode(AlertKind.DELAY_RISK, None), None
     if episode is not None:
         if score.risk < policy.threshold - policy.hysteresis:

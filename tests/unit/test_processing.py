@@ -194,19 +194,26 @@ async def test_without_a_model_the_rules_still_run():
 
 
 async def test_batch_outcome_equals_one_message_at_a_time():
+    other = "OTHER0001"
     events = [
         message(order(24)),
         message(scan("in_transit", 1, "a1")),
         message(scan("exception", 5, "a2", reason="weather_delay")),
         message(scan("in_transit", 8, "a3")),
         message(scan("exception", 30, "a4", reason="missorted")),
-    ]
+        # risky, then delivered in the same batch: the risky scan still raises its alert
+        message(scan("exception", 3, "b1", reason="damaged", tracking_number=other),
+                key=other.encode()),
+        message(scan("delivered", 9, "b2", tracking_number=other), key=other.encode()),
+    ]  # fmt: skip
     one, one_broker, one_store = scoring_env(FakeScorer())
     for item in events:
         await one.process(item)
     many, many_broker, many_store = scoring_env(FakeScorer())
     await many.process_batch(events)
-    assert [a["alert_id"] for a in one_broker.on(TOPICS.shipment_alerts)] == [
-        a["alert_id"] for a in many_broker.on(TOPICS.shipment_alerts)
+    one_alerts = [a["alert_id"] for a in one_broker.on(TOPICS.shipment_alerts)]
+    assert one_alerts == [a["alert_id"] for a in many_broker.on(TOPICS.shipment_alerts)]
+    assert ("delay_risk", "b1") in [
+        (a["kind"], a["source_event_id"]) for a in many_broker.on(TOPICS.shipment_alerts)
     ]
     assert one_store == many_store
