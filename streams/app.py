@@ -23,6 +23,12 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         topic_replication_factor=settings.replication_factor,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        # Faust's built-in /table endpoints serve table *data* (customer ids, time zones) over
+        # HTTP, and /router and the statistics pages are debugging aids: none is for production.
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
         # at_least_once + deterministic ids: faust-streaming 0.15's exactly_once produced nothing
         # with aiokafka 0.14 on Kafka 3.9 in our probe ("Not in the middle of a transaction").
         processing_guarantee="at_least_once",

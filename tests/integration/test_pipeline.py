@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
 from schemas.codec import encode
 from tests.factories import order, scan
@@ -130,6 +133,12 @@ async def test_exactly_the_expected_alerts_and_dead_letters(deployment, workers)
 
     exception = next(a for a in alerts if a["kind"] == "carrier_exception")
     assert exception["order_id"] == "A-1001" and exception["severity"] == "critical"
+
+    # Shipment state is never served over HTTP: only /metrics and /healthz are.
+    for path in ("/table/", "/table/shipments/", "/router/", "/graph/"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{worker.port}{path}", timeout=5)
+        assert refused.value.code == 404, path
 
     # Every input is accounted for: applied + duplicate + dead-lettered == produced.
     applied, duplicates = worker.events_total("applied"), worker.events_total("duplicate")
