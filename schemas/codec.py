@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import re
 from datetime import datetime, timedelta
 from enum import Enum
@@ -52,10 +53,24 @@ class InvalidEvent(ValueError):
 # Encoding
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A dataclass's field names (cached: this runs for every table write), or None."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(field.name for field in dataclasses.fields(cls))
+
+
 def to_jsonable(value: Any) -> Any:
     """Contract types to plain JSON values: enums by value, times as RFC 3339, every field kept."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _PLAIN:  # exact type: a StrEnum member is a str but must become its value
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
