@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,7 +114,3 @@ def time_split(examples: Examples, test_fraction: float = 0.25) -> tuple[Example
     test_shipments = set(shipments[cut:])
     in_test = np.array([n in test_shipments for n in examples.tracking_numbers], dtype=bool)
     return examples.subset(~in_test), examples.subset(in_test)
-
-
-def shipment_count(tracking_numbers: Sequence[str]) -> int:
-    return len(set(tracking_numbers))

@@ -217,9 +217,6 @@ class DeadLetter:
     schema_version: int = SCHEMA_VERSION
 
 
-InputEvent = Scan | Order
-
-
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Input limits, from settings: what counts as oversize or as an impossible timestamp."""
