@@ -270,7 +270,13 @@ def _check_plausible(name: str, moment: datetime, now: datetime, limits: Limits)
         )
 
 
-def _check_key(key: bytes | None, tracking_number: str) -> None:
+# Passed as ``key`` when decoding events that never were Kafka messages (JSONL history files).
+NO_MESSAGE_KEY = object()
+
+
+def _check_key(key: bytes | object | None, tracking_number: str) -> None:
+    if key is NO_MESSAGE_KEY:
+        return
     # Both input topics are partitioned by tracking number; a wrong key would put this shipment's
     # state on the wrong partition, so the event cannot be applied safely.
     if key is None:
@@ -339,7 +345,9 @@ def _item(fields: _Fields) -> Item:
     )
 
 
-def decode_scan(payload: bytes, *, key: bytes | None, now: datetime, limits: Limits) -> Scan:
+def decode_scan(
+    payload: bytes, *, key: bytes | object | None, now: datetime, limits: Limits
+) -> Scan:
     fields = _load_object(payload, limits)
     scan = Scan(
         event_id=fields.required_text("event_id", max_length=limits.id_max_length),
@@ -365,7 +373,9 @@ def decode_scan(payload: bytes, *, key: bytes | None, now: datetime, limits: Lim
     return scan
 
 
-def decode_order(payload: bytes, *, key: bytes | None, now: datetime, limits: Limits) -> Order:
+def decode_order(
+    payload: bytes, *, key: bytes | object | None, now: datetime, limits: Limits
+) -> Order:
     fields = _load_object(payload, limits)
     order = Order(
         event_id=fields.required_text("event_id", max_length=limits.id_max_length),

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import orjson
-
-from schemas.codec import InvalidEvent, decode_order, decode_scan
+from schemas.codec import NO_MESSAGE_KEY, InvalidEvent, decode_order, decode_scan
 from schemas.state import ShipmentState
 from schemas.types import Limits, Order, Scan
 from streams.core.tracking import Applied, apply_event
@@ -55,19 +53,10 @@ def read_jsonl(
                 if not line.strip():
                     continue
                 try:
-                    key = _tracking_number(line)
-                    events.append(decoder(line, key=key, now=now, limits=limits))
+                    events.append(decoder(line, key=NO_MESSAGE_KEY, now=now, limits=limits))
                 except InvalidEvent as error:
                     raise HistoryError(f"{path}:{number}: {error}") from None
     return events
-
-
-def _tracking_number(line: bytes) -> bytes | None:
-    try:
-        value = orjson.loads(line).get("tracking_number")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None  # the decoder reports the real problem
-    return value.encode() if isinstance(value, str) else None
 
 
 def replay(orders: Iterable[Order], scans: Iterable[Scan], *, now: datetime) -> History:

@@ -184,3 +184,11 @@ def test_dead_letter_id_is_deterministic_per_source_offset():
     same = make_dead_letter(source_partition=0, source_offset=5, **common)
     other = make_dead_letter(source_partition=0, source_offset=6, **common)
     assert one.dead_letter_id == same.dead_letter_id != other.dead_letter_id
+
+
+def test_history_events_without_a_message_key_skip_only_the_key_check():
+    from schemas.codec import NO_MESSAGE_KEY
+
+    scan = decode_scan(scan_bytes(), key=NO_MESSAGE_KEY, now=NOW, limits=LIMITS)
+    assert scan.tracking_number == TRACKING
+    assert reason_for(scan_bytes(status="teleported"), key=NO_MESSAGE_KEY) is R.UNKNOWN_STATUS
