@@ -33,6 +33,7 @@ from schemas.types import (
     Order,
     Place,
     Scan,
+    ShipmentCheck,
     ShipmentStatus,
 )
 
@@ -397,6 +398,20 @@ def decode_order(
         )
     _check_key(key, order.tracking_number)
     return order
+
+
+def decode_check(
+    payload: bytes, *, key: bytes | object | None, now: datetime, limits: Limits
+) -> ShipmentCheck:
+    """An internal timer message; validated like any input, since anyone can write to a topic."""
+    fields = _load_object(payload, limits)
+    check = ShipmentCheck(
+        tracking_number=fields.required_text("tracking_number", pattern=_TRACKING_NUMBER),
+        requested_at=fields.required_timestamp("requested_at"),
+    )
+    _check_plausible("requested_at", check.requested_at, now, limits)
+    _check_key(key, check.tracking_number)
+    return check
 
 
 def _required(value: _E | None) -> _E:

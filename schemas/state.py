@@ -24,13 +24,17 @@ from schemas.types import (
     ShipmentStatus,
 )
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+# Version 1 lacks only the notification bookkeeping (``notified``, ``next_check_at``): it is read
+# with those empty, so a worker upgrade needs no changelog migration.
+READABLE_STATE_VERSIONS = frozenset({1, STATE_VERSION})
 
 # Bounds keep a table value small however long a shipment's history grows.
 MAX_RECENT_SCANS = 20
 MAX_EXCEPTIONS = 20
 MAX_SEEN_EVENT_IDS = 500
 MAX_RAISED_ALERT_IDS = 100
+MAX_NOTIFIED = 100
 
 
 class UnsupportedStateVersion(ValueError):
@@ -80,8 +84,15 @@ class ShipmentState:
     seen_event_ids: tuple[str, ...] = ()
     open_episodes: tuple[tuple[AlertKind, str], ...] = ()  # kind -> id of the opening episode
     raised_alert_ids: tuple[str, ...] = ()
+    # Milestones the customer has been told about (or that were deliberately skipped): one
+    # notification per milestone, whatever is redelivered or replayed.
+    notified: tuple[str, ...] = ()
+    next_check_at: datetime | None = None  # when a timer should look at this shipment again
     updated_at: datetime | None = None  # processing time of the last applied input
     state_version: int = field(default=STATE_VERSION)
+
+    def was_notified(self, milestone: str) -> bool:
+        return milestone in self.notified
 
     def has_seen(self, event_id: str) -> bool:
         return event_id in self.seen_event_ids
@@ -103,9 +114,9 @@ def state_to_json(state: ShipmentState) -> dict[str, Any]:
 
 def state_from_json(data: dict[str, Any]) -> ShipmentState:
     version = data.get("state_version")
-    if version != STATE_VERSION:
+    if version not in READABLE_STATE_VERSIONS:
         raise UnsupportedStateVersion(
-            f"state_version {version!r} (this build reads {STATE_VERSION})"
+            f"state_version {version!r} (this build reads {sorted(READABLE_STATE_VERSIONS)})"
         )
     return ShipmentState(
         tracking_number=data["tracking_number"],
@@ -134,6 +145,8 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
         seen_event_ids=tuple(data["seen_event_ids"]),
         open_episodes=tuple((AlertKind(kind), episode) for kind, episode in data["open_episodes"]),
         raised_alert_ids=tuple(data["raised_alert_ids"]),
+        notified=tuple(data.get("notified", ())),
+        next_check_at=_time(data.get("next_check_at")),
         updated_at=_time(data["updated_at"]),
     )
 

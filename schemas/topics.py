@@ -9,6 +9,8 @@ ORDERS = "orders"
 SHIPMENT_ALERTS = "shipment-alerts"
 DEAD_LETTER = "dead-letter"
 MODEL_UPDATES = "model-updates"
+CUSTOMER_NOTIFICATIONS = "customer-notifications"
+SHIPMENT_CHECKS = "shipment-checks"
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class TopicNames:
     shipment_alerts: str = SHIPMENT_ALERTS
     dead_letter: str = DEAD_LETTER
     model_updates: str = MODEL_UPDATES
+    customer_notifications: str = CUSTOMER_NOTIFICATIONS
+    shipment_checks: str = SHIPMENT_CHECKS  # internal: timers -> the partition's owner
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -28,6 +32,8 @@ class TopicNames:
             shipment_alerts=prefix + SHIPMENT_ALERTS,
             dead_letter=prefix + DEAD_LETTER,
             model_updates=prefix + MODEL_UPDATES,
+            customer_notifications=prefix + CUSTOMER_NOTIFICATIONS,
+            shipment_checks=prefix + SHIPMENT_CHECKS,
         )
 
     @property
@@ -35,9 +41,14 @@ class TopicNames:
         return (self.carrier_scans, self.orders)
 
     @property
-    def outputs(self) -> tuple[str, str]:
-        return (self.shipment_alerts, self.dead_letter)
+    def consumed(self) -> tuple[str, str, str]:
+        """What the tracking agent reads: the inputs and the timers' checks, all co-partitioned."""
+        return (*self.inputs, self.shipment_checks)
+
+    @property
+    def outputs(self) -> tuple[str, str, str]:
+        return (self.shipment_alerts, self.customer_notifications, self.dead_letter)
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.inputs, *self.outputs, self.model_updates)
+        return (*self.consumed, *self.outputs, self.model_updates)

@@ -60,6 +60,10 @@ class AlertKind(StrEnum):
     RETURNED = "returned"
     MISSED_PROMISE = "missed_promise"
     DELAY_RISK = "delay_risk"
+    # Silences, found by timers rather than by a scan (added within schema_version 1)
+    FORGOTTEN = "forgotten"  # label created, no carrier pickup
+    STALLED = "stalled"  # in transit, no scan for too long
+    EXPIRED = "expired"  # no update at all for a long time: tracking has gone dead
 
 
 class Severity(StrEnum):
@@ -85,6 +89,28 @@ class DeadLetterReason(StrEnum):
     KEY_MISMATCH = "key_mismatch"
     UNKNOWN_TOPIC = "unknown_topic"
     PROCESSING_ERROR = "processing_error"  # a parcelwatch bug: kept here to replay once fixed
+
+
+class NotificationKind(StrEnum):
+    """What a customer notification is about (``customer-notifications``)."""
+
+    ORDER_CONFIRMED = "order_confirmed"
+    SHIPPED = "shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    DELIVERED = "delivered"
+    ATTEMPT_FAILED = "attempt_failed"
+    EXCEPTION = "exception"
+    DELAYED = "delayed"
+    REVIEW_REQUEST = "review_request"
+
+
+class EstimateSource(StrEnum):
+    """Where a notification's expected delivery time comes from."""
+
+    MODEL = "model"
+    CARRIER = "carrier"
+    PROMISE = "promise"
 
 
 class NotificationChannel(StrEnum):
@@ -196,6 +222,49 @@ class Alert:
     predicted_delivery: PredictedDelivery | None = None
     model_version: str | None = None
     reasons: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Something the customer should hear, on ``customer-notifications`` keyed by tracking number.
+
+    parcelwatch does not send it: email, SMS and push services subscribe to the topic.
+    ``notification_id`` is deterministic (one per milestone per shipment), so a redelivery after a
+    worker crash carries the same id and subscribers de-duplicate by it.
+    """
+
+    notification_id: str
+    tracking_number: str
+    order_id: str
+    customer: Customer
+    kind: NotificationKind
+    carrier: str
+    status: ShipmentStatus
+    locale: str  # the locale ``message`` is written in (the customer's, or the fallback)
+    message: str
+    created_at: datetime  # when parcelwatch decided to speak
+    occurred_at: datetime  # when the milestone happened (carrier event time where there is one)
+    expected_delivery: datetime | None = None
+    expected_delivery_source: EstimateSource | None = None
+    promised_by: datetime | None = None
+    pickup_location: Location | None = None
+    reason: ExceptionReason | None = None
+    next_step: str | None = None  # what the customer can do, in ``locale``
+    alert_id: str | None = None  # the shipment-alerts alert this notification goes with
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentCheck:
+    """Internal: "look at this shipment again", on ``shipment-checks`` keyed by tracking number.
+
+    Timers send it so that silences are judged where the shipment's state lives, by the worker
+    that owns the partition, through the same path (and guarantees) as a scan.
+    """
+
+    tracking_number: str
+    requested_at: datetime
     schema_version: int = SCHEMA_VERSION
 
 

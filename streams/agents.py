@@ -14,10 +14,12 @@ from faust.streams import _current_event
 
 from schemas.timestamps import utc_now
 from schemas.types import Limits
+from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 from streams.model_holder import ModelHolder, watch_model_updates
 from streams.processing import InputMessage, ShipmentProcessor
 from streams.settings import Settings
+from streams.timers import CheckSweeper
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +29,9 @@ RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_s
 
 def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
     topics = settings.topics
-    # Both inputs share one table keyed by tracking number, so they must be co-partitioned.
-    inputs = app.topic(*topics.inputs, **RAW)
-    outputs = {name: app.topic(name, **RAW) for name in topics.outputs}
+    # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
+    consumed = app.topic(*topics.consumed, **RAW)
+    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, topics.shipment_checks)}
     shipments = app.Table(
         "shipments",
         key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
@@ -65,7 +67,25 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         metrics=metrics,
         scorer=models.current,
         risk_hysteresis=settings.risk_hysteresis,
+        templates=load_templates(settings.template_dir),
+        policy=settings.policy,
     )
+    sweeper = CheckSweeper(
+        table=shipments,
+        send_check=lambda key, value: publish(topics.shipment_checks, key.encode(), value),
+        clock=utc_now,
+        metrics=metrics,
+        interval_seconds=settings.check_interval_seconds,
+    )
+
+    # Every worker sweeps its own active partitions (faust's table iterates only those).
+    @app.timer(interval=settings.check_interval_seconds)
+    async def request_checks() -> None:
+        blocker = await _sweep_blocker(app, settings)
+        if blocker is not None:
+            metrics.timer_sweeps.labels(blocker).inc()
+            return
+        await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
 
     @app.task
     async def follow_model_updates() -> None:
@@ -74,7 +94,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
     # offset can be committed past a message another actor is still processing. take_events acks
     # a batch only after the loop body has processed it.
-    @app.agent(inputs, name="track_shipments", concurrency=1)
+    @app.agent(consumed, name="track_shipments", concurrency=1)
     async def track_shipments(stream: faust.StreamT) -> None:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
             messages = [
@@ -95,6 +115,23 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
                 _current_event.set(weakref.ref(events[index]))
 
             await processor.process_batch(messages, focus)
+
+
+async def _sweep_blocker(app: faust.App, settings: Settings) -> str | None:
+    """Why a sweep must wait, or None. While inputs lag, a silence may only be a backlog: the
+    parcel's next scan is already in the topic, not yet read."""
+    if app.rebalancing or app.in_recovery:
+        return "skipped_rebalancing"
+    consumer = app.consumer
+    inputs = [tp for tp in consumer.assignment() if tp.topic in settings.topics.inputs]
+    if not inputs:
+        return "skipped_unassigned"
+    for tp in inputs:
+        highwater = consumer.highwater(tp)
+        position = await consumer.position(tp)
+        if highwater is None or position is None or highwater - position > settings.timer_max_lag:
+            return "skipped_lagging"
+    return None
 
 
 def _backoff_seconds() -> Iterator[float]:

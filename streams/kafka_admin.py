@@ -79,11 +79,12 @@ async def ensure_topics(settings: Settings) -> list[str]:
         counts = {**existing, **dict.fromkeys(missing, settings.partitions)}
     finally:
         await admin.close()
-    scans, orders = settings.topics.inputs
-    if counts[scans] != counts[orders]:
+    consumed = settings.topics.consumed
+    if len({counts[name] for name in consumed}) != 1:
+        layout = ", ".join(f"{name}: {counts[name]}" for name in consumed)
         raise TopicLayoutError(
-            f"{scans} has {counts[scans]} partitions and {orders} has {counts[orders]}: both "
-            "inputs feed one table keyed by tracking number, so their partition counts must match"
+            f"partition counts differ ({layout}): these topics feed one table keyed by tracking "
+            "number, so their partition counts must match"
         )
     return missing
 
@@ -93,6 +94,14 @@ def _new_topic(settings: Settings, name: str) -> NewTopic:
         # One partition, compacted: the last announcement is the promoted model, kept forever.
         return NewTopic(
             name, 1, settings.replication_factor, topic_configs={"cleanup.policy": "compact"}
+        )
+    if name == settings.topics.shipment_checks:
+        # Timer requests are worth nothing after a day: a later sweep asks again.
+        return NewTopic(
+            name,
+            settings.partitions,
+            settings.replication_factor,
+            topic_configs={"retention.ms": str(24 * 3600 * 1000)},
         )
     return NewTopic(name, settings.partitions, settings.replication_factor)
 

@@ -9,7 +9,8 @@ class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.events = Counter(
             "parcelwatch_events",
-            "Input messages by topic and outcome (applied, duplicate, dead_lettered).",
+            "Messages by topic and outcome (applied, duplicate, dead_lettered; unchanged: a "
+            "timer's check that found nothing to do).",
             ["topic", "outcome"],
             registry=registry,
         )
@@ -23,6 +24,37 @@ class WorkerMetrics:
             "parcelwatch_alerts",
             "Alerts emitted, by kind and severity.",
             ["kind", "severity"],
+            registry=registry,
+        )
+        self.notifications = Counter(
+            "parcelwatch_notifications",
+            "Customer notifications emitted, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.notifications_skipped = Counter(
+            "parcelwatch_notifications_skipped",
+            "Milestones recorded without a notification, by kind and reason (stale: too old to "
+            "tell, e.g. a replayed backlog; window_closed: a review request past the window).",
+            ["kind", "reason"],
+            registry=registry,
+        )
+        self.checks_requested = Counter(
+            "parcelwatch_checks_requested",
+            "Shipment checks sent by this worker's timer (silences, held notifications, reviews).",
+            registry=registry,
+        )
+        self.timer_sweeps = Counter(
+            "parcelwatch_timer_sweeps",
+            "Timer sweeps over the local shipments table, by outcome (done; skipped_rebalancing, "
+            "skipped_lagging: inputs not yet caught up, so a silence may be a backlog).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.timer_sweep_seconds = Histogram(
+            "parcelwatch_timer_sweep_seconds",
+            "Seconds per timer sweep over the local shipments table.",
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60),
             registry=registry,
         )
         self.deliveries = Counter(

@@ -28,20 +28,32 @@ from typing import Any, Protocol
 from models.dataset import is_scorable
 from models.features import Row, feature_row
 from models.scoring import RiskEstimate, plain_reasons
-from schemas.codec import InvalidEvent, decode_order, decode_scan, encode, make_dead_letter
+from schemas.codec import (
+    InvalidEvent,
+    decode_check,
+    decode_order,
+    decode_scan,
+    encode,
+    make_dead_letter,
+)
 from schemas.state import ShipmentState, state_from_json, state_to_json
 from schemas.topics import TopicNames
 from schemas.types import (
     Alert,
     DeadLetterReason,
     Limits,
+    Notification,
     Order,
     PredictedDelivery,
     Scan,
+    ShipmentCheck,
     ShipmentStatus,
 )
+from streams.core.follow_up import FollowUp, Policy, follow_up
+from streams.core.messages import Templates
 from streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from streams.core.tracking import Applied, apply_event
+from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -64,6 +76,7 @@ class Result(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    UNCHANGED = "unchanged"  # a timer's check that found nothing to do
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,7 @@ class _Batch:
     states: dict[str, ShipmentState] = field(default_factory=dict)
     last_message: dict[str, int] = field(default_factory=dict)  # tracking number -> index
     alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
+    notifications: list[tuple[int, Notification]] = field(default_factory=list)
     to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
 
@@ -96,6 +110,8 @@ class ShipmentProcessor:
         publish: Publish,
         clock: Clock,
         metrics: WorkerMetrics,
+        templates: Templates | None = None,  # None: the built-in templates
+        policy: Policy | None = None,
         scorer: Callable[[], Scorer | None] = lambda: None,
         risk_hysteresis: float = 0.15,
     ) -> None:
@@ -107,6 +123,8 @@ class ShipmentProcessor:
         self._metrics = metrics
         self._scorer = scorer
         self._risk_hysteresis = risk_hysteresis
+        self._templates = templates or load_templates()
+        self._policy = policy or Policy()
 
     async def process(self, message: InputMessage) -> Result:
         (result,) = await self.process_batch([message])
@@ -133,6 +151,13 @@ class ShipmentProcessor:
                 self._topics.shipment_alerts, alert.tracking_number.encode(), encode(alert)
             )
             self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+        for _, notification in sorted(batch.notifications, key=lambda item: item[0]):
+            await self._publish(
+                self._topics.customer_notifications,
+                notification.tracking_number.encode(),
+                encode(notification),
+            )
+            self._metrics.notifications.labels(notification.kind.value).inc()
         for tracking_number, state in batch.states.items():
             focus(batch.last_message[tracking_number])
             self._store[tracking_number] = state_to_json(state)
@@ -153,7 +178,17 @@ class ShipmentProcessor:
             event = self._decode(message, now)
             key = event.tracking_number
             before = batch.states[key] if key in batch.states else self._load(key)
+            if isinstance(event, ShipmentCheck):
+                if before is None:
+                    return Result.UNCHANGED
+                after = self._follow_up(before, now, check_silences=True)
+                if after.state == before:
+                    return Result.UNCHANGED
+                self._keep(batch, index, after)
+                return Result.APPLIED
             outcome = apply_event(before, event, now)
+            if isinstance(outcome, Applied):
+                after = self._follow_up(outcome.state, now, check_silences=False)
         except InvalidEvent as error:
             await self._dead_letter(message, error, now)
             return Result.DEAD_LETTERED
@@ -166,14 +201,27 @@ class ShipmentProcessor:
             return Result.DEAD_LETTERED
         if not isinstance(outcome, Applied):
             return Result.DUPLICATE
-        batch.states[key] = outcome.state
-        batch.last_message[key] = index
         batch.alerts.extend((index, alert) for alert in outcome.alerts)
+        self._keep(batch, index, after)
         if isinstance(event, Scan):
-            batch.scans_seen.append((event, before, outcome.state))
-            if is_scorable(outcome.state):
-                batch.to_score.append((index, outcome.state, event))
+            batch.scans_seen.append((event, before, after.state))
+            if is_scorable(after.state):
+                batch.to_score.append((index, after.state, event))
         return Result.APPLIED
+
+    def _follow_up(self, state: ShipmentState, now: datetime, *, check_silences: bool) -> FollowUp:
+        result = follow_up(state, now, self._policy, self._templates, check_silences=check_silences)
+        for milestone, reason in result.skipped:
+            self._metrics.notifications_skipped.labels(milestone.kind.value, reason.value).inc()
+        return result
+
+    @staticmethod
+    def _keep(batch: _Batch, index: int, after: FollowUp) -> None:
+        key = after.state.tracking_number
+        batch.states[key] = after.state
+        batch.last_message[key] = index
+        batch.alerts.extend((index, alert) for alert in after.alerts)
+        batch.notifications.extend((index, notification) for notification in after.notifications)
 
     def _score(self, batch: _Batch, now: datetime) -> None:
         """One model call for every scorable scan of the batch, then the risk rule in order."""
@@ -183,6 +231,7 @@ class ShipmentProcessor:
         rows = [feature_row(state, scan.occurred_at) for _, state, scan in batch.to_score]
         estimates = scorer.score(rows, [scan.occurred_at for _, _, scan in batch.to_score])
         policy = RiskPolicy(scorer.threshold, min(self._risk_hysteresis, scorer.threshold / 2))
+        rescored: set[str] = set()
         for (index, snapshot, scan), row, estimate in zip(
             batch.to_score, rows, estimates, strict=True
         ):
@@ -203,10 +252,19 @@ class ShipmentProcessor:
             batch.states[key], alert = apply_risk(batch.states[key], score, policy, now)
             if alert is not None:
                 batch.alerts.append((index, alert))
+                rescored.add(key)
         self._metrics.scored.inc(len(rows))
+        for key in rescored:  # a risk alert may call for a "delayed" notification
+            after = self._follow_up(batch.states[key], now, check_silences=False)
+            batch.states[key] = after.state
+            batch.notifications.extend(
+                (batch.last_message[key], notification) for notification in after.notifications
+            )
 
-    def _decode(self, message: InputMessage, now: datetime) -> Scan | Order:
+    def _decode(self, message: InputMessage, now: datetime) -> Scan | Order | ShipmentCheck:
         payload = message.value if message.value is not None else b""
+        if message.topic == self._topics.shipment_checks:
+            return decode_check(payload, key=message.key, now=now, limits=self._limits)
         if message.topic == self._topics.carrier_scans:
             return decode_scan(payload, key=message.key, now=now, limits=self._limits)
         if message.topic == self._topics.orders:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from schemas.topics import TopicNames
+from streams.core.follow_up import Policy
+from streams.core.local_time import QuietHours, parse_quiet_hours
+from streams.core.notifications import NotificationPolicy
+from streams.core.silence import SilencePolicy
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
@@ -59,6 +64,10 @@ class Settings:
     risk_hysteresis: float = 0.15
     batch_size: int = 256
     batch_seconds: float = 0.05
+    policy: Policy = field(default_factory=Policy)  # silences, notifications
+    check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
+    timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
+    template_dir: Path | None = None  # None: the built-in templates
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @property
@@ -119,8 +128,51 @@ class Settings:
             batch_seconds=reader.number(
                 "BATCH_SECONDS", defaults.batch_seconds, minimum=0.001, maximum=10
             ),
+            policy=_policy(reader),
+            check_interval_seconds=reader.number(
+                "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1
+            ),
+            timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
+            template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
             security=security,
         )
+
+
+def _policy(reader: _EnvReader) -> Policy:
+    silence_defaults, notify_defaults = SilencePolicy(), NotificationPolicy()
+    by_service = ",".join(
+        f"{name}={duration.total_seconds() / 3600:g}"
+        for name, duration in silence_defaults.stalled_after_by_service.items()
+    )
+    silence = SilencePolicy(
+        forgotten_after=reader.hours("FORGOTTEN_AFTER_HOURS", silence_defaults.forgotten_after),
+        stalled_after=reader.hours("STALLED_AFTER_HOURS", silence_defaults.stalled_after),
+        stalled_after_by_service=reader.hours_by_name("STALLED_AFTER_HOURS_BY_SERVICE", by_service),
+        missed_promise_grace=reader.hours(
+            "MISSED_PROMISE_GRACE_HOURS", silence_defaults.missed_promise_grace, minimum=0
+        ),
+        expired_after=reader.hours("EXPIRED_AFTER_HOURS", silence_defaults.expired_after),
+    )
+    quiet = notify_defaults.quiet_hours
+    default_quiet = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}" if quiet else "off"
+    quiet_text = reader.text("QUIET_HOURS", default_quiet, allow_empty=True)
+    try:
+        quiet_hours: QuietHours | None = parse_quiet_hours(quiet_text)
+    except ValueError as error:
+        raise SettingsError(f"PARCELWATCH_QUIET_HOURS: {error}") from None
+    review_after = reader.hours("REVIEW_AFTER_HOURS", notify_defaults.review_after, minimum=0)
+    review_window = reader.hours("REVIEW_WINDOW_HOURS", notify_defaults.review_window)
+    if review_after >= review_window:
+        raise SettingsError(
+            "PARCELWATCH_REVIEW_AFTER_HOURS must be shorter than PARCELWATCH_REVIEW_WINDOW_HOURS"
+        )
+    notifications = NotificationPolicy(
+        quiet_hours=quiet_hours,
+        review_after=review_after,
+        review_window=review_window,
+        stale_after=reader.hours("NOTIFY_STALE_AFTER_HOURS", notify_defaults.stale_after),
+    )
+    return Policy(silence, notifications)
 
 
 @dataclass(frozen=True)
@@ -174,6 +226,29 @@ class _EnvReader:
             raise SettingsError(f"{self.prefix}{name}={value!r} is not a number") from None
         _check_range(self.prefix + name, number, minimum, maximum)
         return number
+
+    def hours(self, name: str, default: timedelta, *, minimum: float = 0.0001) -> timedelta:
+        """A duration given in (possibly fractional) hours."""
+        hours = self.number(name, default.total_seconds() / 3600, minimum=minimum)
+        return timedelta(hours=hours)
+
+    def hours_by_name(self, name: str, default: str) -> dict[str, timedelta]:
+        """``"express=24,economy=72"`` -> {"express": 24 h, "economy": 72 h}."""
+        text = self.text(name, default, allow_empty=True)
+        durations = {}
+        for part in filter(None, (piece.strip() for piece in text.split(","))):
+            key, separator, value = part.partition("=")
+            try:
+                hours = float(value)
+            except ValueError:
+                hours = -1.0
+            if not separator or not key.strip() or hours <= 0:
+                raise SettingsError(
+                    f"{self.prefix}{name}={text!r}: expected name=hours pairs, "
+                    "e.g. express=24,economy=72"
+                )
+            durations[key.strip().lower()] = timedelta(hours=hours)
+        return durations
 
     def optional_number(self, name: str, *, minimum: float, maximum: float) -> float | None:
         if self.optional(name) is None:

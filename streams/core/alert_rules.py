@@ -39,7 +39,8 @@ REASON_WORDS = {
 }
 
 _CRITICAL_REASONS = frozenset({ExceptionReason.LOST, ExceptionReason.DAMAGED})
-_NO_PROMISE_CHECK = frozenset(
+# Statuses in which a promise can no longer be missed: the parcel arrived, or will not.
+NO_PROMISE_CHECK = frozenset(
     {
         ShipmentStatus.DELIVERED,
         ShipmentStatus.CANCELLED,
@@ -83,7 +84,7 @@ def detect_alerts(
             state = state.with_episode(rule.kind, None)
     missed = _missed_promise(state, event, now)
     if missed is not None:
-        state = state.with_episode(AlertKind.MISSED_PROMISE, _promise_episode(state))
+        state = state.with_episode(AlertKind.MISSED_PROMISE, promise_episode(state))
         alerts.append(missed)
     return tuple(alerts), state
 
@@ -95,14 +96,14 @@ def _status_alert(
     assert state.status is not None and state.status_at is not None
     if kind is AlertKind.CARRIER_EXCEPTION:
         severity = Severity.CRITICAL if reason in _CRITICAL_REASONS else Severity.WARNING
-        message = f"The carrier reported an exception: {_reason_words(reason)}."
+        message = f"The carrier reported an exception: {reason_words(reason)}."
     elif kind is AlertKind.ATTEMPT_FAILED:
         severity = Severity.WARNING
-        message = f"A delivery attempt failed: {_reason_words(reason)}."
+        message = f"A delivery attempt failed: {reason_words(reason)}."
     else:
         severity = Severity.CRITICAL
         message = "The parcel is being returned to the sender" + (
-            f": {_reason_words(reason)}." if reason else "."
+            f": {reason_words(reason)}." if reason else "."
         )
     return build_alert(
         state, kind, episode, severity, message, state.status_at, event.event_id, now
@@ -118,9 +119,9 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
     """
     if state.promised_by is None or state.last_scan_at is None or state.status is None:
         return None
-    if state.status in _NO_PROMISE_CHECK or state.last_scan_at <= state.promised_by:
+    if state.status in NO_PROMISE_CHECK or state.last_scan_at <= state.promised_by:
         return None
-    if state.open_episode(AlertKind.MISSED_PROMISE) == _promise_episode(state):
+    if state.open_episode(AlertKind.MISSED_PROMISE) == promise_episode(state):
         return None
     hours_late = (state.last_scan_at - state.promised_by).total_seconds() / 3600
     message = (
@@ -130,7 +131,7 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
     return build_alert(
         state,
         AlertKind.MISSED_PROMISE,
-        _promise_episode(state),
+        promise_episode(state),
         Severity.WARNING,
         message,
         state.last_scan_at,
@@ -139,7 +140,8 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
     )
 
 
-def _promise_episode(state: ShipmentState) -> str:
+def promise_episode(state: ShipmentState) -> str:
+    """The missed-promise episode: shared by the scan rule and the timer, so only one fires."""
     assert state.promised_by is not None
     return format_rfc3339(state.promised_by)  # a renegotiated promise is a new episode
 
@@ -156,14 +158,15 @@ def build_alert(
     **kind_fields: Any,
 ) -> Alert:
     """An alert about ``state``; its id is derived from shipment, kind and episode only."""
-    assert state.status is not None and state.carrier is not None
+    assert state.carrier is not None
     return Alert(
-        alert_id=deterministic_id("alert", state.tracking_number, kind.value, episode),
+        alert_id=alert_id(state.tracking_number, kind, episode),
         tracking_number=state.tracking_number,
         carrier=state.carrier,
         kind=kind,
         severity=severity,
-        status=state.status,
+        # No scan yet: the order's tracking number means a label exists, which is info_received.
+        status=state.status or ShipmentStatus.INFO_RECEIVED,
         message=message,
         detected_at=now,
         occurred_at=occurred_at,
@@ -176,5 +179,9 @@ def build_alert(
     )
 
 
-def _reason_words(reason: ExceptionReason | None) -> str:
+def alert_id(tracking_number: str, kind: AlertKind, episode: str) -> str:
+    return deterministic_id("alert", tracking_number, kind.value, episode)
+
+
+def reason_words(reason: ExceptionReason | None) -> str:
     return REASON_WORDS[reason] if reason is not None else "no reason given"

@@ -13,7 +13,14 @@ import orjson
 import pytest
 
 from schemas import patterns
-from schemas.codec import InvalidEvent, decode_order, decode_scan, encode, to_jsonable
+from schemas.codec import (
+    InvalidEvent,
+    decode_check,
+    decode_order,
+    decode_scan,
+    encode,
+    to_jsonable,
+)
 from schemas.timestamps import RFC3339_PATTERN
 from schemas.types import (
     SCHEMA_VERSION,
@@ -21,12 +28,16 @@ from schemas.types import (
     AlertKind,
     DeadLetter,
     DeadLetterReason,
+    EstimateSource,
     ExceptionReason,
     Limits,
+    Notification,
     NotificationChannel,
+    NotificationKind,
     Order,
     Scan,
     Severity,
+    ShipmentCheck,
     ShipmentStatus,
 )
 from tests.factories import TRACKING, order_json, scan_json
@@ -41,7 +52,14 @@ def load(name: str) -> dict[str, Any]:
     return schema
 
 
-CONTRACTS = [("scan", Scan), ("order", Order), ("alert", Alert), ("dead-letter", DeadLetter)]
+CONTRACTS = [
+    ("scan", Scan),
+    ("order", Order),
+    ("shipment-check", ShipmentCheck),
+    ("alert", Alert),
+    ("notification", Notification),
+    ("dead-letter", DeadLetter),
+]
 
 
 def test_every_schema_file_is_a_known_contract():
@@ -55,7 +73,9 @@ def test_fields_match(name, cls):
     assert set(schema["properties"]) == {field.name for field in dataclasses.fields(cls)}
 
 
-@pytest.mark.parametrize(("name", "cls"), [("scan", Scan), ("order", Order)])
+@pytest.mark.parametrize(
+    ("name", "cls"), [("scan", Scan), ("order", Order), ("shipment-check", ShipmentCheck)]
+)
 def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
     no_default = {
         field.name
@@ -65,7 +85,7 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
     assert set(load(name)["required"]) == no_default | {"schema_version"}
 
 
-@pytest.mark.parametrize("name", ["alert", "dead-letter"])
+@pytest.mark.parametrize("name", ["alert", "notification", "dead-letter"])
 def test_outputs_always_carry_every_field(name):
     schema = load(name)
     assert set(schema["required"]) == set(schema["properties"])
@@ -73,9 +93,29 @@ def test_outputs_always_carry_every_field(name):
 
 
 def _enum(schema: dict[str, Any]) -> list[str]:
-    if "enum" in schema:
-        return schema["enum"]
-    return next(option["enum"] for option in schema["anyOf"] if "enum" in option)
+    values = (
+        schema["enum"]
+        if "enum" in schema
+        else next(option["enum"] for option in schema["anyOf"] if "enum" in option)
+    )
+    return [value for value in values if value is not None]
+
+
+def _nullable_enums_without_null(node: Any, path: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        types = node.get("type")
+        if isinstance(types, list) and "null" in types and None not in node.get("enum", [None]):
+            found.append(path)
+        for key, value in node.items():
+            found += _nullable_enums_without_null(value, f"{path}/{key}")
+    return found
+
+
+@pytest.mark.parametrize(("name", "cls"), CONTRACTS)
+def test_a_nullable_enumeration_lists_null(name, cls):
+    # "enum" restricts the value even when "type" allows null: null must be listed too.
+    assert _nullable_enums_without_null(load(name)) == []
 
 
 @pytest.mark.parametrize(
@@ -88,15 +128,36 @@ def _enum(schema: dict[str, Any]) -> list[str]:
         ("alert", "status", ShipmentStatus),
         ("alert", "reason", ExceptionReason),
         ("dead-letter", "reason", DeadLetterReason),
+        ("notification", "kind", NotificationKind),
+        ("notification", "status", ShipmentStatus),
+        ("notification", "reason", ExceptionReason),
     ],
 )
 def test_enumerations_match(name, field, enum):
     assert _enum(load(name)["properties"][field]) == [member.value for member in enum]
 
 
-def test_channel_enumeration_matches():
-    channels = load("order")["properties"]["customer"]["properties"]["channels"]["items"]
+def test_estimate_sources_match():
+    source = load("notification")["properties"]["expected_delivery_source"]
+    assert _enum(source) == [member.value for member in EstimateSource]
+
+
+@pytest.mark.parametrize("name", ["order", "notification"])
+def test_channel_enumeration_matches(name):
+    channels = load(name)["properties"]["customer"]["properties"]["channels"]["items"]
     assert channels["enum"] == [member.value for member in NotificationChannel]
+
+
+def test_customer_and_location_shapes_match_the_types():
+    from schemas.types import Customer, Location
+
+    notification = load("notification")["properties"]
+    for node, cls in (
+        (notification["customer"], Customer),
+        (notification["pickup_location"], Location),
+    ):
+        assert set(node["properties"]) == {field.name for field in dataclasses.fields(cls)}
+        assert set(node["required"]) == set(node["properties"])
 
 
 def _patterns(node: Any) -> set[str]:
@@ -187,6 +248,29 @@ def test_scan_verdicts_agree(mutation):
     assert _python_verdict(decode_scan, payload) == _schema_verdict(load("scan"), payload)
 
 
+CHECK_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"extra": 1},
+    {"requested_at": "yesterday"},
+    {"tracking_number": ""},
+    {"tracking_number": None},
+    {"schema_version": 2},
+]
+
+
+@pytest.mark.parametrize("mutation", CHECK_MUTATIONS, ids=str)
+def test_check_verdicts_agree(mutation):
+    payload = {
+        "schema_version": 1,
+        "tracking_number": TRACKING,
+        "requested_at": "2026-11-21T11:00:00Z",
+    }
+    payload.update(mutation)
+    assert _python_verdict(decode_check, payload) == _schema_verdict(
+        load("shipment-check"), payload
+    )
+
+
 @pytest.mark.parametrize("mutation", ORDER_MUTATIONS, ids=str)
 def test_order_verdicts_agree(mutation):
     payload = order_json(**mutation)
@@ -209,3 +293,35 @@ def test_encoded_outputs_validate_against_their_schemas():
         limits=Limits(),
     )  # fmt: skip
     jsonschema.validate(to_jsonable(letter), load("dead-letter"))
+
+
+def test_encoded_notifications_validate_against_their_schema():
+    from schemas.types import Customer, Location
+    from streams.core.follow_up import Policy, follow_up
+    from streams.core.tracking import apply_event
+    from streams.message_templates import load_templates
+    from tests.factories import order, scan
+
+    customer = Customer("c-1", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL,))
+    policy = Policy()
+    templates = load_templates()
+    state = apply_event(None, order(24, customer=customer), NOW).state
+    kinds = set()
+    events = [
+        scan("picked_up", 1),
+        scan("attempt_failed", 20, reason="recipient_unavailable"),
+        scan("available_for_pickup", 25, location=Location(city="Berlin", postal_code="10115")),
+    ]
+    for event in events:
+        state = apply_event(state, event, NOW).state
+        result = follow_up(state, NOW, policy, templates, check_silences=True)
+        state = result.state
+        for notification in result.notifications:
+            kinds.add(notification.kind)
+            jsonschema.validate(orjson.loads(encode(notification)), load("notification"))
+    assert kinds == {
+        NotificationKind.SHIPPED,
+        NotificationKind.ATTEMPT_FAILED,
+        NotificationKind.AVAILABLE_FOR_PICKUP,
+        NotificationKind.DELAYED,  # the promise (24 h) passed before NOW
+    }

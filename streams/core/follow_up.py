@@ -1,0 +1,80 @@
+"""After every change to a shipment, and whenever a timer asks: silences, notifications, and when
+to look again. Pure: the clock and the templates are passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from schemas.state import MAX_RAISED_ALERT_IDS, ShipmentState
+from schemas.types import Alert, Notification
+from streams.core.local_time import customer_zone
+from streams.core.messages import Templates, render_notification
+from streams.core.notifications import (
+    Milestone,
+    NotificationPolicy,
+    Skip,
+    decide,
+    next_review_at,
+)
+from streams.core.silence import SilencePolicy, check_silence, pending_silences
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    silence: SilencePolicy = field(default_factory=SilencePolicy)
+    notifications: NotificationPolicy = field(default_factory=NotificationPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    state: ShipmentState
+    alerts: tuple[Alert, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    skipped: tuple[tuple[Milestone, Skip], ...] = ()
+
+
+def follow_up(
+    state: ShipmentState,
+    now: datetime,
+    policy: Policy,
+    templates: Templates,
+    *,
+    check_silences: bool,
+) -> FollowUp:
+    """What ``state`` calls for at ``now``.
+
+    Silences are judged only when a timer asks (``check_silences``): a scan is evidence of life,
+    and a worker catching up on a backlog must not call a parcel stalled whose next scan is still
+    further down the topic.
+    """
+    alerts: tuple[Alert, ...] = ()
+    if check_silences:
+        alerts, state = check_silence(state, now, policy.silence)
+        if alerts:
+            raised = state.raised_alert_ids + tuple(alert.alert_id for alert in alerts)
+            state = replace(state, raised_alert_ids=raised[-MAX_RAISED_ALERT_IDS:])
+    zone = customer_zone(state)
+    decision = decide(state, now, policy.notifications, policy.silence, zone)
+    state = decision.state
+    notifications = tuple(
+        render_notification(milestone, state, now, templates, zone) for milestone in decision.send
+    )
+    wake_at = next_check_at(state, policy, decision.wake_at)
+    if wake_at != state.next_check_at:
+        state = replace(state, next_check_at=wake_at)
+    return FollowUp(state, alerts, notifications, decision.skipped)
+
+
+def next_check_at(
+    state: ShipmentState, policy: Policy, held_until: datetime | None = None
+) -> datetime | None:
+    """The earliest moment something may change with no new input: a silence falling due, the
+    review request, or the end of quiet hours for a held notification. None: nothing to wait for."""
+    moments = [silence.due_at for silence in pending_silences(state, policy.silence)]
+    review = next_review_at(state, policy.notifications)
+    if review is not None:
+        moments.append(review)
+    if held_until is not None:
+        moments.append(held_until)
+    return min(moments, default=None)
