@@ -25,8 +25,8 @@ from schemas.types import (
 )
 
 STATE_VERSION = 2
-# Version 1 lacks only the notification bookkeeping (``notified``, ``next_check_at``): it is read
-# with those empty, so a worker upgrade needs no changelog migration.
+# Version 1 lacks only the notification bookkeeping (``notified``, ``next_check_at``,
+# ``home_partition``): it is read with those empty, so an upgrade needs no changelog migration.
 READABLE_STATE_VERSIONS = frozenset({1, STATE_VERSION})
 
 # Bounds keep a table value small however long a shipment's history grows.
@@ -88,6 +88,10 @@ class ShipmentState:
     # notification per milestone, whatever is redelivered or replayed.
     notified: tuple[str, ...] = ()
     next_check_at: datetime | None = None  # when a timer should look at this shipment again
+    # The input partition this state lives on. Timers address their checks to it, so a check
+    # finds the state whatever partitioner the scan producers used (librdkafka's default is not
+    # the Java client's murmur2).
+    home_partition: int | None = None
     updated_at: datetime | None = None  # processing time of the last applied input
     state_version: int = field(default=STATE_VERSION)
 
@@ -147,6 +151,7 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
         raised_alert_ids=tuple(data["raised_alert_ids"]),
         notified=tuple(data.get("notified", ())),
         next_check_at=_time(data.get("next_check_at")),
+        home_partition=data.get("home_partition"),
         updated_at=_time(data["updated_at"]),
     )
 

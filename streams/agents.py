@@ -39,12 +39,12 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         help="Per-shipment state (schemas.state.ShipmentState), keyed by tracking number.",
     )
 
-    async def publish(topic: str, key: bytes, value: bytes) -> None:
+    async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         # Wait for the broker's ack before the state change is written. While the broker cannot
         # take it, keep retrying: an exception here would make Faust ack (and lose) the input.
         for backoff in _backoff_seconds():
             try:
-                delivery = await outputs[topic].send(key=key, value=value)
+                delivery = await outputs[topic].send(key=key, value=value, partition=partition)
                 await delivery
                 return
             except KafkaError as error:
@@ -72,7 +72,9 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     )
     sweeper = CheckSweeper(
         table=shipments,
-        send_check=lambda key, value: publish(topics.shipment_checks, key.encode(), value),
+        send_check=lambda key, value, partition: publish(
+            topics.shipment_checks, key.encode(), value, partition
+        ),
         clock=utc_now,
         metrics=metrics,
         interval_seconds=settings.check_interval_seconds,

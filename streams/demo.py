@@ -1,4 +1,5 @@
-"""``parcelwatch demo``: local broker, a worker process and the simulator, printing alerts live."""
+"""``parcelwatch demo``: local broker, a worker process and the simulator, printing alerts and
+customer notifications live."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from streams.settings import Settings
 from streams.simulation_runner import simulate_to_kafka
 
 SEVERITY_MARK = {"critical": "!!", "warning": " !", "info": "  "}
+NOTIFICATION_MARK = " >"
+# Livelier than production defaults, unless the environment says otherwise: timers sweep every
+# few seconds, and quiet hours do not hold back half the demo's notifications at night.
+DEMO_WORKER_DEFAULTS = {"PARCELWATCH_CHECK_INTERVAL_SECONDS": "5", "PARCELWATCH_QUIET_HOURS": "off"}
 
 
 def run_demo(
@@ -46,7 +51,7 @@ def run_demo(
         with log_path.open("ab") as log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "streams.cli", "worker"],
-                env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+                env={**DEMO_WORKER_DEFAULTS, **os.environ}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop the worker cleanly ourselves
             )  # fmt: skip
         print(f"worker starting (log: {log_path}) ...", flush=True)
@@ -66,8 +71,10 @@ def run_demo(
         if started_broker:
             broker.down()
     if counts is not None:
-        summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(counts.items())) or "none"
-        print(f"alerts seen: {summary}")
+        for topic, label in (("alert", "alerts"), ("notification", "notifications")):
+            seen = {kind: n for (kind_topic, kind), n in counts.items() if kind_topic == topic}
+            summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(seen.items())) or "none"
+            print(f"{label} seen: {summary}")
     return 0
 
 
@@ -87,18 +94,22 @@ def _wait_healthy(settings: Settings, worker: subprocess.Popen[bytes], log: Path
 
 async def _stream(
     settings: Settings, shipments: int, rate: float, seed: int | None, duration: float | None
-) -> Counter[str]:
+) -> Counter[tuple[str, str]]:
+    topics = settings.topics
     consumer = AIOKafkaConsumer(
-        settings.topics.shipment_alerts, **aiokafka_options(settings), group_id=None
+        topics.shipment_alerts,
+        topics.customer_notifications,
+        **aiokafka_options(settings),
+        group_id=None,
     )
     await consumer.start()
-    counts: Counter[str] = Counter()
+    counts: Counter[tuple[str, str]] = Counter()
     try:
         await consumer.seek_to_end()  # only this run's alerts
         simulator = asyncio.create_task(
             simulate_to_kafka(settings, shipments=shipments, rate=rate, seed=seed)
         )
-        printer = asyncio.create_task(_print_alerts(consumer, counts))
+        printer = asyncio.create_task(_print_outputs(consumer, topics.shipment_alerts, counts))
         try:
             sent = await asyncio.wait_for(asyncio.shield(simulator), timeout=duration)
             print(f"simulator done: {sent} events; waiting for the last alerts ...", flush=True)
@@ -116,13 +127,24 @@ async def _stream(
     return counts
 
 
-async def _print_alerts(consumer: AIOKafkaConsumer, counts: Counter[str]) -> None:
+async def _print_outputs(
+    consumer: AIOKafkaConsumer, alerts_topic: str, counts: Counter[tuple[str, str]]
+) -> None:
     async for record in consumer:
-        alert = orjson.loads(record.value)
-        counts[alert["kind"]] += 1
-        mark = SEVERITY_MARK.get(alert["severity"], "  ")
-        order = f" order {alert['order_id']}" if alert.get("order_id") else ""
-        print(
-            f"{mark} {alert['kind']:<17} {alert['tracking_number']}{order}: {alert['message']}",
-            flush=True,
-        )
+        event = orjson.loads(record.value)
+        if record.topic == alerts_topic:
+            counts["alert", event["kind"]] += 1
+            mark = SEVERITY_MARK.get(event["severity"], "  ")
+            order = f" order {event['order_id']}" if event.get("order_id") else ""
+            print(
+                f"{mark} {event['kind']:<20} {event['tracking_number']}{order}: {event['message']}",
+                flush=True,
+            )
+        else:
+            counts["notification", event["kind"]] += 1
+            channels = "+".join(event["customer"]["channels"])
+            print(
+                f"{NOTIFICATION_MARK} {event['kind']:<20} {event['tracking_number']} "
+                f"[{event['locale']}, {channels}]: {event['message']}",
+                flush=True,
+            )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -159,7 +159,10 @@ class ShipmentProcessor:
             )
             self._metrics.notifications.labels(notification.kind.value).inc()
         for tracking_number, state in batch.states.items():
-            focus(batch.last_message[tracking_number])
+            index = batch.last_message[tracking_number]
+            focus(index)
+            if state.home_partition != messages[index].partition:
+                state = replace(state, home_partition=messages[index].partition)
             self._store[tracking_number] = state_to_json(state)
         for scan, before, after in batch.scans_seen:
             self._observe_scan(scan, before, after, now)

@@ -25,7 +25,8 @@ from streams.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
-SendCheck = Callable[[str, bytes], Awaitable[None]]  # (tracking number, payload)
+# (tracking number, payload, partition or None for the key's default partition)
+SendCheck = Callable[[str, bytes, int | None], Awaitable[None]]
 _YIELD_EVERY = 1000  # table rows between yields to the event loop (heartbeats, the agent)
 
 
@@ -58,15 +59,22 @@ class CheckRequests:
             del self._asked[key]
 
 
+@dataclass(frozen=True, slots=True)
+class DueCheck:
+    tracking_number: str
+    due: str  # the stored next_check_at
+    partition: int | None  # where the state lives (None: a state from before home_partition)
+
+
 def due_shipments(
     rows: Iterable[tuple[str, dict[str, Any]]], now: datetime, requests: CheckRequests
-) -> Iterator[tuple[str, str]]:
-    """(tracking number, due time) of the rows to check now, skipping checks already in flight."""
+) -> Iterator[DueCheck]:
+    """The rows to check now, skipping checks already in flight."""
     for tracking_number, stored in rows:
         if due_for_check(stored, now):
             due = stored["next_check_at"]
             if requests.should_ask(tracking_number, due, now):
-                yield tracking_number, due
+                yield DueCheck(tracking_number, due, stored.get("home_partition"))
 
 
 class CheckSweeper:
@@ -91,7 +99,7 @@ class CheckSweeper:
         not be read, and the next sweep starts over."""
         started = time.perf_counter()
         now = self._clock()
-        due: list[tuple[str, str]] = []
+        due: list[DueCheck] = []
         present: set[str] = set()
         for count, (tracking_number, stored) in enumerate(self._table.items(), start=1):
             present.add(tracking_number)
@@ -101,10 +109,10 @@ class CheckSweeper:
                 if interrupted():
                     self._metrics.timer_sweeps.labels("interrupted").inc()
                     return None
-        for tracking_number, due_at in due:
-            check = ShipmentCheck(tracking_number=tracking_number, requested_at=now)
-            await self._send_check(tracking_number, encode(check))
-            self._requests.asked(tracking_number, due_at, now)
+        for item in due:
+            check = ShipmentCheck(tracking_number=item.tracking_number, requested_at=now)
+            await self._send_check(item.tracking_number, encode(check), item.partition)
+            self._requests.asked(item.tracking_number, item.due, now)
         self._requests.forget_all_but(present)
         self._metrics.checks_requested.inc(len(due))
         self._metrics.timer_sweeps.labels("done").inc()

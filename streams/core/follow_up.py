@@ -60,20 +60,25 @@ def follow_up(
     notifications = tuple(
         render_notification(milestone, state, now, templates, zone) for milestone in decision.send
     )
-    wake_at = next_check_at(state, policy, decision.wake_at)
+    wake_at = next_check_at(state, policy, now, decision.wake_at)
     if wake_at != state.next_check_at:
         state = replace(state, next_check_at=wake_at)
     return FollowUp(state, alerts, notifications, decision.skipped)
 
 
 def next_check_at(
-    state: ShipmentState, policy: Policy, held_until: datetime | None = None
+    state: ShipmentState, policy: Policy, now: datetime, held_until: datetime | None = None
 ) -> datetime | None:
     """The earliest moment something may change with no new input: a silence falling due, the
-    review request, or the end of quiet hours for a held notification. None: nothing to wait for."""
+    review request, or the end of quiet hours for a held notification. None: nothing to wait for.
+
+    A silence already due stays in (a scan was applied without judging silences: the timer should
+    come soon); a review request already due is either sent, skipped or held, and then only the
+    end of quiet hours (``held_until``) matters.
+    """
     moments = [silence.due_at for silence in pending_silences(state, policy.silence)]
     review = next_review_at(state, policy.notifications)
-    if review is not None:
+    if review is not None and review > now:
         moments.append(review)
     if held_until is not None:
         moments.append(held_until)

@@ -15,7 +15,8 @@ def zone_named(name: str) -> tzinfo | None:
     """The IANA zone ``name``, or None when this machine's tz database does not know it."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: a folder of the database such as "America/Argentina" (IsADirectoryError)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
@@ -53,9 +54,15 @@ class QuietHours:
         if not quiet:
             return None
         day = local.date() if clock < self.end else local.date() + timedelta(days=1)
-        # A wall time in a DST gap is read with the pre-transition offset: at worst an hour early
-        # or late, never skipped.
-        return datetime.combine(day, self.end, tzinfo=zone)
+        # In UTC, so that it compares and round-trips like any stored time. A wall time in a DST
+        # gap is read with the offset before the change (at worst an hour early); a repeated wall
+        # time takes whichever of its two instants is still ahead of ``moment``.
+        release = datetime.combine(day, self.end, tzinfo=zone)
+        for candidate in (release, release.replace(fold=1)):
+            instant = candidate.astimezone(UTC)
+            if instant > moment:
+                return instant
+        return None
 
 
 def parse_quiet_hours(text: str) -> QuietHours | None:

@@ -91,7 +91,7 @@ def render_notification(
     customer = state.customer
     assert customer is not None and state.order_id is not None and state.carrier is not None
     texts = templates.for_locale(customer.locale)
-    expected, source = _expected_delivery(milestone.kind, state)
+    expected, source = _expected_delivery(milestone.kind, state, now)
     reason, next_step = _reason_and_next_step(milestone, state, texts)
     pickup = _pickup_location(state) if milestone.kind is K.AVAILABLE_FOR_PICKUP else None
     values = {
@@ -132,8 +132,9 @@ def render_notification(
 
 
 def _expected_delivery(
-    kind: NotificationKind, state: ShipmentState
+    kind: NotificationKind, state: ShipmentState, now: datetime
 ) -> tuple[datetime | None, EstimateSource | None]:
+    """The best estimate still ahead of ``now``: a date already past is not worth telling."""
     if kind in _UNDATED:
         return None, None
     model = state.predicted_delivery.expected if state.predicted_delivery else None
@@ -145,7 +146,7 @@ def _expected_delivery(
         promise = (state.promised_by, EstimateSource.PROMISE)
         order = ((carrier, EstimateSource.CARRIER), (model, EstimateSource.MODEL), promise)
     for moment, source in order:
-        if moment is not None:
+        if moment is not None and moment >= now:
             return moment, source
     return None, None
 

@@ -17,7 +17,7 @@ from schemas.state import (
     ScanRecord,
     ShipmentState,
 )
-from schemas.types import Alert, Order, Scan, ShipmentStatus
+from schemas.types import Alert, AlertKind, Order, Scan, ShipmentStatus
 from streams.core.alert_rules import detect_alerts
 from streams.core.status import scan_takes_over
 
@@ -95,7 +95,14 @@ def apply_scan(state: ShipmentState, scan: Scan) -> ShipmentState:
 
 
 def apply_order(state: ShipmentState, order: Order) -> ShipmentState:
-    """The latest order event wins: merchants re-send orders when a promise is renegotiated."""
+    """The latest order event wins: merchants re-send orders when a promise is renegotiated.
+
+    A delay-risk episode was judged against the old promise, so a new promise closes it: the next
+    scored scan opens a new one if the new promise is at risk too (and only then is the customer
+    told "delayed" again).
+    """
+    if state.promised_by is not None and state.promised_by != order.promised_by:
+        state = state.with_episode(AlertKind.DELAY_RISK, None)
     return replace(
         state,
         carrier=state.carrier or order.carrier,

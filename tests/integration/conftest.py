@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import TopicNames
@@ -81,11 +81,20 @@ class Deployment:
             "PARCELWATCH_DATA_DIR": str(data_dir),
             "PARCELWATCH_WEB_PORT": str(web_port),
             "PARCELWATCH_LOG_LEVEL": "info",
+            # Silence timers only where a test asks for them (see test_notifications): elsewhere
+            # a test's expected alerts must not depend on how long the test happens to run.
+            "PARCELWATCH_CHECK_INTERVAL_SECONDS": "3600",
         }
 
-    def start_worker(self, name: str = "worker", data_dir: Path | None = None) -> WorkerProcess:
+    def start_worker(
+        self,
+        name: str = "worker",
+        data_dir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> WorkerProcess:
         data_dir = data_dir or self.root / f"{name}-data"
-        worker = WorkerProcess(self.env(data_dir, free_port()), self.root / f"{name}.log")
+        env = {**self.env(data_dir, free_port()), **(extra_env or {})}
+        worker = WorkerProcess(env, self.root / f"{name}.log")
         worker.start()
         return worker
 
@@ -173,6 +182,36 @@ async def produce(messages: list[tuple[str, bytes | None, bytes]]) -> None:
             await producer.send_and_wait(topic, key=key, value=value)
     finally:
         await producer.stop()
+
+
+async def wait_until_committed(deployment: Deployment, timeout: float = 30) -> None:
+    """Until the worker's consumer group has committed every input message produced so far."""
+    group = f"{deployment.prefix}parcelwatch"
+    inputs = set(deployment.topics.inputs)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await consumer.start()
+    await admin.start()
+    try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in inputs
+            for partition in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            committed = await admin.list_consumer_group_offsets(group)
+            if all(
+                (committed[tp].offset if tp in committed else 0) >= end for tp, end in ends.items()
+            ):
+                return
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"group {group} did not commit {ends} in {timeout}s")
+    finally:
+        await consumer.stop()
+        await admin.close()
 
 
 async def collect(

@@ -1,4 +1,5 @@
-"""The README's demo works: `parcelwatch demo` prints alerts from simulated traffic and stops."""
+"""The README's demo works: `parcelwatch demo` prints alerts and customer notifications from
+simulated traffic, with the silence timers running, and stops."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sys
 from tests.integration.conftest import free_port
 
 
-def test_demo_prints_alerts_and_stops_cleanly(deployment, tmp_path):
+def test_demo_prints_alerts_and_notifications_and_stops_cleanly(deployment, tmp_path):
     env = deployment.env(tmp_path / "demo-data", free_port())
+    del env["PARCELWATCH_CHECK_INTERVAL_SECONDS"]  # the demo's own default: every 5 s
     result = subprocess.run(
         [sys.executable, "-m", "streams.cli", "demo", "--shipments", "120", "--rate", "400",
          "--seed", "5", "--duration", "90"],
@@ -20,4 +22,11 @@ def test_demo_prints_alerts_and_stops_cleanly(deployment, tmp_path):
     assert "worker ready" in output
     alert_lines = [line for line in output.splitlines() if line[:3].strip() in ("!!", "!")]
     assert len(alert_lines) >= 3, output[-3000:]
-    assert "alerts seen:" in output and "simulator done" in output
+    notification_lines = [line for line in output.splitlines() if line.startswith(" > ")]
+    assert len(notification_lines) >= 10, output[-3000:]
+    assert any(" delivered " in line for line in notification_lines)
+    assert "alerts seen:" in output and "notifications seen:" in output
+    assert "simulator done" in output
+    # Shipments the simulator left in flight past their promise: only a timer can see them.
+    timer_kinds = ("missed_promise", "stalled", "forgotten")
+    assert any(kind in line for line in alert_lines for kind in timer_kinds), output[-3000:]

@@ -217,3 +217,98 @@ async def test_batch_outcome_equals_one_message_at_a_time():
         (a["kind"], a["source_event_id"]) for a in many_broker.on(TOPICS.shipment_alerts)
     ]
     assert one_store == many_store
+
+
+# -- timers' checks and notifications ---------------------------------------------------------
+
+
+def check_message(tracking=TRACKING, offset=0, partition=0, requested_hours=500):
+    from schemas.types import ShipmentCheck
+
+    value = encode(ShipmentCheck(tracking_number=tracking, requested_at=at(requested_hours)))
+    return InputMessage(TOPICS.shipment_checks, partition, offset, tracking.encode(), value)
+
+
+def customer():
+    from schemas.types import Customer, NotificationChannel
+
+    return Customer("c-1", "en-US", "America/Chicago", (NotificationChannel.SMS,))
+
+
+def make_processor(store, broker, clock_hours, metrics=None, **policy_changes):
+    from streams.core.follow_up import Policy
+    from streams.core.notifications import NotificationPolicy
+
+    return ShipmentProcessor(
+        topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
+        clock=lambda: at(clock_hours), metrics=metrics or WorkerMetrics(CollectorRegistry()),
+        policy=Policy(notifications=NotificationPolicy(quiet_hours=None, **policy_changes)),
+    )  # fmt: skip
+
+
+async def test_a_check_raises_a_silence_once_and_a_second_check_changes_nothing():
+    store: dict = {}
+    broker = FakeBroker(store)
+    registry = CollectorRegistry()
+    metrics = WorkerMetrics(registry)
+    early = make_processor(store, broker, 1, metrics)
+    await early.process_batch(
+        [message(order(500, customer=customer())), message(scan("picked_up", 0))]
+    )
+    assert store[TRACKING]["next_check_at"] == at(48).isoformat()  # "ground" stalls after 48 h
+
+    late = make_processor(store, broker, 49, metrics)
+    assert await late.process(check_message(requested_hours=49)) == Result.APPLIED
+    assert await late.process(check_message(offset=1, requested_hours=49)) == Result.UNCHANGED
+    assert [alert["kind"] for alert in broker.on(TOPICS.shipment_alerts)] == ["stalled"]
+    kinds = [n["kind"] for n in broker.on(TOPICS.customer_notifications)]
+    assert kinds == ["order_confirmed", "shipped", "delayed"]
+    assert count(registry, TOPICS.shipment_checks, "unchanged") == 1
+
+
+async def test_a_check_for_an_unknown_shipment_is_unchanged_and_writes_nothing(env):
+    processor, broker, store, _ = env
+    assert await processor.process(check_message()) == Result.UNCHANGED
+    assert store == {} and broker.sent == []
+
+
+async def test_a_malformed_check_is_dead_lettered(env):
+    processor, broker, _, _ = env
+    bad = InputMessage(TOPICS.shipment_checks, 0, 0, KEY, b'{"schema_version": 1}')
+    assert await processor.process(bad) == Result.DEAD_LETTERED
+    assert broker.on(TOPICS.dead_letter)[0]["reason"] == "missing_field"
+
+
+async def test_notifications_of_one_batch_keep_the_order_of_their_scans():
+    store: dict = {}
+    broker = FakeBroker(store)
+    processor = make_processor(store, broker, 30)
+    batch = [
+        message(order(72, customer=customer())),
+        message(scan("picked_up", 1)),
+        message(scan("out_for_delivery", 20)),
+        message(scan("delivered", 22)),
+        message(scan("out_for_delivery", 21, "late")),  # reported after delivery: no effect
+    ]
+    await processor.process_batch(batch)
+    notifications = broker.on(TOPICS.customer_notifications)
+    assert [n["kind"] for n in notifications] == [
+        "order_confirmed", "shipped", "out_for_delivery", "delivered"
+    ]  # fmt: skip
+    assert store[TRACKING]["notified"] == [
+        "order_confirmed", "shipped", "out_for_delivery", "delivered"
+    ]  # fmt: skip
+    # The same batch again (a redelivery after a crash) sends nothing more.
+    await processor.process_batch(batch)
+    assert len(broker.on(TOPICS.customer_notifications)) == 4
+
+
+async def test_state_remembers_its_partition_so_checks_find_it():
+    store: dict = {}
+    broker = FakeBroker(store)
+    processor = make_processor(store, broker, 1)
+    scan_on_partition_2 = InputMessage(
+        TOPICS.carrier_scans, 2, 0, KEY, encode(scan("picked_up", 0))
+    )
+    await processor.process(scan_on_partition_2)
+    assert store[TRACKING]["home_partition"] == 2
