@@ -8,8 +8,6 @@ ignored so producers can add fields before parcelwatch reads them.
 from __future__ import annotations
 
 import base64
-import dataclasses
-import functools
 import re
 from datetime import datetime, timedelta
 from enum import Enum
@@ -19,7 +17,7 @@ import orjson
 
 from schemas import patterns
 from schemas.ids import deterministic_id
-from schemas.timestamps import format_rfc3339, parse_rfc3339
+from schemas.timestamps import parse_rfc3339
 from schemas.types import (
     SCHEMA_VERSION,
     Customer,
@@ -54,37 +52,23 @@ class InvalidEvent(ValueError):
 # Encoding
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
-    """A dataclass's field names (cached: this runs for every table write), or None."""
-    if not dataclasses.is_dataclass(cls):
-        return None
-    return tuple(field.name for field in dataclasses.fields(cls))
-
-
-def to_jsonable(value: Any) -> Any:
-    """Contract types to plain JSON values: enums by value, times as RFC 3339, every field kept."""
-    if type(value) in _PLAIN:  # exact type: a StrEnum member is a str but must become its value
-        return value
-    names = _field_names(type(value))
-    if names is not None:
-        return {name: to_jsonable(getattr(value, name)) for name in names}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return format_rfc3339(value)
-    if isinstance(value, tuple | list):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: to_jsonable(item) for key, item in value.items()}
-    return value
+# orjson writes the contract's encoding natively, in C: dataclasses as objects with every field in
+# declaration order, enums by value, tuples as arrays, aware datetimes as RFC 3339 with their own
+# offset (microseconds only when non-zero, like ``datetime.isoformat``). That is about 5x faster
+# than walking the objects in Python, and encoding the state is paid on every table write.
+# parcelwatch never builds a naive datetime; should one slip through, it is written as UTC rather
+# than as a timestamp without an offset that no parcelwatch decoder would accept.
+_ENCODE_OPTIONS = orjson.OPT_NAIVE_UTC
 
 
 def encode(event: Any) -> bytes:
-    return orjson.dumps(to_jsonable(event))
+    """A contract type (or plain JSON values) as JSON bytes."""
+    return orjson.dumps(event, option=_ENCODE_OPTIONS)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Contract types to plain JSON values, exactly as ``encode`` writes them."""
+    return orjson.loads(encode(value))
 
 
 # ---------------------------------------------------------------------------------------------

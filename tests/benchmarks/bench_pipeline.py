@@ -5,10 +5,13 @@ whatever machine runs it:
 
     .venv/bin/python -m tests.benchmarks.bench_pipeline [--shipments N]
 
-* core: ``apply_event`` alone, per event;
+* core: ``apply_event`` alone, per event (baseline), and with ``follow_up`` after each event as
+  the worker runs it live (the clock at each event's publish time, default policy);
 * processor: decode + apply + encode + store per event, batches of 256, no model (baseline) and
   with the model;
-* scoring: one ``predict`` call per row (baseline) against one call per batch of 256 rows.
+* scoring: one ``predict`` call per row (baseline) against one call per batch of 256 rows;
+* timer sweep: per stored state, decoding every state (baseline) against ``due_shipments``, which
+  reads only ``next_check_at``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -26,12 +30,16 @@ from models.features import feature_row
 from models.registry import ModelRegistry
 from models.scoring import DelayRiskModel
 from schemas.codec import encode
+from schemas.state import state_from_json, state_to_json
 from schemas.topics import TopicNames
 from schemas.types import Limits
+from streams.core.follow_up import Policy, follow_up
 from streams.core.tracking import apply_event
+from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 from streams.processing import InputMessage, ShipmentProcessor
 from streams.simulate import SimulationConfig, generate_journeys
+from streams.timers import CheckRequests, due_shipments
 from tests.model_fixtures import DATA_END, train_small_model
 
 
@@ -58,7 +66,44 @@ def main() -> None:
             states[item.key] = apply_event(states.get(item.key), item.event, DATA_END).state
 
     per_event = best_of(3, core) / len(events)
-    print(f"core apply_event:            {per_event * 1e6:8.1f} µs/event")
+    print(f"core apply_event:            {per_event * 1e6:8.1f} µs/event  (baseline)")
+
+    templates, policy = load_templates(), Policy()
+    told = 0
+
+    def core_and_follow_up() -> None:
+        nonlocal told
+        states: dict = {}
+        told = 0
+        for item in events:
+            state = apply_event(states.get(item.key), item.event, item.emit_at).state
+            result = follow_up(state, item.emit_at, policy, templates, check_silences=False)
+            states[item.key] = result.state
+            told += len(result.notifications)
+
+    with_follow_up = best_of(3, core_and_follow_up) / len(events)
+    print(
+        f"core + follow_up:            {with_follow_up * 1e6:8.1f} µs/event  "
+        f"({told} notifications rendered)"
+    )
+
+    stored = [(key.decode(), state_to_json(state)) for key, state in _final_states(events).items()]
+
+    def decode_everything() -> None:
+        for _, value in stored:
+            state_from_json(value)
+
+    def sweep() -> None:
+        list(due_shipments(stored, DATA_END, CheckRequests(retry_after=timedelta(minutes=10))))
+
+    naive = best_of(3, decode_everything) / len(stored)
+    lean = best_of(3, sweep) / len(stored)
+    due = len(list(due_shipments(stored, DATA_END, CheckRequests(timedelta(minutes=10)))))
+    print(f"sweep, decode every state:   {naive * 1e6:8.1f} µs/state  (baseline)")
+    print(
+        f"sweep, due_shipments:        {lean * 1e6:8.1f} µs/state  ({naive / lean:.0f}x; "
+        f"{due} of {len(stored)} due)"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         trained = train_small_model(Path(folder))
@@ -109,6 +154,15 @@ def main() -> None:
         print(
             f"scoring, 256 rows per call:  {batched * 1e6:8.1f} µs/row  ({single / batched:.0f}x)"
         )
+
+
+def _final_states(events) -> dict:
+    policy, templates = Policy(), load_templates()
+    states: dict = {}
+    for item in events:
+        state = apply_event(states.get(item.key), item.event, DATA_END).state
+        states[item.key] = follow_up(state, DATA_END, policy, templates, check_silences=False).state
+    return states
 
 
 if __name__ == "__main__":

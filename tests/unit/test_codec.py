@@ -192,3 +192,30 @@ def test_history_events_without_a_message_key_skip_only_the_key_check():
     scan = decode_scan(scan_bytes(), key=NO_MESSAGE_KEY, now=NOW, limits=LIMITS)
     assert scan.tracking_number == TRACKING
     assert reason_for(scan_bytes(status="teleported"), key=NO_MESSAGE_KEY) is R.UNKNOWN_STATUS
+
+
+def test_encoding_is_the_contracts_json_exactly():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from schemas.codec import encode
+    from schemas.types import Customer, NotificationChannel, PredictedDelivery
+
+    berlin = datetime(2026, 3, 29, 3, 30, 0, 5, tzinfo=ZoneInfo("Europe/Berlin"))
+    prediction = PredictedDelivery(berlin, datetime(2026, 3, 29, tzinfo=UTC), berlin)
+    assert encode(prediction) == (
+        b'{"expected":"2026-03-29T03:30:00.000005+02:00","earliest":"2026-03-29T00:00:00+00:00",'
+        b'"latest":"2026-03-29T03:30:00.000005+02:00"}'
+    )
+    customer = Customer("c-1", None, "UTC", (NotificationChannel.SMS, NotificationChannel.PUSH))
+    assert encode(customer) == (
+        b'{"id":"c-1","locale":null,"timezone":"UTC","channels":["sms","push"]}'
+    )
+
+
+def test_a_naive_time_is_never_written_without_an_offset():
+    from datetime import datetime
+
+    from schemas.codec import encode
+
+    assert encode({"at": datetime(2026, 1, 1, 12, 0)}) == b'{"at":"2026-01-01T12:00:00+00:00"}'
