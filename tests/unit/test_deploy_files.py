@@ -31,6 +31,9 @@ DASHBOARD_METRICS = (
     "parcelwatch_dead_letters_total",
     "parcelwatch_alerts_total",
     "parcelwatch_processing_seconds_bucket",
+    "parcelwatch_notifications_total",
+    "parcelwatch_timer_sweeps_total",
+    "parcelwatch_checks_requested_total",
 )
 
 
