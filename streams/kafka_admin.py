@@ -73,10 +73,24 @@ async def ensure_topics(settings: Settings) -> list[str]:
     try:
         existing = await _partition_counts(admin)
         missing = [name for name in settings.topics.all if name not in existing]
-        if missing:
-            await admin.create_topics([_new_topic(settings, name) for name in missing])
+        # A consumed topic added by an upgrade (shipment-checks) joins the existing inputs'
+        # partition count, which may differ from PARCELWATCH_PARTITIONS.
+        consumed_partitions = next(
+            (existing[name] for name in settings.topics.consumed if name in existing),
+            settings.partitions,
+        )
+        new_topics = [
+            _new_topic(
+                settings,
+                name,
+                consumed_partitions if name in settings.topics.consumed else settings.partitions,
+            )
+            for name in missing
+        ]
+        if new_topics:
+            await admin.create_topics(new_topics)
             log.info("created topics %s", missing)
-        counts = {**existing, **dict.fromkeys(missing, settings.partitions)}
+        counts = {**existing, **{topic.name: topic.num_partitions for topic in new_topics}}
     finally:
         await admin.close()
     consumed = settings.topics.consumed
@@ -89,7 +103,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
     return missing
 
 
-def _new_topic(settings: Settings, name: str) -> NewTopic:
+def _new_topic(settings: Settings, name: str, partitions: int) -> NewTopic:
     if name == settings.topics.model_updates:
         # One partition, compacted: the last announcement is the promoted model, kept forever.
         return NewTopic(
@@ -99,11 +113,11 @@ def _new_topic(settings: Settings, name: str) -> NewTopic:
         # Timer requests are worth nothing after a day: a later sweep asks again.
         return NewTopic(
             name,
-            settings.partitions,
+            partitions,
             settings.replication_factor,
             topic_configs={"retention.ms": str(24 * 3600 * 1000)},
         )
-    return NewTopic(name, settings.partitions, settings.replication_factor)
+    return NewTopic(name, partitions, settings.replication_factor)
 
 
 async def _partition_counts(admin: AIOKafkaAdminClient) -> dict[str, int]:
