@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from typing import Any
 
 import faust
@@ -62,45 +63,80 @@ def faust_credentials(security: KafkaSecurity) -> faust.types.auth.CredentialsT 
     return None
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
+_TOPIC_ALREADY_EXISTS = 36
+
+
+async def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
     """Create missing input/output topics; refuse inputs that are not co-partitioned.
 
     Topics are created before the worker subscribes: a topic that appears after the consumer
-    joined its group is not picked up until the next rebalance.
+    joined its group is not picked up until the next rebalance. The partition counts are checked
+    on what the broker reports afterwards, not on what was asked for: another worker may have
+    created a topic first, and a new topic's metadata takes a moment to appear.
     """
+    names = list(settings.topics.all)
+    consumed = settings.topics.consumed
     admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
-        existing = await _partition_counts(admin)
-        missing = [name for name in settings.topics.all if name not in existing]
+        existing = await _partition_counts(admin, names)
+        missing = [name for name in names if name not in existing]
         # A consumed topic added by an upgrade (shipment-checks) joins the existing inputs'
         # partition count, which may differ from PARCELWATCH_PARTITIONS.
         consumed_partitions = next(
-            (existing[name] for name in settings.topics.consumed if name in existing),
-            settings.partitions,
+            (existing[name] for name in consumed if name in existing), settings.partitions
         )
-        new_topics = [
-            _new_topic(
-                settings,
-                name,
-                consumed_partitions if name in settings.topics.consumed else settings.partitions,
-            )
-            for name in missing
-        ]
-        if new_topics:
-            await admin.create_topics(new_topics)
-            log.info("created topics %s", missing)
-        counts = {**existing, **{topic.name: topic.num_partitions for topic in new_topics}}
+        created: list[str] = []
+        if missing:
+            new_topics = [
+                _new_topic(
+                    settings,
+                    name,
+                    consumed_partitions if name in consumed else settings.partitions,
+                )
+                for name in missing
+            ]
+            response = await admin.create_topics(new_topics)
+            created = _created(response.topic_errors)
+            log.info("created topics %s", created)
+        counts = await _wait_for_partition_counts(admin, names, timeout)
     finally:
         await admin.close()
-    consumed = settings.topics.consumed
     if len({counts[name] for name in consumed}) != 1:
         layout = ", ".join(f"{name}: {counts[name]}" for name in consumed)
         raise TopicLayoutError(
             f"partition counts differ ({layout}): these topics feed one table keyed by tracking "
             "number, so their partition counts must match"
         )
-    return missing
+    return created
+
+
+def _created(topic_errors: list[tuple[Any, ...]]) -> list[str]:
+    """The topics this call created; "already exists" is fine (someone was first), the rest is
+    not."""
+    created = []
+    for topic, error_code, *details in topic_errors:
+        if error_code == 0:
+            created.append(topic)
+        elif error_code != _TOPIC_ALREADY_EXISTS:
+            message = details[0] if details and details[0] else f"error code {error_code}"
+            raise TopicLayoutError(f"could not create topic {topic}: {message}")
+    return created
+
+
+async def _wait_for_partition_counts(
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float
+) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = await _partition_counts(admin, names)
+        if len(counts) == len(names) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    unseen = [name for name in names if name not in counts]
+    if unseen:
+        raise TopicLayoutError(f"topics {unseen} did not appear within {timeout:g} s")
+    return counts
 
 
 def _new_topic(settings: Settings, name: str, partitions: int) -> NewTopic:
@@ -120,12 +156,19 @@ def _new_topic(settings: Settings, name: str, partitions: int) -> NewTopic:
     return NewTopic(name, partitions, settings.replication_factor)
 
 
-async def _partition_counts(admin: AIOKafkaAdminClient) -> dict[str, int]:
-    names = list(await admin.list_topics())
-    if not names:
-        return {}
-    described = await admin.describe_topics(names)
-    return {topic["topic"]: len(topic["partitions"]) for topic in described}
+async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Partition counts of those of ``names`` the broker knows (with their partitions).
+
+    Asks for *all* topics: a metadata request naming a missing topic makes brokers with
+    ``auto.create.topics.enable`` (Kafka's default) create it, with the wrong settings.
+    """
+    wanted = set(names)
+    described = await admin.describe_topics()
+    return {
+        topic["topic"]: len(topic["partitions"])
+        for topic in described
+        if topic["topic"] in wanted and topic["partitions"]
+    }
 
 
 async def broker_reachable(settings: Settings, timeout: float = 5.0) -> bool:

@@ -1,18 +1,19 @@
-"""Input messages from start to finish, a batch at a time: decode -> apply -> score -> publish ->
-store.
+"""Input messages from start to finish, a batch at a time: decode -> apply -> follow up (silences,
+notifications) -> score -> publish -> store. Timer checks (``shipment-checks``) take the same path,
+so they share its guarantees.
 
 Independent of Faust, so tests use a dict as the table and a list as the topics; the agent in
 ``streams.agents`` only feeds it batches.
 
 Delivery guarantees (at-least-once, with deterministic ids):
 * every output is acknowledged by the broker *before* the shipment's new state is written, so a
-  state that says "alert raised" is never durable without its alert;
+  state that says "alert raised" or "customer notified" is never durable without its message;
 * a shipment's state is written once per batch, holding every event of the batch and its risk
   score, so a crash never leaves a shipment half-processed;
 * the input offsets are committed by Faust only after the batch's outputs and changelog are
   flushed; after a crash the uncommitted inputs are re-read: those whose state made it to the
-  changelog are duplicates, the others produce the same alerts again with the same ``alert_id``,
-  which consumers use to de-duplicate.
+  changelog are duplicates, the others produce the same alerts and notifications again with the
+  same ``alert_id`` / ``notification_id``, which consumers use to de-duplicate.
 """
 
 from __future__ import annotations

@@ -47,3 +47,25 @@ def test_unknown_state_version_is_refused_not_misread():
     data["state_version"] = STATE_VERSION + 1
     with pytest.raises(UnsupportedStateVersion):
         state_from_json(data)
+
+
+def test_a_version_1_state_is_read_with_empty_notification_bookkeeping():
+    from dataclasses import replace
+
+    state = replace(rich_state(), notified=("shipped",), next_check_at=at(60), home_partition=3)
+    written_by_version_1 = state_to_json(state)
+    for added in ("notified", "next_check_at", "home_partition"):
+        del written_by_version_1[added]
+    written_by_version_1["state_version"] = 1
+
+    restored = state_from_json(written_by_version_1)
+
+    assert restored == replace(state, notified=(), next_check_at=None, home_partition=None)
+    assert state_to_json(restored)["state_version"] == STATE_VERSION  # written back as 2
+
+
+def test_notification_bookkeeping_survives_the_round_trip():
+    from dataclasses import replace
+
+    state = replace(rich_state(), notified=("shipped", "delayed/x"), next_check_at=at(60))
+    assert state_from_json(orjson.loads(orjson.dumps(state_to_json(state)))) == state
