@@ -80,14 +80,19 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         interval_seconds=settings.check_interval_seconds,
     )
 
-    # Every worker sweeps its own active partitions (faust's table iterates only those).
+    # Every worker sweeps its own active partitions (the RocksDB store iterates only those; were
+    # a standby swept too, its checks would still reach the owner, and a check is idempotent).
     @app.timer(interval=settings.check_interval_seconds)
     async def request_checks() -> None:
         blocker = await _sweep_blocker(app, settings)
         if blocker is not None:
             metrics.timer_sweeps.labels(blocker).inc()
             return
-        await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
+        try:
+            await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
+        except Exception:  # a failed sweep must not stop the timer: the next one starts over
+            log.exception("timer sweep failed")
+            metrics.timer_sweeps.labels("failed").inc()
 
     @app.task
     async def follow_model_updates() -> None:

@@ -46,9 +46,9 @@ class WorkerMetrics:
         )
         self.timer_sweeps = Counter(
             "parcelwatch_timer_sweeps",
-            "Timer sweeps over the local shipments table, by outcome: done; interrupted (by a "
-            "rebalance); skipped_rebalancing; skipped_unassigned (no partitions); skipped_lagging "
-            "(inputs not caught up, so a silence may only be a backlog).",
+            "Timer sweeps over the local shipments table, by outcome: done; failed (see the log); "
+            "interrupted (by a rebalance); skipped_rebalancing; skipped_unassigned (no "
+            "partitions); skipped_lagging (inputs not caught up: a silence may be a backlog).",
             ["outcome"],
             registry=registry,
         )
