@@ -260,10 +260,7 @@ class ShipmentProcessor:
         self._metrics.scored.inc(len(rows))
         for key in rescored:  # a risk alert may call for a "delayed" notification
             after = self._follow_up(batch.states[key], now, check_silences=False)
-            batch.states[key] = after.state
-            batch.notifications.extend(
-                (batch.last_message[key], notification) for notification in after.notifications
-            )
+            self._keep(batch, batch.last_message[key], after)
 
     def _decode(self, message: InputMessage, now: datetime) -> Scan | Order | ShipmentCheck:
         payload = message.value if message.value is not None else b""

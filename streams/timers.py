@@ -66,15 +66,26 @@ class DueCheck:
     partition: int | None  # where the state lives (None: a state from before home_partition)
 
 
+def due_check(
+    tracking_number: str, stored: dict[str, Any], now: datetime, requests: CheckRequests
+) -> DueCheck | None:
+    """The check to ask for this row now, or None (not due, or already in flight)."""
+    if not due_for_check(stored, now):
+        return None
+    due = stored["next_check_at"]
+    if not requests.should_ask(tracking_number, due, now):
+        return None
+    return DueCheck(tracking_number, due, stored.get("home_partition"))
+
+
 def due_shipments(
     rows: Iterable[tuple[str, dict[str, Any]]], now: datetime, requests: CheckRequests
 ) -> Iterator[DueCheck]:
     """The rows to check now, skipping checks already in flight."""
     for tracking_number, stored in rows:
-        if due_for_check(stored, now):
-            due = stored["next_check_at"]
-            if requests.should_ask(tracking_number, due, now):
-                yield DueCheck(tracking_number, due, stored.get("home_partition"))
+        check = due_check(tracking_number, stored, now, requests)
+        if check is not None:
+            yield check
 
 
 class CheckSweeper:
@@ -103,7 +114,9 @@ class CheckSweeper:
         present: set[str] = set()
         for count, (tracking_number, stored) in enumerate(self._table.items(), start=1):
             present.add(tracking_number)
-            due.extend(due_shipments([(tracking_number, stored)], now, self._requests))
+            check = due_check(tracking_number, stored, now, self._requests)
+            if check is not None:
+                due.append(check)
             if count % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
                 if interrupted():
