@@ -1,19 +1,41 @@
-"""Faust agents: thin adapters that feed messages to the processing pipeline."""
+"""Faust agents: thin adapters that feed messages to the processing pipeline.
+
+Every batch passes the input ledger first (``streams.input_ledger``): only the messages that are
+next in their partition are processed; re-reads of applied ones are counted as duplicates, and a
+partition whose offsets were skipped is rewound. After the batch the ledger records what was
+applied, in the same table (and changelog) as the states.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import logging
+import os
+import signal
+import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.streams import _current_event
+from faust.types import TP
 
 from schemas.timestamps import utc_now
 from schemas.types import Limits
+from streams.health import HealthReport, WorkerHealth
+from streams.input_ledger import (
+    SKIPPED,
+    Admission,
+    InputLedger,
+    Rewind,
+    Verdict,
+    ledger_key,
+)
 from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 from streams.model_holder import ModelHolder, watch_model_updates
@@ -25,9 +47,26 @@ log = logging.getLogger(__name__)
 
 # Raw bytes in and out: decoding is ours, so a bad payload becomes a dead letter, not a crash.
 RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+EXIT_AGENT_DIED = 70  # EX_SOFTWARE: the orchestrator should restart the worker
+WATCHDOG_SECONDS = 5.0
+SHUTDOWN_GRACE_SECONDS = 30.0
 
 
-def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
+class PublishFailed(RuntimeError):
+    """The broker refused an output for good (too large, not authorised...): retrying cannot
+    help, and dropping it would lose it. The worker stops; the input is read again after the
+    restart, because the ledger and the committed offset never pass it."""
+
+
+@dataclass
+class Tracking:
+    """What the rest of the worker (web views, worker start-up) needs from the agent side."""
+
+    health: WorkerHealth
+    report: Any  # async () -> HealthReport
+
+
+def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> Tracking:
     topics = settings.topics
     # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
     consumed = app.topic(*topics.consumed, **RAW)
@@ -41,16 +80,22 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
 
     async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         # Wait for the broker's ack before the state change is written. While the broker cannot
-        # take it, keep retrying: an exception here would make Faust ack (and lose) the input.
+        # take it, keep retrying: giving up would make Faust ack (and lose) the input.
         for backoff in _backoff_seconds():
             try:
                 delivery = await outputs[topic].send(key=key, value=value, partition=partition)
                 await delivery
                 return
-            except KafkaError as error:
+            except Exception as error:
+                if not _retriable(error):
+                    raise PublishFailed(
+                        f"the broker refused a message for {topic}: {_describe(error)}"
+                    ) from error
+                metrics.publish_retries.labels(topic).inc()
                 log.warning(
-                    "publishing to %s failed (%s); retrying in %.0f s", topic, error, backoff
-                )
+                    "publishing to %s failed (%s); retrying in %.0f s",
+                    topic, _describe(error), backoff,
+                )  # fmt: skip
                 await asyncio.sleep(backoff)
 
     models = ModelHolder(settings.model_dir, metrics, settings.risk_threshold)
@@ -79,6 +124,57 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         metrics=metrics,
         interval_seconds=settings.check_interval_seconds,
     )
+    table_view = _LedgerTable(shipments)
+    ledger = InputLedger(table_view, clock=time.monotonic)
+    health = WorkerHealth(
+        clock=time.monotonic,
+        stuck_after_seconds=settings.stuck_after_seconds,
+        recovery_timeout_seconds=settings.recovery_timeout_seconds,
+    )
+
+    def settled() -> bool:
+        return not (app.rebalancing or app.in_recovery)
+
+    def inputs_assigned() -> set[tuple[str, int]]:
+        consumer = app.consumer
+        return {
+            (tp.topic, tp.partition) for tp in consumer.assignment() if tp.topic in topics.consumed
+        }
+
+    async def rewind(rewinds: Sequence[Rewind]) -> None:
+        for item in rewinds:
+            metrics.input_rewinds.labels(item.topic).inc()
+            try:
+                await app.consumer.seek(TP(item.topic, item.partition), item.offset)
+            except Exception as error:  # e.g. the partition was just revoked: the rebalance
+                log.warning(  # seeks it anyway, and the ledger judges again
+                    "could not rewind %s[%d] to %d: %s",
+                    item.topic, item.partition, item.offset, _describe(error),
+                )  # fmt: skip
+
+    async def report() -> HealthReport:
+        consumer = app.consumer
+        assigned = inputs_assigned() if consumer is not None else set()
+        end_offsets: dict[tuple[str, int], int | None] = {}
+        positions: dict[tuple[str, int], int | None] = {}
+        for topic, partition in assigned:
+            tp = TP(topic, partition)
+            end_offsets[(topic, partition)] = consumer.highwater(tp)
+            try:
+                positions[(topic, partition)] = await consumer.position(tp)
+            except Exception:  # revoked meanwhile
+                positions[(topic, partition)] = None
+        result = health.judge(
+            assigned=assigned,
+            end_offsets=end_offsets,
+            positions=positions,
+            settled=settled(),
+            rewinding=bool(ledger.rewinding()),
+        )
+        metrics.worker_alive.set(int(result.alive))
+        metrics.worker_ready.set(int(result.ready))
+        metrics.input_lag.set(result.lag)
+        return result
 
     # Every worker sweeps its own active partitions (the RocksDB store iterates only those; were
     # a standby swept too, its checks would still reach the owner, and a check is idempotent).
@@ -94,15 +190,43 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             log.exception("timer sweep failed")
             metrics.timer_sweeps.labels("failed").inc()
 
+    @app.timer(interval=WATCHDOG_SECONDS)
+    async def watchdog() -> None:
+        # A rewind whose re-fetched messages never came (no traffic after the seek) is asked again.
+        if settled():
+            await rewind(ledger.overdue_rewinds())
+        result = await report()
+        if not result.alive and not health.fatal:
+            log.error("worker unhealthy: %s", "; ".join(result.problems))
+            if settings.exit_when_stuck:
+                _stop_worker(health, "unhealthy: " + "; ".join(result.problems))
+
     @app.task
     async def follow_model_updates() -> None:
         await watch_model_updates(settings, models)
+
+    async def on_agent_error(error: BaseException) -> None:
+        ledger.reset()
+        log.critical(
+            "agent track_shipments died (%s); stopping the worker so that it is restarted. "
+            "Nothing is lost: the failed batch was not recorded as applied",
+            _describe(error),
+            exc_info=error,
+        )
+        _stop_worker(health, f"agent died: {_describe(error)}")
 
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
     # offset can be committed past a message another actor is still processing. take_events acks
     # a batch only after the loop body has processed it.
     @app.agent(consumed, name="track_shipments", concurrency=1)
     async def track_shipments(stream: faust.StreamT) -> None:
+        try:
+            await track(stream)
+        except Exception as error:
+            await on_agent_error(error)
+            raise
+
+    async def track(stream: faust.StreamT) -> None:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
             messages = [
                 InputMessage(
@@ -121,7 +245,87 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
                 # context variable: Stream.current_event is what take_events' buffer reads.
                 _current_event.set(weakref.ref(events[index]))
 
-            await processor.process_batch(messages, focus)
+            table_view.focus = focus
+            assigned = inputs_assigned()
+            is_settled = settled()
+            health.settled(is_settled)
+            admission = ledger.admit(
+                messages,
+                generation=app.consumer_generation_id,
+                settled=is_settled,
+                assigned=assigned.__contains__,
+            )
+            await rewind(admission.rewinds)
+            chosen = admission.indexes(Verdict.APPLY)
+            try:
+                await processor.process_batch(
+                    [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
+                )
+            except BaseException:
+                ledger.reset()  # the ledger's view of this batch was not stored: re-read it
+                raise
+            ledger.record(messages, admission)
+            _count(metrics, messages, admission)
+            health.applied(ledger.next_offsets())
+
+    return Tracking(health=health, report=report)
+
+
+class _LedgerTable:
+    """The shipments table as the ledger sees it: one key per partition, focused by the agent."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self.focus: Any = lambda index: None
+
+    def read(self, partition: int, index: int) -> dict[str, Any] | None:
+        self.focus(index)
+        return self._table.get(ledger_key(partition))
+
+    def write(self, partition: int, index: int, value: dict[str, Any]) -> None:
+        self.focus(index)
+        self._table[ledger_key(partition)] = value
+
+
+def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: Admission) -> None:
+    for message, verdict in zip(messages, admission.verdicts, strict=True):
+        if verdict is Verdict.ALREADY_APPLIED:
+            metrics.events.labels(message.topic, "duplicate").inc()
+        elif verdict in SKIPPED:
+            metrics.input_skipped.labels(message.topic, verdict.value).inc()
+    for topic, count in admission.absent_offsets.items():
+        metrics.input_offsets_absent.labels(topic).inc(count)
+
+
+def _stop_worker(health: WorkerHealth, reason: str) -> None:
+    """Make /healthz fail at once, then stop the worker the way SIGTERM does (offsets and table
+    flushed); should that hang, leave anyway. ``run_worker`` turns it into a non-zero exit."""
+    if health.fatal:
+        return
+    health.died(reason)
+    os.kill(os.getpid(), signal.SIGTERM)
+    backstop = threading.Timer(SHUTDOWN_GRACE_SECONDS, os._exit, args=(EXIT_AGENT_DIED,))
+    backstop.daemon = True
+    backstop.start()
+
+
+def _retriable(error: BaseException) -> bool:
+    """Worth retrying: the broker is away or busy (Faust wraps aiokafka's errors)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, KafkaTimeoutError):
+            return True  # no answer in time: an outage, not a refusal
+        if isinstance(cause, KafkaError):
+            return bool(cause.retriable)
+        cause = cause.__cause__
+    return False
+
+
+def _describe(error: BaseException) -> str:
+    """The error's class and the class of its cause: never its arguments, which may hold data."""
+    cause = error.__cause__
+    name = type(error).__name__
+    return f"{name} caused by {type(cause).__name__}" if cause is not None else name
 
 
 async def _sweep_blocker(app: faust.App, settings: Settings) -> str | None:

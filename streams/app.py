@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import faust
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from streams.agents import register_tracking
+from streams.agents import Tracking, register_tracking
 from streams.kafka_admin import faust_credentials
 from streams.metrics import WorkerMetrics
 from streams.settings import Settings
 from streams.views import register_views
 
 
-def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) -> faust.App:
+@dataclass(frozen=True)
+class WorkerApp:
+    faust: faust.App
+    tracking: Tracking
+
+
+def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) -> WorkerApp:
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
@@ -37,9 +45,15 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         processing_guarantee="at_least_once",
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        # Recover in seconds, not a minute: a SIGKILLed member is noticed after the session
+        # timeout, and with a stable group.instance.id a restarted worker takes its partitions
+        # back at once, without waiting for the old member to time out or a rebalance.
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.session_timeout_seconds / 3,
+        consumer_group_instance_id=settings.instance_id,
         autodiscover=False,
     )
     metrics = WorkerMetrics(registry)
-    register_tracking(app, settings, metrics)
-    register_views(app, registry)
-    return app
+    tracking = register_tracking(app, settings, metrics)
+    register_views(app, registry, tracking)
+    return WorkerApp(app, tracking)

@@ -84,7 +84,7 @@ def _wait_healthy(settings: Settings, worker: subprocess.Popen[bytes], log: Path
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited; see {log}")
         with contextlib.suppress(OSError):
-            url = f"http://127.0.0.1:{settings.web_port}/healthz"
+            url = f"http://127.0.0.1:{settings.web_port}/readyz"
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return

@@ -77,6 +77,49 @@ class WorkerMetrics:
             buckets=(1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86400, 7 * 86400),
             registry=registry,
         )
+        self.input_skipped = Counter(
+            "parcelwatch_input_skipped",
+            "Input messages handed over but not applied yet, by reason: skipped_rebalancing "
+            "(tables not restored), skipped_gap (earlier offsets missing: the partition is "
+            "rewound), skipped_stale (fetched before a rewind), skipped_not_assigned. Each is "
+            "read again and then counted in parcelwatch_events_total.",
+            ["topic", "reason"],
+            registry=registry,
+        )
+        self.input_rewinds = Counter(
+            "parcelwatch_input_rewinds",
+            "Input partitions sent back to their next unapplied offset (offsets had been skipped).",
+            ["topic"],
+            registry=registry,
+        )
+        self.input_offsets_absent = Counter(
+            "parcelwatch_input_offsets_absent",
+            "Input offsets found missing from the log itself (compaction, transaction markers, "
+            "retention) after a rewind.",
+            ["topic"],
+            registry=registry,
+        )
+        self.publish_retries = Counter(
+            "parcelwatch_publish_retries",
+            "Output messages retried because the broker could not take them (outages).",
+            ["topic"],
+            registry=registry,
+        )
+        self.worker_alive = Gauge(
+            "parcelwatch_worker_alive",
+            "1 while the worker makes progress (what /healthz answers).",
+            registry=registry,
+        )
+        self.worker_ready = Gauge(
+            "parcelwatch_worker_ready",
+            "1 while the worker processes its partitions (what /readyz answers).",
+            registry=registry,
+        )
+        self.input_lag = Gauge(
+            "parcelwatch_input_lag",
+            "Input messages waiting on this worker's partitions (end offset - next to apply).",
+            registry=registry,
+        )
         self.scored = Counter(
             "parcelwatch_scored",
             "Scans scored by the delay-risk model.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,6 +17,7 @@ from streams.core.silence import SilencePolicy
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")  # Kafka's group.instance.id rules
 
 
 class SettingsError(ValueError):
@@ -69,6 +71,13 @@ class Settings:
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
     template_dir: Path | None = None  # None: the built-in templates
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    # Static group membership: a stable, unique name per worker (a pod or container name) lets
+    # a restarted worker take its partitions back without a rebalance. None: dynamic membership.
+    instance_id: str | None = None
+    session_timeout_seconds: float = 10.0  # how soon a dead worker's partitions move on
+    stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
+    recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
+    exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
 
     @property
     def topics(self) -> TopicNames:
@@ -135,6 +144,17 @@ class Settings:
             timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
             template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
             security=security,
+            instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
+            session_timeout_seconds=reader.number(
+                "SESSION_TIMEOUT_SECONDS", defaults.session_timeout_seconds, minimum=6, maximum=300
+            ),
+            stuck_after_seconds=reader.number(
+                "STUCK_AFTER_SECONDS", defaults.stuck_after_seconds, minimum=10
+            ),
+            recovery_timeout_seconds=reader.number(
+                "RECOVERY_TIMEOUT_SECONDS", defaults.recovery_timeout_seconds, minimum=10
+            ),
+            exit_when_stuck=reader.flag("EXIT_WHEN_STUCK", defaults.exit_when_stuck),
         )
 
 
@@ -249,6 +269,18 @@ class _EnvReader:
                 )
             durations[key.strip().lower()] = timedelta(hours=hours)
         return durations
+
+    def optional_text(self, name: str, *, pattern: re.Pattern[str]) -> str | None:
+        value = self.optional(name)
+        if value is not None and not pattern.fullmatch(value):
+            raise SettingsError(f"{self.prefix}{name}={value!r}: expected {pattern.pattern}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name, "true" if default else "false").lower()
+        if value not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"{self.prefix}{name}={value!r}: expected true or false")
+        return value in ("true", "1", "yes")
 
     def optional_number(self, name: str, *, minimum: float, maximum: float) -> float | None:
         if self.optional(name) is None:

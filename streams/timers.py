@@ -21,6 +21,7 @@ from typing import Any
 from schemas.codec import encode
 from schemas.timestamps import parse_rfc3339
 from schemas.types import ShipmentCheck
+from streams.input_ledger import is_ledger_key
 from streams.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class CheckSweeper:
         due: list[DueCheck] = []
         present: set[str] = set()
         for count, (tracking_number, stored) in enumerate(self._table.items(), start=1):
+            if is_ledger_key(tracking_number):
+                continue
             present.add(tracking_number)
             check = due_check(tracking_number, stored, now, self._requests)
             if check is not None:

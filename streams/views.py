@@ -1,6 +1,14 @@
-"""HTTP endpoints of the worker: /metrics for Prometheus and /healthz for orchestrators.
+"""HTTP endpoints of the worker: /metrics for Prometheus, /healthz and /readyz for orchestrators.
 
-Neither takes input beyond its path, so there is nothing to validate; anything else is a 404.
+None takes input beyond its path, so there is nothing to validate; anything else is a 404.
+
+* ``/healthz`` (liveness): 200 while the worker makes progress — also while it starts or restores
+  its tables, within ``PARCELWATCH_RECOVERY_TIMEOUT_SECONDS``; 503 when the agent died, a
+  recovery takes too long, or input waits while nothing is applied (restart the worker).
+* ``/readyz`` (readiness): 200 only while it processes its partitions (assigned, tables restored,
+  no skipped offsets being re-read) and is alive.
+
+Both answer a small JSON document: phase, problems in plain words, input lag. Never any data.
 """
 
 from __future__ import annotations
@@ -10,8 +18,10 @@ from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
+from streams.agents import Tracking
 
-def register_views(app: faust.App, registry: CollectorRegistry) -> None:
+
+def register_views(app: faust.App, registry: CollectorRegistry, tracking: Tracking) -> None:
     # Faust's own sensors (consumer, producer, tables) under parcelwatch_faust_*, next to ours.
     setup_prometheus_sensors(
         app, pattern="/metrics", registry=registry, name_prefix="parcelwatch_faust"
@@ -19,7 +29,10 @@ def register_views(app: faust.App, registry: CollectorRegistry) -> None:
 
     @app.page("/healthz")
     async def healthz(self: web.View, request: web.Request) -> web.Response:
-        # Ready once this worker owns partitions and has restored their state.
-        assigned = bool(app.consumer.assignment()) if app.consumer is not None else False
-        ready = assigned and not app.rebalancing and not app.in_recovery
-        return self.json({"status": "ok" if ready else "starting"}, status=200 if ready else 503)
+        report = await tracking.report()
+        return self.json(report.as_json(), status=200 if report.alive else 503)
+
+    @app.page("/readyz")
+    async def readyz(self: web.View, request: web.Request) -> web.Response:
+        report = await tracking.report()
+        return self.json(report.as_json(), status=200 if report.ready else 503)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from pathlib import Path
 
 from faust.worker import Worker
 
+from streams.agents import EXIT_AGENT_DIED
 from streams.app import create_app
 from streams.kafka_admin import ensure_topics
 from streams.settings import Settings
+from streams.unclean_shutdown import close_data_dir, open_data_dir
+
+log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings) -> None:
@@ -16,7 +22,18 @@ def run_worker(settings: Settings) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
-    worker = Worker(app, loop=loop, loglevel=settings.log_level, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    worker_app = create_app(settings)
+    open_data_dir(settings.data_dir, Path(worker_app.faust.conf.tabledir))
+    worker = Worker(
+        worker_app.faust, loop=loop, loglevel=settings.log_level, redirect_stdouts=False
+    )
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        close_data_dir(settings.data_dir)  # reached only after Faust's orderly stop
+        fatal = worker_app.tracking.health.fatal
+        if fatal:
+            # A non-zero exit, so that "restart on failure" policies restart the worker too.
+            log.critical("worker stopped: %s", fatal)
+            raise SystemExit(EXIT_AGENT_DIED) from None
+        raise

@@ -83,3 +83,38 @@ def test_security_options_reach_aiokafka():
     assert options["sasl_plain_username"] == "svc"
     assert faust_credentials(settings.security).username == "svc"
     assert faust_credentials(Settings().security) is None
+
+
+def test_recovery_and_health_settings():
+    defaults = Settings.from_env({})
+    assert defaults.instance_id is None  # dynamic membership unless a stable name is given
+    assert defaults.session_timeout_seconds == 10
+    assert defaults.exit_when_stuck is True
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_INSTANCE_ID": "parcelwatch-worker-0",
+            "PARCELWATCH_SESSION_TIMEOUT_SECONDS": "15",
+            "PARCELWATCH_STUCK_AFTER_SECONDS": "300",
+            "PARCELWATCH_RECOVERY_TIMEOUT_SECONDS": "1800",
+            "PARCELWATCH_EXIT_WHEN_STUCK": "false",
+        }
+    )
+    assert settings.instance_id == "parcelwatch-worker-0"
+    assert settings.session_timeout_seconds == 15
+    assert settings.stuck_after_seconds == 300
+    assert settings.recovery_timeout_seconds == 1800
+    assert settings.exit_when_stuck is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("INSTANCE_ID", "two words"),
+        ("SESSION_TIMEOUT_SECONDS", "1"),
+        ("EXIT_WHEN_STUCK", "maybe"),
+        ("STUCK_AFTER_SECONDS", "0"),
+    ],
+)
+def test_recovery_settings_are_validated(name, value):
+    with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
+        Settings.from_env({f"PARCELWATCH_{name}": value})

@@ -1,0 +1,262 @@
+"""Which input offsets have really been applied: the ledger that makes "nothing lost" hold.
+
+Faust commits a partition's offset when the messages below it were *acknowledged*, and it
+acknowledges more than it applied: a message it fetched before a rebalance finished, one that
+``Consumer._drain_messages`` skipped over as a "gap" after a seek, or a batch handed to the agent
+while the table was still being restored from its changelog (faust-streaming 0.15: "Resuming flow"
+comes before "Done reading from changelog" when a worker starts on an empty disk). A committed
+offset is therefore only a hint. The truth is kept here instead:
+
+* for every input partition, the next offset to apply is stored in the shipments table itself,
+  under a key no tracking number can take (``~applied~<partition>``), so it lives in the same
+  changelog partition as the states it describes and is written after them in every batch;
+* each message is judged against it: the next offset is applied; a lower one was applied before
+  (a re-read after a crash: counted as a duplicate, nothing is published again); a higher one
+  means offsets were skipped, so the partition is rewound to the next offset and the message
+  waits for its turn;
+* a rewind can also find that the skipped offsets are not in the log at all (compaction, the
+  commit markers of transactional producers, retention): the first offset the broker returns
+  after the rewind is then the next one, and the absent offsets are counted, not waited for;
+* nothing is judged while the worker rebalances or restores its tables: the ledger on an empty
+  disk is only known once the changelog has been read.
+
+Pure, apart from reading and writing the table through ``LedgerStore``; the Faust shell in
+``streams.agents`` seeks the consumer where ``Admission.rewinds`` says.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+LEDGER_KEY_PREFIX = "~applied~"  # "~" is not allowed in a tracking number
+
+
+def ledger_key(partition: int) -> str:
+    return f"{LEDGER_KEY_PREFIX}{partition}"
+
+
+def is_ledger_key(key: str) -> bool:
+    return key.startswith(LEDGER_KEY_PREFIX)
+
+
+class LedgerStore(Protocol):
+    """The table, seen from one partition: the shell focuses it on an event of that partition."""
+
+    def read(self, partition: int, index: int) -> dict[str, Any] | None: ...
+
+    def write(self, partition: int, index: int, value: dict[str, Any]) -> None: ...
+
+
+class Verdict(StrEnum):
+    APPLY = "apply"
+    ALREADY_APPLIED = "already_applied"  # below the next offset: applied before a crash/restart
+    SKIPPED_GAP = "skipped_gap"  # above the next offset: rewound, it will come again
+    SKIPPED_STALE = "skipped_stale"  # fetched before a rewind took effect; it will come again
+    SKIPPED_REBALANCING = "skipped_rebalancing"  # tables not restored yet; it will come again
+    SKIPPED_NOT_ASSIGNED = "skipped_not_assigned"  # the partition moved to another worker
+
+
+SKIPPED = frozenset(
+    {
+        Verdict.SKIPPED_GAP,
+        Verdict.SKIPPED_STALE,
+        Verdict.SKIPPED_REBALANCING,
+        Verdict.SKIPPED_NOT_ASSIGNED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rewind:
+    """Seek ``topic``/``partition`` back to ``offset``: the offsets from there were not applied."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(slots=True)
+class _PendingRewind:
+    expected: int  # the next offset to apply, where the consumer was sent
+    seen: int  # the offset that revealed the gap
+    asked_at: float  # monotonic seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where one message stands: enough to judge it (an InputMessage fits)."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class Admission:
+    verdicts: list[Verdict]
+    rewinds: list[Rewind] = field(default_factory=list)
+    absent_offsets: dict[str, int] = field(default_factory=dict)  # topic -> offsets not in log
+
+    def indexes(self, verdict: Verdict) -> list[int]:
+        return [i for i, judged in enumerate(self.verdicts) if judged is verdict]
+
+
+TopicPartition = tuple[str, int]
+
+
+class InputLedger:
+    """Judges every input message against the applied offsets and records what was applied."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        *,
+        clock: Callable[[], float],
+        rewind_retry_seconds: float = 2.0,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rewind_retry_seconds = rewind_retry_seconds
+        self._next: dict[TopicPartition, int] = {}  # cache of the stored ledger
+        self._loaded: set[int] = set()  # partitions whose stored ledger is in the cache
+        self._pending: dict[TopicPartition, _PendingRewind] = {}
+        # First offset skipped while rebalancing, for partitions without a stored ledger yet (a
+        # new deployment): the ledger cannot say where to resume, this can.
+        self._floor: dict[TopicPartition, int] = {}
+        self._generation: int | None = None
+
+    # -- judging ----------------------------------------------------------------------------
+
+    def admit(
+        self,
+        messages: Sequence[Position],
+        *,
+        generation: int,
+        settled: bool,
+        assigned: Callable[[TopicPartition], bool],
+    ) -> Admission:
+        """Judge ``messages`` in order. ``settled``: not rebalancing and tables restored;
+        ``generation``: the consumer group generation (a new one forgets cached positions)."""
+        self._on_generation(generation)
+        admission = Admission(verdicts=[])
+        for index, message in enumerate(messages):
+            tp = (message.topic, message.partition)
+            if not settled:
+                verdict = Verdict.SKIPPED_REBALANCING
+                self._floor[tp] = min(self._floor.get(tp, message.offset), message.offset)
+            elif not assigned(tp):
+                verdict = Verdict.SKIPPED_NOT_ASSIGNED
+            else:
+                verdict = self._judge(tp, message.offset, index, admission)
+            admission.verdicts.append(verdict)
+        return admission
+
+    def _judge(self, tp: TopicPartition, offset: int, index: int, admission: Admission) -> Verdict:
+        expected = self._expected(tp, index)
+        if expected is None or offset == expected:
+            return self._applying(tp, offset)
+        if offset < expected:
+            return Verdict.ALREADY_APPLIED
+        pending = self._pending.get(tp)
+        if pending is not None and pending.expected == expected:
+            if offset <= pending.seen:  # the first offset the log has from ``expected`` on
+                admission.absent_offsets[tp[0]] = (
+                    admission.absent_offsets.get(tp[0], 0) + offset - expected
+                )
+                log.warning(
+                    "offsets %d to %d of %s[%d] are not in the log (compaction, transaction "
+                    "markers or retention); continuing at %d",
+                    expected, offset - 1, tp[0], tp[1], offset,
+                )  # fmt: skip
+                return self._applying(tp, offset)
+            if self._clock() - pending.asked_at >= self._rewind_retry_seconds:
+                # The seek lost a race with messages already fetched: ask again.
+                pending.asked_at = self._clock()
+                admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+            return Verdict.SKIPPED_STALE
+        self._pending[tp] = _PendingRewind(expected, offset, self._clock())
+        admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+        log.warning(
+            "%s[%d]: offset %d arrived but %d is the next to apply; rewinding",
+            tp[0], tp[1], offset, expected,
+        )  # fmt: skip
+        return Verdict.SKIPPED_GAP
+
+    def _applying(self, tp: TopicPartition, offset: int) -> Verdict:
+        self._next[tp] = offset + 1
+        self._pending.pop(tp, None)
+        self._floor.pop(tp, None)
+        return Verdict.APPLY
+
+    def _expected(self, tp: TopicPartition, index: int) -> int | None:
+        partition = tp[1]
+        if partition not in self._loaded:
+            stored = self._store.read(partition, index) or {}
+            for name, offset in stored.get("next_offsets", {}).items():
+                self._next.setdefault((name, partition), int(offset))
+            self._loaded.add(partition)
+        if tp in self._next:
+            return self._next[tp]
+        return self._floor.get(tp)
+
+    def _on_generation(self, generation: int) -> None:
+        if generation != self._generation:
+            # Partitions may have moved, and whoever had them may have applied more: re-read.
+            self.reset()
+            self._generation = generation
+
+    # -- recording --------------------------------------------------------------------------
+
+    def record(self, messages: Sequence[Position], admission: Admission) -> None:
+        """Store the next offset of every partition that applied something in this batch.
+        Called after the batch's states were written: the ledger never runs ahead of them."""
+        last_index: dict[int, int] = {}
+        for index, (message, verdict) in enumerate(zip(messages, admission.verdicts, strict=True)):
+            if verdict is Verdict.APPLY:
+                last_index[message.partition] = index
+        for partition, index in last_index.items():
+            offsets = {
+                topic: offset for (topic, part), offset in self._next.items() if part == partition
+            }
+            self._store.write(partition, index, {"next_offsets": dict(sorted(offsets.items()))})
+
+    # -- rewinds without traffic ------------------------------------------------------------
+
+    def overdue_rewinds(self) -> list[Rewind]:
+        """Rewinds asked for long ago without an answer (the consumer dropped the re-fetched
+        messages as already read): ask again. For a periodic timer."""
+        now = self._clock()
+        overdue = []
+        for (topic, partition), pending in self._pending.items():
+            if now - pending.asked_at >= self._rewind_retry_seconds:
+                pending.asked_at = now
+                overdue.append(Rewind(topic, partition, pending.expected))
+        return overdue
+
+    def rewinding(self) -> list[TopicPartition]:
+        return sorted(self._pending)
+
+    def next_offsets(self) -> dict[TopicPartition, int]:
+        """The next offset to apply per input partition known in this generation."""
+        return dict(self._next)
+
+    def reset(self) -> None:
+        """Forget every cached position: read the stored ledger again (after a failed batch,
+        whose admitted offsets were counted here but never stored)."""
+        self._generation = None
+        self._next.clear()
+        self._loaded.clear()
+        self._pending.clear()
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            self._next.pop(tp, None)
+            self._pending.pop(tp, None)
+            self._floor.pop(tp, None)
+            self._loaded.discard(tp[1])

@@ -1,0 +1,167 @@
+"""The input ledger: which offsets are applied, skipped, rewound; pure, with a dict as the table."""
+
+from __future__ import annotations
+
+from streams.input_ledger import (
+    InputLedger,
+    Position,
+    Rewind,
+    Verdict,
+    is_ledger_key,
+    ledger_key,
+)
+
+A, B = "t.carrier-scans", "t.orders"
+
+
+class DictLedgerStore:
+    def __init__(self) -> None:
+        self.data: dict[str, dict] = {}
+        self.writes: list[tuple[int, int]] = []  # (partition, focused message index)
+
+    def read(self, partition: int, index: int) -> dict | None:
+        return self.data.get(ledger_key(partition))
+
+    def write(self, partition: int, index: int, value: dict) -> None:
+        self.writes.append((partition, index))
+        self.data[ledger_key(partition)] = value
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(store: DictLedgerStore | None = None, clock: Clock | None = None) -> InputLedger:
+    return InputLedger(store or DictLedgerStore(), clock=clock or Clock(), rewind_retry_seconds=2)
+
+
+def batch(*offsets: int, topic: str = A, partition: int = 0) -> list[Position]:
+    return [Position(topic, partition, offset) for offset in offsets]
+
+
+def admit(ledger: InputLedger, messages, *, generation=1, settled=True, assigned=lambda tp: True):
+    return ledger.admit(messages, generation=generation, settled=settled, assigned=assigned)
+
+
+def apply(ledger: InputLedger, messages, **kwargs):
+    admission = admit(ledger, messages, **kwargs)
+    ledger.record(messages, admission)
+    return admission
+
+
+def test_the_first_offset_ever_seen_is_applied_and_recorded():
+    store = DictLedgerStore()
+    ledger = make(store)
+    admission = apply(ledger, batch(7, 8, 9))
+    assert admission.verdicts == [Verdict.APPLY] * 3
+    assert store.data == {ledger_key(0): {"next_offsets": {A: 10}}}
+    assert store.writes == [(0, 2)]  # once per partition, focused on its last applied message
+
+
+def test_offsets_below_the_ledger_were_applied_before_a_crash():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 5}}
+    admission = apply(make(store), batch(3, 4, 5, 6))
+    assert admission.verdicts == [Verdict.ALREADY_APPLIED] * 2 + [Verdict.APPLY] * 2
+    assert store.data[ledger_key(0)]["next_offsets"][A] == 7
+
+
+def test_skipped_offsets_rewind_the_partition_and_wait():
+    store = DictLedgerStore()
+    store.data[ledger_key(2)] = {"next_offsets": {A: 10}}
+    ledger = make(store)
+    admission = apply(ledger, batch(40, 41, 42, partition=2))
+    assert admission.verdicts == [Verdict.SKIPPED_GAP] + [Verdict.SKIPPED_STALE] * 2
+    assert admission.rewinds == [Rewind(A, 2, 10)]
+    assert ledger.rewinding() == [(A, 2)]
+    assert store.writes == []  # nothing applied, nothing recorded
+
+    # Messages fetched before the seek took effect keep coming; then the rewound ones.
+    assert admit(ledger, batch(43, partition=2)).verdicts == [Verdict.SKIPPED_STALE]
+    admission = apply(ledger, batch(10, 11, partition=2))
+    assert admission.verdicts == [Verdict.APPLY, Verdict.APPLY]
+    assert ledger.rewinding() == []
+    assert store.data[ledger_key(2)]["next_offsets"][A] == 12
+
+
+def test_offsets_absent_from_the_log_are_counted_not_waited_for():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 10}}
+    ledger = make(store)
+    admit(ledger, batch(14))  # 10..13 look skipped
+    # After the rewind to 10 the broker's first offset is 12: 10 and 11 are not in the log
+    # (e.g. transaction markers).
+    admission = apply(ledger, batch(12, 13, 14))
+    assert admission.verdicts == [Verdict.APPLY] * 3
+    assert admission.absent_offsets == {A: 2}
+    assert store.data[ledger_key(0)]["next_offsets"][A] == 15
+
+
+def test_a_rewind_that_lost_its_race_is_asked_again():
+    clock = Clock()
+    ledger = make(clock=clock)
+    apply(ledger, batch(1))
+    assert admit(ledger, batch(5)).rewinds == [Rewind(A, 0, 2)]
+    assert admit(ledger, batch(6)).rewinds == []  # within the retry time: just stale
+    clock.now += 3
+    assert admit(ledger, batch(7)).rewinds == [Rewind(A, 0, 2)]
+    assert ledger.overdue_rewinds() == []  # just asked
+    clock.now += 3
+    assert ledger.overdue_rewinds() == [Rewind(A, 0, 2)]
+
+
+def test_nothing_is_judged_while_rebalancing_and_the_first_skipped_offset_is_kept():
+    store = DictLedgerStore()
+    ledger = make(store)
+    admission = admit(ledger, batch(20, 21), settled=False)
+    assert admission.verdicts == [Verdict.SKIPPED_REBALANCING] * 2
+    # A new deployment has no stored ledger: resuming past 20 would lose 20 and 21.
+    admission = admit(ledger, batch(22), generation=2)
+    assert admission.verdicts == [Verdict.SKIPPED_GAP]
+    assert admission.rewinds == [Rewind(A, 0, 20)]
+
+
+def test_the_stored_ledger_wins_over_what_was_skipped_while_rebalancing():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 15}}
+    ledger = make(store)
+    admit(ledger, batch(20), settled=False)
+    assert admit(ledger, batch(15)).verdicts == [Verdict.APPLY]
+
+
+def test_partitions_of_another_worker_are_not_processed():
+    ledger = make()
+    admission = admit(ledger, batch(1, partition=3), assigned=lambda tp: tp != (A, 3))
+    assert admission.verdicts == [Verdict.SKIPPED_NOT_ASSIGNED]
+
+
+def test_topics_of_one_partition_share_one_ledger_entry():
+    store = DictLedgerStore()
+    ledger = make(store)
+    apply(ledger, [*batch(3), *batch(8, topic=B)])
+    assert store.data == {ledger_key(0): {"next_offsets": {A: 4, B: 9}}}
+    assert store.writes == [(0, 1)]
+
+
+def test_a_new_generation_reads_the_stored_ledger_again():
+    store = DictLedgerStore()
+    ledger = make(store)
+    apply(ledger, batch(1, 2))
+    # Meanwhile another worker owned the partition and applied up to 9.
+    store.data[ledger_key(0)] = {"next_offsets": {A: 10}}
+    assert admit(ledger, batch(3)).verdicts == [Verdict.APPLY]  # same generation: cached
+    ledger.reset()
+    assert admit(ledger, batch(4), generation=1).verdicts == [Verdict.ALREADY_APPLIED]
+    assert admit(ledger, batch(10), generation=2).verdicts == [Verdict.APPLY]
+
+
+def test_ledger_keys_can_never_be_tracking_numbers():
+    from schemas import patterns
+
+    tracking = patterns.compile_full(patterns.TRACKING_NUMBER)
+    assert is_ledger_key(ledger_key(0)) and not tracking.fullmatch(ledger_key(0))
+    assert not is_ledger_key("1Z999AA10123456784")
