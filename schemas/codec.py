@@ -8,7 +8,9 @@ ignored so producers can add fields before parcelwatch reads them.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
@@ -73,6 +75,12 @@ def to_jsonable(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Decoding
+
+
+def _shown(value: Any, max_chars: int = 40) -> str:
+    """A value quoted in an error's words: its repr, cut short (errors never carry payloads)."""
+    text = repr(value)
+    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
 
 class _Fields:
@@ -142,7 +150,7 @@ class _Fields:
         except ValueError:
             allowed = ", ".join(member.value for member in enum)  # type: ignore[attr-defined]
             raise InvalidEvent(
-                unknown, f"field '{self._name(name)}' is {value!r}, not one of: {allowed}"
+                unknown, f"field '{self._name(name)}' is {_shown(value)}, not one of: {allowed}"
             ) from None
 
     def timestamp(self, name: str, *, required: bool = False) -> datetime | None:
@@ -228,31 +236,80 @@ def _load_object(payload: bytes, limits: Limits) -> _Fields:
         raise InvalidEvent(
             DeadLetterReason.NOT_AN_OBJECT, f"expected a JSON object, got {type(data).__name__}"
         )
-    version = data.get("schema_version")
+    _check_schema_version(data.get("schema_version"))
+    return _Fields(data)
+
+
+def _check_schema_version(version: Any) -> None:
+    """``schema_version`` must be present and name a supported version.
+
+    Any other value of any JSON type is ``unsupported_schema_version`` (the one code that tells a
+    producer to look at its version field): a string ``"1"``, ``true``, ``[1]`` or ``{}`` as much
+    as ``2``. Numbers compare by value, as in JSON Schema's ``const``, so ``1.0`` is version 1.
+    The check never hashes the value: ``[1] in frozenset`` would raise TypeError.
+    """
     if version is None:
         raise InvalidEvent(
             DeadLetterReason.MISSING_FIELD, "required field 'schema_version' is missing"
         )
-    if isinstance(version, bool) or version not in SUPPORTED_SCHEMA_VERSIONS:
+    is_number = isinstance(version, int | float) and not isinstance(version, bool)
+    if not is_number:
         raise InvalidEvent(
             DeadLetterReason.UNSUPPORTED_SCHEMA_VERSION,
-            f"schema_version {version!r} is not supported (supported: "
+            f"field 'schema_version' must be a number, got {type(version).__name__} "
+            f"(supported: {sorted(SUPPORTED_SCHEMA_VERSIONS)})",
+        )
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise InvalidEvent(
+            DeadLetterReason.UNSUPPORTED_SCHEMA_VERSION,
+            f"schema_version {_shown(version)} is not supported (supported: "
             f"{sorted(SUPPORTED_SCHEMA_VERSIONS)})",
         )
-    return _Fields(data)
 
 
-def _check_plausible(name: str, moment: datetime, now: datetime, limits: Limits) -> None:
+# Timestamp bounds. Each check names the field and the bound it breaks; together they keep every
+# accepted time within about a year of the worker's clock (see ``Limits``), so no date arithmetic
+# or time-zone conversion downstream can leave the range ``datetime`` represents.
+
+
+def _impossible(name: str, why: str) -> InvalidEvent:
+    return InvalidEvent(DeadLetterReason.IMPOSSIBLE_TIMESTAMP, f"field '{name}' {why}")
+
+
+def _check_not_too_early(name: str, moment: datetime, limits: Limits) -> None:
     if moment.year < limits.earliest_year:
-        raise InvalidEvent(
-            DeadLetterReason.IMPOSSIBLE_TIMESTAMP,
-            f"field '{name}' is before {limits.earliest_year}",
+        raise _impossible(name, f"is before the year {limits.earliest_year}")
+
+
+def _check_event_time(name: str, moment: datetime, now: datetime, limits: Limits) -> None:
+    """When something happened: not before ``earliest_year``, not after the clock (+ skew)."""
+    _check_not_too_early(name, moment, limits)
+    skew = limits.clock_skew
+    if moment > now + skew:
+        raise _impossible(name, f"is more than {skew.total_seconds() / 3600:g} h in the future")
+
+
+def _check_within(
+    name: str,
+    moment: datetime,
+    anchor_name: str,
+    anchor: datetime,
+    *,
+    days_before: float,
+    days_after: float,
+    limits: Limits,
+) -> None:
+    """A time that belongs to another one: within ``days_before`` / ``days_after`` of it."""
+    _check_not_too_early(name, moment, limits)
+    if moment < anchor - timedelta(days=days_before):
+        raise _impossible(
+            name,
+            f"is before '{anchor_name}'"
+            if days_before == 0
+            else f"is more than {days_before:g} days before '{anchor_name}'",
         )
-    if moment > now + timedelta(hours=limits.max_clock_skew_hours):
-        raise InvalidEvent(
-            DeadLetterReason.IMPOSSIBLE_TIMESTAMP,
-            f"field '{name}' is more than {limits.max_clock_skew_hours:g} h in the future",
-        )
+    if moment > anchor + timedelta(days=days_after):
+        raise _impossible(name, f"is more than {days_after:g} days after '{anchor_name}'")
 
 
 # Passed as ``key`` when decoding events that never were Kafka messages (JSONL history files).
@@ -311,7 +368,7 @@ def _customer(fields: _Fields | None) -> Customer | None:
         except ValueError:
             raise InvalidEvent(
                 DeadLetterReason.INVALID_VALUE,
-                f"field 'customer.channels[{index}]' is {value!r}, not one of: "
+                f"field 'customer.channels[{index}]' is {_shown(value)}, not one of: "
                 + ", ".join(channel.value for channel in NotificationChannel),
             ) from None
     return Customer(
@@ -348,12 +405,13 @@ def decode_scan(
         location=_location(fields.obj("location")),
         estimated_delivery=fields.timestamp("estimated_delivery"),
     )
-    _check_plausible("occurred_at", scan.occurred_at, now, limits)
-    if scan.estimated_delivery is not None and scan.estimated_delivery.year < limits.earliest_year:
-        raise InvalidEvent(
-            DeadLetterReason.IMPOSSIBLE_TIMESTAMP,
-            f"field 'estimated_delivery' is before {limits.earliest_year}",
-        )
+    _check_event_time("occurred_at", scan.occurred_at, now, limits)
+    if scan.estimated_delivery is not None:
+        _check_within(
+            "estimated_delivery", scan.estimated_delivery, "occurred_at", scan.occurred_at,
+            days_before=limits.max_estimate_days, days_after=limits.max_estimate_days,
+            limits=limits,
+        )  # fmt: skip
     _check_key(key, scan.tracking_number)
     return scan
 
@@ -375,11 +433,11 @@ def decode_order(
         customer=_customer(fields.obj("customer")),
         items=tuple(_item(item) for item in fields.objects("items")),
     )
-    _check_plausible("ordered_at", order.ordered_at, now, limits)
-    if order.promised_by < order.ordered_at:
-        raise InvalidEvent(
-            DeadLetterReason.IMPOSSIBLE_TIMESTAMP, "field 'promised_by' is before 'ordered_at'"
-        )
+    _check_event_time("ordered_at", order.ordered_at, now, limits)
+    _check_within(
+        "promised_by", order.promised_by, "ordered_at", order.ordered_at,
+        days_before=0, days_after=limits.max_promise_days, limits=limits,
+    )  # fmt: skip
     _check_key(key, order.tracking_number)
     return order
 
@@ -393,7 +451,7 @@ def decode_check(
         tracking_number=fields.required_text("tracking_number", pattern=_TRACKING_NUMBER),
         requested_at=fields.required_timestamp("requested_at"),
     )
-    _check_plausible("requested_at", check.requested_at, now, limits)
+    _check_event_time("requested_at", check.requested_at, now, limits)
     _check_key(key, check.tracking_number)
     return check
 
@@ -405,6 +463,91 @@ def _required(value: _E | None) -> _E:
 
 # ---------------------------------------------------------------------------------------------
 # Dead letters
+
+# Byte budgets of the copies a dead letter keeps, measured *after* JSON encoding (escaping can
+# turn one input byte into six, ``\u0000``; base64 into 4/3). With the error's words capped too,
+# an encoded dead letter stays under ``MAX_DEAD_LETTER_BYTES``, far below the producer's 1 MiB
+# message limit, whatever the input and whatever ``max_payload_bytes`` is set to.
+DEAD_LETTER_PAYLOAD_BUDGET = 256 * 1024
+DEAD_LETTER_KEY_BUDGET = 1024
+DEAD_LETTER_ERROR_MAX_CHARS = 1000  # at most 6 bytes each once encoded
+MAX_DEAD_LETTER_BYTES = (
+    DEAD_LETTER_PAYLOAD_BUDGET + DEAD_LETTER_KEY_BUDGET + 6 * DEAD_LETTER_ERROR_MAX_CHARS + 4096
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedCopy:
+    """Part of some original bytes, as JSON text that encodes within a byte budget."""
+
+    text: str
+    encoding: str  # "utf-8" or "base64"
+    truncated: bool
+    size: int  # bytes of the original
+    sha256: str  # of the original
+
+
+def _json_size(text: str) -> int:
+    return len(orjson.dumps(text))
+
+
+def _longest_prefix_within(text: str, budget: int) -> str:
+    """The longest prefix of ``text`` whose JSON string encoding takes at most ``budget`` bytes."""
+    text = text[:budget]  # every character encodes to at least one byte
+    if _json_size(text) <= budget:
+        return text
+    fits, too_long = 0, len(text)  # binary search: the encoded size grows with the prefix
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if _json_size(text[:middle]) <= budget:
+            fits = middle
+        else:
+            too_long = middle
+    return text[:fits]
+
+
+def _utf8_prefix(data: bytes, cut: bool) -> str | None:
+    """``data`` as text, or None if it is not UTF-8. When ``data`` was cut from longer bytes, a
+    character split by the cut is dropped rather than making the whole copy base64."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if cut and error.reason == "unexpected end of data" and error.start >= len(data) - 3:
+            return data[: error.start].decode("utf-8")
+        return None
+
+
+def bounded_copy(data: bytes, *, max_bytes: int, budget: int) -> BoundedCopy:
+    """At most ``max_bytes`` of ``data``: as text when it is UTF-8 (else base64), cut further so
+    its JSON encoding fits ``budget`` bytes."""
+    limit = max(0, min(len(data), max_bytes, budget))  # the encoding is never shorter
+    text = _utf8_prefix(data[:limit], cut=limit < len(data))
+    if text is not None:
+        text = _longest_prefix_within(text, budget)
+        encoding, kept = "utf-8", len(text.encode("utf-8"))
+    else:
+        kept = max(0, min(limit, (budget - 2) // 4 * 3))  # base64: 4 characters per 3 bytes
+        text, encoding = base64.b64encode(data[:kept]).decode("ascii"), "base64"
+    return BoundedCopy(
+        text=text,
+        encoding=encoding,
+        truncated=kept < len(data),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _bounded_key(key: bytes) -> tuple[str, bool]:
+    """The key as UTF-8 text (invalid bytes replaced, as before), cut to its budget."""
+    text = key[:DEAD_LETTER_KEY_BUDGET].decode("utf-8", errors="replace")
+    kept = _longest_prefix_within(text, DEAD_LETTER_KEY_BUDGET)
+    return kept, len(key) > DEAD_LETTER_KEY_BUDGET or len(kept) < len(text)
+
+
+def _bounded_error(words: str) -> str:
+    if len(words) <= DEAD_LETTER_ERROR_MAX_CHARS:
+        return words
+    return words[: DEAD_LETTER_ERROR_MAX_CHARS - 3] + "..."
 
 
 def make_dead_letter(
@@ -418,25 +561,29 @@ def make_dead_letter(
     received_at: datetime,
     limits: Limits,
 ) -> DeadLetter:
-    """Wrap an unusable input so nothing is lost: original bytes (bounded), reason and origin."""
-    truncated = len(payload) > limits.max_payload_bytes
-    kept = payload[: limits.max_payload_bytes]
-    try:
-        text, encoding = kept.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = base64.b64encode(kept).decode("ascii"), "base64"
+    """Wrap an unusable input so nothing is lost: original bytes (bounded, with the original's
+    size and SHA-256), reason and origin."""
+    copy = bounded_copy(
+        payload, max_bytes=limits.max_payload_bytes, budget=DEAD_LETTER_PAYLOAD_BUDGET
+    )
+    key_text, key_truncated = _bounded_key(key) if key is not None else (None, False)
     return DeadLetter(
         dead_letter_id=deterministic_id(
             "dead-letter", source_topic, str(source_partition), str(source_offset)
         ),
         reason=error.reason,
-        error=error.error,
+        error=_bounded_error(error.error),
         source_topic=source_topic,
         source_partition=source_partition,
         source_offset=source_offset,
         received_at=received_at,
-        payload=text,
-        payload_encoding=encoding,
-        payload_truncated=truncated,
-        key=None if key is None else key.decode("utf-8", errors="replace"),
+        payload=copy.text,
+        payload_encoding=copy.encoding,
+        payload_size=copy.size,
+        payload_sha256=copy.sha256,
+        payload_truncated=copy.truncated,
+        key=key_text,
+        key_size=None if key is None else len(key),
+        key_sha256=None if key is None else hashlib.sha256(key).hexdigest(),
+        key_truncated=key_truncated,
     )

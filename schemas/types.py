@@ -8,10 +8,11 @@ the two in step (field names, required fields, enumerations, and verdicts on sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 SCHEMA_VERSION = 1
+MAX_CLOCK_SKEW_HOURS = 366 * 24.0  # the cap on Limits.max_clock_skew_hours
 
 
 class ShipmentStatus(StrEnum):
@@ -279,19 +280,42 @@ class DeadLetter:
     source_partition: int
     source_offset: int
     received_at: datetime
+    # The original bytes, cut to a fixed budget (see schemas/codec.py), so the dead letter itself
+    # always fits on the topic; size and SHA-256 identify the original whatever was cut.
     payload: str
     payload_encoding: str  # "utf-8" or "base64"
+    payload_size: int  # bytes of the original payload
+    payload_sha256: str  # hex SHA-256 of the original payload
     payload_truncated: bool = False
-    key: str | None = None
+    key: str | None = None  # UTF-8, invalid bytes replaced; None when the message had no key
+    key_size: int | None = None
+    key_sha256: str | None = None
+    key_truncated: bool = False
     schema_version: int = SCHEMA_VERSION
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Input limits, from settings: what counts as oversize or as an impossible timestamp."""
+    """Input limits, from settings: what counts as oversize or as an impossible timestamp.
+
+    Every input timestamp is bounded on both sides, so every time parcelwatch computes with, stores
+    or shows a customer stays far inside what ``datetime`` can represent in any time zone.
+    """
 
     max_payload_bytes: int = 64 * 1024
-    max_clock_skew_hours: float = 24.0
-    earliest_year: int = 2000
+    max_clock_skew_hours: float = 24.0  # event times: at most this far after the worker's clock
+    earliest_year: int = 2000  # every timestamp: not before this year
+    # A promise is for this order: no shop promises delivery more than a year after the order.
+    max_promise_days: float = 365.0
+    # A carrier's estimate is about this parcel: within a year of the scan that gives it (either
+    # side: an estimate may be stale when the carrier has not updated it).
+    max_estimate_days: float = 365.0
     max_text_length: int = 1000
     id_max_length: int = 200
+
+    @property
+    def clock_skew(self) -> timedelta:
+        """``max_clock_skew_hours``, at most a year (a clock a year off is not skew): the bound
+        must stay a bound whatever the setting, and never overflow a datetime."""
+        hours = self.max_clock_skew_hours
+        return timedelta(hours=min(hours, MAX_CLOCK_SKEW_HOURS) if hours >= 0 else 0.0)

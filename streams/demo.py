@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from streams.core.messages import customer_text
 from streams.kafka_admin import aiokafka_options, broker_reachable, ensure_topics
 from streams.localkafka import LocalKafka
 from streams.settings import Settings
@@ -135,7 +136,8 @@ async def _print_outputs(
         if record.topic == alerts_topic:
             counts["alert", event["kind"]] += 1
             mark = SEVERITY_MARK.get(event["severity"], "  ")
-            order = f" order {event['order_id']}" if event.get("order_id") else ""
+            # The order id comes from a producer: no escape sequences into the terminal.
+            order = f" order {customer_text(event['order_id'])}" if event.get("order_id") else ""
             print(
                 f"{mark} {event['kind']:<20} {event['tracking_number']}{order}: {event['message']}",
                 flush=True,

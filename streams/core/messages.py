@@ -7,7 +7,8 @@ The words live in template files (``streams/message_templates/<locale>.json``, l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from string import Template
 
@@ -41,6 +42,40 @@ PLACEHOLDERS = frozenset(
 # No date to give: the parcel has arrived, or the message is about something else.
 _UNDATED = frozenset({K.DELIVERED, K.REVIEW_REQUEST, K.AVAILABLE_FOR_PICKUP})
 _WITH_REASON = frozenset({K.ATTEMPT_FAILED, K.EXCEPTION})
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer-safe text. Order ids, places and the like come from producers; a customer's mail
+# client, SMS gateway or terminal must never receive control characters from them: ANSI escapes
+# (colours, cursor moves, hyperlinks), bidirectional overrides that make "A-1001" display as
+# something else (the "Trojan Source" trick), or NULs that cut a message short downstream.
+
+_ANSI_ESCAPE = re.compile(
+    r"""
+      \x1b\[ [0-?]* [ -/]* [@-~]          # CSI: colours, cursor and screen control
+    | \x1b\] [^\x07\x1b]* (?:\x07|\x1b\\)  # OSC: window titles, hyperlinks (BEL or ST ends it)
+    | \x1b [PX^_] [^\x1b]* \x1b\\          # DCS, SOS, PM, APC strings, ended by ST
+    | \x1b [ -/]* [0-~]                  # any other escape sequence
+    | \x9b [0-?]* [ -/]* [@-~]           # CSI in its 8-bit form
+    """,
+    re.VERBOSE,
+)
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_WHITESPACE_CONTROLS = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85"  # become a space: words stay apart
+_CONTROL_CHARACTERS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]  # category Cc
+_UNSAFE = str.maketrans(
+    {
+        **dict.fromkeys(_CONTROL_CHARACTERS + list(_BIDI_CONTROLS)),
+        **dict.fromkeys(_WHITESPACE_CONTROLS, " "),
+    }
+)
+
+
+def customer_text(text: str) -> str:
+    """``text`` without ANSI escape sequences, control characters (Unicode category Cc) and
+    bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C). Whitespace
+    controls become spaces; everything else printable is kept as it was."""
+    return _ANSI_ESCAPE.sub("", text).translate(_UNSAFE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +129,15 @@ def render_notification(
     expected, source = _expected_delivery(milestone.kind, state, now)
     reason, next_step = _reason_and_next_step(milestone, state, texts)
     pickup = _pickup_location(state) if milestone.kind is K.AVAILABLE_FOR_PICKUP else None
+    next_step = customer_text(next_step) if next_step else next_step
+    pickup = _clean_location(pickup)
     values = {
         "order_id": state.order_id,
         "tracking_number": state.tracking_number,
         "carrier": state.carrier.upper(),
-        "expected_date": texts.format_date(expected.astimezone(zone)) if expected else "",
+        "expected_date": _date_words(texts, expected, zone) if expected else "",
         "delivered_date": (
-            texts.format_date(state.delivered_at.astimezone(zone)) if state.delivered_at else ""
+            _date_words(texts, state.delivered_at, zone) if state.delivered_at else ""
         ),
         "reason": texts.reasons.get(reason or "other", texts.reasons["other"]),
         "next_step": next_step or "",
@@ -109,6 +146,9 @@ def render_notification(
     template = texts.messages[milestone.kind.value]
     if expected is None and milestone.kind.value + NO_DATE in texts.messages:
         template = texts.messages[milestone.kind.value + NO_DATE]
+    # Every value is cleaned on its own, so that the pieces of an escape sequence split across
+    # values cannot meet in the message; the whole is cleaned again for the template's own words.
+    message = template.substitute({name: customer_text(value) for name, value in values.items()})
     return Notification(
         notification_id=notification_id(state.tracking_number, milestone.key),
         tracking_number=state.tracking_number,
@@ -118,7 +158,7 @@ def render_notification(
         carrier=state.carrier,
         status=state.status or ShipmentStatus.INFO_RECEIVED,
         locale=texts.locale,
-        message=" ".join(template.substitute(values).split()),  # an empty $next_step leaves gaps
+        message=" ".join(customer_text(message).split()),  # an empty $next_step leaves gaps
         created_at=now,
         occurred_at=milestone.occurred_at,
         expected_delivery=expected,
@@ -170,6 +210,35 @@ def _pickup_location(state: ShipmentState) -> Location | None:
         if record.status is ShipmentStatus.AVAILABLE_FOR_PICKUP and record.location is not None:
             return record.location
     return None
+
+
+def _date_words(texts: LocaleTemplates, moment: datetime, zone: tzinfo) -> str:
+    """``moment`` as the customer reads dates. The decoder's bounds keep every time far inside
+    what a datetime can represent; should one still not fit in the customer's zone (year 9999
+    plus an offset), the date is given in its own offset rather than failing the notification."""
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:
+        local = moment
+    return texts.format_date(local)
+
+
+def _clean_location(location: Location | None) -> Location | None:
+    """A place a customer reads (the pickup point), as customer-safe text."""
+    if location is None:
+        return None
+    return replace(
+        location,
+        city=_clean_or_none(location.city),
+        region=_clean_or_none(location.region),
+        postal_code=_clean_or_none(location.postal_code),
+        country=_clean_or_none(location.country),
+    )
+
+
+def _clean_or_none(text: str | None) -> str | None:
+    cleaned = " ".join(customer_text(text).split()) if text else ""
+    return cleaned or None
 
 
 def _place_words(location: Location | None) -> str | None:

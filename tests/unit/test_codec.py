@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 
-from schemas.codec import InvalidEvent, decode_order, decode_scan, encode, make_dead_letter
+from schemas.codec import (
+    DEAD_LETTER_ERROR_MAX_CHARS,
+    DEAD_LETTER_KEY_BUDGET,
+    DEAD_LETTER_PAYLOAD_BUDGET,
+    MAX_DEAD_LETTER_BYTES,
+    InvalidEvent,
+    decode_order,
+    decode_scan,
+    encode,
+    make_dead_letter,
+)
 from schemas.types import DeadLetterReason, ExceptionReason, Limits, ShipmentStatus
 from tests.factories import TRACKING, order_json, scan_json
 
@@ -78,6 +89,10 @@ def test_encode_then_decode_round_trips():
         (scan_bytes(schema_version=2), R.UNSUPPORTED_SCHEMA_VERSION),
         (scan_bytes(schema_version="1"), R.UNSUPPORTED_SCHEMA_VERSION),
         (scan_bytes(schema_version=True), R.UNSUPPORTED_SCHEMA_VERSION),
+        (scan_bytes(schema_version=[1]), R.UNSUPPORTED_SCHEMA_VERSION),  # was a TypeError
+        (scan_bytes(schema_version={"major": 1}), R.UNSUPPORTED_SCHEMA_VERSION),
+        (scan_bytes(schema_version=1.5), R.UNSUPPORTED_SCHEMA_VERSION),
+        (scan_bytes(schema_version=-(2**63)), R.UNSUPPORTED_SCHEMA_VERSION),
         (scan_bytes(event_id=None), R.MISSING_FIELD),
         (orjson.dumps({k: v for k, v in scan_json().items() if k != "status"}), R.MISSING_FIELD),
         (scan_bytes(event_id=42), R.WRONG_TYPE),
@@ -99,6 +114,8 @@ def test_encode_then_decode_round_trips():
         (scan_bytes(occurred_at="1970-01-01T00:00:00Z"), R.IMPOSSIBLE_TIMESTAMP),
         (scan_bytes(occurred_at="2026-11-23T12:00:00Z"), R.IMPOSSIBLE_TIMESTAMP),  # 2 days ahead
         (scan_bytes(estimated_delivery="1999-12-31T00:00:00Z"), R.IMPOSSIBLE_TIMESTAMP),
+        (scan_bytes(estimated_delivery="9999-12-31T23:59:59Z"), R.IMPOSSIBLE_TIMESTAMP),
+        (scan_bytes(estimated_delivery="0001-01-01T00:00:00+14:00"), R.IMPOSSIBLE_TIMESTAMP),
         (scan_bytes(tracking_number="OTHER123"), R.KEY_MISMATCH),
     ],
 )
@@ -125,6 +142,11 @@ def test_small_clock_skew_is_tolerated():
     ("overrides", "reason"),
     [
         ({"promised_by": "2026-11-17T00:00:00Z"}, R.IMPOSSIBLE_TIMESTAMP),  # before ordered_at
+        ({"promised_by": "9999-12-31T23:59:59-23:59"}, R.IMPOSSIBLE_TIMESTAMP),
+        ({"promised_by": "2027-11-19T00:00:00+01:00"}, R.IMPOSSIBLE_TIMESTAMP),  # 366 days
+        ({"ordered_at": "1999-12-31T23:59:59Z"}, R.IMPOSSIBLE_TIMESTAMP),
+        ({"ordered_at": "2026-11-23T12:00:00Z"}, R.IMPOSSIBLE_TIMESTAMP),  # 2 days ahead
+        ({"schema_version": [1]}, R.UNSUPPORTED_SCHEMA_VERSION),
         ({"service_level": "Next Day!"}, R.INVALID_VALUE),
         ({"order_id": None}, R.MISSING_FIELD),
         ({"customer": {"locale": "en"}}, R.MISSING_FIELD),
@@ -219,3 +241,175 @@ def test_a_naive_time_is_never_written_without_an_offset():
     from schemas.codec import encode
 
     assert encode({"at": datetime(2026, 1, 1, 12, 0)}) == b'{"at":"2026-01-01T12:00:00+00:00"}'
+
+
+# ---------------------------------------------------------------------------------------------
+# Timestamp bounds: each names the field and the bound it breaks
+
+
+def _error_for(payload: bytes, decoder=decode_scan) -> InvalidEvent:
+    with pytest.raises(InvalidEvent) as caught:
+        decoder(payload, key=KEY, now=NOW, limits=LIMITS)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("decoder", "payload", "words"),
+    [
+        (decode_scan, scan_bytes(estimated_delivery="9999-12-31T23:59:59Z"),
+         "'estimated_delivery' is more than 365 days after 'occurred_at'"),
+        (decode_scan, scan_bytes(estimated_delivery="2025-11-19T10:00:00-05:00"),
+         "'estimated_delivery' is more than 365 days before 'occurred_at'"),
+        (decode_scan, scan_bytes(occurred_at="1999-12-31T23:59:59Z"),
+         "'occurred_at' is before the year 2000"),
+        (decode_scan, scan_bytes(occurred_at="2026-11-23T12:00:00Z"),
+         "'occurred_at' is more than 24 h in the future"),
+        (decode_order, orjson.dumps(order_json(promised_by="2027-11-19T00:00:00+01:00")),
+         "'promised_by' is more than 365 days after 'ordered_at'"),
+        (decode_order, orjson.dumps(order_json(promised_by="2026-11-18T11:59:59+01:00")),
+         "'promised_by' is before 'ordered_at'"),
+    ],
+)  # fmt: skip
+def test_impossible_timestamps_say_which_field_and_why(decoder, payload, words):
+    error = _error_for(payload, decoder)
+    assert error.reason is R.IMPOSSIBLE_TIMESTAMP
+    assert words in error.error
+
+
+def test_the_horizons_themselves_are_accepted():
+    order = decode_order(
+        orjson.dumps(order_json(promised_by="2027-11-18T12:00:00+01:00")),  # exactly 365 days
+        key=KEY, now=NOW, limits=LIMITS,
+    )  # fmt: skip
+    assert (order.promised_by - order.ordered_at).days == 365
+    scan = decode_scan(
+        scan_bytes(estimated_delivery="2025-11-20T10:00:00-05:00"),  # a stale estimate, 365 days
+        key=KEY, now=NOW, limits=LIMITS,
+    )  # fmt: skip
+    assert scan.estimated_delivery is not None
+
+
+@pytest.mark.parametrize(
+    ("requested_at", "accepted"),
+    [
+        ("2026-11-21T11:00:00Z", True),
+        ("1999-12-31T23:59:59Z", False),
+        ("2026-11-23T12:00:00Z", False),
+        ("9999-12-31T23:59:59Z", False),
+    ],
+)
+def test_check_requested_at_is_bounded_on_both_sides(requested_at, accepted):
+    from schemas.codec import decode_check
+
+    payload = orjson.dumps(
+        {"schema_version": 1, "tracking_number": TRACKING, "requested_at": requested_at}
+    )
+    if accepted:
+        assert decode_check(payload, key=KEY, now=NOW, limits=LIMITS).tracking_number == TRACKING
+    else:
+        assert reason_for(payload, decoder=decode_check) is R.IMPOSSIBLE_TIMESTAMP
+
+
+@pytest.mark.parametrize(
+    ("hours", "expected"),
+    [(24.0, timedelta(hours=24)), (1e12, timedelta(days=366)), (float("inf"), timedelta(days=366)),
+     (float("nan"), timedelta(0)), (-5.0, timedelta(0))],
+)  # fmt: skip
+def test_clock_skew_stays_a_bound_whatever_the_setting(hours, expected):
+    limits = Limits(max_clock_skew_hours=hours)
+    assert limits.clock_skew == expected
+    assert reason_for(scan_bytes(occurred_at="9999-12-31T23:59:59Z"), limits=limits) is (
+        R.IMPOSSIBLE_TIMESTAMP
+    )
+
+
+def test_schema_version_one_point_zero_is_version_one_as_in_json_schema():
+    assert decode_scan(scan_bytes(schema_version=1.0), key=KEY, now=NOW, limits=LIMITS)
+
+
+def test_schema_version_of_another_type_names_the_type():
+    error = _error_for(scan_bytes(schema_version=[1]))
+    assert "must be a number, got list" in error.error
+
+
+def test_error_words_quote_at_most_a_short_piece_of_a_value():
+    error = _error_for(scan_bytes(status="s" * 50_000))
+    assert error.reason is R.UNKNOWN_STATUS
+    assert len(error.error) < 300
+
+
+# ---------------------------------------------------------------------------------------------
+# Dead letters are bounded, and identify what they cut
+
+
+def _letter(key: bytes | None, payload: bytes, max_payload_bytes: int = LIMITS.max_payload_bytes):
+    return make_dead_letter(
+        error=InvalidEvent(R.PAYLOAD_TOO_LARGE, "big"), source_topic="carrier-scans",
+        source_partition=0, source_offset=9, key=key, payload=payload, received_at=NOW,
+        limits=Limits(max_payload_bytes=max_payload_bytes),
+    )  # fmt: skip
+
+
+def test_a_900_kb_key_and_payload_of_nul_bytes_give_a_small_dead_letter():
+    key, payload = b"\x00" * 900_000, b"\x00" * 900_000
+    letter = _letter(key, payload, max_payload_bytes=1024 * 1024)
+    assert len(encode(letter)) < 512 * 1024
+    assert (letter.payload_size, letter.key_size) == (900_000, 900_000)
+    assert letter.payload_sha256 == hashlib.sha256(payload).hexdigest()
+    assert letter.key_sha256 == hashlib.sha256(key).hexdigest()
+    assert letter.payload_truncated is True and letter.key_truncated is True
+    # What is kept is the beginning of the original, as much as the budgets allow.
+    assert letter.payload_encoding == "utf-8" and set(letter.payload) == {"\x00"}
+    kept = len(orjson.dumps(letter.payload))
+    assert DEAD_LETTER_PAYLOAD_BUDGET - 6 < kept <= DEAD_LETTER_PAYLOAD_BUDGET  # 6 bytes per NUL
+    assert len(orjson.dumps(letter.key)) <= DEAD_LETTER_KEY_BUDGET
+
+
+@pytest.mark.parametrize("max_payload_bytes", [256, 64 * 1024, 1024 * 1024, 10**9])
+@pytest.mark.parametrize(
+    "payload",
+    [b"\x00" * 900_000, b"\xff" * 900_000, b'"\\' * 300_000, "\u2028é€😀".encode() * 90_000],
+    ids=["nul", "binary", "quotes", "unicode"],
+)
+def test_the_payload_copy_fits_its_budget_whatever_the_limit(payload, max_payload_bytes):
+    letter = _letter(b"key", payload, max_payload_bytes)
+    assert len(orjson.dumps(letter.payload)) <= DEAD_LETTER_PAYLOAD_BUDGET
+    assert len(encode(letter)) <= MAX_DEAD_LETTER_BYTES
+    assert letter.payload_truncated is True and letter.payload_size == len(payload)
+    original = (
+        base64.b64decode(letter.payload)
+        if letter.payload_encoding == "base64"
+        else letter.payload.encode()
+    )
+    assert payload.startswith(original) and 0 < len(original) <= max_payload_bytes
+
+
+def test_a_cut_through_a_character_keeps_utf8_text():
+    payload = "€".encode() * 100  # 3 bytes each: a cut at 256 splits one
+    letter = _letter(None, payload, max_payload_bytes=256)
+    assert letter.payload_encoding == "utf-8"
+    assert letter.payload == "€" * 85 and letter.payload_truncated is True
+
+
+def test_small_inputs_are_kept_whole_with_their_size_and_hash():
+    letter = _letter(b"1ZKEY", b'{"status": "teleported"}')
+    assert (letter.payload, letter.payload_truncated) == ('{"status": "teleported"}', False)
+    assert (letter.key, letter.key_size, letter.key_truncated) == ("1ZKEY", 5, False)
+    assert letter.key_sha256 == hashlib.sha256(b"1ZKEY").hexdigest()
+    assert letter.payload_size == 24
+
+
+def test_a_message_without_a_key_has_null_key_fields():
+    letter = _letter(None, b"x")
+    assert (letter.key, letter.key_size, letter.key_sha256, letter.key_truncated) == (
+        None, None, None, False,
+    )  # fmt: skip
+
+
+def test_error_words_are_capped_in_the_dead_letter():
+    letter = make_dead_letter(
+        error=InvalidEvent(R.PROCESSING_ERROR, "\x00" * 100_000), source_topic="t",
+        source_partition=0, source_offset=0, key=None, payload=b"", received_at=NOW,
+        limits=LIMITS,
+    )  # fmt: skip
+    assert len(letter.error) <= DEAD_LETTER_ERROR_MAX_CHARS

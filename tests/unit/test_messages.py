@@ -24,7 +24,7 @@ from schemas.types import (
     ShipmentStatus,
 )
 from streams.core.local_time import customer_zone
-from streams.core.messages import Templates, notification_id, render_notification
+from streams.core.messages import Templates, customer_text, notification_id, render_notification
 from streams.core.notifications import Milestone
 from streams.core.tracking import apply_event
 from streams.message_templates import BUILT_IN, TemplateError, load_templates
@@ -338,3 +338,72 @@ def test_file_that_is_not_json_is_rejected(tmp_path):
 def test_other_unusable_files_are_rejected_naming_the_problem(tmp_path, change, problem):
     with pytest.raises(TemplateError, match=r"en\.json: .*" + problem):
         load_templates(template_dir(tmp_path, **change))
+
+
+# --- customer-safe text ----------------------------------------------------------------------
+
+UNSAFE = [
+    "\x00", "\x07", "\x08", "\x1b", "\x7f", "\x85", "\x9b",  # category Cc, C0 and C1
+    "\u061c", "\u200e", "\u200f",  # bidi marks
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("A-1001", "A-1001"),
+        ("A-\x1b[31;1mRED\x1b[0m", "A-RED"),  # colours
+        ("\x1b[2J\x1b[HA-1", "A-1"),  # clear screen, cursor home
+        ("\x1b]8;;https://evil.example\x07click\x1b]8;;\x07", "click"),  # OSC 8 hyperlink
+        ("\x1b]0;title\x1b\\A-1", "A-1"),  # OSC ended by ST
+        ("\x1bP1$r\x1b\\A-1", "A-1"),  # DCS
+        ("\x9b31mA-1", "A-1"),  # 8-bit CSI
+        ("\x1b", ""),  # a lone escape
+        ("A-\u202e1001\u202c", "A-1001"),  # "Trojan Source" override
+        ("\u2067abc\u2069 \u200fx\u200e\u061c", "abc x"),
+        ("nul\x00in the middle", "nulin the middle"),
+        ("two\nlines\tand\rtabs", "two lines and tabs"),
+        ("Zürich 東京 القاهرة 😀 €", "Zürich 東京 القاهرة 😀 €"),  # printable text is kept
+        ("\u200d\u00ad", "\u200d\u00ad"),  # joiners and soft hyphens are not controls
+    ],
+)
+def test_customer_text_removes_escapes_controls_and_bidi_characters(text, clean):
+    assert customer_text(text) == clean
+
+
+@pytest.mark.parametrize("unsafe", UNSAFE)
+def test_customer_text_removes_every_unsafe_character(unsafe):
+    cleaned = customer_text(f"a{unsafe}b{unsafe}")  # "\x1bb" is itself an escape sequence
+    assert cleaned in ("ab", "a b ", "a")
+
+
+def test_a_hostile_order_id_never_reaches_the_customers_message():
+    hostile = "A-\x1b[31m1001\u202e\x00\x1b]8;;https://evil.example\x07x"
+    state = shipment(scan(S.PICKED_UP, 5))
+    state = replace(state, order_id=hostile)
+    for locale in BUILT_IN_LOCALES:
+        who = customer(locale, "Europe/Berlin")
+        notification = render(K.SHIPPED, replace(state, customer=who))
+        assert "A-1001x" in notification.message
+        assert not any(char in notification.message for char in UNSAFE), notification.message
+        assert notification.order_id == hostile  # the field is data: the shop's own id, verbatim
+
+
+def test_a_hostile_pickup_place_is_cleaned_in_the_message_and_the_location():
+    place = Location(city="Ber\u202elin\x1b[5m", postal_code="10\x00115", country="DE")
+    state = shipment(scan(S.AVAILABLE_FOR_PICKUP, 30, location=place))
+    notification = render(K.AVAILABLE_FOR_PICKUP, state)
+    assert "at 10115 Berlin." in notification.message
+    assert notification.pickup_location == Location("Berlin", None, "10115", "DE")
+
+
+def test_a_date_beyond_what_the_customers_zone_can_show_does_not_fail_the_message():
+    # The decoder refuses such dates; rendering must not fail should one reach it anyway.
+    from datetime import datetime
+
+    end_of_time = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    state = replace(shipment(scan(S.IN_TRANSIT, 5)), estimated_delivery=end_of_time)
+    notification = render(K.SHIPPED, state, zone=ZoneInfo("Pacific/Kiritimati"))
+    assert "31 December" in notification.message

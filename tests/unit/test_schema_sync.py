@@ -295,6 +295,24 @@ def test_encoded_outputs_validate_against_their_schemas():
     jsonschema.validate(to_jsonable(letter), load("dead-letter"))
 
 
+@pytest.mark.parametrize(
+    ("key", "payload"),
+    [(None, b""), (b"1ZKEY", b"{}"), (b"\xff" * 5000, b"\x00\xff" * 400_000), (b"", b"x" * 70_000)],
+    ids=["no key", "small", "huge binary", "empty key, oversize text"],
+)
+def test_bounded_dead_letters_validate_against_their_schema(key, payload):
+    from schemas.codec import make_dead_letter
+
+    letter = make_dead_letter(
+        error=InvalidEvent(DeadLetterReason.PAYLOAD_TOO_LARGE, "x"), source_topic="t",
+        source_partition=0, source_offset=0, key=key, payload=payload, received_at=NOW,
+        limits=Limits(),
+    )  # fmt: skip
+    encoded = to_jsonable(letter)
+    jsonschema.validate(encoded, load("dead-letter"))
+    assert set(encoded) == set(load("dead-letter")["required"])  # every field, null or not
+
+
 def test_encoded_notifications_validate_against_their_schema():
     from schemas.types import Customer, Location
     from streams.core.follow_up import Policy, follow_up
