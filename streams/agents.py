@@ -12,8 +12,6 @@ import asyncio
 import itertools
 import logging
 import os
-import signal
-import threading
 import time
 import weakref
 from collections.abc import Iterator, Sequence
@@ -49,7 +47,7 @@ log = logging.getLogger(__name__)
 RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 EXIT_AGENT_DIED = 70  # EX_SOFTWARE: the orchestrator should restart the worker
 WATCHDOG_SECONDS = 5.0
-SHUTDOWN_GRACE_SECONDS = 30.0
+FATAL_GRACE_SECONDS = 3.0  # /healthz answers 503 this long before a fatal exit
 
 
 class PublishFailed(RuntimeError):
@@ -192,14 +190,21 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
 
     @app.timer(interval=WATCHDOG_SECONDS)
     async def watchdog() -> None:
-        # A rewind whose re-fetched messages never came (no traffic after the seek) is asked again.
-        if settled():
-            await rewind(ledger.overdue_rewinds())
+        # Offsets committed but not applied, on a partition where no later message comes to
+        # reveal it; and rewinds whose re-fetched messages never came.
+        if settled() and app.consumer is not None:
+            committed = app.consumer._committed_offset  # faust-streaming 0.15 internals (pinned)
+            await rewind(
+                ledger.verify(
+                    {tp: committed.get(TP(*tp)) for tp in inputs_assigned()},
+                    generation=app.consumer_generation_id,
+                )
+            )
         result = await report()
         if not result.alive and not health.fatal:
             log.error("worker unhealthy: %s", "; ".join(result.problems))
             if settings.exit_when_stuck:
-                _stop_worker(health, "unhealthy: " + "; ".join(result.problems))
+                await _exit_worker(health, "unhealthy: " + "; ".join(result.problems))
 
     @app.task
     async def follow_model_updates() -> None:
@@ -208,65 +213,62 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     async def on_agent_error(error: BaseException) -> None:
         ledger.reset()
         log.critical(
-            "agent track_shipments died (%s); stopping the worker so that it is restarted. "
-            "Nothing is lost: the failed batch was not recorded as applied",
+            "agent track_shipments died (%s); nothing is lost: the failed batch was not recorded "
+            "as applied and is read again after the restart",
             _describe(error),
             exc_info=error,
         )
-        _stop_worker(health, f"agent died: {_describe(error)}")
+        await _exit_worker(health, f"agent died: {_describe(error)}")
 
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
     # offset can be committed past a message another actor is still processing. take_events acks
     # a batch only after the loop body has processed it.
     @app.agent(consumed, name="track_shipments", concurrency=1)
     async def track_shipments(stream: faust.StreamT) -> None:
-        try:
-            await track(stream)
-        except Exception as error:
-            await on_agent_error(error)
-            raise
-
-    async def track(stream: faust.StreamT) -> None:
         async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
-            messages = [
-                InputMessage(
-                    topic=event.message.topic,
-                    partition=event.message.partition,
-                    offset=event.message.offset,
-                    key=event.message.key,
-                    value=event.message.value,
-                )
-                for event in events
-            ]
-
-            def focus(index: int, events: Sequence[faust.EventT] = events) -> None:
-                # Faust routes a table read or write to the partition of the *current* event
-                # (a context variable). Inside a batch we say which event it belongs to. Only the
-                # context variable: Stream.current_event is what take_events' buffer reads.
-                _current_event.set(weakref.ref(events[index]))
-
-            table_view.focus = focus
-            assigned = inputs_assigned()
-            is_settled = settled()
-            health.settled(is_settled)
-            admission = ledger.admit(
-                messages,
-                generation=app.consumer_generation_id,
-                settled=is_settled,
-                assigned=assigned.__contains__,
-            )
-            await rewind(admission.rewinds)
-            chosen = admission.indexes(Verdict.APPLY)
+            # Inside the loop: once the exception left it, take_events would acknowledge the batch.
             try:
-                await processor.process_batch(
-                    [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
-                )
-            except BaseException:
-                ledger.reset()  # the ledger's view of this batch was not stored: re-read it
+                await track(events)
+            except Exception as error:
+                await on_agent_error(error)
                 raise
-            ledger.record(messages, admission)
-            _count(metrics, messages, admission)
-            health.applied(ledger.next_offsets())
+
+    async def track(events: Sequence[faust.EventT]) -> None:
+        messages = [
+            InputMessage(
+                topic=event.message.topic,
+                partition=event.message.partition,
+                offset=event.message.offset,
+                key=event.message.key,
+                value=event.message.value,
+            )
+            for event in events
+        ]
+
+        def focus(index: int, events: Sequence[faust.EventT] = events) -> None:
+            # Faust routes a table read or write to the partition of the *current* event
+            # (a context variable). Inside a batch we say which event it belongs to. Only the
+            # context variable: Stream.current_event is what take_events' buffer reads.
+            _current_event.set(weakref.ref(events[index]))
+
+        table_view.focus = focus
+        assigned = inputs_assigned()
+        is_settled = settled()
+        health.settled(is_settled)
+        admission = ledger.admit(
+            messages,
+            generation=app.consumer_generation_id,
+            settled=is_settled,
+            assigned=assigned.__contains__,
+        )
+        await rewind(admission.rewinds)
+        chosen = admission.indexes(Verdict.APPLY)
+        await processor.process_batch(
+            [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
+        )
+        ledger.record(messages, admission)
+        _count(metrics, messages, admission)
+        health.applied(ledger.next_offsets())
 
     return Tracking(health=health, report=report)
 
@@ -278,8 +280,9 @@ class _LedgerTable:
         self._table = table
         self.focus: Any = lambda index: None
 
-    def read(self, partition: int, index: int) -> dict[str, Any] | None:
-        self.focus(index)
+    def read(self, partition: int, index: int | None) -> dict[str, Any] | None:
+        if index is not None:  # outside a batch: the key names its partition, Faust finds it
+            self.focus(index)
         return self._table.get(ledger_key(partition))
 
     def write(self, partition: int, index: int, value: dict[str, Any]) -> None:
@@ -297,16 +300,21 @@ def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: 
         metrics.input_offsets_absent.labels(topic).inc(count)
 
 
-def _stop_worker(health: WorkerHealth, reason: str) -> None:
-    """Make /healthz fail at once, then stop the worker the way SIGTERM does (offsets and table
-    flushed); should that hang, leave anyway. ``run_worker`` turns it into a non-zero exit."""
+async def _exit_worker(health: WorkerHealth, reason: str) -> None:
+    """Fail /healthz for a moment (probes and scrapes see why), then leave at once.
+
+    Deliberately not Faust's orderly stop: that acknowledges and commits the batch in hand, which
+    was not applied. A hard exit is what SIGKILL does, and that is covered: the input ledger
+    re-reads whatever was not recorded as applied, and the unclean-shutdown marker makes the next
+    start restore the tables from their changelog.
+    """
     if health.fatal:
         return
     health.died(reason)
-    os.kill(os.getpid(), signal.SIGTERM)
-    backstop = threading.Timer(SHUTDOWN_GRACE_SECONDS, os._exit, args=(EXIT_AGENT_DIED,))
-    backstop.daemon = True
-    backstop.start()
+    log.critical("stopping the worker (exit code %d): %s", EXIT_AGENT_DIED, reason)
+    await asyncio.sleep(FATAL_GRACE_SECONDS)
+    logging.shutdown()
+    os._exit(EXIT_AGENT_DIED)
 
 
 def _retriable(error: BaseException) -> bool:

@@ -27,7 +27,7 @@ Pure, apart from reading and writing the table through ``LedgerStore``; the Faus
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 LEDGER_KEY_PREFIX = "~applied~"  # "~" is not allowed in a tracking number
+MAX_REWIND_ATTEMPTS = 3
 
 
 def ledger_key(partition: int) -> str:
@@ -48,7 +49,7 @@ def is_ledger_key(key: str) -> bool:
 class LedgerStore(Protocol):
     """The table, seen from one partition: the shell focuses it on an event of that partition."""
 
-    def read(self, partition: int, index: int) -> dict[str, Any] | None: ...
+    def read(self, partition: int, index: int | None) -> dict[str, Any] | None: ...
 
     def write(self, partition: int, index: int, value: dict[str, Any]) -> None: ...
 
@@ -86,6 +87,7 @@ class _PendingRewind:
     expected: int  # the next offset to apply, where the consumer was sent
     seen: int  # the offset that revealed the gap
     asked_at: float  # monotonic seconds
+    attempts: int = 1  # seeks asked for so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,25 +161,28 @@ class InputLedger:
 
     def _judge(self, tp: TopicPartition, offset: int, index: int, admission: Admission) -> Verdict:
         expected = self._expected(tp, index)
-        if expected is None or offset == expected:
+        if expected is None:
+            # The first message this partition ever had (a new deployment, or one from before
+            # the ledger): store where it starts *before* processing, so that a failed batch
+            # whose offsets Faust still commits is found again after the restart.
+            self._store.write(tp[1], index, self._entry(tp[1], {tp: offset}))
+            return self._applying(tp, offset)
+        if offset == expected:
             return self._applying(tp, offset)
         if offset < expected:
             return Verdict.ALREADY_APPLIED
         pending = self._pending.get(tp)
         if pending is not None and pending.expected == expected:
             if offset <= pending.seen:  # the first offset the log has from ``expected`` on
-                admission.absent_offsets[tp[0]] = (
-                    admission.absent_offsets.get(tp[0], 0) + offset - expected
-                )
-                log.warning(
-                    "offsets %d to %d of %s[%d] are not in the log (compaction, transaction "
-                    "markers or retention); continuing at %d",
-                    expected, offset - 1, tp[0], tp[1], offset,
-                )  # fmt: skip
-                return self._applying(tp, offset)
+                return self._absent(tp, expected, offset, admission)
+            if pending.attempts > MAX_REWIND_ATTEMPTS:
+                # Seek after seek, the broker starts beyond ``seen``: the offsets in between are
+                # not in the log (e.g. only transaction markers were there).
+                return self._absent(tp, expected, offset, admission)
             if self._clock() - pending.asked_at >= self._rewind_retry_seconds:
                 # The seek lost a race with messages already fetched: ask again.
                 pending.asked_at = self._clock()
+                pending.attempts += 1
                 admission.rewinds.append(Rewind(tp[0], tp[1], expected))
             return Verdict.SKIPPED_STALE
         self._pending[tp] = _PendingRewind(expected, offset, self._clock())
@@ -188,13 +193,24 @@ class InputLedger:
         )  # fmt: skip
         return Verdict.SKIPPED_GAP
 
+    def _absent(
+        self, tp: TopicPartition, expected: int, offset: int, admission: Admission
+    ) -> Verdict:
+        admission.absent_offsets[tp[0]] = admission.absent_offsets.get(tp[0], 0) + offset - expected
+        log.warning(
+            "offsets %d to %d of %s[%d] are not in the log (compaction, transaction markers or "
+            "retention); continuing at %d",
+            expected, offset - 1, tp[0], tp[1], offset,
+        )  # fmt: skip
+        return self._applying(tp, offset)
+
     def _applying(self, tp: TopicPartition, offset: int) -> Verdict:
         self._next[tp] = offset + 1
         self._pending.pop(tp, None)
         self._floor.pop(tp, None)
         return Verdict.APPLY
 
-    def _expected(self, tp: TopicPartition, index: int) -> int | None:
+    def _expected(self, tp: TopicPartition, index: int | None) -> int | None:
         partition = tp[1]
         if partition not in self._loaded:
             stored = self._store.read(partition, index) or {}
@@ -221,23 +237,44 @@ class InputLedger:
             if verdict is Verdict.APPLY:
                 last_index[message.partition] = index
         for partition, index in last_index.items():
-            offsets = {
-                topic: offset for (topic, part), offset in self._next.items() if part == partition
-            }
-            self._store.write(partition, index, {"next_offsets": dict(sorted(offsets.items()))})
+            self._store.write(partition, index, self._entry(partition))
 
-    # -- rewinds without traffic ------------------------------------------------------------
+    def _entry(
+        self, partition: int, extra: dict[TopicPartition, int] | None = None
+    ) -> dict[str, Any]:
+        known = {**self._next, **(extra or {})}
+        offsets = {topic: offset for (topic, part), offset in known.items() if part == partition}
+        return {"next_offsets": dict(sorted(offsets.items()))}
 
-    def overdue_rewinds(self) -> list[Rewind]:
-        """Rewinds asked for long ago without an answer (the consumer dropped the re-fetched
-        messages as already read): ask again. For a periodic timer."""
+    # -- partitions without traffic ---------------------------------------------------------
+
+    def verify(
+        self, committed: Mapping[TopicPartition, int | None], *, generation: int
+    ) -> list[Rewind]:
+        """Rewinds for partitions whose committed offset passed the next offset to apply, e.g. a
+        failed batch Faust committed anyway: no later message may come to reveal the gap. Also
+        asks again for rewinds whose re-fetched messages never came. For a periodic timer, while
+        settled; ``committed``: the consumer group's offsets of the assigned input partitions."""
+        self._on_generation(generation)
         now = self._clock()
-        overdue = []
-        for (topic, partition), pending in self._pending.items():
-            if now - pending.asked_at >= self._rewind_retry_seconds:
-                pending.asked_at = now
-                overdue.append(Rewind(topic, partition, pending.expected))
-        return overdue
+        rewinds = []
+        for tp, offset in sorted(committed.items()):
+            pending = self._pending.get(tp)
+            if pending is not None:
+                if now - pending.asked_at >= self._rewind_retry_seconds:
+                    pending.asked_at = now
+                    pending.attempts += 1
+                    rewinds.append(Rewind(tp[0], tp[1], pending.expected))
+                continue
+            expected = self._expected(tp, None)
+            if expected is not None and offset is not None and expected < offset:
+                log.warning(
+                    "%s[%d]: offset %d is committed but %d is the next to apply; rewinding",
+                    tp[0], tp[1], offset, expected,
+                )  # fmt: skip
+                self._pending[tp] = _PendingRewind(expected, offset - 1, now)
+                rewinds.append(Rewind(tp[0], tp[1], expected))
+        return rewinds
 
     def rewinding(self) -> list[TopicPartition]:
         return sorted(self._pending)

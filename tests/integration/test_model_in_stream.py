@@ -142,9 +142,16 @@ async def test_promote_swaps_the_model_in_a_running_worker(deployment, workers, 
     ]
     assert fresh and {a["model_version"] for a in fresh} == {second}
     assert all(a["risk"] >= 0.3 for a in fresh)
+    # No event lost across the swap. The first fresh alert can come while later events are still
+    # being processed (a loaded machine), so wait for the count rather than read it once.
     produced = len(before) + len(after)
-    counted = sum(worker.events_total(o) for o in ("applied", "duplicate", "dead_lettered"))
-    assert counted == produced  # no event lost across the swap
+    deadline = asyncio.get_running_loop().time() + 60
+    while (
+        counted := sum(worker.events_total(o) for o in ("applied", "duplicate", "dead_lettered"))
+    ) < produced:
+        assert asyncio.get_running_loop().time() < deadline, (counted, produced)
+        await asyncio.sleep(0.5)
+    assert counted == produced
 
 
 _REGISTRY_KEYS = {"version", "created_at", "artifact_sha256", "library_versions", "format"}

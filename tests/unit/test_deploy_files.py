@@ -269,7 +269,8 @@ def test_worker_service(compose: dict[str, Any]) -> None:
     assert settings.web_port in _published_ports(worker)
     mounts = {target: source for source, target in _volume_mounts(worker)}
     assert mounts[str(settings.data_dir)] in compose["volumes"]
-    assert f":{settings.web_port}/healthz" in " ".join(worker["healthcheck"]["test"])
+    assert f":{settings.web_port}/readyz" in " ".join(worker["healthcheck"]["test"])
+    assert worker["environment"]["PARCELWATCH_INSTANCE_ID"]  # static membership: fast restarts
 
 
 def test_simulator_is_an_opt_in_demo(services: dict[str, Any]) -> None:

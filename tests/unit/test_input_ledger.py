@@ -59,7 +59,9 @@ def test_the_first_offset_ever_seen_is_applied_and_recorded():
     admission = apply(ledger, batch(7, 8, 9))
     assert admission.verdicts == [Verdict.APPLY] * 3
     assert store.data == {ledger_key(0): {"next_offsets": {A: 10}}}
-    assert store.writes == [(0, 2)]  # once per partition, focused on its last applied message
+    # Where the partition starts is stored before processing (a failed first batch is found
+    # again), then once per batch, focused on the partition's last applied message.
+    assert store.writes == [(0, 0), (0, 2)]
 
 
 def test_offsets_below_the_ledger_were_applied_before_a_crash():
@@ -109,9 +111,35 @@ def test_a_rewind_that_lost_its_race_is_asked_again():
     assert admit(ledger, batch(6)).rewinds == []  # within the retry time: just stale
     clock.now += 3
     assert admit(ledger, batch(7)).rewinds == [Rewind(A, 0, 2)]
-    assert ledger.overdue_rewinds() == []  # just asked
+    assert ledger.verify({(A, 0): 2}, generation=1) == []  # just asked
     clock.now += 3
-    assert ledger.overdue_rewinds() == [Rewind(A, 0, 2)]
+    assert ledger.verify({(A, 0): 2}, generation=1) == [Rewind(A, 0, 2)]  # no traffic: again
+
+
+def test_offsets_no_seek_can_reach_are_absent_from_the_log():
+    clock = Clock()
+    ledger = make(clock=clock)
+    apply(ledger, batch(1))
+    admit(ledger, batch(5))  # 2..4 skipped: rewind
+    for _ in range(3):  # each seek, the broker answers from 6 on: 2..5 are not in the log
+        clock.now += 3
+        assert admit(ledger, batch(6)).verdicts == [Verdict.SKIPPED_STALE]
+    admission = admit(ledger, batch(6))
+    assert admission.verdicts == [Verdict.APPLY]
+    assert admission.absent_offsets == {A: 4}
+
+
+def test_a_commit_past_the_ledger_is_rewound_even_without_new_messages():
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 7}}
+    ledger = make(store)
+    # Faust committed 8 (a failed batch it acknowledged): no message after 7 may ever come.
+    assert ledger.verify({(A, 1): 8}, generation=1) == [Rewind(A, 1, 7)]
+    assert ledger.rewinding() == [(A, 1)]
+    assert apply(ledger, batch(7, partition=1)).verdicts == [Verdict.APPLY]
+    assert ledger.verify({(A, 1): 8}, generation=1) == []
+    # A partition that is caught up, or has no ledger yet, needs nothing.
+    assert ledger.verify({(A, 1): 8, (A, 2): 50}, generation=1) == []
 
 
 def test_nothing_is_judged_while_rebalancing_and_the_first_skipped_offset_is_kept():
@@ -144,7 +172,7 @@ def test_topics_of_one_partition_share_one_ledger_entry():
     ledger = make(store)
     apply(ledger, [*batch(3), *batch(8, topic=B)])
     assert store.data == {ledger_key(0): {"next_offsets": {A: 4, B: 9}}}
-    assert store.writes == [(0, 1)]
+    assert store.writes == [(0, 0), (0, 1), (0, 1)]
 
 
 def test_a_new_generation_reads_the_stored_ledger_again():
