@@ -34,17 +34,25 @@ WRONG_PASSWORD = "not-the-password-0f3a"
 @pytest.fixture(scope="module")
 def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKafka]:
     root = tmp_path_factory.mktemp("secured-kafka")
+    sasl_ssl_port, ssl_port, controller_port = distinct_free_ports(3)
     broker = SecuredKafka(
         home=root / "broker",
         libs_dir=shared_libs_dir(REPO),
         tls=make_certificates(root / "tls"),
-        sasl_ssl_port=free_port(),
-        ssl_port=free_port(),
-        controller_port=free_port(),
+        sasl_ssl_port=sasl_ssl_port,
+        ssl_port=ssl_port,
+        controller_port=controller_port,
     )
     broker.start()
     yield broker
     broker.stop()
+
+
+def distinct_free_ports(count: int) -> list[int]:
+    ports: set[int] = set()
+    while len(ports) < count:  # a port just released may be handed out again
+        ports.add(free_port())
+    return sorted(ports)
 
 
 # -- small TLS/SASL-capable clients (the harness's produce/collect speak plaintext) --------------
@@ -147,6 +155,7 @@ def test_a_worker_with_a_wrong_password_stops_with_a_clear_error(deployment, sec
     result = run_cli(deployment, secured_kafka.sasl_ssl_env(password=WRONG_PASSWORD), "worker")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
+    assert "Traceback" not in output  # a message for the operator, not a crash
     assert "SaslAuthenticationFailed" in output
     assert (
         f"parcelwatch: cannot connect to Kafka at {secured_kafka.sasl_ssl_bootstrap} "
