@@ -2,24 +2,27 @@
 # Sets up a fresh machine for parcelwatch and runs it:
 #   deploy/dev.sh demo [demo options]   venv + local Kafka + worker + simulator, Ctrl-C stops
 #   deploy/dev.sh test [pytest options] venv + local Kafka + lint + the whole test suite (pytest)
-# Needs Python >= 3.11, and Java 17+ with Maven for the local Kafka broker (installed with apt-get
-# when missing and this runs as root on Debian/Ubuntu).
+# Needs Python >= 3.11, and Java 17+ with Maven for the local Kafka broker, and openssl for the TLS
+# tests (installed with apt-get when missing and this runs as root on Debian/Ubuntu).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 command="${1:-}"
 shift || true
 
-ensure_java_and_maven() {
-  local missing=()
-  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# The Debian package of each missing command, e.g. `ensure_commands mvn:maven`.
+ensure_commands() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "Installing ${missing[*]}"
       apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-      echo "Please install: ${missing[*]} (the local Kafka broker needs Java 17+ and Maven)" >&2
+      echo "Please install: ${missing[*]} (the local Kafka broker needs Java 17+ and Maven," \
+        "the TLS tests openssl)" >&2
       exit 1
     fi
   fi
@@ -40,12 +43,13 @@ ensure_venv() {
 
 case "$command" in
   demo)
-    ensure_java_and_maven
+    ensure_commands java:openjdk-17-jre-headless mvn:maven
     ensure_venv
     exec .venv/bin/parcelwatch demo "$@"
     ;;
   test)
-    ensure_java_and_maven
+    # openssl: tests/integration/test_security.py makes its certificates with it.
+    ensure_commands java:openjdk-17-jre-headless mvn:maven openssl:openssl
     ensure_venv
     started_kafka=0
     if ! .venv/bin/parcelwatch kafka status >/dev/null 2>&1; then

@@ -10,7 +10,7 @@ from typing import Any
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from aiokafka.helpers import create_ssl_context
 
 from streams.settings import KafkaSecurity, Settings
@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 class TopicLayoutError(RuntimeError):
     """The existing topics cannot be used as they are (e.g. inputs not co-partitioned)."""
+
+
+class KafkaUnreachableError(RuntimeError):
+    """No broker accepted a connection made with the configured security settings."""
 
 
 def _ssl_context(security: KafkaSecurity) -> ssl.SSLContext | None:
@@ -76,8 +80,7 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
     """
     names = list(settings.topics.all)
     consumed = settings.topics.consumed
-    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
-    await admin.start()
+    admin = await _started_admin(settings)
     try:
         existing = await _partition_counts(admin, names)
         missing = [name for name in names if name not in existing]
@@ -109,6 +112,31 @@ async def ensure_topics(settings: Settings, timeout: float = 30.0) -> list[str]:
             "number, so their partition counts must match"
         )
     return created
+
+
+def connection_summary(settings: Settings) -> str:
+    """Where and how parcelwatch connects, for messages: never the password."""
+    security = settings.security
+    how = security.protocol
+    if security.uses_sasl:
+        how += f" ({security.sasl_mechanism}, user {security.sasl_username!r})"
+    return f"{settings.bootstrap_servers} over {how}"
+
+
+async def _started_admin(settings: Settings) -> AIOKafkaAdminClient:
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    try:
+        await admin.start()
+    except KafkaConnectionError:
+        await admin.close()
+        # aiokafka logs each broker's reason (refused, SaslAuthenticationFailed, certificate
+        # verify failed) but raises only "Unable to bootstrap from [...]": say what was tried.
+        raise KafkaUnreachableError(
+            f"cannot connect to Kafka at {connection_summary(settings)}; the aiokafka error above "
+            "says why. Check PARCELWATCH_KAFKA_BROKER and the PARCELWATCH_KAFKA_SECURITY_PROTOCOL, "
+            "_SASL_* and _SSL_* settings"
+        ) from None
+    return admin
 
 
 def _created(topic_errors: list[tuple[Any, ...]]) -> list[str]:

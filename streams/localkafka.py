@@ -227,6 +227,15 @@ class LocalKafka:
             raise
         return True
 
+    def ensure_libs(self) -> Path:
+        """The folder of the runtime jars, fetched with Maven first if missing.
+
+        Public for other brokers built from the same jars (the tests' secured broker).
+        """
+        with self._lock():
+            self._ensure_libs()
+        return self.libs_dir
+
     def down(self, timeout: float = 30.0) -> bool:
         """Stop the broker (SIGTERM, then SIGKILL after ``timeout``); False if none was running."""
         with self._lock():
