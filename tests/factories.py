@@ -56,6 +56,17 @@ def order(
     )
 
 
+def scan_at(tracking: str, status: str, moment: datetime, suffix: str = "") -> Scan:
+    """A scan at a real moment (integration tests work on the live clock)."""
+    return Scan(
+        event_id=f"{tracking}-{status}{suffix}",
+        tracking_number=tracking,
+        carrier="ups",
+        status=ShipmentStatus(status),
+        occurred_at=moment,
+    )
+
+
 def scan_json(**overrides: Any) -> dict[str, Any]:
     """A valid carrier-scans payload as a producer would send it."""
     payload = {

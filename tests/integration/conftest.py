@@ -15,9 +15,10 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -215,13 +216,18 @@ async def wait_until_committed(deployment: Deployment, timeout: float = 30) -> N
 
 
 async def collect(
-    topic: str, done: Callable[[list[dict]], bool], timeout: float = 60, settle: float = 2.0
+    topics: str | Sequence[str],
+    done: Callable[[list[dict]], bool],
+    timeout: float = 60,
+    settle: float = 2.0,
+    client: dict[str, Any] | None = None,
 ) -> list[dict]:
-    """Read ``topic`` from the start until ``done(values)``, then ``settle`` seconds more so that
-    any unexpected extra message is caught too."""
+    """Read ``topics`` from the start until ``done(values)``, then ``settle`` seconds more so that
+    any unexpected extra message is caught too. ``client``: connection options (TLS, SASL)."""
+    names = [topics] if isinstance(topics, str) else list(topics)
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest", enable_auto_commit=False,
-        group_id=None,
+        *names, **(client or {"bootstrap_servers": BOOTSTRAP}), auto_offset_reset="earliest",
+        enable_auto_commit=False, group_id=None,
     )  # fmt: skip
     await consumer.start()
     values: list[dict] = []

@@ -12,7 +12,8 @@ import orjson
 
 from schemas.codec import encode
 from schemas.timestamps import utc_now
-from schemas.types import Customer, NotificationChannel, Order, Scan, ShipmentStatus
+from schemas.types import Customer, NotificationChannel, Order, Scan
+from tests.factories import scan_at
 from tests.integration.conftest import collect, produce, wait_until_committed
 
 NO_QUIET_HOURS = {"PARCELWATCH_QUIET_HOURS": "off"}  # the tests must not depend on the time of day
@@ -37,16 +38,6 @@ def _order(tracking: str, now: datetime) -> Order:
     )
 
 
-def _scan(tracking: str, status: str, at: datetime, suffix: str = "") -> Scan:
-    return Scan(
-        event_id=f"{tracking}-{status}{suffix}",
-        tracking_number=tracking,
-        carrier="ups",
-        status=ShipmentStatus(status),
-        occurred_at=at,
-    )
-
-
 def _message(topics, event: Order | Scan, **overrides) -> tuple[str, bytes, bytes]:
     topic = topics.orders if isinstance(event, Order) else topics.carrier_scans
     payload = encode(event) if not overrides else orjson.dumps({**_json(event), **overrides})
@@ -62,7 +53,7 @@ async def test_a_year_9999_estimate_before_its_order_does_not_cost_the_order(dep
     workers.append(deployment.start_worker(extra_env=NO_QUIET_HOURS))
     now = utc_now()
     tracking = _tracking("1ZFAR")
-    label = _scan(tracking, "info_received", now - timedelta(hours=2))
+    label = scan_at(tracking, "info_received", now - timedelta(hours=2))
     await produce(
         [
             _message(topics, label, estimated_delivery="9999-12-31T23:59:59Z"),
@@ -87,7 +78,7 @@ async def test_a_schema_version_of_the_wrong_type_has_a_specific_reason(deployme
     topics = deployment.topics
     workers.append(deployment.start_worker())
     tracking = _tracking("1ZVER")
-    scan = _scan(tracking, "in_transit", utc_now() - timedelta(hours=1))
+    scan = scan_at(tracking, "in_transit", utc_now() - timedelta(hours=1))
     await produce([_message(topics, scan, schema_version=[1])])
 
     letters = await collect(topics.dead_letter, lambda v: len(v) >= 1, settle=2)
@@ -111,7 +102,7 @@ def _journeys(topics, count: int, now: datetime) -> list[tuple[str, bytes, bytes
             else:
                 at = now - timedelta(hours=3) + timedelta(minutes=20 * step)
                 messages.append(
-                    _message(topics, _scan(tracking, statuses[step - 1], at, f"-{step}"))
+                    _message(topics, scan_at(tracking, statuses[step - 1], at, f"-{step}"))
                 )
     assert len(messages) == count
     return messages
@@ -127,7 +118,7 @@ async def test_a_huge_key_or_value_is_dead_lettered_bounded_and_the_stream_goes_
     # NUL bytes grow 6x under JSON escaping (\u0000), invalid UTF-8 3x (U+FFFD) or 4/3 (base64).
     huge_key = b"\x00\xff" * 200_000  # 400 KB
     huge_value = b"\x00" * 900_000
-    poison_scan = _json(_scan(_tracking("1ZKEY"), "in_transit", now - timedelta(hours=1)))
+    poison_scan = _json(scan_at(_tracking("1ZKEY"), "in_transit", now - timedelta(hours=1)))
     good = _journeys(topics, 40, now)
     await produce(
         [

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from schemas.codec import encode
 from schemas.timestamps import utc_now
-from schemas.types import Customer, NotificationChannel, Order, Scan, ShipmentStatus
+from schemas.types import Customer, NotificationChannel, Order, Scan
+from tests.factories import scan_at
 from tests.integration.conftest import collect, produce, wait_until_committed
 
 FAST_TIMERS = {
@@ -36,16 +37,6 @@ def _order(tracking: str, now: datetime, *, promise_in_hours: float = 72) -> Ord
     )
 
 
-def _scan(tracking: str, status: str, at: datetime, suffix: str = "") -> Scan:
-    return Scan(
-        event_id=f"{tracking}-{status}{suffix}",
-        tracking_number=tracking,
-        carrier="ups",
-        status=ShipmentStatus(status),
-        occurred_at=at,
-    )
-
-
 def _messages(topics, events: list[Order | Scan]) -> list[tuple[str, bytes, bytes]]:
     return [
         (
@@ -61,19 +52,19 @@ def _journey(tracking: str, now: datetime) -> tuple[list[Order | Scan], list[Ord
     """(first half, second half) of a complete journey, all within the last three hours."""
     first: list[Order | Scan] = [
         _order(tracking, now),
-        _scan(tracking, "info_received", now - timedelta(minutes=170)),
-        _scan(tracking, "picked_up", now - timedelta(minutes=150)),
-        _scan(tracking, "in_transit", now - timedelta(minutes=120)),
+        scan_at(tracking, "info_received", now - timedelta(minutes=170)),
+        scan_at(tracking, "picked_up", now - timedelta(minutes=150)),
+        scan_at(tracking, "in_transit", now - timedelta(minutes=120)),
     ]
     second: list[Order | Scan] = [
-        _scan(tracking, "in_transit", now - timedelta(minutes=90), "-2"),
-        _scan(tracking, "out_for_delivery", now - timedelta(minutes=60)),
-        _scan(tracking, "delivered", now - timedelta(minutes=30)),
+        scan_at(tracking, "in_transit", now - timedelta(minutes=90), "-2"),
+        scan_at(tracking, "out_for_delivery", now - timedelta(minutes=60)),
+        scan_at(tracking, "delivered", now - timedelta(minutes=30)),
     ]
     return first, second
 
 
-async def test_a_silent_parcel_raises_stalled_with_no_new_scan(deployment, workers):
+async def test_a_silent_parcel_raises_stalled_with_no_newscan_at(deployment, workers):
     topics = deployment.topics
     worker = deployment.start_worker(
         extra_env={
@@ -85,7 +76,7 @@ async def test_a_silent_parcel_raises_stalled_with_no_new_scan(deployment, worke
     workers.append(worker)
     now = utc_now()
     tracking = "1ZSTALL" + uuid.uuid4().hex[:8].upper()
-    await produce(_messages(topics, [_order(tracking, now), _scan(tracking, "picked_up", now)]))
+    await produce(_messages(topics, [_order(tracking, now), scan_at(tracking, "picked_up", now)]))
 
     # Only the timer can raise it: nothing is produced after the pickup scan.
     alerts = await collect(
@@ -116,7 +107,7 @@ async def test_a_full_journey_yields_exactly_the_expected_notifications(deployme
     now = utc_now()
     tracking = "1ZJRNY" + uuid.uuid4().hex[:8].upper()
     first, second = _journey(tracking, now)
-    late_out_for_delivery = _scan(tracking, "out_for_delivery", now - timedelta(minutes=45), "-x")
+    late_out_for_delivery = scan_at(tracking, "out_for_delivery", now - timedelta(minutes=45), "-x")
     # Duplicates and a scan reported after "delivered" must change nothing.
     events = [*first, first[2], *second, second[1], late_out_for_delivery, first[0]]
     await produce(_messages(topics, events))

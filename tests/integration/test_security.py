@@ -11,20 +11,18 @@ import logging
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 
 from schemas.codec import encode
 from tests.factories import order, scan
 from tests.integration.certificates import make_certificates
-from tests.integration.conftest import REPO, Deployment, free_port
+from tests.integration.conftest import REPO, Deployment, collect, free_port
 from tests.integration.secured_broker import SecuredKafka, shared_libs_dir
 from tests.integration.test_pipeline import shifted
 
@@ -68,33 +66,6 @@ async def produce(options: dict[str, Any], messages: list[tuple[str, bytes, byte
         await producer.stop()
 
 
-async def collect(
-    options: dict[str, Any],
-    topics: list[str],
-    done: Callable[[list[dict]], bool],
-    timeout: float = 60,
-    settle: float = 2.0,
-) -> list[dict]:
-    """Read ``topics`` from the start until ``done(values)``, then ``settle`` seconds more."""
-    consumer = AIOKafkaConsumer(
-        *topics, **options, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
-    values: list[dict] = []
-    try:
-        deadline = time.monotonic() + timeout
-        settle_until: float | None = None
-        while time.monotonic() < (settle_until or deadline):
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                values.extend(orjson.loads(record.value) for record in records)
-            if settle_until is None and done(values):
-                settle_until = time.monotonic() + settle
-    finally:
-        await consumer.stop()
-    return values
-
-
 async def topic_names(options: dict[str, Any]) -> set[str]:
     admin = AIOKafkaAdminClient(**options)
     await admin.start()
@@ -135,7 +106,7 @@ async def test_a_worker_over_sasl_ssl_creates_its_topics_and_raises_exactly_the_
     ]
     await produce(options, [(topic, tracking.encode(), encode(event)) for topic, event in events])
 
-    alerts = await collect(options, [topics.shipment_alerts], done=lambda values: len(values) >= 1)
+    alerts = await collect(topics.shipment_alerts, lambda values: len(values) >= 1, client=options)
     assert [(a["tracking_number"], a["kind"], a["source_event_id"]) for a in alerts] == [
         (tracking, "carrier_exception", "tls-2")
     ]
@@ -179,7 +150,7 @@ async def test_the_cli_creates_topics_and_simulates_over_mutual_tls(deployment, 
     assert summary is not None, simulate_run.stdout
     produced = int(summary.group(1))
     inputs = [deployment.topics.orders, deployment.topics.carrier_scans]
-    events = await collect(options, inputs, done=lambda values: len(values) >= produced)
+    events = await collect(inputs, lambda values: len(values) >= produced, client=options)
     assert produced > 0
     assert len(events) == produced
 
