@@ -5,12 +5,13 @@ Exit code 0 only when every scenario passed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,31 +39,19 @@ def _scenario(name: str) -> Scenario:
 
 def run_chaos(options: ChaosOptions) -> list[ScenarioReport]:
     """Run the scenarios against a fresh broker; the reports, whatever they say."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (options.run_root / f"run-{stamp}-seed{options.seed}").resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # The harness's own clients see every broker restart; their connection errors are expected.
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    broker = ChaosBroker(run_dir / "kafka", options.run_root / "kafka-libs")
-    print(f"chaos: run directory {run_dir}", flush=True)
-    reports: list[ScenarioReport] = []
     started = time.monotonic()
-    try:
-        broker.start()
-        print(f"chaos: own broker on {broker.bootstrap_servers}", flush=True)
+    reports: list[ScenarioReport] = []
+    with chaos_broker(options) as (broker, run_dir):
         for name in options.scenarios:
             print(f"chaos: {name} ...", flush=True)
-            report = _run_one(name, _scenario(name), options, broker, run_dir)
-            report.figures["scenario seconds"] = round(report.details.pop("_seconds", 0.0), 1)
+            report = run_scenario(name, options, broker, run_dir)
             reports.append(report)
             print(report.markdown(), flush=True)
-    finally:
-        broker.stop()
     context = {
         "seed": options.seed,
         "run_dir": str(run_dir),
         "seconds": round(time.monotonic() - started, 1),
-        "options": {key: str(value) for key, value in vars(options).items() if key != "deadlines"},
+        "options": {key: str(value) for key, value in vars(options).items()},
     }
     if options.report_dir is not None:
         path = write_reports(reports, options.report_dir, context)
@@ -71,18 +60,36 @@ def run_chaos(options: ChaosOptions) -> list[ScenarioReport]:
     return reports
 
 
-def _run_one(
-    name: str, scenario: Scenario, options: ChaosOptions, broker: ChaosBroker, run_dir: Path
+@contextlib.contextmanager
+def chaos_broker(options: ChaosOptions) -> Iterator[tuple[ChaosBroker, Path]]:
+    """A run directory and a broker of the suite's own in it, stopped however the run ends."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = (options.run_root / f"run-{stamp}-seed{options.seed}").resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # The harness's own clients see every broker restart; their connection errors are expected.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    broker = ChaosBroker(run_dir / "kafka", options.kafka_libs)
+    print(f"chaos: run directory {run_dir}", flush=True)
+    try:
+        broker.start()
+        print(f"chaos: own broker on {broker.bootstrap_servers}", flush=True)
+        yield broker, run_dir
+    finally:
+        broker.stop()
+
+
+def run_scenario(
+    name: str, options: ChaosOptions, broker: ChaosBroker, run_dir: Path
 ) -> ScenarioReport:
     started = time.monotonic()
     try:
-        report = asyncio.run(scenario(options, broker, run_dir))
+        report = asyncio.run(_scenario(name)(options, broker, run_dir))
     except Exception as error:  # a harness or broker failure is reported as the scenario failing
         report = ScenarioReport(name)
         report.failures.append(f"the scenario crashed: {type(error).__name__}: {error}")
         report.details["traceback"] = traceback.format_exc()
         traceback.print_exc()
-    report.details["_seconds"] = time.monotonic() - started
+    report.figures["scenario seconds"] = round(time.monotonic() - started, 1)
     return report
 
 

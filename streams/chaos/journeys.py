@@ -47,6 +47,7 @@ class Run:
     faults: object = None  # what the fault hook returned
     healthz_at_end: int | None = None
     alive_at_end: bool = False
+    handled_by_last_process: int | None = None  # its /metrics count of inputs, any outcome
     # Shipments whose changelog state changed when the drained worker was stopped cleanly: their
     # inputs' offsets were committed before their state was durable.
     flushed_only_at_stop: list[str] = field(default_factory=list)
@@ -129,6 +130,7 @@ async def run_deployment(
         worker = supervisor.current
         run.alive_at_end = worker is not None and worker.alive()
         run.healthz_at_end = await worker.health() if worker is not None else None
+        run.handled_by_last_process = await worker.events_total() if worker is not None else None
         # The final states are read again after a clean stop, which flushes everything: a state
         # that only then reaches the changelog would have been lost by a crash instead.
         supervisor.stop()

@@ -34,7 +34,8 @@ class ChaosOptions:
     min_good_throughput_ratio: float = 0.8
     seed: int = 7
     report_dir: Path | None = None
-    run_root: Path = Path(".parcelwatch/chaos")
+    run_root: Path = Path(".parcelwatch/chaos")  # each run gets a folder here
+    kafka_libs: Path = Path(".parcelwatch/chaos/kafka-libs")  # the broker's jars, fetched once
     keep: bool = False
     check_determinism: bool = False  # a second undisturbed run, compared with the first
     deadlines: Deadlines = Deadlines()
