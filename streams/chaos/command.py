@@ -56,7 +56,7 @@ def run_chaos(options: ChaosOptions) -> list[ScenarioReport]:
     if options.report_dir is not None:
         path = write_reports(reports, options.report_dir, context)
         print(f"chaos: report written to {path}")
-    _tidy(run_dir, broker, reports, keep=options.keep)
+    tidy(run_dir, broker, reports, keep=options.keep)
     return reports
 
 
@@ -93,7 +93,7 @@ def run_scenario(
     return report
 
 
-def _tidy(run_dir: Path, broker: ChaosBroker, reports: list[ScenarioReport], *, keep: bool) -> None:
+def tidy(run_dir: Path, broker: ChaosBroker, reports: list[ScenarioReport], *, keep: bool) -> None:
     """Without --keep: nothing left on success; on failure only the logs, listed."""
     failed = not all(report.passed for report in reports)
     if failed:

@@ -118,6 +118,9 @@ async def run_crash_loop(
     report.figures.update(
         {
             "inputs not applied (missing from final state)": state_summary["inputs_not_applied"],
+            "shipments missing inputs, by where": state_summary[
+                "shipments_missing_inputs_by_where"
+            ],
             "shipments applied out of order": state_summary["applied_out_of_order"],
             "final states differing from replay": state_summary["differ_from_expected"],
             "shipments with no final state": state_summary["missing"],

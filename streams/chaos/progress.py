@@ -22,6 +22,7 @@ class Drain:
     lag: int  # inputs not committed when the wait ended
     lag_by_partition: dict[str, int] = field(default_factory=dict)
     stalled_seconds: float = 0.0  # how long nothing moved before the wait gave up
+    healthz: int | None = None  # what the worker's /healthz answered when the wait gave up
 
     @property
     def drained(self) -> bool:
@@ -33,7 +34,8 @@ class Drain:
         waiting = {name: lag for name, lag in self.lag_by_partition.items() if lag}
         return (
             f"{self.outcome} after {self.seconds:.0f} s with {self.lag} inputs not committed "
-            f"(nothing moved for {self.stalled_seconds:.0f} s): {waiting}"
+            f"(nothing moved for {self.stalled_seconds:.0f} s; /healthz said {self.healthz}): "
+            f"{waiting}"
         )
 
 
@@ -62,12 +64,14 @@ async def wait_drained(
             else None
         )
         if outcome is not None:
+            worker = supervisor.current
             return Drain(
                 outcome,
                 now - started,
                 latest.lag if latest else -1,
                 latest.lag_by_partition if latest else {},
                 now - last_move,
+                await worker.health() if worker is not None else None,
             )
         await asyncio.sleep(POLL_SECONDS)
 

@@ -104,6 +104,10 @@ class StateComparison:
     out_of_order: list[str] = field(default_factory=list)  # same inputs, other application order
     different: dict[str, list[str]] = field(default_factory=dict)  # tracking -> fields that differ
     capped_shipments: int = 0  # shipments with more inputs than seen_event_ids keeps
+    # Where a shipment's unapplied inputs sit among its inputs: "last" (its latest inputs, e.g.
+    # a state write lost after its outputs went out), "first" (applied to a state that had not
+    # been restored yet), or "between".
+    not_applied_where: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -119,6 +123,7 @@ class StateComparison:
             "missing": len(self.missing),
             "unexpected": len(self.unexpected),
             "inputs_not_applied": len(self.not_applied),
+            "shipments_missing_inputs_by_where": dict(self.not_applied_where),
             "applied_out_of_order": len(self.out_of_order),
             "differ_from_expected": len(self.different),
             "differing_fields": dict(field_counts.most_common()),
@@ -156,9 +161,10 @@ def compare_states(
             ids = ids[-MAX_SEEN_EVENT_IDS:]
         seen = list(state.get("seen_event_ids", []))
         seen_set = set(seen)
-        result.not_applied += [
-            f"{tracking}/{event_id}" for event_id in ids if event_id not in seen_set
-        ]
+        missing = [event_id for event_id in ids if event_id not in seen_set]
+        if missing:
+            result.not_applied += [f"{tracking}/{event_id}" for event_id in missing]
+            result.not_applied_where[_where(ids, missing)] += 1
         if set(seen) == set(expected["seen_event_ids"]) and seen != expected["seen_event_ids"]:
             result.out_of_order.append(tracking)
         differing = [
@@ -177,6 +183,14 @@ def compare_states(
         if differing:
             result.different[tracking] = differing
     return result
+
+
+def _where(ids: list[str], missing: list[str]) -> str:
+    if ids[-len(missing) :] == missing:
+        return "last"
+    if ids[: len(missing)] == missing:
+        return "first"
+    return "between"
 
 
 def compare_runs(

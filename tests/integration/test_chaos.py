@@ -9,33 +9,44 @@ The broker is the suite's own (it is restarted as a fault), never the shared one
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from streams.chaos.broker import ChaosBroker
-from streams.chaos.command import chaos_broker, run_scenario
+from streams.chaos.command import chaos_broker, run_scenario, tidy
 from streams.chaos.options import ChaosOptions
 from streams.chaos.report import ScenarioReport
 
 REPO = Path(__file__).resolve().parents[2]
 
 
+@dataclass
+class Chaos:
+    options: ChaosOptions
+    broker: ChaosBroker
+    run_dir: Path
+    reports: list[ScenarioReport] = field(default_factory=list)
+
+
 @pytest.fixture(scope="module")
-def chaos(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ChaosOptions, ChaosBroker, Path]]:
+def chaos() -> Iterator[Chaos]:
+    # In the repository's (git-ignored) .parcelwatch, not in pytest's rotating tmp: the logs of a
+    # failed run are kept there for whoever reads the failure.
     options = ChaosOptions.quick(
-        run_root=tmp_path_factory.mktemp("chaos"),
+        run_root=REPO / ".parcelwatch" / "chaos" / "pytest",
         kafka_libs=REPO / ".parcelwatch" / "chaos" / "kafka-libs",
     )
     with chaos_broker(options) as (broker, run_dir):
-        yield options, broker, run_dir
+        session = Chaos(options, broker, run_dir)
+        yield session
+    tidy(run_dir, broker, session.reports, keep=False)
 
 
-def run(chaos: tuple[ChaosOptions, ChaosBroker, Path], scenario: str) -> ScenarioReport:
-    options, broker, run_dir = chaos
-    report = run_scenario(scenario, options, broker, run_dir)
+def run(chaos: Chaos, scenario: str) -> ScenarioReport:
+    report = run_scenario(scenario, chaos.options, chaos.broker, chaos.run_dir)
+    chaos.reports.append(report)
     print(report.markdown())
     return report
 
