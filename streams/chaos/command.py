@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -70,12 +71,20 @@ def chaos_broker(options: ChaosOptions) -> Iterator[tuple[ChaosBroker, Path]]:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     broker = ChaosBroker(run_dir / "kafka", options.kafka_libs)
     print(f"chaos: run directory {run_dir}", flush=True)
+    # SIGTERM unwinds like Ctrl-C, so that workers and the broker are stopped on the way out
+    # (a background job may not even receive SIGINT: the shell starts it ignoring that).
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         broker.start()
         print(f"chaos: own broker on {broker.bootstrap_servers}", flush=True)
         yield broker, run_dir
     finally:
         broker.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run_scenario(

@@ -69,7 +69,7 @@ async def run_crash_loop(
 
     async def inject(supervisor: Any, watcher: Any) -> list[FaultRecord]:
         injector = FaultInjector(
-            plan, supervisor, broker, watcher, scans,
+            plan, supervisor, broker, watcher, scans, len(workload.orders),
             no_progress_seconds=options.deadlines.no_progress,
             recovery_seconds=options.deadlines.recovery,
         )  # fmt: skip

@@ -70,16 +70,16 @@ class FaultInjector:
     broker: ChaosBroker
     watcher: GroupWatcher
     inputs: int  # what the faults are spread over: messages of the phase being disturbed
+    handled_before: int  # inputs the worker handled before that phase (the earlier phases')
     no_progress_seconds: float
     recovery_seconds: float
 
     async def run(self) -> list[FaultRecord]:
         counter = ProcessedCounter(self.supervisor)
         started = time.monotonic()
-        handled_before_phase = await counter.poll()
         records = []
         for fault in self.plan:
-            moment = handled_before_phase + fault.at_fraction * self.inputs
+            moment = self.handled_before + fault.at_fraction * self.inputs
             waited = await self._wait_for(moment, counter)
             handled = counter.total
             struck_at = time.monotonic() - started
