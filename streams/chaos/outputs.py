@@ -58,7 +58,8 @@ async def read_outputs(deployment: Deployment) -> Outputs:
 
 async def read_states(deployment: Deployment) -> tuple[dict[str, dict[str, Any]], int]:
     """The last state per shipment in the table's changelog, and how many records were
-    unreadable."""
+    unreadable. Entries that are not a shipment's state (a worker may keep bookkeeping of its own
+    in the table) are left out."""
     states: dict[str, dict[str, Any]] = {}
     unreadable = 0
     for record in await read_to_end(deployment.bootstrap, [deployment.changelog_topic]):
@@ -70,7 +71,12 @@ async def read_states(deployment: Deployment) -> tuple[dict[str, dict[str, Any]]
             states.pop(key, None)  # a tombstone: the key was deleted
         else:
             states[key] = value
-    return states, unreadable
+    shipments = {key: value for key, value in states.items() if _is_shipment_state(key, value)}
+    return shipments, unreadable
+
+
+def _is_shipment_state(key: str, value: dict[str, Any]) -> bool:
+    return value.get("tracking_number") == key and "state_version" in value
 
 
 def _json_object(value: bytes | None) -> dict[str, Any] | None:
