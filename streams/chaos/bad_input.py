@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from schemas.codec import to_jsonable
 from schemas.ids import deterministic_id
 from schemas.topics import TopicNames
@@ -100,7 +102,7 @@ async def run_bad_input(
         report.failures.append("the run with bad input produced no outputs")
         return report
     placed = [placement for phase in dirty_phases for placement in phase.placed]
-    _check_dead_letters(report, mixed, placed, dirty.outputs.dead_letters)
+    _check_dead_letters(report, mixed, placed, dirty.outputs.dead_letters, dirty.outputs.states)
     for topic, identity, expected, seen in (
         ("alerts", "alert_id", clean.outputs.alerts, dirty.outputs.alerts),
         (
@@ -158,6 +160,7 @@ def _check_dead_letters(
     mixed: list[tuple[bool, Any]],
     placed: list[Any],
     letters: list[dict[str, Any]],
+    states: dict[str, dict[str, Any]],
 ) -> None:
     expected: dict[str, BadMessage] = {}
     good_ids: set[str] = set()
@@ -179,17 +182,22 @@ def _check_dead_letters(
     good_dead_lettered = [i for i in copies if i in good_ids]
     unknown = [i for i in copies if i not in expected and i not in good_ids]
     agree = sum(reason_of.get(i) == message.expected_reason for i, message in expected.items())
+    accepted = [m for m in not_dead_lettered if _applied(m, states)]
+    vanished = [m for m in not_dead_lettered if not _applied(m, states)]
     report.figures.update(
         {
             "invalid messages dead-lettered": f"{len(expected) - len(not_dead_lettered)} of "
             f"{len(expected)}",
+            "invalid messages accepted (applied to a shipment), by flaw": dict(
+                Counter(m.flaw.split(":")[0] for m in accepted).most_common()
+            ),
+            "invalid messages vanished (neither applied nor dead-lettered), by flaw": dict(
+                Counter(m.flaw.split(":")[0] for m in vanished).most_common()
+            ),
             "invalid messages by reason": dict(
                 Counter(reason_of[i] for i in expected if i in reason_of).most_common()
             ),
             "reason as the contract calls for": f"{agree} of {len(expected)}",
-            "not dead-lettered (accepted or stuck), by flaw": dict(
-                Counter(m.flaw.split(":")[0] for m in not_dead_lettered).most_common()
-            ),
             "dead-lettered as processing_error, by flaw": dict(
                 Counter(m.flaw.split(":")[0] for m in processing_errors).most_common()
             ),
@@ -203,7 +211,11 @@ def _check_dead_letters(
         if reason_of.get(i) != m.expected_reason
     ][:50]
     report.require(
-        not not_dead_lettered, f"{len(not_dead_lettered)} invalid messages were not dead-lettered"
+        not accepted, f"{len(accepted)} invalid messages were accepted and applied to a shipment"
+    )
+    report.require(
+        not vanished,
+        f"{len(vanished)} invalid messages vanished: neither applied nor dead-lettered",
     )
     report.require(
         not processing_errors,
@@ -214,6 +226,18 @@ def _check_dead_letters(
         not good_dead_lettered, f"{len(good_dead_lettered)} good inputs were dead-lettered"
     )
     report.require(not unknown, f"{len(unknown)} dead letters for no input of this run")
+
+
+def _applied(message: BadMessage, states: dict[str, dict[str, Any]]) -> bool:
+    """Whether the message's event id is in the state of the shipment it names."""
+    try:
+        event = orjson.loads(message.value)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(event, dict) or not isinstance(event.get("tracking_number"), str):
+        return False
+    state = states.get(event["tracking_number"], {})
+    return event.get("event_id") in state.get("seen_event_ids", ())
 
 
 def _throughput(

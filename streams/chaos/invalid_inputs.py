@@ -147,6 +147,10 @@ def _broken(pool: GoodPool, breaker: Breaker) -> st.SearchStrategy[BadMessage]:
     @st.composite
     def build(draw: st.DrawFn) -> BadMessage:
         kind, event = draw(_bases(pool))
+        if "event_id" in event:
+            # A new id: accepted by mistake, it is applied (not skipped as a duplicate of the
+            # good event it was made from), and its id in a state tells that it was.
+            event["event_id"] = f"{event['event_id']}-bad{draw(st.integers(0, 999_999))}"
         key: bytes | None = str(event["tracking_number"]).encode()
         broken, flaw, reason = breaker(draw, kind, event, pool)
         if isinstance(broken, tuple):  # (event, key): the breaker chose the key too
