@@ -2,6 +2,8 @@
 # Sets up a fresh machine for parcelwatch and runs it:
 #   deploy/dev.sh demo [demo options]   venv + local Kafka + worker + simulator, Ctrl-C stops
 #   deploy/dev.sh test [pytest options] venv + local Kafka + lint + the whole test suite (pytest)
+#   deploy/dev.sh fault [chaos options] venv + the fault-injection suite (`parcelwatch chaos`) on a
+#                                       Kafka broker of its own (own home and free ports)
 # Needs Python >= 3.11, and Java 17+ with Maven for the local Kafka broker, and openssl for the TLS
 # tests (installed with apt-get when missing and this runs as root on Debian/Ubuntu).
 set -euo pipefail
@@ -62,8 +64,13 @@ case "$command" in
     .venv/bin/ruff format --check .
     .venv/bin/python -m pytest "$@"
     ;;
+  fault)
+    ensure_java_and_maven
+    ensure_venv
+    exec .venv/bin/parcelwatch chaos "$@"
+    ;;
   *)
-    echo "usage: deploy/dev.sh demo|test [options]" >&2
+    echo "usage: deploy/dev.sh demo|test|fault [options]" >&2
     exit 2
     ;;
 esac

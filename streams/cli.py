@@ -1,4 +1,4 @@
-"""The ``parcelwatch`` command: kafka up/down/status, topics, worker, simulate, demo."""
+"""The ``parcelwatch`` command: kafka up/down/status, topics, worker, simulate, demo, chaos."""
 
 from __future__ import annotations
 
@@ -88,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     _simulation_arguments(demo)
     demo.add_argument("--duration", type=float, help="stop after this many seconds")
     demo.set_defaults(handler=_demo)
+
+    from streams.chaos.options import add_arguments as add_chaos_arguments
+
+    chaos = commands.add_parser(
+        "chaos", help="fault-injection suite (crash loop, bad input, soak) on a broker of its own"
+    )
+    add_chaos_arguments(chaos)
+    chaos.set_defaults(handler=_chaos)
     return parser
 
 
@@ -259,6 +267,13 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         duration=args.duration,
     )
+
+
+def _chaos(args: argparse.Namespace) -> int:
+    from streams.chaos.command import main as run_chaos
+    from streams.chaos.options import options_from_args
+
+    return run_chaos(options_from_args(args))
 
 
 if __name__ == "__main__":
