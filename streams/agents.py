@@ -37,7 +37,7 @@ from streams.input_ledger import (
 from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 from streams.model_holder import ModelHolder, watch_model_updates
-from streams.processing import InputMessage, ShipmentProcessor
+from streams.processing import InputMessage, OutputMessage, ShipmentProcessor
 from streams.settings import Settings
 from streams.timers import CheckSweeper
 
@@ -76,25 +76,28 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         help="Per-shipment state (schemas.state.ShipmentState), keyed by tracking number.",
     )
 
-    async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
-        # Wait for the broker's ack before the state change is written. While the broker cannot
-        # take it, keep retrying: giving up would make Faust ack (and lose) the input.
+    async def publish_many(messages: Sequence[OutputMessage]) -> None:
+        # All are handed to the producer in order, then awaited together: one round trip for a
+        # batch. Each is acknowledged before the batch's states are written. While the broker
+        # cannot take them, keep retrying what failed: giving up would make Faust ack (and
+        # lose) the input. A refusal for good stops the worker instead (PublishFailed).
+        waiting = list(messages)
         for backoff in _backoff_seconds():
-            try:
-                delivery = await outputs[topic].send(key=key, value=value, partition=partition)
-                await delivery
+            waiting = await _send_all(outputs, waiting)
+            if not waiting:
                 return
-            except Exception as error:
-                if not _retriable(error):
-                    raise PublishFailed(
-                        f"the broker refused a message for {topic}: {_describe(error)}"
-                    ) from error
+            for topic in {message.topic for message, _ in waiting}:
                 metrics.publish_retries.labels(topic).inc()
-                log.warning(
-                    "publishing to %s failed (%s); retrying in %.0f s",
-                    topic, _describe(error), backoff,
-                )  # fmt: skip
-                await asyncio.sleep(backoff)
+            message, error = waiting[0]
+            log.warning(
+                "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
+                len(waiting), _describe(error), message.topic, backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+            waiting = [message for message, _ in waiting]
+
+    async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
+        await publish_many([OutputMessage(topic, key, value, partition)])
 
     models = ModelHolder(settings.model_dir, metrics, settings.risk_threshold)
     models.load_initial()
@@ -106,6 +109,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         ),
         store=shipments,
         publish=publish,
+        publish_many=publish_many,
         clock=utc_now,
         metrics=metrics,
         scorer=models.current,
@@ -311,6 +315,38 @@ async def _exit_worker(health: WorkerHealth, reason: str) -> None:
     await asyncio.sleep(FATAL_GRACE_SECONDS)
     logging.shutdown()
     os._exit(EXIT_AGENT_DIED)
+
+
+async def _send_all(
+    topics: dict[str, Any], messages: Sequence[OutputMessage]
+) -> list[tuple[OutputMessage, BaseException]]:
+    """Send ``messages`` in order and wait for every acknowledgement; the ones that failed with
+    a retriable error. A refusal for good raises PublishFailed."""
+    sent: list[tuple[OutputMessage, Any]] = []
+    failed: list[tuple[OutputMessage, BaseException]] = []
+    for message in messages:
+        try:
+            delivery = await topics[message.topic].send(
+                key=message.key, value=message.value, partition=message.partition
+            )
+        except Exception as error:
+            failed.append((message, error))
+        else:
+            sent.append((message, delivery))
+    results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
+    failed += [
+        (message, result)
+        for (message, _), result in zip(sent, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
+    for message, error in failed:
+        if isinstance(error, asyncio.CancelledError):
+            raise error
+        if not _retriable(error):
+            raise PublishFailed(
+                f"the broker refused a message for {message.topic}: {_describe(error)}"
+            ) from error
+    return failed
 
 
 def _retriable(error: BaseException) -> bool:
