@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from models.signing import MIN_KEY_BYTES
 from schemas.topics import TopicNames
 from streams.core.follow_up import Policy
 from streams.core.local_time import QuietHours, parse_quiet_hours
@@ -69,6 +70,8 @@ class Settings:
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
     template_dir: Path | None = None  # None: the built-in templates
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
+    model_signing_key: bytes | None = field(default=None, repr=False)
 
     @property
     def topics(self) -> TopicNames:
@@ -135,7 +138,22 @@ class Settings:
             timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
             template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
             security=security,
+            model_signing_key=_signing_key(reader),
         )
+
+
+def _signing_key(reader: _EnvReader) -> bytes | None:
+    text = reader.optional("MODEL_SIGNING_KEY")
+    if text is None:
+        return None
+    key = text.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:  # the message names the length, never the value
+        raise SettingsError(
+            f"PARCELWATCH_MODEL_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes, got "
+            f"{len(key)}; generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return key
 
 
 def _policy(reader: _EnvReader) -> Policy:
