@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from faust.worker import Worker
 
+from streams import log_throttle
 from streams.app import create_app
 from streams.kafka_admin import ensure_topics
 from streams.settings import Settings
+
+
+class ParcelwatchWorker(Worker):
+    """Faust's worker, with repeated log records collapsed (see streams/log_throttle.py)."""
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        # Faust has just replaced the root handlers: throttle the ones it installed.
+        throttles = log_throttle.install(logger)
+        self._flush_throttles_periodically(throttles, log_throttle.DEFAULT_INTERVAL_SECONDS)
+
+    def _flush_throttles_periodically(
+        self, throttles: list[log_throttle.RepeatThrottle], interval: float
+    ) -> None:
+        def flush() -> None:
+            for throttle in throttles:
+                throttle.flush()
+            self.loop.call_later(interval, flush)
+
+        if throttles:
+            self.loop.call_later(interval, flush)
 
 
 def run_worker(settings: Settings) -> None:
@@ -18,5 +41,5 @@ def run_worker(settings: Settings) -> None:
     loop.run_until_complete(ensure_topics(settings))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    worker = Worker(app, loop=loop, loglevel=settings.log_level, redirect_stdouts=False)
+    worker = ParcelwatchWorker(app, loop=loop, loglevel=settings.log_level, redirect_stdouts=False)
     worker.execute_from_commandline()
