@@ -25,6 +25,7 @@ from faust.types import TP
 
 from schemas.timestamps import utc_now
 from schemas.types import Limits
+from streams.error_text import describe, stack
 from streams.health import HealthReport, WorkerHealth
 from streams.input_ledger import (
     SKIPPED,
@@ -91,7 +92,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             message, error = waiting[0]
             log.warning(
                 "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
-                len(waiting), _describe(error), message.topic, backoff,
+                len(waiting), describe(error), message.topic, backoff,
             )  # fmt: skip
             await asyncio.sleep(backoff)
             waiting = [message for message, _ in waiting]
@@ -99,7 +100,9 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         await publish_many([OutputMessage(topic, key, value, partition)])
 
-    models = ModelHolder(settings.model_dir, metrics, settings.risk_threshold)
+    models = ModelHolder(
+        settings.model_dir, metrics, settings.risk_threshold, signing_key=settings.model_signing_key
+    )
     models.load_initial()
     processor = ShipmentProcessor(
         topics=topics,
@@ -151,7 +154,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             except Exception as error:  # e.g. the partition was just revoked: the rebalance
                 log.warning(  # seeks it anyway, and the ledger judges again
                     "could not rewind %s[%d] to %d: %s",
-                    item.topic, item.partition, item.offset, _describe(error),
+                    item.topic, item.partition, item.offset, describe(error),
                 )  # fmt: skip
 
     async def report() -> HealthReport:
@@ -214,11 +217,11 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         ledger.reset()
         log.critical(
             "agent track_shipments died (%s); nothing is lost: the failed batch was not recorded "
-            "as applied and is read again after the restart",
-            _describe(error),
-            exc_info=error,
+            "as applied and is read again after the restart\n%s",
+            describe(error),
+            stack(error),
         )
-        await _exit_worker(health, f"agent died: {_describe(error)}")
+        await _exit_worker(health, f"agent died: {describe(error)}")
 
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
     # offset can be committed past a message another actor is still processing. take_events acks
@@ -344,7 +347,7 @@ async def _send_all(
             raise error
         if not _retriable(error):
             raise PublishFailed(
-                f"the broker refused a message for {message.topic}: {_describe(error)}"
+                f"the broker refused a message for {message.topic}: {describe(error)}"
             ) from error
     return failed
 
@@ -359,13 +362,6 @@ def _retriable(error: BaseException) -> bool:
             return bool(cause.retriable)
         cause = cause.__cause__
     return False
-
-
-def _describe(error: BaseException) -> str:
-    """The error's class and the class of its cause: never its arguments, which may hold data."""
-    cause = error.__cause__
-    name = type(error).__name__
-    return f"{name} caused by {type(cause).__name__}" if cause is not None else name
 
 
 async def _sweep_blocker(app: faust.App, settings: Settings) -> str | None:

@@ -54,6 +54,7 @@ from streams.core.follow_up import FollowUp, Policy, follow_up
 from streams.core.messages import Templates
 from streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from streams.core.tracking import Applied, apply_event
+from streams.error_text import describe, stack
 from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 
@@ -201,7 +202,11 @@ class ShipmentProcessor:
             self._dead_letter(message, error, now, batch)
             return Result.DEAD_LETTERED
         except Exception as error:  # a bug must not stop the partition nor lose the message
-            log.exception("failed to process %s[%d]@%d", *_origin(message))
+            # The error's class and frames, not its words: they may quote the input.
+            log.error(
+                "failed to process %s[%d]@%d: %s\n%s", *_origin(message), describe(error),
+                stack(error),
+            )  # fmt: skip
             problem = InvalidEvent(
                 DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
             )

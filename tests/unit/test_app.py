@@ -1,0 +1,18 @@
+"""The Faust app built from Settings: what it exposes, and where."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from streams.app import create_app
+from streams.settings import Settings
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.20.30.40", "0.0.0.0"])
+def test_the_web_server_binds_to_the_configured_host(host: str, tmp_path) -> None:
+    app = create_app(
+        Settings(web_host=host, web_port=6077, data_dir=tmp_path), registry=CollectorRegistry()
+    )
+    assert app.conf.web_bind == host  # Faust would otherwise listen on 0.0.0.0
+    assert app.conf.web_port == 6077
