@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 # The parcelwatch image: the worker by default, the simulator with `simulate ...`.
 # Build from the repository root:  docker build -f deploy/worker.Dockerfile -t parcelwatch:local .
-FROM python:3.11-slim
+# The base image is pinned to an exact release, so a rebuild does not silently pick up a new
+# Python or Debian. Digests could not be resolved where this was written (no registry access);
+# to pin the exact bytes too, run `docker buildx imagetools inspect python:3.11.14-slim-bookworm`
+# and append its digest: FROM python:3.11.14-slim-bookworm@sha256:<digest>. Bump both together.
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

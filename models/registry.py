@@ -5,12 +5,18 @@ Layout under ``root``::
     root/<version>/model.skops      one skops file: {"classifier": ..., "quantiles": {...}}
     root/<version>/metadata.json    caller metadata + version, created_at, artifact_sha256,
                                     library_versions, format
-    root/PROMOTED                   JSON announcement of the version workers should run
+    root/PROMOTED                   the announcement (schemas/model_update.py) of the version
+                                    workers should run
 
 Versions look like ``v20261126T034500Z-1a2b3c4d`` (UTC creation second, then the first 8 hex
 digits of the artifact sha256), so string order is creation order. A version directory is
 built in a hidden temp directory inside ``root`` and renamed into place, so readers never see a
 half-written version; ``PROMOTED`` is replaced atomically the same way.
+
+With a signing key (PARCELWATCH_MODEL_SIGNING_KEY), ``save`` signs the metadata, which holds
+the artifact's sha256, and ``promote`` signs the announcement; ``load`` then refuses a version
+or a PROMOTED file that is unsigned or signed with another key (models/signing.py). Without a
+key, integrity is still checked, authenticity is not.
 
 Loading never unpickles anything: the artifact bytes are read once, their sha256 is compared
 with ``metadata.json``, every type skops does not trust by default must be in
@@ -30,8 +36,8 @@ import shutil
 import uuid
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,21 @@ import numpy as np
 import sklearn
 import skops
 import skops.io as sio
+
+from models.signing import (
+    METADATA_SIGNATURE_KEY,
+    is_valid,
+    metadata_signing_input,
+    sign,
+    sign_update,
+    update_is_authentic,
+)
+from schemas.model_update import (
+    InvalidModelUpdate,
+    ModelUpdate,
+    decode_model_update,
+    encode_model_update,
+)
 
 __all__ = [
     "ARTIFACT_FILE",
@@ -74,7 +95,14 @@ TRUSTED_TYPES: tuple[str, ...] = (
 
 #: Metadata keys the registry writes itself; callers may not supply them.
 RESERVED_METADATA_KEYS = frozenset(
-    {"version", "created_at", "artifact_sha256", "library_versions", "format"}
+    {
+        "version",
+        "created_at",
+        "artifact_sha256",
+        "library_versions",
+        "format",
+        METADATA_SIGNATURE_KEY,
+    }
 )
 
 _VERSION_RE = re.compile(r"^v\d{8}T\d{6}Z-[0-9a-f]{8}$")
@@ -161,6 +189,7 @@ class ModelRegistry:
     """A directory of immutable model versions plus a pointer to the promoted one."""
 
     root: Path
+    signing_key: bytes | None = field(default=None, repr=False)  # a secret: never in a repr
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -218,6 +247,11 @@ class ModelRegistry:
             ).encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise ValueError(f"metadata is not strict-JSON serializable: {exc}") from exc
+        if self.signing_key is not None:
+            # Sign what load() will read back: the JSON form (numpy values already converted).
+            stored = json.loads(metadata_bytes)
+            stored[METADATA_SIGNATURE_KEY] = sign(self.signing_key, metadata_signing_input(stored))
+            metadata_bytes = json.dumps(stored, indent=2, sort_keys=True).encode("utf-8")
 
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".tmp-{version}-{uuid.uuid4().hex}"
@@ -241,19 +275,24 @@ class ModelRegistry:
         _fsync_dir(self.root)
         return version
 
-    def promote(self, version: str, *, promoted_at: datetime | None = None) -> dict[str, Any]:
+    def promote(self, version: str, *, promoted_at: datetime | None = None) -> ModelUpdate:
         """Verify ``version`` fully (checksum, types, load) and atomically make it the promoted one.
 
-        Returns the announcement ``{"version", "artifact_sha256", "promoted_at"}`` that is also
-        the content of ``root/PROMOTED``.
+        Returns the announcement (signed when the registry has a key) that is also the content
+        of ``root/PROMOTED``. ``promoted_at`` is later than the previous promotion's even if
+        clocks disagree, because workers ignore an announcement that is not newer than theirs.
         """
         bundle = self.load(version)
-        announcement = {
-            "version": bundle.version,
-            "artifact_sha256": bundle.metadata["artifact_sha256"],
-            "promoted_at": _rfc3339(promoted_at or datetime.now(UTC)),
-        }
-        data = json.dumps(announcement, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+        moment = promoted_at or datetime.now(UTC)
+        _rfc3339(moment)  # refuses a naive time
+        with contextlib.suppress(ModelRegistryError):  # an unreadable PROMOTED is being replaced
+            previous = self.promoted_update()
+            if previous is not None and moment <= previous.promoted_at:
+                moment = previous.promoted_at + timedelta(microseconds=1)
+        announcement = ModelUpdate(bundle.version, bundle.metadata["artifact_sha256"], moment)
+        if self.signing_key is not None:
+            announcement = sign_update(self.signing_key, announcement)
+        data = encode_model_update(announcement) + b"\n"
         tmp = self.root / f".{PROMOTED_FILE}.tmp-{uuid.uuid4().hex}"
         try:
             _write_file(tmp, data)
@@ -279,8 +318,29 @@ class ModelRegistry:
 
     def promoted(self) -> str | None:
         """The promoted version, or None if nothing has been promoted yet."""
-        announcement = self._announcement()
-        return None if announcement is None else announcement["version"]
+        announcement = self.promoted_update()
+        return None if announcement is None else announcement.version
+
+    def promoted_update(self) -> ModelUpdate | None:
+        """The announcement in ``root/PROMOTED``, or None if nothing has been promoted yet.
+
+        With a signing key, an unsigned or wrongly signed PROMOTED file is an error.
+        """
+        path = self.root / PROMOTED_FILE
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            announcement = decode_model_update(raw)
+        except InvalidModelUpdate as exc:
+            raise ModelRegistryError(f"unreadable {path}: {exc}") from exc
+        if self.signing_key is not None and not update_is_authentic(self.signing_key, announcement):
+            raise ModelRegistryError(
+                f"{path} is not signed with this deployment's model signing key; "
+                "run `parcelwatch promote` again with PARCELWATCH_MODEL_SIGNING_KEY set"
+            )
+        return announcement
 
     def metadata(self, version: str) -> dict[str, Any]:
         """The stored metadata of ``version`` (does not verify the artifact)."""
@@ -315,10 +375,10 @@ class ModelRegistry:
         """
         expected_sha: str | None = None
         if version is None:
-            announcement = self._announcement()
+            announcement = self.promoted_update()
             if announcement is not None:
-                version = announcement["version"]
-                expected_sha = announcement["artifact_sha256"]
+                version = announcement.version
+                expected_sha = announcement.artifact_sha256
             else:
                 available = self.versions()
                 if not available:
@@ -326,6 +386,7 @@ class ModelRegistry:
                 version = available[-1]
 
         meta = self.metadata(version)
+        self._check_signature(version, meta)
         path = self.root / version / ARTIFACT_FILE
         if not path.is_file():
             raise ModelRegistryError(f"version {version} is incomplete: missing {path}")
@@ -385,18 +446,14 @@ class ModelRegistry:
             )
         return directory
 
-    def _announcement(self) -> dict[str, Any] | None:
-        path = self.root / PROMOTED_FILE
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            announcement = json.loads(raw)
-            version = announcement["version"]
-            sha = announcement["artifact_sha256"]
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ModelRegistryError(f"unreadable {path}: {exc}") from exc
-        if not isinstance(version, str) or not isinstance(sha, str):
-            raise ModelRegistryError(f"unreadable {path}: version/artifact_sha256 not strings")
-        return announcement
+    def _check_signature(self, version: str, meta: dict[str, Any]) -> None:
+        if self.signing_key is None:
+            return
+        signature = meta.get(METADATA_SIGNATURE_KEY)
+        if not isinstance(signature, str) or not is_valid(
+            self.signing_key, metadata_signing_input(meta), signature
+        ):
+            raise ModelRegistryError(
+                f"version {version}: metadata is not signed with this deployment's model "
+                "signing key; refusing to load (retrain it with PARCELWATCH_MODEL_SIGNING_KEY set)"
+            )

@@ -25,6 +25,7 @@ from faust.types import TP
 
 from schemas.timestamps import utc_now
 from schemas.types import Limits
+from streams.error_text import describe, stack
 from streams.health import HealthReport, WorkerHealth
 from streams.input_ledger import (
     SKIPPED,
@@ -37,7 +38,7 @@ from streams.input_ledger import (
 from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 from streams.model_holder import ModelHolder, watch_model_updates
-from streams.processing import InputMessage, ShipmentProcessor
+from streams.processing import InputMessage, OutputMessage, ShipmentProcessor
 from streams.settings import Settings
 from streams.timers import CheckSweeper
 
@@ -76,27 +77,32 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         help="Per-shipment state (schemas.state.ShipmentState), keyed by tracking number.",
     )
 
-    async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
-        # Wait for the broker's ack before the state change is written. While the broker cannot
-        # take it, keep retrying: giving up would make Faust ack (and lose) the input.
+    async def publish_many(messages: Sequence[OutputMessage]) -> None:
+        # All are handed to the producer in order, then awaited together: one round trip for a
+        # batch. Each is acknowledged before the batch's states are written. While the broker
+        # cannot take them, keep retrying what failed: giving up would make Faust ack (and
+        # lose) the input. A refusal for good stops the worker instead (PublishFailed).
+        waiting = list(messages)
         for backoff in _backoff_seconds():
-            try:
-                delivery = await outputs[topic].send(key=key, value=value, partition=partition)
-                await delivery
+            waiting = await _send_all(outputs, waiting)
+            if not waiting:
                 return
-            except Exception as error:
-                if not _retriable(error):
-                    raise PublishFailed(
-                        f"the broker refused a message for {topic}: {_describe(error)}"
-                    ) from error
+            for topic in {message.topic for message, _ in waiting}:
                 metrics.publish_retries.labels(topic).inc()
-                log.warning(
-                    "publishing to %s failed (%s); retrying in %.0f s",
-                    topic, _describe(error), backoff,
-                )  # fmt: skip
-                await asyncio.sleep(backoff)
+            message, error = waiting[0]
+            log.warning(
+                "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
+                len(waiting), describe(error), message.topic, backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+            waiting = [message for message, _ in waiting]
 
-    models = ModelHolder(settings.model_dir, metrics, settings.risk_threshold)
+    async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
+        await publish_many([OutputMessage(topic, key, value, partition)])
+
+    models = ModelHolder(
+        settings.model_dir, metrics, settings.risk_threshold, signing_key=settings.model_signing_key
+    )
     models.load_initial()
     processor = ShipmentProcessor(
         topics=topics,
@@ -106,6 +112,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         ),
         store=shipments,
         publish=publish,
+        publish_many=publish_many,
         clock=utc_now,
         metrics=metrics,
         scorer=models.current,
@@ -147,7 +154,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             except Exception as error:  # e.g. the partition was just revoked: the rebalance
                 log.warning(  # seeks it anyway, and the ledger judges again
                     "could not rewind %s[%d] to %d: %s",
-                    item.topic, item.partition, item.offset, _describe(error),
+                    item.topic, item.partition, item.offset, describe(error),
                 )  # fmt: skip
 
     async def report() -> HealthReport:
@@ -210,11 +217,11 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         ledger.reset()
         log.critical(
             "agent track_shipments died (%s); nothing is lost: the failed batch was not recorded "
-            "as applied and is read again after the restart",
-            _describe(error),
-            exc_info=error,
+            "as applied and is read again after the restart\n%s",
+            describe(error),
+            stack(error),
         )
-        await _exit_worker(health, f"agent died: {_describe(error)}")
+        await _exit_worker(health, f"agent died: {describe(error)}")
 
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
     # offset can be committed past a message another actor is still processing. take_events acks
@@ -313,6 +320,38 @@ async def _exit_worker(health: WorkerHealth, reason: str) -> None:
     os._exit(EXIT_AGENT_DIED)
 
 
+async def _send_all(
+    topics: dict[str, Any], messages: Sequence[OutputMessage]
+) -> list[tuple[OutputMessage, BaseException]]:
+    """Send ``messages`` in order and wait for every acknowledgement; the ones that failed with
+    a retriable error. A refusal for good raises PublishFailed."""
+    sent: list[tuple[OutputMessage, Any]] = []
+    failed: list[tuple[OutputMessage, BaseException]] = []
+    for message in messages:
+        try:
+            delivery = await topics[message.topic].send(
+                key=message.key, value=message.value, partition=message.partition
+            )
+        except Exception as error:
+            failed.append((message, error))
+        else:
+            sent.append((message, delivery))
+    results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
+    failed += [
+        (message, result)
+        for (message, _), result in zip(sent, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
+    for message, error in failed:
+        if isinstance(error, asyncio.CancelledError):
+            raise error
+        if not _retriable(error):
+            raise PublishFailed(
+                f"the broker refused a message for {message.topic}: {describe(error)}"
+            ) from error
+    return failed
+
+
 def _retriable(error: BaseException) -> bool:
     """Worth retrying: the broker is away or busy (Faust wraps aiokafka's errors)."""
     cause: BaseException | None = error
@@ -323,13 +362,6 @@ def _retriable(error: BaseException) -> bool:
             return bool(cause.retriable)
         cause = cause.__cause__
     return False
-
-
-def _describe(error: BaseException) -> str:
-    """The error's class and the class of its cause: never its arguments, which may hold data."""
-    cause = error.__cause__
-    name = type(error).__name__
-    return f"{name} caused by {type(cause).__name__}" if cause is not None else name
 
 
 async def _sweep_blocker(app: faust.App, settings: Settings) -> str | None:

@@ -30,6 +30,9 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         web_host=settings.web_host,
+        # web_host only names the worker in URLs; web_bind is the address actually listened on
+        # (Faust's default is 0.0.0.0, which would expose /metrics beyond the configured host).
+        web_bind=settings.web_host,
         web_port=settings.web_port,
         # Faust's built-in /table endpoints serve table *data* (customer ids, time zones) over
         # HTTP, and /router and the statistics pages are debugging aids: none is for production.

@@ -207,6 +207,7 @@ def _train(args: argparse.Namespace) -> int:
     version, metrics = train_command(
         _history(args), args.model_dir, maturity_days=args.maturity_days,
         test_fraction=args.test_fraction, threshold=args.threshold,
+        signing_key=Settings.from_env().model_signing_key,
     )  # fmt: skip
     model = metrics["model"]
     print(
@@ -253,7 +254,12 @@ def _promote(args: argparse.Namespace) -> int:
     from streams.ml_commands import promote_command
 
     announcement = asyncio.run(promote_command(Settings.from_env(), args.model_dir, args.version))
-    print(f"promoted {announcement['version']} (sha256 {announcement['artifact_sha256'][:12]}…)")
+    signed = (
+        "signed" if announcement.signature else "UNSIGNED: PARCELWATCH_MODEL_SIGNING_KEY is not set"
+    )
+    print(
+        f"promoted {announcement.version} (sha256 {announcement.artifact_sha256[:12]}…, {signed})"
+    )
     return 0
 
 

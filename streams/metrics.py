@@ -130,6 +130,15 @@ class WorkerMetrics:
             "1 while a delay-risk model is loaded; 0 while the worker runs its rules only.",
             registry=registry,
         )
+        self.model_updates_rejected = Counter(
+            "parcelwatch_model_updates_rejected",
+            "Model announcements that did not switch the model, by reason: malformed, unsigned, "
+            "bad_signature (with PARCELWATCH_MODEL_SIGNING_KEY set), stale (not newer than the "
+            "one in force: a replay, or history read at start-up), not_loadable (unknown version "
+            "or checksum mismatch in the model directory).",
+            ["reason"],
+            registry=registry,
+        )
         self.model_info = Info(
             "parcelwatch_model",
             "The delay-risk model version in use.",

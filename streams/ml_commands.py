@@ -25,6 +25,7 @@ from models.registry import ModelBundle, ModelRegistry
 from models.report import write_report
 from models.scoring import DelayRiskModel
 from models.train import DEFAULT_THRESHOLD, fit_models, model_metadata
+from schemas.model_update import MODEL_UPDATE_KEY, ModelUpdate, encode_model_update
 from schemas.timestamps import format_rfc3339, utc_now
 from schemas.types import Order, Scan
 from streams.kafka_admin import aiokafka_options, ensure_topics
@@ -103,11 +104,12 @@ def train_command(
     maturity_days: float,
     test_fraction: float,
     threshold: float = DEFAULT_THRESHOLD,
+    signing_key: bytes | None = None,
 ) -> tuple[str, dict[str, Any]]:
     history = files.load()
     train, test = _split(history, maturity_days, test_fraction)
     fitted = fit_models(train)
-    registry = ModelRegistry(model_dir)
+    registry = ModelRegistry(model_dir, signing_key=signing_key)  # with a key: signed metadata
     metadata = model_metadata(fitted, threshold=threshold)
     # Evaluate before saving, so the registered version carries its held-out metrics.
     candidate = ModelBundle("candidate", fitted.classifier, fitted.quantile_models, metadata)
@@ -203,15 +205,22 @@ def _maybe_time(moment: datetime | None) -> str | None:
     return None if moment is None else format_rfc3339(moment)
 
 
-async def promote_command(settings: Settings, model_dir: Path, version: str) -> dict[str, Any]:
-    """Mark ``version`` promoted and announce it; running workers swap it in."""
-    announcement = ModelRegistry(model_dir).promote(version)
+async def promote_command(settings: Settings, model_dir: Path, version: str) -> ModelUpdate:
+    """Mark ``version`` promoted and announce it; running workers swap it in.
+
+    With PARCELWATCH_MODEL_SIGNING_KEY the version must carry metadata signed with that key
+    (written by ``train`` with it), and the announcement is signed for the workers to verify.
+    """
+    registry = ModelRegistry(model_dir, signing_key=settings.model_signing_key)
+    announcement = registry.promote(version)
     await ensure_topics(settings)
     producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(
-            settings.topics.model_updates, key=b"delay-risk", value=orjson.dumps(announcement)
+            settings.topics.model_updates,
+            key=MODEL_UPDATE_KEY,
+            value=encode_model_update(announcement),
         )
     finally:
         await producer.stop()

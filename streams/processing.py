@@ -54,6 +54,7 @@ from streams.core.follow_up import FollowUp, Policy, follow_up
 from streams.core.messages import Templates
 from streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from streams.core.tracking import Applied, apply_event
+from streams.error_text import describe, stack
 from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 
@@ -61,6 +62,19 @@ log = logging.getLogger(__name__)
 
 # Sends one message and returns once the broker has acknowledged it.
 Publish = Callable[[str, bytes, bytes], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputMessage:
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int | None = None  # None: the key's partition
+
+
+# Sends messages in this order and returns once the broker has acknowledged all of them: one
+# round trip for a batch's outputs instead of one per message.
+PublishMany = Callable[[Sequence[OutputMessage]], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 
@@ -95,6 +109,7 @@ class _Batch:
 
     states: dict[str, ShipmentState] = field(default_factory=dict)
     last_message: dict[str, int] = field(default_factory=dict)  # tracking number -> index
+    dead_letters: list[OutputMessage] = field(default_factory=list)
     alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
     notifications: list[tuple[int, Notification]] = field(default_factory=list)
     to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
@@ -115,11 +130,13 @@ class ShipmentProcessor:
         policy: Policy | None = None,
         scorer: Callable[[], Scorer | None] = lambda: None,
         risk_hysteresis: float = 0.15,
+        publish_many: PublishMany | None = None,  # None: ``publish`` one message at a time
     ) -> None:
         self._topics = topics
         self._limits = limits
         self._store = store
         self._publish = publish
+        self._publish_many = publish_many or self._publish_one_by_one
         self._clock = clock
         self._metrics = metrics
         self._scorer = scorer
@@ -146,19 +163,7 @@ class ShipmentProcessor:
             focus(index)
             results.append(await self._apply(message, index, batch, now))
         self._score(batch, now)
-        # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
-        for _, alert in sorted(batch.alerts, key=lambda item: item[0]):
-            await self._publish(
-                self._topics.shipment_alerts, alert.tracking_number.encode(), encode(alert)
-            )
-            self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
-        for _, notification in sorted(batch.notifications, key=lambda item: item[0]):
-            await self._publish(
-                self._topics.customer_notifications,
-                notification.tracking_number.encode(),
-                encode(notification),
-            )
-            self._metrics.notifications.labels(notification.kind.value).inc()
+        await self._publish_outputs(batch)
         for tracking_number, state in batch.states.items():
             index = batch.last_message[tracking_number]
             focus(index)
@@ -194,14 +199,18 @@ class ShipmentProcessor:
             if isinstance(outcome, Applied):
                 after = self._follow_up(outcome.state, now, check_silences=False)
         except InvalidEvent as error:
-            await self._dead_letter(message, error, now)
+            self._dead_letter(message, error, now, batch)
             return Result.DEAD_LETTERED
         except Exception as error:  # a bug must not stop the partition nor lose the message
-            log.exception("failed to process %s[%d]@%d", *_origin(message))
+            # The error's class and frames, not its words: they may quote the input.
+            log.error(
+                "failed to process %s[%d]@%d: %s\n%s", *_origin(message), describe(error),
+                stack(error),
+            )  # fmt: skip
             problem = InvalidEvent(
                 DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
             )
-            await self._dead_letter(message, problem, now)
+            self._dead_letter(message, problem, now, batch)
             return Result.DEAD_LETTERED
         if not isinstance(outcome, Applied):
             return Result.DUPLICATE
@@ -212,6 +221,42 @@ class ShipmentProcessor:
             if is_scorable(after.state):
                 batch.to_score.append((index, after.state, event))
         return Result.APPLIED
+
+    async def _publish_outputs(self, batch: _Batch) -> None:
+        """Every output of the batch, acknowledged before any state of the batch is stored."""
+        # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
+        alerts = [alert for _, alert in sorted(batch.alerts, key=lambda item: item[0])]
+        notifications = [
+            notification
+            for _, notification in sorted(batch.notifications, key=lambda item: item[0])
+        ]
+        outputs = [
+            *batch.dead_letters,
+            *(
+                OutputMessage(
+                    self._topics.shipment_alerts, alert.tracking_number.encode(), encode(alert)
+                )
+                for alert in alerts
+            ),
+            *(
+                OutputMessage(
+                    self._topics.customer_notifications,
+                    notification.tracking_number.encode(),
+                    encode(notification),
+                )
+                for notification in notifications
+            ),
+        ]
+        if outputs:
+            await self._publish_many(outputs)
+        for alert in alerts:
+            self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+        for notification in notifications:
+            self._metrics.notifications.labels(notification.kind.value).inc()
+
+    async def _publish_one_by_one(self, outputs: Sequence[OutputMessage]) -> None:
+        for output in outputs:
+            await self._publish(output.topic, output.key, output.value)
 
     def _follow_up(self, state: ShipmentState, now: datetime, *, check_silences: bool) -> FollowUp:
         result = follow_up(state, now, self._policy, self._templates, check_silences=check_silences)
@@ -291,7 +336,9 @@ class ShipmentProcessor:
             )
             self._metrics.deliveries.labels(on_time).inc()
 
-    async def _dead_letter(self, message: InputMessage, error: InvalidEvent, now: datetime) -> None:
+    def _dead_letter(
+        self, message: InputMessage, error: InvalidEvent, now: datetime, batch: _Batch
+    ) -> None:
         letter = make_dead_letter(
             error=error,
             source_topic=message.topic,
@@ -302,8 +349,8 @@ class ShipmentProcessor:
             received_at=now,
             limits=self._limits,
         )
-        await self._publish(
-            self._topics.dead_letter, letter.dead_letter_id.encode(), encode(letter)
+        batch.dead_letters.append(
+            OutputMessage(self._topics.dead_letter, letter.dead_letter_id.encode(), encode(letter))
         )
         self._metrics.dead_letters.labels(error.reason.value).inc()
         # Never the payload or key: they may carry personal data.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from models.signing import MIN_KEY_BYTES
 from schemas.topics import TopicNames
 from streams.core.follow_up import Policy
 from streams.core.local_time import QuietHours, parse_quiet_hours
@@ -78,6 +79,8 @@ class Settings:
     stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
     recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
     exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
+    # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
+    model_signing_key: bytes | None = field(default=None, repr=False)
 
     @property
     def topics(self) -> TopicNames:
@@ -155,7 +158,22 @@ class Settings:
                 "RECOVERY_TIMEOUT_SECONDS", defaults.recovery_timeout_seconds, minimum=10
             ),
             exit_when_stuck=reader.flag("EXIT_WHEN_STUCK", defaults.exit_when_stuck),
+            model_signing_key=_signing_key(reader),
         )
+
+
+def _signing_key(reader: _EnvReader) -> bytes | None:
+    text = reader.optional("MODEL_SIGNING_KEY")
+    if text is None:
+        return None
+    key = text.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:  # the message names the length, never the value
+        raise SettingsError(
+            f"PARCELWATCH_MODEL_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes, got "
+            f"{len(key)}; generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return key
 
 
 def _policy(reader: _EnvReader) -> Policy:

@@ -8,13 +8,34 @@ from pathlib import Path
 
 from faust.worker import Worker
 
-from streams.agents import EXIT_AGENT_DIED
+from streams import log_throttle
 from streams.app import create_app
 from streams.kafka_admin import ensure_topics
 from streams.settings import Settings
 from streams.unclean_shutdown import close_data_dir, open_data_dir
 
 log = logging.getLogger(__name__)
+
+
+class ParcelwatchWorker(Worker):
+    """Faust's worker, with repeated log records collapsed (see streams/log_throttle.py)."""
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        # Faust has just replaced the root handlers: throttle the ones it installed.
+        throttles = log_throttle.install(logger)
+        self._flush_throttles_periodically(throttles, log_throttle.DEFAULT_INTERVAL_SECONDS)
+
+    def _flush_throttles_periodically(
+        self, throttles: list[log_throttle.RepeatThrottle], interval: float
+    ) -> None:
+        def flush() -> None:
+            for throttle in throttles:
+                throttle.flush()
+            self.loop.call_later(interval, flush)
+
+        if throttles:
+            self.loop.call_later(interval, flush)
 
 
 def run_worker(settings: Settings) -> None:
@@ -24,16 +45,12 @@ def run_worker(settings: Settings) -> None:
     loop.run_until_complete(ensure_topics(settings))
     worker_app = create_app(settings)
     open_data_dir(settings.data_dir, Path(worker_app.faust.conf.tabledir))
-    worker = Worker(
+    worker = ParcelwatchWorker(
         worker_app.faust, loop=loop, loglevel=settings.log_level, redirect_stdouts=False
     )
     try:
         worker.execute_from_commandline()
-    except SystemExit:
-        close_data_dir(settings.data_dir)  # reached only after Faust's orderly stop
-        fatal = worker_app.tracking.health.fatal
-        if fatal:
-            # A non-zero exit, so that "restart on failure" policies restart the worker too.
-            log.critical("worker stopped: %s", fatal)
-            raise SystemExit(EXIT_AGENT_DIED) from None
+    except SystemExit as stop:
+        if stop.code in (0, None):  # Faust stopped in order: producer flushed, tables closed
+            close_data_dir(settings.data_dir)
         raise

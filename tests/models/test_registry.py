@@ -231,13 +231,15 @@ def test_promote_and_load_default(tmp_path: Path, save: Save) -> None:
     promoted_at = T0 + timedelta(days=2)
     announcement = registry.promote(old, promoted_at=promoted_at)
 
-    assert announcement == {
+    assert json.loads((tmp_path / "PROMOTED").read_text()) == {
+        "schema_version": 1,
         "version": old,
         "artifact_sha256": registry.metadata(old)["artifact_sha256"],
-        "promoted_at": "2026-11-28T03:45:00Z",
-    }
+        "promoted_at": "2026-11-28T03:45:00.000000Z",
+    }  # unsigned: this registry has no signing key
+    assert announcement == registry.promoted_update()
+    assert announcement.promoted_at == promoted_at
     assert registry.promoted() == old
-    assert json.loads((tmp_path / "PROMOTED").read_text()) == announcement
     assert registry.load().version == old  # promoted wins over newest
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -324,3 +326,101 @@ def test_scikit_learn_version_drift_warns(tmp_path: Path, save: Save) -> None:
 
     with pytest.warns(RuntimeWarning, match=r"scikit-learn 0\.0"):
         registry.load(version)
+
+
+# -- signatures (PARCELWATCH_MODEL_SIGNING_KEY) ------------------------------------------------
+
+KEY = b"k" * 32
+OTHER_KEY = b"o" * 32
+
+
+def signed_save(registry: ModelRegistry, fitted, created_at: datetime = T0) -> str:
+    classifier, quantiles = fitted
+    return registry.save(
+        classifier=classifier,
+        quantile_models=quantiles,
+        metadata=caller_metadata(),
+        created_at=created_at,
+    )
+
+
+def test_signed_versions_load_with_the_key_and_without_one(tmp_path: Path, fitted) -> None:
+    version = signed_save(ModelRegistry(tmp_path, signing_key=KEY), fitted)
+
+    assert registry_metadata_signature(tmp_path, version).startswith("hmac-sha256:")
+    assert ModelRegistry(tmp_path, signing_key=KEY).load(version).version == version
+    assert ModelRegistry(tmp_path).load(version).version == version  # integrity-only readers
+    with pytest.raises(ModelRegistryError, match="not signed with this deployment's"):
+        ModelRegistry(tmp_path, signing_key=OTHER_KEY).load(version)
+
+
+def registry_metadata_signature(root: Path, version: str) -> str:
+    return json.loads((root / version / "metadata.json").read_text())["signature"]
+
+
+def test_a_version_dropped_in_without_the_key_is_refused(tmp_path: Path, save: Save) -> None:
+    # Artifact and metadata agree (checksum fine), but nobody with the key wrote them.
+    version = save(ModelRegistry(tmp_path), T0)
+    registry = ModelRegistry(tmp_path, signing_key=KEY)
+
+    with pytest.raises(ModelRegistryError, match="metadata is not signed"):
+        registry.load(version)
+    with pytest.raises(ModelRegistryError, match="metadata is not signed"):
+        registry.load()  # the newest version is no exception
+    with pytest.raises(ModelRegistryError, match="metadata is not signed"):
+        registry.promote(version)  # promote never vouches for an unsigned version
+    assert registry.promoted() is None
+
+
+def test_altered_signed_metadata_is_refused(tmp_path: Path, fitted) -> None:
+    registry = ModelRegistry(tmp_path, signing_key=KEY)
+    version = signed_save(registry, fitted)
+    rewrite_metadata(registry, version, alert_threshold=0.01)
+
+    with pytest.raises(ModelRegistryError, match="metadata is not signed"):
+        registry.load(version)
+
+
+def test_a_swapped_artifact_with_matching_checksum_is_refused(tmp_path: Path, fitted) -> None:
+    registry = ModelRegistry(tmp_path, signing_key=KEY)
+    version = signed_save(registry, fitted)
+    other = sio.dumps({"classifier": fitted[0], "quantiles": {"p50": fitted[1]["p50"]}})
+    (tmp_path / version / "model.skops").write_bytes(other)
+    rewrite_metadata(registry, version, artifact_sha256=hashlib.sha256(other).hexdigest())
+
+    with pytest.raises(ModelRegistryError, match="metadata is not signed"):
+        registry.load(version)
+
+
+def test_promote_signs_the_announcement_and_load_checks_it(tmp_path: Path, fitted) -> None:
+    from models.signing import update_is_authentic
+
+    registry = ModelRegistry(tmp_path, signing_key=KEY)
+    version = signed_save(registry, fitted)
+    announcement = registry.promote(version)
+
+    assert announcement.signature is not None
+    assert update_is_authentic(KEY, announcement)
+    assert registry.promoted_update() == announcement
+    assert registry.load().version == version
+
+    # Someone without the key rewrites PROMOTED (here: the same content, unsigned).
+    ModelRegistry(tmp_path).promote(version)
+    with pytest.raises(ModelRegistryError, match="PROMOTED is not signed"):
+        registry.load()
+
+
+def test_promoted_at_always_moves_forward(tmp_path: Path, save: Save) -> None:
+    # Workers ignore an announcement that is not newer than theirs, so a promoter whose clock is
+    # behind the previous promoter's must still produce a newer one.
+    registry = ModelRegistry(tmp_path)
+    old, new = save(registry, T0), save(registry, T0 + timedelta(hours=1))
+    first = registry.promote(old, promoted_at=T0 + timedelta(days=2))
+    second = registry.promote(new, promoted_at=T0 + timedelta(days=1))
+
+    assert second.promoted_at == first.promoted_at + timedelta(microseconds=1)
+    assert registry.promoted() == new
+
+
+def test_the_signing_key_is_not_in_the_registry_repr(tmp_path: Path) -> None:
+    assert "kkkk" not in repr(ModelRegistry(tmp_path, signing_key=KEY))

@@ -138,6 +138,45 @@ def test_every_service_has_an_image_or_a_buildable_dockerfile(services: dict[str
         assert (context / dockerfile).is_file(), f"{name}: {context / dockerfile} is missing"
 
 
+# An exact release: a tag of dotted numbers ("3.9.2", "v2.53.0", "3.11.14-slim-bookworm"), or a
+# digest. "latest", a bare name or a floating tag such as "3.11-slim" changes under a rebuild.
+_PINNED_IMAGE = re.compile(
+    r"[a-z0-9./_-]+(:v?\d+\.\d+\.\d+([-.][a-z0-9.-]+)?)?(@sha256:[0-9a-f]{64})?"
+)
+
+
+def is_pinned(image: str) -> bool:
+    match = _PINNED_IMAGE.fullmatch(image)
+    return match is not None and (match.group(1) is not None or match.group(3) is not None)
+
+
+@pytest.mark.parametrize(
+    ("image", "pinned"),
+    [
+        ("apache/kafka:3.9.2", True),
+        ("prom/prometheus:v2.53.0", True),
+        ("python:3.11.14-slim-bookworm", True),
+        ("python:3.11.14-slim-bookworm@sha256:" + "a" * 64, True),
+        ("python@sha256:" + "0" * 64, True),
+        ("apache/kafka", False),
+        ("apache/kafka:latest", False),
+        ("python:3.11-slim", False),
+        ("python:3-slim-bookworm", False),
+        ("python:slim", False),
+        ("grafana/grafana:11", False),
+    ],
+)
+def test_pinned_image_recognises_exact_versions_only(image: str, pinned: bool) -> None:
+    assert is_pinned(image) is pinned
+
+
+def test_every_pulled_image_is_pinned(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        if "build" in service:
+            continue  # built here from deploy/worker.Dockerfile, whose base is checked below
+        assert is_pinned(service["image"]), f"{name}: {service['image']} is not an exact version"
+
+
 def test_kafka_image_matches_the_local_launcher_version(services: dict[str, Any]) -> None:
     assert services["kafka"]["image"] == f"apache/kafka:{KAFKA_VERSION}"
 
@@ -310,7 +349,10 @@ def test_dockerfile_runs_parcelwatch_as_non_root() -> None:
     instructions = _dockerfile_instructions()
     values = {keyword: rest for keyword, rest in instructions}  # last one wins, as in Docker
 
-    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert instructions[0][0] == "FROM"
+    assert re.fullmatch(
+        r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", instructions[0][1]
+    )
     assert json.loads(values["ENTRYPOINT"]) == ["parcelwatch"]
     assert json.loads(values["CMD"]) == ["worker"]
     user = values["USER"].split(":")[0]
@@ -319,6 +361,12 @@ def test_dockerfile_runs_parcelwatch_as_non_root() -> None:
     assert "/var/lib/parcelwatch" in json.loads(values["VOLUME"])
     assert "PARCELWATCH_DATA_DIR=/var/lib/parcelwatch" in values["ENV"]
     assert any(k == "RUN" and "pip install" in v for k, v in instructions)
+
+
+def test_dockerfile_base_image_is_pinned() -> None:
+    bases = [rest.split()[0] for keyword, rest in _dockerfile_instructions() if keyword == "FROM"]
+    assert bases
+    assert all(is_pinned(base) for base in bases), bases
 
 
 def test_entrypoint_is_the_projects_console_script() -> None:

@@ -11,7 +11,8 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 
-from streams.agents import _describe, _retriable
+from streams.agents import _retriable
+from streams.error_text import describe, stack
 
 
 def wrapped(cause: BaseException) -> ProducerSendError:
@@ -36,4 +37,12 @@ def test_refusals_are_not_retried():
 
 def test_errors_are_described_by_class_only():
     error = wrapped(MessageSizeTooLargeError("key=SECRET-TRACKING-NUMBER"))
-    assert _describe(error) == "ProducerSendError caused by MessageSizeTooLargeError"
+    assert describe(error) == "ProducerSendError caused by MessageSizeTooLargeError"
+
+
+def test_stacks_show_where_not_what():
+    try:
+        {}["1Z-SECRET-TRACKING"]
+    except KeyError as error:
+        text = stack(error)
+    assert "test_stacks_show_where_not_what" in text and "SECRET" not in text.split("\n")[0]

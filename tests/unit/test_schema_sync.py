@@ -12,7 +12,7 @@ import jsonschema
 import orjson
 import pytest
 
-from schemas import patterns
+from schemas import model_update, patterns
 from schemas.codec import (
     InvalidEvent,
     decode_check,
@@ -59,6 +59,7 @@ CONTRACTS = [
     ("alert", Alert),
     ("notification", Notification),
     ("dead-letter", DeadLetter),
+    ("model-update", model_update.ModelUpdate),
 ]
 
 
@@ -176,7 +177,12 @@ def _patterns(node: Any) -> set[str]:
 def test_schema_patterns_are_the_python_patterns():
     python_patterns = {
         value for name, value in vars(patterns).items() if name.isupper() and isinstance(value, str)
-    } | {RFC3339_PATTERN}
+    } | {
+        RFC3339_PATTERN,
+        model_update.VERSION_PATTERN,
+        model_update.SHA256_PATTERN,
+        model_update.SIGNATURE_PATTERN,
+    }
     used = set().union(*(_patterns(load(name)) for name, _ in CONTRACTS))
     assert used <= python_patterns
     assert {patterns.TRACKING_NUMBER, patterns.CARRIER, RFC3339_PATTERN} <= used
@@ -343,3 +349,60 @@ def test_encoded_notifications_validate_against_their_schema():
         NotificationKind.AVAILABLE_FOR_PICKUP,
         NotificationKind.DELAYED,  # the promise (24 h) passed before NOW
     }
+
+
+def test_model_update_requires_what_has_no_default_except_schema_version():
+    # schema_version is optional here: announcements written before the contract had one exist.
+    no_default = {
+        field.name
+        for field in dataclasses.fields(model_update.ModelUpdate)
+        if field.default is dataclasses.MISSING
+    }
+    assert set(load("model-update")["required"]) == no_default
+
+
+# A None value leaves the field out.
+MODEL_UPDATE_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"schema_version": None},  # the pre-contract form
+    {"signature": "hmac-sha256:" + "ab" * 32},
+    {"extra": True},
+    {"promoted_at": "2026-11-28T04:45:00.123456789+01:00"},
+    {"schema_version": 2},
+    {"version": "latest"},
+    {"version": None},
+    {"artifact_sha256": "AB" * 32},
+    {"artifact_sha256": "ab" * 31},
+    {"promoted_at": "2026-11-28"},
+    {"promoted_at": 1764300000},
+    {"signature": "ab" * 32},
+    {"signature": None},
+    {"signature": "hmac-sha256:" + "AB" * 32},
+]
+
+
+@pytest.mark.parametrize("mutation", MODEL_UPDATE_MUTATIONS, ids=str)
+def test_model_update_verdicts_agree(mutation):
+    payload: dict[str, Any] = {
+        "schema_version": 1,
+        "version": "v20261126T042304Z-4e6e0951",
+        "artifact_sha256": "4e6e0951" * 8,
+        "promoted_at": "2026-11-28T03:45:00.000000Z",
+    }
+    payload.update(mutation)
+    payload = {key: value for key, value in payload.items() if mutation.get(key, 0) is not None}
+    try:
+        model_update.decode_model_update(orjson.dumps(payload))
+        python_verdict = True
+    except model_update.InvalidModelUpdate:
+        python_verdict = False
+    assert python_verdict == _schema_verdict(load("model-update"), payload)
+
+
+def test_encoded_model_update_validates_against_its_schema():
+    update = model_update.ModelUpdate(
+        "v20261126T042304Z-4e6e0951", "4e6e0951" * 8, NOW, "hmac-sha256:" + "0" * 64
+    )
+    encoded = model_update.encode_model_update(update)
+    jsonschema.validate(orjson.loads(encoded), load("model-update"))
+    assert model_update.decode_model_update(encoded) == update
