@@ -87,7 +87,12 @@ async def run_deployment(
     await deployment.create_topics()
     supervisor = Supervisor(deployment, run_dir, name)
     run = Run(name, deployment, supervisor, phases)
-    watcher = GroupWatcher(deployment.bootstrap, deployment.app_id, deployment.topics.consumed)
+    watcher = GroupWatcher(
+        deployment.bootstrap,
+        deployment.app_id,
+        deployment.topics.consumed,
+        deployment.changelog_topic,
+    )
     try:
         supervisor.start()
         assert supervisor.current is not None

@@ -9,8 +9,11 @@ import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
 
 # Larger than the broker's message.max.bytes (~1 MB), so that the broker, not this client, is
 # what limits poison messages.
@@ -140,25 +143,36 @@ async def read_to_end(
 
 @dataclass(frozen=True)
 class GroupProgress:
-    """A consumer group's committed offsets against the end offsets of the topics it reads."""
+    """A consumer group's committed offsets against the end offsets of the topics it reads, and,
+    once the commits say "done", what the worker's input ledger says it applied: Faust may
+    commit offsets it has not applied (the worker then rewinds and applies them), so only the
+    ledger in the table's changelog says an input was really applied."""
 
     ends: dict[TopicPartition, int]
     committed: dict[TopicPartition, int]
+    applied: dict[TopicPartition, int] | None = None  # None: not read (commits still behind)
+
+    def _done(self, tp: TopicPartition) -> int:
+        committed = self.committed.get(tp, 0)
+        return committed if self.applied is None else min(committed, self.applied.get(tp, 0))
 
     @property
     def lag_by_partition(self) -> dict[str, int]:
         return {
-            f"{tp.topic}[{tp.partition}]": end - self.committed.get(tp, 0)
+            f"{tp.topic}[{tp.partition}]": end - self._done(tp)
             for tp, end in sorted(self.ends.items())
         }
 
     @property
     def lag(self) -> int:
-        return sum(max(0, end - self.committed.get(tp, 0)) for tp, end in self.ends.items())
+        return sum(max(0, end - self._done(tp)) for tp, end in self.ends.items())
 
     @property
     def committed_total(self) -> int:
-        return sum(self.committed.get(tp, 0) for tp in self.ends)
+        """Moves whenever the worker makes progress (commits, or applies what was committed)."""
+        return sum(self.committed.get(tp, 0) for tp in self.ends) + sum(
+            (self.applied or {}).get(tp, 0) for tp in self.ends
+        )
 
     @property
     def drained(self) -> bool:
@@ -168,14 +182,21 @@ class GroupProgress:
 class GroupWatcher:
     """Reads a group's progress; lives across broker restarts (errors are "unknown", not fatal)."""
 
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        changelog_topic: str | None = None,  # None: commits only (cheap, for frequent sampling)
+    ) -> None:
         self._bootstrap = bootstrap
         self._group = group
         self._topics = tuple(topics)
+        self._changelog_topic = changelog_topic
         self._consumer: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
 
-    async def progress(self, timeout: float = 10.0) -> GroupProgress | None:
+    async def progress(self, timeout: float = 30.0) -> GroupProgress | None:
         try:
             async with asyncio.timeout(timeout):
                 return await self._progress()
@@ -193,7 +214,12 @@ class GroupWatcher:
         ends = await self._consumer.end_offsets(partitions)
         offsets = await self._admin.list_consumer_group_offsets(self._group)
         committed = {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
-        return GroupProgress(dict(ends), committed)
+        progress = GroupProgress(dict(ends), committed)
+        if progress.lag == 0 and self._changelog_topic is not None:
+            # The commits say done: ask the ledger (a longer read).
+            applied = await applied_offsets(self._bootstrap, self._changelog_topic)
+            progress = GroupProgress(dict(ends), committed, applied)
+        return progress
 
     async def close(self) -> None:
         consumer, admin = self._consumer, self._admin
@@ -205,6 +231,21 @@ class GroupWatcher:
             if admin is not None:
                 with contextlib.suppress(Exception):
                     await admin.close()
+
+
+async def applied_offsets(bootstrap: str, changelog_topic: str) -> dict[TopicPartition, int]:
+    """The next offset to apply per input partition, from the input ledger's entries in the
+    shipments table's changelog (``streams.input_ledger``); the latest entry wins."""
+    applied: dict[TopicPartition, int] = {}
+    for record in await read_to_end(bootstrap, [changelog_topic]):
+        if record.key is None or record.value is None:
+            continue
+        key = orjson.loads(record.key)
+        if isinstance(key, str) and is_ledger_key(key):
+            partition = int(key.removeprefix(LEDGER_KEY_PREFIX))
+            for topic, offset in orjson.loads(record.value)["next_offsets"].items():
+                applied[TopicPartition(topic, partition)] = int(offset)
+    return applied
 
 
 async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:

@@ -50,21 +50,22 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     async def wait_healthy(self, timeout: float) -> bool:
+        """Until /readyz says the worker processes its partitions (or it exits, or time's up)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
                 return False
-            if await self.health() == 200:
+            if await self.health("/readyz") == 200:
                 return True
             await asyncio.sleep(0.5)
         return False
 
-    async def health(self) -> int | None:
-        """The HTTP status of /healthz, or None when nothing answers."""
-        return await asyncio.to_thread(self._health)
+    async def health(self, path: str = "/healthz") -> int | None:
+        """The HTTP status of /healthz (alive) or /readyz, or None when nothing answers."""
+        return await asyncio.to_thread(self._health, path)
 
-    def _health(self) -> int | None:
-        url = f"http://127.0.0.1:{self.port}/healthz"
+    def _health(self, path: str) -> int | None:
+        url = f"http://127.0.0.1:{self.port}{path}"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return int(response.status)
