@@ -51,6 +51,9 @@ class ChaosOptions:
             "soak_sample_seconds": 1.5,
             "bad_examples": 300,
             "bad_input_shipments": 150,
+            # A few seconds of traffic on a shared 2-core machine: the rate is noisy at this
+            # size, so CI only catches a collapse; the full size holds the 80% line.
+            "min_good_throughput_ratio": 0.5,
             "deadlines": Deadlines(no_progress=150.0, drain=400.0, recovery=150.0),
         }
         return cls(**{**sizes, **overrides})  # type: ignore[arg-type]
