@@ -84,18 +84,18 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         # lose) the input. A refusal for good stops the worker instead (PublishFailed).
         waiting = list(messages)
         for backoff in _backoff_seconds():
-            waiting = await _send_all(outputs, waiting)
-            if not waiting:
+            failed = await _send_all(outputs, waiting)
+            if not failed:
                 return
-            for topic in {message.topic for message, _ in waiting}:
+            for topic in {message.topic for message, _ in failed}:
                 metrics.publish_retries.labels(topic).inc()
-            message, error = waiting[0]
+            first, error = failed[0]
             log.warning(
                 "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
-                len(waiting), describe(error), message.topic, backoff,
+                len(failed), describe(error), first.topic, backoff,
             )  # fmt: skip
             await asyncio.sleep(backoff)
-            waiting = [message for message, _ in waiting]
+            waiting = [message for message, _ in failed]
 
     async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         await publish_many([OutputMessage(topic, key, value, partition)])
