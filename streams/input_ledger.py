@@ -35,7 +35,6 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 LEDGER_KEY_PREFIX = "~applied~"  # "~" is not allowed in a tracking number
-MAX_REWIND_ATTEMPTS = 3
 
 
 def ledger_key(partition: int) -> str:
@@ -87,7 +86,6 @@ class _PendingRewind:
     expected: int  # the next offset to apply, where the consumer was sent
     seen: int  # the offset that revealed the gap
     asked_at: float  # monotonic seconds
-    attempts: int = 1  # seeks asked for so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,14 +173,9 @@ class InputLedger:
         if pending is not None and pending.expected == expected:
             if offset <= pending.seen:  # the first offset the log has from ``expected`` on
                 return self._absent(tp, expected, offset, admission)
-            if pending.attempts > MAX_REWIND_ATTEMPTS:
-                # Seek after seek, the broker starts beyond ``seen``: the offsets in between are
-                # not in the log (e.g. only transaction markers were there).
-                return self._absent(tp, expected, offset, admission)
             if self._clock() - pending.asked_at >= self._rewind_retry_seconds:
                 # The seek lost a race with messages already fetched: ask again.
                 pending.asked_at = self._clock()
-                pending.attempts += 1
                 admission.rewinds.append(Rewind(tp[0], tp[1], expected))
             return Verdict.SKIPPED_STALE
         self._pending[tp] = _PendingRewind(expected, offset, self._clock())
@@ -263,7 +256,6 @@ class InputLedger:
             if pending is not None:
                 if now - pending.asked_at >= self._rewind_retry_seconds:
                     pending.asked_at = now
-                    pending.attempts += 1
                     rewinds.append(Rewind(tp[0], tp[1], pending.expected))
                 continue
             expected = self._expected(tp, None)
