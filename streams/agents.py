@@ -49,7 +49,6 @@ RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_s
 EXIT_AGENT_DIED = 70  # EX_SOFTWARE: the orchestrator should restart the worker
 WATCHDOG_SECONDS = 5.0
 FATAL_GRACE_SECONDS = 3.0  # /healthz answers 503 this long before a fatal exit
-REWIND_SETTLE_SECONDS = 0.2
 
 
 class PublishFailed(RuntimeError):
@@ -300,35 +299,22 @@ def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: 
 
 
 async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
-    """Send partitions back to their next unapplied offset, so that the next message Faust hands
-    over from each is that offset.
+    """Send partitions back to their next unapplied offset.
 
-    A plain seek is not enough: Faust's fetch loop may be handing over messages fetched before
-    it, and each one moves its "read offset" past the re-fetched messages, which it then drops as
-    already read. So the flow is stopped first (as Faust does for a rebalance), the consumer
-    group's offset is set back to the ledger's (a restart now resumes there, and Faust counts the
-    re-read messages' acknowledgements), and only then is each partition sought.
+    A seek can lose a race with Faust's fetch loop: messages fetched before it move the loop's
+    "read offset" past the re-fetched ones, which it then drops as already read. The ledger
+    notices (nothing at or below the gap comes back) and asks again every few seconds; it never
+    takes a later message for the one it waits for.
     """
     consumer = app.consumer
-    assigned = consumer.assignment()
-    targets = {
-        tp: item.offset for item in rewinds if (tp := TP(item.topic, item.partition)) in assigned
-    }
-    if not targets:
-        return
-    consumer.stop_flow()
-    try:
-        await consumer.wait_for_stopped_flow()
-        await asyncio.sleep(REWIND_SETTLE_SECONDS)  # the fetch loop lets go of the message in hand
-        await consumer._commit(targets)  # faust-streaming 0.15 internals (pinned)
-        for tp, offset in targets.items():
-            consumer._committed_offset[tp] = offset
-            await consumer.seek(tp, offset)
-    except Exception as error:  # e.g. a partition revoked meanwhile: the rebalance seeks anyway
-        log.warning("could not rewind %s: %s", sorted(targets), describe(error))
-    finally:
-        if not app.rebalancing:  # a rebalance resumes the flow itself, when it is done
-            consumer.resume_flow()
+    for item in rewinds:
+        try:
+            await consumer.seek(TP(item.topic, item.partition), item.offset)
+        except Exception as error:  # e.g. the partition was just revoked: the rebalance
+            log.warning(  # seeks it anyway, and the ledger judges again
+                "could not rewind %s[%d] to %d: %s",
+                item.topic, item.partition, item.offset, describe(error),
+            )  # fmt: skip
 
 
 async def _exit_worker(health: WorkerHealth, reason: str) -> None:

@@ -118,12 +118,13 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"worker exited early; log:\n{self.log_tail()}")
-            if self._healthy():
+            if self.ready():
                 return
             time.sleep(0.5)
         raise AssertionError(f"worker not ready in {timeout}s; log:\n{self.log_tail()}")
 
-    def _healthy(self) -> bool:
+    def ready(self) -> bool:
+        """/readyz says 200: the worker processes its partitions."""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
                 return r.status == 200

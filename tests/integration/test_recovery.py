@@ -163,4 +163,8 @@ async def test_sigkill_and_empty_disk_restarts_apply_every_event_once_in_order(d
         if (names := differences(stored[key], state, order_ids))
     }
     assert differing == {}, f"{len(differing)} shipments differ from the replay: {differing}"[:2000]
-    assert third.metrics().get("parcelwatch_worker_ready", 0) == 1
+    # Caught up, the worker says it is ready again (nothing left to rewind or recover).
+    deadline = time.monotonic() + 30
+    while not third.ready():
+        assert time.monotonic() < deadline, third.log_tail()
+        await asyncio.sleep(0.5)
