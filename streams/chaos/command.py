@@ -78,6 +78,11 @@ def chaos_broker(options: ChaosOptions) -> Iterator[tuple[ChaosBroker, Path]]:
         broker.start()
         print(f"chaos: own broker on {broker.bootstrap_servers}", flush=True)
         yield broker, run_dir
+    except KeyboardInterrupt:
+        print(
+            "chaos: interrupted (SIGINT or SIGTERM); stopping workers and broker", file=sys.stderr
+        )
+        raise
     finally:
         broker.stop()
         signal.signal(signal.SIGTERM, previous)
