@@ -75,6 +75,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
         partitions=settings.partitions,
         help="Per-shipment state (schemas.state.ShipmentState), keyed by tracking number.",
+        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
     )
 
     async def publish_many(messages: Sequence[OutputMessage]) -> None:

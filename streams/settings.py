@@ -79,8 +79,21 @@ class Settings:
     stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
     recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
     exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
+    # RocksDB memory per table partition: memtables (write buffers) and block cache. Faust's
+    # defaults (3 x 64 MiB + 2 GiB per partition) let a worker's RSS climb for hours.
+    rocksdb_write_buffer_mb: int = 8
+    rocksdb_block_cache_mb: int = 32
     # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
     model_signing_key: bytes | None = field(default=None, repr=False)
+
+    @property
+    def rocksdb_options(self) -> dict[str, int]:
+        """Per table partition; two write buffers, so memory stays near 2 x buffer + cache."""
+        return {
+            "write_buffer_size": self.rocksdb_write_buffer_mb * 2**20,
+            "max_write_buffer_number": 2,
+            "block_cache_size": self.rocksdb_block_cache_mb * 2**20,
+        }
 
     @property
     def topics(self) -> TopicNames:
@@ -158,6 +171,12 @@ class Settings:
                 "RECOVERY_TIMEOUT_SECONDS", defaults.recovery_timeout_seconds, minimum=10
             ),
             exit_when_stuck=reader.flag("EXIT_WHEN_STUCK", defaults.exit_when_stuck),
+            rocksdb_write_buffer_mb=reader.integer(
+                "ROCKSDB_WRITE_BUFFER_MB", defaults.rocksdb_write_buffer_mb, minimum=1, maximum=1024
+            ),
+            rocksdb_block_cache_mb=reader.integer(
+                "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb_block_cache_mb, minimum=1, maximum=65536
+            ),
             model_signing_key=_signing_key(reader),
         )
 

@@ -118,3 +118,12 @@ def test_recovery_and_health_settings():
 def test_recovery_settings_are_validated(name, value):
     with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
         Settings.from_env({f"PARCELWATCH_{name}": value})
+
+
+def test_rocksdb_memory_is_bounded_by_default():
+    options = Settings.from_env({}).rocksdb_options
+    assert options["write_buffer_size"] == 8 * 2**20
+    assert options["max_write_buffer_number"] == 2
+    assert options["block_cache_size"] == 32 * 2**20
+    custom = Settings.from_env({"PARCELWATCH_ROCKSDB_BLOCK_CACHE_MB": "256"}).rocksdb_options
+    assert custom["block_cache_size"] == 256 * 2**20
