@@ -72,8 +72,8 @@ class Settings:
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
     template_dir: Path | None = None  # None: the built-in templates
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
-    # Static group membership: a stable, unique name per worker (a pod or container name) lets
-    # a restarted worker take its partitions back without a rebalance. None: dynamic membership.
+    # Static group membership (a stable, unique name per worker). None, the default: dynamic
+    # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
     instance_id: str | None = None
     session_timeout_seconds: float = 10.0  # how soon a dead worker's partitions move on
     stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails

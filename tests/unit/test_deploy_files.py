@@ -309,7 +309,8 @@ def test_worker_service(compose: dict[str, Any]) -> None:
     mounts = {target: source for source, target in _volume_mounts(worker)}
     assert mounts[str(settings.data_dir)] in compose["volumes"]
     assert f":{settings.web_port}/readyz" in " ".join(worker["healthcheck"]["test"])
-    assert worker["environment"]["PARCELWATCH_INSTANCE_ID"]  # static membership: fast restarts
+    # Static membership stalled a restarted worker with faust-streaming 0.15 (see README).
+    assert "PARCELWATCH_INSTANCE_ID" not in worker["environment"]
 
 
 def test_simulator_is_an_opt_in_demo(services: dict[str, Any]) -> None:
