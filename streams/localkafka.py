@@ -540,7 +540,7 @@ async def _probe(bootstrap_servers: str, timeout_s: float) -> None:
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
     """asyncio.run, also from inside a running loop (then in a helper thread)."""
-    with _quiet_aiokafka():
+    with quiet_aiokafka():
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -551,8 +551,9 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_aiokafka() -> Iterator[None]:
-    """aiokafka logs every refused connection at ERROR; while probing those are expected."""
+def quiet_aiokafka() -> Iterator[None]:
+    """aiokafka logs every refused connection at ERROR; while probing a broker, or while it
+    restarts, those are expected."""
     logger = logging.getLogger("aiokafka")
     previous = logger.level
     logger.setLevel(logging.CRITICAL)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -14,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from streams.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
+from streams.localkafka import quiet_aiokafka
 
 # Larger than the broker's message.max.bytes (~1 MB), so that the broker, not this client, is
 # what limits poison messages.
@@ -224,7 +224,7 @@ class GroupWatcher:
     async def close(self) -> None:
         consumer, admin = self._consumer, self._admin
         self._consumer = self._admin = None
-        with _quiet():
+        with quiet_aiokafka():
             if consumer is not None:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
@@ -265,15 +265,3 @@ async def _partitions(admin: AIOKafkaAdminClient, topics: Sequence[str]) -> list
         if not topic.get("error_code")
         for partition in topic["partitions"]
     )
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """aiokafka logs every refused connection at ERROR; during a broker restart that is expected."""
-    logger = logging.getLogger("aiokafka")
-    previous = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
