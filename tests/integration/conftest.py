@@ -175,9 +175,14 @@ def workers() -> Iterator[list[WorkerProcess]]:
         worker.stop(signal.SIGKILL)
 
 
-async def produce(messages: list[tuple[str, bytes | None, bytes]]) -> None:
-    """Send in order, each acknowledged before the next (keeps per-key order)."""
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", max_request_size=2**21)
+async def produce(
+    messages: list[tuple[str, bytes | None, bytes]], client: dict[str, Any] | None = None
+) -> None:
+    """Send in order, each acknowledged before the next (keeps per-key order). ``client``:
+    connection options (TLS, SASL)."""
+    producer = AIOKafkaProducer(
+        **(client or {"bootstrap_servers": BOOTSTRAP}), acks="all", max_request_size=2**21
+    )
     await producer.start()
     try:
         for topic, key, value in messages:

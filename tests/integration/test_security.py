@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 
 from schemas.codec import encode
 from tests.factories import order, scan
 from tests.integration.certificates import make_certificates
-from tests.integration.conftest import REPO, Deployment, collect, free_port
+from tests.integration.conftest import REPO, Deployment, collect, free_port, produce
 from tests.integration.secured_broker import SecuredKafka, shared_libs_dir
 from tests.integration.test_pipeline import shifted
 
@@ -53,17 +52,7 @@ def distinct_free_ports(count: int) -> list[int]:
     return sorted(ports)
 
 
-# -- small TLS/SASL-capable clients (the harness's produce/collect speak plaintext) --------------
-
-
-async def produce(options: dict[str, Any], messages: list[tuple[str, bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(**options, acks="all")
-    await producer.start()
-    try:
-        for topic, key, value in messages:
-            await producer.send_and_wait(topic, key=key, value=value)
-    finally:
-        await producer.stop()
+# -- small TLS/SASL-capable clients ------------------------------------------------------------
 
 
 async def topic_names(options: dict[str, Any]) -> set[str]:
@@ -104,7 +93,9 @@ async def test_a_worker_over_sasl_ssl_creates_its_topics_and_raises_exactly_the_
             shifted(scan("exception", 10, "tls-2", reason="damaged", tracking_number=tracking)),
         ),
     ]
-    await produce(options, [(topic, tracking.encode(), encode(event)) for topic, event in events])
+    await produce(
+        [(topic, tracking.encode(), encode(event)) for topic, event in events], client=options
+    )
 
     alerts = await collect(topics.shipment_alerts, lambda values: len(values) >= 1, client=options)
     assert [(a["tracking_number"], a["kind"], a["source_event_id"]) for a in alerts] == [
