@@ -83,12 +83,6 @@ class WorkerHealth:
                 self._next_offsets[tp] = offset
                 self._advanced_at[tp] = now
 
-    def forget(self, partitions: set[TopicPartition]) -> None:
-        for tp in partitions:
-            self._next_offsets.pop(tp, None)
-            self._advanced_at.pop(tp, None)
-            self._waiting_since.pop(tp, None)
-
     def judge(
         self,
         *,

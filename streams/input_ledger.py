@@ -27,7 +27,7 @@ Pure, apart from reading and writing the table through ``LedgerStore``; the Faus
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -282,10 +282,3 @@ class InputLedger:
         self._next.clear()
         self._loaded.clear()
         self._pending.clear()
-
-    def forget(self, partitions: Iterable[TopicPartition]) -> None:
-        for tp in partitions:
-            self._next.pop(tp, None)
-            self._pending.pop(tp, None)
-            self._floor.pop(tp, None)
-            self._loaded.discard(tp[1])
