@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.types import ExceptionReason, Order, Scan, ShipmentStatus
+from schemas.types import (
+    Customer,
+    ExceptionReason,
+    NotificationChannel,
+    Order,
+    Scan,
+    ShipmentStatus,
+)
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 TRACKING = "1ZTEST0000000001"
@@ -53,6 +60,27 @@ def order(
         ordered_at=extra.pop("ordered_at", at(-2)),
         promised_by=at(promised_in_hours),
         **extra,
+    )
+
+
+def order_at(
+    tracking: str,
+    now: datetime,
+    *,
+    promise_in_hours: float = 72,
+    locale: str = "en-GB",
+    timezone: str = "Europe/London",
+) -> Order:
+    """An order placed 3 h before ``now`` (integration tests work on the live clock)."""
+    return Order(
+        event_id=f"{tracking}-order",
+        order_id=f"A-{tracking[-6:]}",
+        tracking_number=tracking,
+        carrier="ups",
+        service_level="ground",
+        ordered_at=now - timedelta(hours=3),
+        promised_by=now + timedelta(hours=promise_in_hours),
+        customer=Customer("cust-1", locale, timezone, (NotificationChannel.EMAIL,)),
     )
 
 

@@ -12,30 +12,18 @@ import orjson
 
 from schemas.codec import encode
 from schemas.timestamps import utc_now
-from schemas.types import Customer, NotificationChannel, Order, Scan
-from tests.factories import scan_at
+from schemas.types import Order, Scan
+from tests.factories import order_at, scan_at
 from tests.integration.conftest import collect, produce, wait_until_committed
 
 NO_QUIET_HOURS = {"PARCELWATCH_QUIET_HOURS": "off"}  # the tests must not depend on the time of day
 # Dead letters must stay far below the producer's 1 MiB message limit, whatever the input.
 DEAD_LETTER_CEILING = 512 * 1024
+BERLIN = {"locale": "de-DE", "timezone": "Europe/Berlin"}  # the customer of these orders
 
 
 def _tracking(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:8].upper()
-
-
-def _order(tracking: str, now: datetime) -> Order:
-    return Order(
-        event_id=f"{tracking}-order",
-        order_id=f"A-{tracking[-6:]}",
-        tracking_number=tracking,
-        carrier="ups",
-        service_level="ground",
-        ordered_at=now - timedelta(hours=3),
-        promised_by=now + timedelta(hours=72),
-        customer=Customer("cust-1", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL,)),
-    )
 
 
 def _message(topics, event: Order | Scan, **overrides) -> tuple[str, bytes, bytes]:
@@ -57,7 +45,7 @@ async def test_a_year_9999_estimate_before_its_order_does_not_cost_the_order(dep
     await produce(
         [
             _message(topics, label, estimated_delivery="9999-12-31T23:59:59Z"),
-            _message(topics, _order(tracking, now)),
+            _message(topics, order_at(tracking, now, **BERLIN)),
         ]
     )
 
@@ -98,7 +86,7 @@ def _journeys(topics, count: int, now: datetime) -> list[tuple[str, bytes, bytes
     for step in range(len(statuses) + 1):
         for tracking in shipments:
             if step == 0:
-                messages.append(_message(topics, _order(tracking, now)))
+                messages.append(_message(topics, order_at(tracking, now, **BERLIN)))
             else:
                 at = now - timedelta(hours=3) + timedelta(minutes=20 * step)
                 messages.append(

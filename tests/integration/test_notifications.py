@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from schemas.codec import encode
 from schemas.timestamps import utc_now
-from schemas.types import Customer, NotificationChannel, Order, Scan
-from tests.factories import scan_at
+from schemas.types import Order, Scan
+from tests.factories import order_at, scan_at
 from tests.integration.conftest import collect, produce, wait_until_committed
 
 FAST_TIMERS = {
@@ -22,19 +22,6 @@ FAST_TIMERS = {
     "PARCELWATCH_QUIET_HOURS": "off",  # the tests must not depend on the time of day
 }
 JOURNEY = ["order_confirmed", "shipped", "out_for_delivery", "delivered", "review_request"]
-
-
-def _order(tracking: str, now: datetime, *, promise_in_hours: float = 72) -> Order:
-    return Order(
-        event_id=f"{tracking}-order",
-        order_id=f"A-{tracking[-6:]}",
-        tracking_number=tracking,
-        carrier="ups",
-        service_level="ground",
-        ordered_at=now - timedelta(hours=3),
-        promised_by=now + timedelta(hours=promise_in_hours),
-        customer=Customer("cust-1", "en-GB", "Europe/London", (NotificationChannel.EMAIL,)),
-    )
 
 
 def _messages(topics, events: list[Order | Scan]) -> list[tuple[str, bytes, bytes]]:
@@ -51,7 +38,7 @@ def _messages(topics, events: list[Order | Scan]) -> list[tuple[str, bytes, byte
 def _journey(tracking: str, now: datetime) -> tuple[list[Order | Scan], list[Order | Scan]]:
     """(first half, second half) of a complete journey, all within the last three hours."""
     first: list[Order | Scan] = [
-        _order(tracking, now),
+        order_at(tracking, now),
         scan_at(tracking, "info_received", now - timedelta(minutes=170)),
         scan_at(tracking, "picked_up", now - timedelta(minutes=150)),
         scan_at(tracking, "in_transit", now - timedelta(minutes=120)),
@@ -76,7 +63,7 @@ async def test_a_silent_parcel_raises_stalled_with_no_newscan_at(deployment, wor
     workers.append(worker)
     now = utc_now()
     tracking = "1ZSTALL" + uuid.uuid4().hex[:8].upper()
-    await produce(_messages(topics, [_order(tracking, now), scan_at(tracking, "picked_up", now)]))
+    await produce(_messages(topics, [order_at(tracking, now), scan_at(tracking, "picked_up", now)]))
 
     # Only the timer can raise it: nothing is produced after the pickup scan.
     alerts = await collect(
