@@ -35,6 +35,7 @@ from streams.input_ledger import (
     Verdict,
     ledger_key,
 )
+from streams.log_probe import first_offset_in_log
 from streams.message_templates import load_templates
 from streams.metrics import WorkerMetrics
 from streams.model_holder import ModelHolder, watch_model_updates
@@ -260,7 +261,13 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             settled=is_settled,
             assigned=assigned.__contains__,
         )
-        await rewind(admission.rewinds)
+        rewinds = list(admission.rewinds)
+        for probe in admission.probes:
+            first = await first_offset_in_log(settings, probe.topic, probe.partition, probe.offset)
+            more, absent = ledger.probed(probe, first)
+            rewinds += more
+            metrics.input_offsets_absent.labels(probe.topic).inc(absent)
+        await rewind(rewinds)
         chosen = admission.indexes(Verdict.APPLY)
         await processor.process_batch(
             [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
@@ -295,8 +302,6 @@ def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: 
             metrics.events.labels(message.topic, "duplicate").inc()
         elif verdict in SKIPPED:
             metrics.input_skipped.labels(message.topic, verdict.value).inc()
-    for topic, count in admission.absent_offsets.items():
-        metrics.input_offsets_absent.labels(topic).inc(count)
 
 
 async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:

@@ -14,9 +14,12 @@ offset is therefore only a hint. The truth is kept here instead:
   (a re-read after a crash: counted as a duplicate, nothing is published again); a higher one
   means offsets were skipped, so the partition is rewound to the next offset and the message
   waits for its turn;
-* a rewind can also find that the skipped offsets are not in the log at all (compaction, the
-  commit markers of transactional producers, retention): the first offset the broker returns
-  after the rewind is then the next one, and the absent offsets are counted, not waited for;
+* some skipped offsets may not be in the log at all (compaction, the commit markers of
+  transactional producers, retention). The stream cannot tell those from messages fetched before
+  a seek (Faust seeks to the committed offsets after a restore, which sends the stream *back*), so
+  when a message inside the gap arrives the ledger asks for a ``Probe``: the shell reads the log
+  itself, and only when the broker's first offset from the expected one is past it are the
+  absent offsets counted and the partition continued there;
 * nothing is judged while the worker rebalances or restores its tables: the ledger on an empty
   disk is only known once the changelog has been read.
 
@@ -81,11 +84,22 @@ class Rewind:
     offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """Ask the log for the first offset it holds at or after ``offset`` of a partition."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
 @dataclass(slots=True)
 class _PendingRewind:
     expected: int  # the next offset to apply, where the consumer was sent
     seen: int  # the offset that revealed the gap
     asked_at: float  # monotonic seconds
+    probing: bool = False  # a probe of ``expected`` is out
+    present: bool = False  # a probe found ``expected`` in the log: only waiting is left
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +115,7 @@ class Position:
 class Admission:
     verdicts: list[Verdict]
     rewinds: list[Rewind] = field(default_factory=list)
-    absent_offsets: dict[str, int] = field(default_factory=dict)  # topic -> offsets not in log
+    probes: list[Probe] = field(default_factory=list)  # answer each with InputLedger.probed
 
     def indexes(self, verdict: Verdict) -> list[int]:
         return [i for i, judged in enumerate(self.verdicts) if judged is verdict]
@@ -171,9 +185,12 @@ class InputLedger:
             return Verdict.ALREADY_APPLIED
         pending = self._pending.get(tp)
         if pending is not None and pending.expected == expected:
-            if offset <= pending.seen:  # the first offset the log has from ``expected`` on
-                return self._absent(tp, expected, offset, admission)
-            if self._clock() - pending.asked_at >= self._rewind_retry_seconds:
+            if offset <= pending.seen and not (pending.probing or pending.present):
+                # Inside the gap: either the offsets before it are not in the log, or this was
+                # fetched before a seek. Only the log can say which.
+                pending.probing = True
+                admission.probes.append(Probe(tp[0], tp[1], expected))
+            elif self._clock() - pending.asked_at >= self._rewind_retry_seconds:
                 # The seek lost a race with messages already fetched: ask again.
                 pending.asked_at = self._clock()
                 admission.rewinds.append(Rewind(tp[0], tp[1], expected))
@@ -186,16 +203,28 @@ class InputLedger:
         )  # fmt: skip
         return Verdict.SKIPPED_GAP
 
-    def _absent(
-        self, tp: TopicPartition, expected: int, offset: int, admission: Admission
-    ) -> Verdict:
-        admission.absent_offsets[tp[0]] = admission.absent_offsets.get(tp[0], 0) + offset - expected
+    def probed(self, probe: Probe, first_offset: int | None) -> tuple[list[Rewind], int]:
+        """The log's answer to ``probe``: the first offset it holds at or after the probed one
+        (None: no answer). Returns the rewinds to ask for and how many offsets are absent."""
+        tp = (probe.topic, probe.partition)
+        pending = self._pending.get(tp)
+        if pending is None or pending.expected != probe.offset or not pending.probing:
+            return [], 0  # moot: applied meanwhile, or a new generation
+        pending.probing = False
+        if first_offset is None:
+            return [], 0  # asked again by the next message inside the gap
+        pending.asked_at = self._clock()
+        if first_offset <= probe.offset:
+            pending.present = True  # a stale message: the rewound ones are still to come
+            return [Rewind(probe.topic, probe.partition, probe.offset)], 0
         log.warning(
             "offsets %d to %d of %s[%d] are not in the log (compaction, transaction markers or "
             "retention); continuing at %d",
-            expected, offset - 1, tp[0], tp[1], offset,
+            probe.offset, first_offset - 1, probe.topic, probe.partition, first_offset,
         )  # fmt: skip
-        return self._applying(tp, offset)
+        self._next[tp] = first_offset
+        self._pending[tp] = _PendingRewind(first_offset, first_offset, self._clock(), present=True)
+        return [Rewind(probe.topic, probe.partition, first_offset)], first_offset - probe.offset
 
     def _applying(self, tp: TopicPartition, offset: int) -> Verdict:
         self._next[tp] = offset + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from streams.input_ledger import (
     InputLedger,
     Position,
+    Probe,
     Rewind,
     Verdict,
     is_ledger_key,
@@ -90,17 +91,51 @@ def test_skipped_offsets_rewind_the_partition_and_wait():
     assert store.data[ledger_key(2)]["next_offsets"][A] == 12
 
 
-def test_offsets_absent_from_the_log_are_counted_not_waited_for():
+def test_offsets_absent_from_the_log_are_counted_once_the_log_confirms_it():
     store = DictLedgerStore()
     store.data[ledger_key(0)] = {"next_offsets": {A: 10}}
     ledger = make(store)
     admit(ledger, batch(14))  # 10..13 look skipped
-    # After the rewind to 10 the broker's first offset is 12: 10 and 11 are not in the log
-    # (e.g. transaction markers).
+    # After the rewind to 10 the first message is 12: inside the gap, so the log is asked.
+    admission = admit(ledger, batch(12, 13, 14))
+    assert admission.verdicts == [Verdict.SKIPPED_STALE] * 3
+    assert admission.probes == [Probe(A, 0, 10)]
+    # The log's first offset from 10 is 12: 10 and 11 are not in it (e.g. transaction markers).
+    assert ledger.probed(Probe(A, 0, 10), 12) == ([Rewind(A, 0, 12)], 2)
+    assert admit(ledger, batch(13)).verdicts == [Verdict.SKIPPED_STALE]
     admission = apply(ledger, batch(12, 13, 14))
     assert admission.verdicts == [Verdict.APPLY] * 3
-    assert admission.absent_offsets == {A: 2}
     assert store.data[ledger_key(0)]["next_offsets"][A] == 15
+    assert ledger.rewinding() == []
+
+
+def test_a_stream_sent_back_by_a_seek_is_not_taken_for_a_hole_in_the_log():
+    # What CI caught: after a restore Faust seeks to the committed offset (724), behind messages
+    # already fetched (up to 800), while the ledger waits for 555.
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 555}}
+    ledger = make(store)
+    assert admit(ledger, batch(800, partition=1)).rewinds == [Rewind(A, 1, 555)]
+    admission = admit(ledger, batch(724, 725, partition=1))
+    assert admission.verdicts == [Verdict.SKIPPED_STALE] * 2
+    assert admission.probes == [Probe(A, 1, 555)]  # one probe, however many such messages
+    assert ledger.probed(Probe(A, 1, 555), 555) == ([Rewind(A, 1, 555)], 0)
+    later = admit(ledger, batch(726, partition=1))
+    assert (later.verdicts, later.probes) == ([Verdict.SKIPPED_STALE], [])  # known: just wait
+    assert apply(ledger, batch(555, 556, partition=1)).verdicts == [Verdict.APPLY] * 2
+    assert store.data[ledger_key(1)]["next_offsets"][A] == 557
+
+
+def test_a_probe_without_an_answer_is_asked_again_and_a_moot_one_is_ignored():
+    ledger = make()
+    apply(ledger, batch(1))
+    admit(ledger, batch(9))
+    assert admit(ledger, batch(5)).probes == [Probe(A, 0, 2)]
+    assert admit(ledger, batch(6)).probes == []  # one out already
+    assert ledger.probed(Probe(A, 0, 2), None) == ([], 0)
+    assert admit(ledger, batch(7)).probes == [Probe(A, 0, 2)]
+    admit(ledger, batch(1), generation=2)  # a new generation forgets what was pending
+    assert ledger.probed(Probe(A, 0, 2), 5) == ([], 0)
 
 
 def test_a_rewind_that_lost_its_race_is_asked_again():
