@@ -65,7 +65,7 @@ case "$command" in
     .venv/bin/python -m pytest "$@"
     ;;
   fault)
-    ensure_java_and_maven
+    ensure_commands java:openjdk-17-jre-headless mvn:maven
     ensure_venv
     exec .venv/bin/parcelwatch chaos "$@"
     ;;
