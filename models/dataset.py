@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-
-from models.features import Row, feature_row
-from schemas.state import ShipmentState
-from schemas.types import SETTLED_STATUSES, Scan
+from parcelwatch.models.features import Row, feature_row
+from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.types import SETTLED_STATUSES, Scan
 
 
 def is_scorable(state: ShipmentState) -> bool:

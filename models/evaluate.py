@@ -1,6 +1,6 @@
 """Offline evaluation of delay-risk scores: the model against simple baselines on one split.
 
-Rows are scans (see :mod:`models.dataset`); alerts are judged per shipment, because that is what
+Rows are scans (see :mod:`.dataset`); alerts are judged per shipment, because that is what
 a merchant sees: a shipment is *alerted* at a threshold when at least one of its scans scores at
 or above it, and its *lead time* is ``promised_by - as_of`` of the first such scan.
 
@@ -19,10 +19,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from parcelwatch.models.dataset import Examples
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
-
-from models.dataset import Examples
 
 __all__ = ["METRICS_VERSION", "evaluate", "threshold_at_false_alert_count"]
 

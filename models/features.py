@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-
-from schemas.state import ShipmentState
-from schemas.types import ShipmentStatus
+from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.types import ShipmentStatus
 
 NUMERIC_FEATURES = (
     "hours_since_order",

@@ -45,8 +45,7 @@ import numpy as np
 import sklearn
 import skops
 import skops.io as sio
-
-from models.signing import (
+from parcelwatch.models.signing import (
     METADATA_SIGNATURE_KEY,
     is_valid,
     metadata_signing_input,
@@ -54,7 +53,7 @@ from models.signing import (
     sign_update,
     update_is_authentic,
 )
-from schemas.model_update import (
+from parcelwatch.schemas.model_update import (
     InvalidModelUpdate,
     ModelUpdate,
     decode_model_update,

@@ -1,6 +1,6 @@
 """Writes the evaluation report: metrics JSON, three PNG plots and a short markdown model card.
 
-Input is the dict :func:`models.evaluate.evaluate` returns. Plots use
+Input is the dict :func:`parcelwatch.models.evaluate.evaluate` returns. Plots use
 :class:`matplotlib.figure.Figure` directly (Agg rendering, no pyplot global state).
 """
 

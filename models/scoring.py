@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-
-from models.features import FEATURE_NAMES, FeatureEncoder, Row
-from models.registry import ModelBundle
+from parcelwatch.models.features import FEATURE_NAMES, FeatureEncoder, Row
+from parcelwatch.models.registry import ModelBundle
 
 
 @dataclass(frozen=True, slots=True)

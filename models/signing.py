@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from schemas.model_update import SIGNATURE_PREFIX, ModelUpdate, signing_input
+from parcelwatch.schemas.model_update import SIGNATURE_PREFIX, ModelUpdate, signing_input
 
 MIN_KEY_BYTES = 32  # HMAC-SHA256's own output size: a shorter key is weaker than the MAC
 METADATA_SIGNATURE_KEY = "signature"

@@ -16,11 +16,10 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import orjson
-
-from schemas import patterns
-from schemas.ids import deterministic_id
-from schemas.timestamps import parse_rfc3339
-from schemas.types import (
+from parcelwatch.schemas import patterns
+from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.timestamps import parse_rfc3339
+from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
     Customer,
     DeadLetter,

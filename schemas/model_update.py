@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-
-from schemas.timestamps import parse_rfc3339
-from schemas.types import SCHEMA_VERSION
+from parcelwatch.schemas.timestamps import parse_rfc3339
+from parcelwatch.schemas.types import SCHEMA_VERSION
 
 MODEL_UPDATE_KEY = b"delay-risk"  # one model name: compaction keeps its latest announcement
 VERSION_PATTERN = r"^v[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$"

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from schemas.codec import to_jsonable
-from schemas.timestamps import parse_rfc3339
-from schemas.types import (
+from parcelwatch.schemas.codec import to_jsonable
+from parcelwatch.schemas.timestamps import parse_rfc3339
+from parcelwatch.schemas.types import (
     AlertKind,
     Customer,
     ExceptionReason,

@@ -1,7 +1,8 @@
 """Python types of the topic contracts.
 
 The JSON Schema files in ``schemas/json/`` are the contract for consumers in any language; these
-dataclasses are the same contract for parcelwatch itself. ``tests/unit/test_schema_sync.py`` keeps
+dataclasses are the same contract for parcelwatch itself. ``tests/schemas/test_schema_sync.py``
+keeps
 the two in step (field names, required fields, enumerations, and verdicts on sample events).
 """
 

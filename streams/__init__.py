@@ -1,1 +1,1 @@
-"""The Faust application (thin shell) and the pure domain core (streams.core)."""
+"""The Faust application (thin shell) and the pure domain core (parcelwatch.streams.core)."""

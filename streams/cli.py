@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streams.settings import Settings, SettingsError
+from parcelwatch.streams.runtime.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from streams.ml_commands import HistoryFiles
+    from parcelwatch.streams.offline.ml_commands import HistoryFiles
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, help="stop after this many seconds")
     demo.set_defaults(handler=_demo)
 
-    from streams.chaos.options import add_arguments as add_chaos_arguments
+    from parcelwatch.streams.devtools.chaos.options import add_arguments as add_chaos_arguments
 
     chaos = commands.add_parser(
         "chaos", help="fault-injection suite (crash loop, bad input, soak) on a broker of its own"
@@ -145,7 +145,7 @@ def _positive_float(text: str) -> float:
 
 
 def _kafka(args: argparse.Namespace) -> int:
-    from streams.localkafka import LocalKafka
+    from parcelwatch.streams.devtools.localkafka import LocalKafka
 
     broker = LocalKafka.from_env()
     if args.action == "up":
@@ -163,7 +163,7 @@ def _kafka(args: argparse.Namespace) -> int:
 
 
 def _topics(args: argparse.Namespace) -> int:
-    from streams.kafka_admin import ensure_topics
+    from parcelwatch.streams.runtime.kafka_admin import ensure_topics
 
     settings = Settings.from_env()
     created = asyncio.run(ensure_topics(settings))
@@ -172,14 +172,14 @@ def _topics(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from streams.worker import run_worker
+    from parcelwatch.streams.runtime.worker import run_worker
 
     run_worker(Settings.from_env())
     return 0
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from streams.simulation_runner import simulate_to_jsonl, simulate_to_kafka
+    from parcelwatch.streams.simulation.sinks import simulate_to_jsonl, simulate_to_kafka
 
     settings = Settings.from_env()
     if args.jsonl is not None:
@@ -196,13 +196,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> HistoryFiles:
-    from streams.ml_commands import HistoryFiles
+    from parcelwatch.streams.offline.ml_commands import HistoryFiles
 
     return HistoryFiles(orders=args.orders, scans=args.scans)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from streams.ml_commands import train_command
+    from parcelwatch.streams.offline.ml_commands import train_command
 
     version, metrics = train_command(
         _history(args), args.model_dir, maturity_days=args.maturity_days,
@@ -219,7 +219,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from streams.ml_commands import score_command
+    from parcelwatch.streams.offline.ml_commands import score_command
 
     count = score_command(_history(args), args.model_dir, args.out, version=args.version)
     print(f"scored {count} scans into {args.out}")
@@ -227,7 +227,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from streams.ml_commands import evaluate_command
+    from parcelwatch.streams.offline.ml_commands import evaluate_command
 
     metrics = evaluate_command(
         _history(args), args.model_dir, args.report, version=args.version,
@@ -251,7 +251,7 @@ def _hours(value: float | None) -> str:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from streams.ml_commands import promote_command
+    from parcelwatch.streams.offline.ml_commands import promote_command
 
     announcement = asyncio.run(promote_command(Settings.from_env(), args.model_dir, args.version))
     signed = (
@@ -264,7 +264,7 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from streams.demo import run_demo
+    from parcelwatch.streams.devtools.demo import run_demo
 
     return run_demo(
         Settings.from_env(),
@@ -276,8 +276,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _chaos(args: argparse.Namespace) -> int:
-    from streams.chaos.command import main as run_chaos
-    from streams.chaos.options import options_from_args
+    from parcelwatch.streams.devtools.chaos.command import main as run_chaos
+    from parcelwatch.streams.devtools.chaos.options import options_from_args
 
     return run_chaos(options_from_args(args))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.types import (
+from parcelwatch.schemas.types import (
     Customer,
     ExceptionReason,
     NotificationChannel,

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-
-from schemas.codec import to_jsonable
-from streams.ml_commands import HistoryFiles, train_command
-from streams.simulate import SimulationConfig, generate_journeys
+from parcelwatch.schemas.codec import to_jsonable
+from parcelwatch.streams.offline.ml_commands import HistoryFiles, train_command
+from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 
 # Fixed, so the simulated calendar (weekends, promises) is the same on every run.
 DATA_END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas.ids import deterministic_id
-from schemas.state import ShipmentState
-from schemas.timestamps import format_rfc3339
-from schemas.types import (
+from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.timestamps import format_rfc3339
+from parcelwatch.schemas.types import (
     Alert,
     AlertKind,
     ExceptionReason,

@@ -6,18 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from schemas.state import MAX_RAISED_ALERT_IDS, ShipmentState
-from schemas.types import Alert, Notification
-from streams.core.local_time import customer_zone
-from streams.core.messages import Templates, render_notification
-from streams.core.notifications import (
+from parcelwatch.schemas.state import MAX_RAISED_ALERT_IDS, ShipmentState
+from parcelwatch.schemas.types import Alert, Notification
+from parcelwatch.streams.core.local_time import customer_zone
+from parcelwatch.streams.core.notification_text import Templates, render_notification
+from parcelwatch.streams.core.notifications import (
     Milestone,
     NotificationPolicy,
     Skip,
     decide,
     next_review_at,
 )
-from streams.core.silence import SilencePolicy, check_silence, pending_silences
+from parcelwatch.streams.core.silence import SilencePolicy, check_silence, pending_silences
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from schemas.state import ShipmentState
+from parcelwatch.schemas.state import ShipmentState
 
 
 @functools.lru_cache(maxsize=1024)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from schemas.state import MAX_NOTIFIED, ShipmentState
-from schemas.types import AlertKind, NotificationKind, ShipmentStatus
-from streams.core.alert_rules import NO_PROMISE_CHECK, alert_id, promise_episode
-from streams.core.local_time import QuietHours, customer_zone
-from streams.core.silence import SilencePolicy, stalled_since
+from parcelwatch.schemas.state import MAX_NOTIFIED, ShipmentState
+from parcelwatch.schemas.types import AlertKind, NotificationKind, ShipmentStatus
+from parcelwatch.streams.core.alert_rules import NO_PROMISE_CHECK, alert_id, promise_episode
+from parcelwatch.streams.core.local_time import QuietHours, customer_zone
+from parcelwatch.streams.core.silence import SilencePolicy, stalled_since
 
 K = NotificationKind
 

@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from schemas.state import ShipmentState
-from schemas.types import SETTLED_STATUSES, Alert, AlertKind, PredictedDelivery, Severity
-from streams.core.alert_rules import build_alert
+from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.types import (
+    SETTLED_STATUSES,
+    Alert,
+    AlertKind,
+    PredictedDelivery,
+    Severity,
+)
+from parcelwatch.streams.core.alert_rules import build_alert
 
 
 @dataclass(frozen=True, slots=True)

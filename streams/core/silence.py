@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from schemas.state import ShipmentState
-from schemas.timestamps import format_rfc3339
-from schemas.types import SETTLED_STATUSES, Alert, AlertKind, Severity, ShipmentStatus
-from streams.core.alert_rules import NO_PROMISE_CHECK, build_alert, promise_episode
+from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.timestamps import format_rfc3339
+from parcelwatch.schemas.types import SETTLED_STATUSES, Alert, AlertKind, Severity, ShipmentStatus
+from parcelwatch.streams.core.alert_rules import NO_PROMISE_CHECK, build_alert, promise_episode
 
 # Alert kinds only a timer raises (missed_promise is raised by scans and timers alike).
 SILENCE_KINDS = frozenset({AlertKind.FORGOTTEN, AlertKind.STALLED, AlertKind.EXPIRED})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from schemas.types import SETTLED_STATUSES, ShipmentStatus
+from parcelwatch.schemas.types import SETTLED_STATUSES, ShipmentStatus
 
 # Progress along a journey, used only to break ties between scans with the same event time.
 _PROGRESS = {

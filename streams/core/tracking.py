@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from schemas.state import (
+from parcelwatch.schemas.state import (
     MAX_EXCEPTIONS,
     MAX_RAISED_ALERT_IDS,
     MAX_RECENT_SCANS,
@@ -18,9 +18,9 @@ from schemas.state import (
     ScanRecord,
     ShipmentState,
 )
-from schemas.types import Alert, AlertKind, Order, Scan, ShipmentStatus
-from streams.core.alert_rules import detect_alerts
-from streams.core.status import scan_takes_over
+from parcelwatch.schemas.types import Alert, AlertKind, Order, Scan, ShipmentStatus
+from parcelwatch.streams.core.alert_rules import detect_alerts
+from parcelwatch.streams.core.status import scan_takes_over
 
 _EXCEPTIONAL = frozenset({ShipmentStatus.EXCEPTION, ShipmentStatus.ATTEMPT_FAILED})
 

@@ -10,9 +10,13 @@ from string import Template
 from typing import Any
 
 import orjson
-
-from schemas.types import ExceptionReason, NotificationKind
-from streams.core.messages import NO_DATE, PLACEHOLDERS, LocaleTemplates, Templates
+from parcelwatch.schemas.types import ExceptionReason, NotificationKind
+from parcelwatch.streams.core.notification_text import (
+    NO_DATE,
+    PLACEHOLDERS,
+    LocaleTemplates,
+    Templates,
+)
 
 BUILT_IN = Path(__file__).parent
 FALLBACK_LOCALE = "en"

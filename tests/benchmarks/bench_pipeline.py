@@ -24,22 +24,22 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from parcelwatch.models.features import feature_row
+from parcelwatch.models.registry import ModelRegistry
+from parcelwatch.models.scoring import DelayRiskModel
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.state import state_from_json, state_to_json
+from parcelwatch.schemas.topics import TopicNames
+from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.core.follow_up import Policy, follow_up
+from parcelwatch.streams.core.tracking import apply_event
+from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.runtime.timers import CheckRequests, due_shipments
+from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 from prometheus_client import CollectorRegistry
 
-from models.features import feature_row
-from models.registry import ModelRegistry
-from models.scoring import DelayRiskModel
-from schemas.codec import encode
-from schemas.state import state_from_json, state_to_json
-from schemas.topics import TopicNames
-from schemas.types import Limits
-from streams.core.follow_up import Policy, follow_up
-from streams.core.tracking import apply_event
-from streams.message_templates import load_templates
-from streams.metrics import WorkerMetrics
-from streams.processing import InputMessage, ShipmentProcessor
-from streams.simulate import SimulationConfig, generate_journeys
-from streams.timers import CheckRequests, due_shipments
 from tests.model_fixtures import DATA_END, train_small_model
 
 

@@ -24,8 +24,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-
-from schemas.topics import TopicNames
+from parcelwatch.schemas.topics import TopicNames
 
 BROKER = os.environ.get("PARCELWATCH_KAFKA_BROKER", "kafka://127.0.0.1:9092")
 BOOTSTRAP = BROKER.split("://", 1)[-1]
@@ -111,7 +110,7 @@ class WorkerProcess:
     def start(self, timeout: float = 90) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, "-m", "parcelwatch.streams.cli", "worker"],
             env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + timeout

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from streams.chaos.broker import ChaosBroker
-from streams.chaos.command import chaos_broker, run_scenario, tidy
-from streams.chaos.options import ChaosOptions
-from streams.chaos.report import ScenarioReport
+from parcelwatch.streams.devtools.chaos.broker import ChaosBroker
+from parcelwatch.streams.devtools.chaos.command import chaos_broker, run_scenario, tidy
+from parcelwatch.streams.devtools.chaos.options import ChaosOptions
+from parcelwatch.streams.devtools.chaos.report import ScenarioReport
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,10 +10,11 @@ import asyncio
 import signal
 from collections import defaultdict
 
-from schemas.codec import encode
-from schemas.timestamps import utc_now
-from streams.core.tracking import Applied, apply_event
-from streams.simulate import SimulationConfig, generate_journeys
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.streams.core.tracking import Applied, apply_event
+from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
+
 from tests.integration.conftest import collect, produce
 
 

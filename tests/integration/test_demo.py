@@ -13,7 +13,8 @@ def test_demo_prints_alerts_and_notifications_and_stops_cleanly(deployment, tmp_
     env = deployment.env(tmp_path / "demo-data", free_port())
     del env["PARCELWATCH_CHECK_INTERVAL_SECONDS"]  # the demo's own default: every 5 s
     result = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "demo", "--shipments", "120", "--rate", "400",
+        [sys.executable, "-m", "parcelwatch.streams.cli", "demo", "--shipments", "120",
+         "--rate", "400",
          "--seed", "5", "--duration", "90"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240,
     )  # fmt: skip

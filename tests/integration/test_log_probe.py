@@ -1,7 +1,7 @@
 """The log probe against the real broker: holes in a partition are told from present offsets.
 
 The input ledger trusts only this read of the log when offsets look skipped (see
-``streams.input_ledger.Probe``), so it is tried on the holes a real log has: the commit markers
+``input_ledger.Probe``), so it is tried on the holes a real log has: the commit markers
 of a transactional producer, and records removed from the start of the log.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
+from parcelwatch.streams.runtime.log_probe import first_offset_in_log
+from parcelwatch.streams.runtime.settings import Settings
 
-from streams.log_probe import first_offset_in_log
-from streams.settings import Settings
 from tests.integration.conftest import BOOTSTRAP, BROKER
 
 

@@ -9,16 +9,16 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 
+from parcelwatch.models.registry import ModelRegistry
+from parcelwatch.models.scoring import DelayRiskModel
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 from prometheus_client import CollectorRegistry
 
-from models.registry import ModelRegistry
-from models.scoring import DelayRiskModel
-from schemas.codec import encode
-from schemas.timestamps import utc_now
-from schemas.types import Limits
-from streams.metrics import WorkerMetrics
-from streams.processing import InputMessage, ShipmentProcessor
-from streams.simulate import SimulationConfig, generate_journeys
 from tests.integration.conftest import REPO, collect, free_port, produce
 from tests.model_fixtures import process_in_rounds
 
@@ -52,7 +52,7 @@ async def expected_risk_alerts(messages, model) -> set[str]:
 
 
 def _topics_of(messages):
-    from schemas.topics import TopicNames
+    from parcelwatch.schemas.topics import TopicNames
 
     scan_topic = next(t for t, _, _ in messages if t.endswith("carrier-scans"))
     return TopicNames.with_prefix(scan_topic.removesuffix("carrier-scans"))
@@ -120,7 +120,8 @@ async def test_promote_swaps_the_model_in_a_running_worker(deployment, workers, 
 
     env = deployment.env(tmp_path / "unused", free_port())
     promoted = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "promote", second, "--model-dir", str(model_dir)],
+        [sys.executable, "-m", "parcelwatch.streams.cli", "promote", second,
+         "--model-dir", str(model_dir)],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert promoted.returncode == 0, promoted.stderr
@@ -176,8 +177,8 @@ def _signed_copy(registry: ModelRegistry, bundle, created_at, **metadata) -> str
 async def test_only_signed_promotions_switch_a_worker_with_a_key(
     deployment, workers, trained, tmp_path
 ):
-    from models.signing import sign_update
-    from schemas.model_update import MODEL_UPDATE_KEY, encode_model_update
+    from parcelwatch.models.signing import sign_update
+    from parcelwatch.schemas.model_update import MODEL_UPDATE_KEY, encode_model_update
 
     model_dir = tmp_path / "models"
     registry = ModelRegistry(model_dir, signing_key=SIGNING_KEY.encode())
@@ -209,7 +210,8 @@ async def test_only_signed_promotions_switch_a_worker_with_a_key(
     assert newer.artifact_sha256 not in log  # refused announcements are not echoed
 
     promoted = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "promote", second, "--model-dir", str(model_dir)],
+        [sys.executable, "-m", "parcelwatch.streams.cli", "promote", second,
+         "--model-dir", str(model_dir)],
         env={**deployment.env(tmp_path / "unused", free_port()), **key_env},
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

@@ -11,9 +11,10 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from schemas.codec import encode
-from schemas.timestamps import utc_now
-from schemas.types import Order, Scan
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.schemas.types import Order, Scan
+
 from tests.factories import order_at, scan_at
 from tests.integration.conftest import collect, produce, wait_until_committed
 

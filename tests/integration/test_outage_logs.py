@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 
-from streams.localkafka import LocalKafka
+from parcelwatch.streams.devtools.localkafka import LocalKafka
+
 from tests.integration.conftest import free_port
 
 OUTAGE_SECONDS = 20

@@ -15,12 +15,12 @@ import time
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.streams.core.tracking import apply_event
+from parcelwatch.streams.pipeline.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
+from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 
-from schemas.codec import encode
-from schemas.timestamps import utc_now
-from streams.core.tracking import apply_event
-from streams.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
-from streams.simulate import SimulationConfig, generate_journeys
 from tests.integration.conftest import BOOTSTRAP, Deployment
 
 # Fields that depend on when and where an event was processed, not on what was applied.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 
-from schemas.codec import encode
+from parcelwatch.schemas.codec import encode
+
 from tests.factories import scan
 from tests.integration.conftest import collect, produce
 from tests.integration.test_pipeline import shifted

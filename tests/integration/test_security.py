@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
+from parcelwatch.schemas.codec import encode
 
-from schemas.codec import encode
 from tests.factories import order, scan
 from tests.integration.certificates import make_certificates
 from tests.integration.conftest import REPO, Deployment, collect, free_port, produce
@@ -68,7 +68,7 @@ def run_cli(deployment: Deployment, env: dict[str, str], *args: str) -> subproce
     """A ``parcelwatch`` command as its own process, on this deployment's topics."""
     full_env = {**deployment.env(deployment.root / "cli-data", free_port()), **env}
     return subprocess.run(
-        [sys.executable, "-m", "streams.cli", *args],
+        [sys.executable, "-m", "parcelwatch.streams.cli", *args],
         env=full_env, cwd=REPO, capture_output=True, text=True, timeout=90, check=False,
     )  # fmt: skip
 

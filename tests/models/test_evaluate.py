@@ -10,11 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from models.baselines import BASELINE_NAMES, fit_baselines
-from models.dataset import Examples
-from models.evaluate import evaluate, threshold_at_false_alert_count
-from models.report import write_report
+from parcelwatch.models.baselines import BASELINE_NAMES, fit_baselines
+from parcelwatch.models.dataset import Examples
+from parcelwatch.models.evaluate import evaluate, threshold_at_false_alert_count
+from parcelwatch.models.report import write_report
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,17 +7,17 @@ import math
 import numpy as np
 import orjson
 import pytest
+from parcelwatch.models.features import FEATURE_NAMES, feature_row
+from parcelwatch.models.registry import ModelRegistry
+from parcelwatch.models.scoring import DelayRiskModel
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.topics import TopicNames
+from parcelwatch.schemas.types import Limits, Scan
+from parcelwatch.streams.offline.ml_commands import evaluate_command, score_command
+from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from prometheus_client import CollectorRegistry
 
-from models.features import FEATURE_NAMES, feature_row
-from models.registry import ModelRegistry
-from models.scoring import DelayRiskModel
-from schemas.codec import encode
-from schemas.topics import TopicNames
-from schemas.types import Limits, Scan
-from streams.metrics import WorkerMetrics
-from streams.ml_commands import evaluate_command, score_command
-from streams.processing import InputMessage, ShipmentProcessor
 from tests.model_fixtures import DATA_END, process_in_rounds
 
 
@@ -63,7 +63,7 @@ def test_score_is_exactly_what_the_worker_computes(trained, tmp_path):
     )  # fmt: skip
     import asyncio
 
-    from streams.replay import read_jsonl
+    from parcelwatch.streams.offline.replay import read_jsonl
 
     orders = read_jsonl(trained.files.orders, "order", now=DATA_END)
     scans = read_jsonl(trained.files.scans, "scan", now=DATA_END)
@@ -94,7 +94,7 @@ def test_score_is_exactly_what_the_worker_computes(trained, tmp_path):
 
 def test_risk_rises_as_the_promise_gets_closer(trained):
     model = DelayRiskModel(ModelRegistry(trained.model_dir).load())
-    from streams.ml_commands import mature_examples
+    from parcelwatch.streams.offline.ml_commands import mature_examples
 
     history = trained.files.load()
     rows = [r for r in mature_examples(history, 14).rows if r["status"] == "in_transit"][:500]

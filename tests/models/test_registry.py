@@ -13,20 +13,19 @@ from typing import Any
 import numpy as np
 import pytest
 import skops.io as sio
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
-
-from models.registry import (
+from parcelwatch.models.registry import (
     TRUSTED_TYPES,
     ModelBundle,
     ModelRegistry,
     ModelRegistryError,
 )
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 T0 = datetime(2026, 11, 26, 3, 45, tzinfo=UTC)
 FEATURES = ["f0", "f1", "f2", "carrier", "service"]
-CATEGORICAL = np.array([False, False, False, True, True])  # like models.train
+CATEGORICAL = np.array([False, False, False, True, True])  # like parcelwatch.models.train
 
 
 class Payload:
@@ -59,7 +58,7 @@ def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def fitted(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[Any, dict[str, Any]]:
-    """Tiny versions of the estimators models.train fits (same types, same options)."""
+    """Tiny versions of the estimators parcelwatch.models.train fits (same types, same options)."""
     x, y_late, y_delay = data
     small = {"max_iter": 5, "max_leaf_nodes": 4, "categorical_features": CATEGORICAL}
     classifier = CalibratedClassifierCV(
@@ -393,7 +392,7 @@ def test_a_swapped_artifact_with_matching_checksum_is_refused(tmp_path: Path, fi
 
 
 def test_promote_signs_the_announcement_and_load_checks_it(tmp_path: Path, fitted) -> None:
-    from models.signing import update_is_authentic
+    from parcelwatch.models.signing import update_is_authentic
 
     registry = ModelRegistry(tmp_path, signing_key=KEY)
     version = signed_save(registry, fitted)

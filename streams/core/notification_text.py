@@ -1,0 +1,248 @@
+"""Turning a milestone into the customer's notification, in the customer's language and clock.
+
+The words live in template files (``streams/message_templates/<locale>.json``, loaded by
+``streams/message_templates``); this module only fills them in. ``string.Template`` is used, not
+``str.format``: a template file is configuration, and ``$name`` cannot reach attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+from string import Template
+
+from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.types import (
+    AlertKind,
+    EstimateSource,
+    ExceptionReason,
+    Location,
+    Notification,
+    NotificationKind,
+    ShipmentStatus,
+)
+from parcelwatch.streams.core.notifications import Milestone
+
+K = NotificationKind
+NO_DATE = ".no_date"  # the variant of a template used when no expected date is known
+PLACEHOLDERS = frozenset(
+    {
+        "order_id",
+        "tracking_number",
+        "carrier",
+        "expected_date",
+        "delivered_date",
+        "reason",
+        "next_step",
+        "pickup_place",
+    }
+)
+# No date to give: the parcel has arrived, or the message is about something else.
+_UNDATED = frozenset({K.DELIVERED, K.REVIEW_REQUEST, K.AVAILABLE_FOR_PICKUP})
+_WITH_REASON = frozenset({K.ATTEMPT_FAILED, K.EXCEPTION})
+
+
+# ---------------------------------------------------------------------------------------------
+# Customer-safe text. Order ids, places and the like come from producers; a customer's mail
+# client, SMS gateway or terminal must never receive control characters from them: ANSI escapes
+# (colours, cursor moves, hyperlinks), bidirectional overrides that make "A-1001" display as
+# something else (the "Trojan Source" trick), or NULs that cut a message short downstream.
+
+_ANSI_ESCAPE = re.compile(
+    r"""
+      \x1b\[ [0-?]* [ -/]* [@-~]          # CSI: colours, cursor and screen control
+    | \x1b\] [^\x07\x1b]* (?:\x07|\x1b\\)  # OSC: window titles, hyperlinks (BEL or ST ends it)
+    | \x1b [PX^_] [^\x1b]* \x1b\\          # DCS, SOS, PM, APC strings, ended by ST
+    | \x1b [ -/]* [0-~]                  # any other escape sequence
+    | \x9b [0-?]* [ -/]* [@-~]           # CSI in its 8-bit form
+    """,
+    re.VERBOSE,
+)
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_WHITESPACE_CONTROLS = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85"  # become a space: words stay apart
+_CONTROL_CHARACTERS = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]  # category Cc
+_UNSAFE = str.maketrans(
+    {
+        **dict.fromkeys(_CONTROL_CHARACTERS + list(_BIDI_CONTROLS)),
+        **dict.fromkeys(_WHITESPACE_CONTROLS, " "),
+    }
+)
+
+
+def customer_text(text: str) -> str:
+    """``text`` without ANSI escape sequences, control characters (Unicode category Cc) and
+    bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C). Whitespace
+    controls become spaces; everything else printable is kept as it was."""
+    return _ANSI_ESCAPE.sub("", text).translate(_UNSAFE)
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleTemplates:
+    locale: str
+    date: Template  # $weekday $day $month
+    weekdays: tuple[str, ...]  # Monday first
+    months: tuple[str, ...]
+    pickup_point: str  # said when the carrier gave no pickup location
+    messages: dict[str, Template]  # notification kind (or kind + NO_DATE) -> template
+    reasons: dict[str, str]  # ExceptionReason value, or "returned" -> plain words
+    next_steps: dict[str, str]  # reason or notification kind -> what the customer can do
+
+    def format_date(self, moment: datetime) -> str:
+        return self.date.substitute(
+            weekday=self.weekdays[moment.weekday()],
+            day=str(moment.day),
+            month=self.months[moment.month - 1],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    by_locale: dict[str, LocaleTemplates]
+    fallback: str = "en"
+
+    def for_locale(self, locale: str | None) -> LocaleTemplates:
+        """The closest templates: ``de-AT`` -> ``de-at``, else ``de``, else the fallback."""
+        if locale:
+            wanted = locale.replace("_", "-").lower()
+            for candidate in (wanted, wanted.split("-", 1)[0]):
+                if candidate in self.by_locale:
+                    return self.by_locale[candidate]
+        return self.by_locale[self.fallback]
+
+
+def notification_id(tracking_number: str, milestone_key: str) -> str:
+    return deterministic_id("notification", tracking_number, milestone_key)
+
+
+def render_notification(
+    milestone: Milestone,
+    state: ShipmentState,
+    now: datetime,
+    templates: Templates,
+    zone: tzinfo,
+) -> Notification:
+    customer = state.customer
+    assert customer is not None and state.order_id is not None and state.carrier is not None
+    texts = templates.for_locale(customer.locale)
+    expected, source = _expected_delivery(milestone.kind, state, now)
+    reason, next_step = _reason_and_next_step(milestone, state, texts)
+    pickup = _pickup_location(state) if milestone.kind is K.AVAILABLE_FOR_PICKUP else None
+    next_step = customer_text(next_step) if next_step else next_step
+    pickup = _clean_location(pickup)
+    values = {
+        "order_id": state.order_id,
+        "tracking_number": state.tracking_number,
+        "carrier": state.carrier.upper(),
+        "expected_date": _date_words(texts, expected, zone) if expected else "",
+        "delivered_date": (
+            _date_words(texts, state.delivered_at, zone) if state.delivered_at else ""
+        ),
+        "reason": texts.reasons.get(reason or "other", texts.reasons["other"]),
+        "next_step": next_step or "",
+        "pickup_place": _place_words(pickup) or texts.pickup_point,
+    }
+    template = texts.messages[milestone.kind.value]
+    if expected is None and milestone.kind.value + NO_DATE in texts.messages:
+        template = texts.messages[milestone.kind.value + NO_DATE]
+    # Every value is cleaned on its own, so that the pieces of an escape sequence split across
+    # values cannot meet in the message; the whole is cleaned again for the template's own words.
+    message = template.substitute({name: customer_text(value) for name, value in values.items()})
+    return Notification(
+        notification_id=notification_id(state.tracking_number, milestone.key),
+        tracking_number=state.tracking_number,
+        order_id=state.order_id,
+        customer=customer,
+        kind=milestone.kind,
+        carrier=state.carrier,
+        status=state.status or ShipmentStatus.INFO_RECEIVED,
+        locale=texts.locale,
+        message=" ".join(customer_text(message).split()),  # an empty $next_step leaves gaps
+        created_at=now,
+        occurred_at=milestone.occurred_at,
+        expected_delivery=expected,
+        expected_delivery_source=source,
+        promised_by=state.promised_by,
+        pickup_location=pickup,
+        reason=state.status_reason if milestone.kind in _WITH_REASON else None,
+        next_step=next_step,
+        alert_id=milestone.alert_id,
+    )
+
+
+def _expected_delivery(
+    kind: NotificationKind, state: ShipmentState, now: datetime
+) -> tuple[datetime | None, EstimateSource | None]:
+    """The best estimate still ahead of ``now``: a date already past is not worth telling."""
+    if kind in _UNDATED:
+        return None, None
+    model = state.predicted_delivery.expected if state.predicted_delivery else None
+    carrier = state.estimated_delivery
+    if kind is K.DELAYED:
+        # The promise is what is being missed: only a fresh estimate is worth telling.
+        order = ((model, EstimateSource.MODEL), (carrier, EstimateSource.CARRIER))
+    else:
+        promise = (state.promised_by, EstimateSource.PROMISE)
+        order = ((carrier, EstimateSource.CARRIER), (model, EstimateSource.MODEL), promise)
+    for moment, source in order:
+        if moment is not None and moment >= now:
+            return moment, source
+    return None, None
+
+
+def _reason_and_next_step(
+    milestone: Milestone, state: ShipmentState, texts: LocaleTemplates
+) -> tuple[str | None, str | None]:
+    if milestone.kind is K.AVAILABLE_FOR_PICKUP:
+        return None, texts.next_steps.get(K.AVAILABLE_FOR_PICKUP.value)
+    if milestone.kind not in _WITH_REASON:
+        return None, None
+    if milestone.alert_kind is AlertKind.RETURNED:
+        return "returned", texts.next_steps.get("returned")
+    reason = state.status_reason.value if state.status_reason else ExceptionReason.OTHER.value
+    step = texts.next_steps.get(reason) or texts.next_steps.get(milestone.kind.value)
+    return reason, step
+
+
+def _pickup_location(state: ShipmentState) -> Location | None:
+    for record in reversed(state.recent_scans):
+        if record.status is ShipmentStatus.AVAILABLE_FOR_PICKUP and record.location is not None:
+            return record.location
+    return None
+
+
+def _date_words(texts: LocaleTemplates, moment: datetime, zone: tzinfo) -> str:
+    """``moment`` as the customer reads dates. The decoder's bounds keep every time far inside
+    what a datetime can represent; should one still not fit in the customer's zone (year 9999
+    plus an offset), the date is given in its own offset rather than failing the notification."""
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:
+        local = moment
+    return texts.format_date(local)
+
+
+def _clean_location(location: Location | None) -> Location | None:
+    """A place a customer reads (the pickup point), as customer-safe text."""
+    if location is None:
+        return None
+    return replace(
+        location,
+        city=_clean_or_none(location.city),
+        region=_clean_or_none(location.region),
+        postal_code=_clean_or_none(location.postal_code),
+        country=_clean_or_none(location.country),
+    )
+
+
+def _clean_or_none(text: str | None) -> str | None:
+    cleaned = " ".join(customer_text(text).split()) if text else ""
+    return cleaned or None
+
+
+def _place_words(location: Location | None) -> str | None:
+    if location is None:
+        return None
+    parts = [part for part in (location.postal_code, location.city) if part]
+    return " ".join(parts) or None

@@ -1,0 +1,1 @@
+"""For developers and first-time users: the local Kafka broker, the demo, the fault suite."""

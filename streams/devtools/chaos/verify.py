@@ -1,0 +1,210 @@
+"""Comparisons behind every verdict: outputs id by id against a reference run, final states field
+by field against the offline replay, and every input found in its shipment's state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from parcelwatch.schemas.state import MAX_SEEN_EVENT_IDS, ShipmentState, state_to_json
+
+# Processing-time fields: they say when a worker handled something, not what it decided.
+OUTPUT_PROCESSING_FIELDS = frozenset({"detected_at", "created_at", "received_at"})
+# ``home_partition`` is where the state was written (a producer's partitioner may differ between
+# runs); ``next_check_at`` is computed from the processing time.
+STATE_PROCESSING_FIELDS = frozenset({"updated_at", "home_partition", "next_check_at"})
+# Written by the worker's follow-up (notifications sent), which the core's replay does not run:
+# compared with the undisturbed run instead.
+FOLLOW_UP_FIELDS = frozenset({"notified"})
+EXAMPLES = 10  # ids listed per problem in a report; the counts are always complete
+
+
+@dataclass(frozen=True)
+class OutputComparison:
+    """One output topic of a run against the same topic of a reference run, by id."""
+
+    expected: int  # distinct ids in the reference
+    seen: int  # distinct ids in the run
+    messages: int  # messages in the run, redeliveries included
+    lost: list[str]  # expected ids never seen
+    extra: list[str]  # ids the reference never produced
+    redelivered: dict[str, int]  # id -> copies, for ids seen more than once
+    different: list[str]  # ids whose payload differs from the reference's (or between copies)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.extra or self.different)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected,
+            "seen": self.seen,
+            "messages": self.messages,
+            "lost": len(self.lost),
+            "extra": len(self.extra),
+            "redelivered_ids": len(self.redelivered),
+            "redelivered_copies": sum(copies - 1 for copies in self.redelivered.values()),
+            "payload_differs": len(self.different),
+            "examples": {
+                "lost": self.lost[:EXAMPLES],
+                "extra": self.extra[:EXAMPLES],
+                "redelivered": sorted(self.redelivered)[:EXAMPLES],
+                "payload_differs": self.different[:EXAMPLES],
+            },
+        }
+
+
+def compare_outputs(
+    reference: Iterable[Mapping[str, Any]],
+    run: Iterable[Mapping[str, Any]],
+    identity: str | Any,
+) -> OutputComparison:
+    """``identity`` is the id field's name, or a function of a message giving its identity."""
+    key = (lambda message: message[identity]) if isinstance(identity, str) else identity
+    expected = _by_identity(reference, key)
+    seen = _by_identity(run, key)
+    different = sorted(
+        ident
+        for ident, copies in seen.items()
+        if any(copy != copies[0] for copy in copies)
+        or (ident in expected and copies[0] != expected[ident][0])
+    )
+    return OutputComparison(
+        expected=len(expected),
+        seen=len(seen),
+        messages=sum(len(copies) for copies in seen.values()),
+        lost=sorted(set(expected) - set(seen)),
+        extra=sorted(set(seen) - set(expected)),
+        redelivered={ident: len(copies) for ident, copies in seen.items() if len(copies) > 1},
+        different=different,
+    )
+
+
+def _by_identity(
+    messages: Iterable[Mapping[str, Any]], key: Any
+) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for message in messages:
+        grouped.setdefault(str(key(message)), []).append(
+            {name: value for name, value in message.items() if name not in OUTPUT_PROCESSING_FIELDS}
+        )
+    return grouped
+
+
+@dataclass
+class StateComparison:
+    """Final states (the changelog's last value per shipment) against what they must be."""
+
+    shipments: int  # expected
+    missing: list[str] = field(default_factory=list)  # no state at all
+    unexpected: list[str] = field(default_factory=list)  # a state no input asked for
+    not_applied: list[str] = field(default_factory=list)  # "tracking/event_id" never applied
+    out_of_order: list[str] = field(default_factory=list)  # same inputs, other application order
+    different: dict[str, list[str]] = field(default_factory=dict)  # tracking -> fields that differ
+    capped_shipments: int = 0  # shipments with more inputs than seen_event_ids keeps
+    # Where a shipment's unapplied inputs sit among its inputs: "last" (its latest inputs, e.g.
+    # a state write lost after its outputs went out), "first" (applied to a state that had not
+    # been restored yet), or "between".
+    not_applied_where: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.missing or self.unexpected or self.not_applied or self.out_of_order
+            or self.different
+        )  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        field_counts = Counter(name for names in self.different.values() for name in names)
+        return {
+            "shipments": self.shipments,
+            "missing": len(self.missing),
+            "unexpected": len(self.unexpected),
+            "inputs_not_applied": len(self.not_applied),
+            "shipments_missing_inputs_by_where": dict(self.not_applied_where),
+            "applied_out_of_order": len(self.out_of_order),
+            "differ_from_expected": len(self.different),
+            "differing_fields": dict(field_counts.most_common()),
+            "shipments_over_seen_ids_cap": self.capped_shipments,
+            "examples": {
+                "missing": self.missing[:EXAMPLES],
+                "not_applied": self.not_applied[:EXAMPLES],
+                "out_of_order": self.out_of_order[:EXAMPLES],
+                "different": dict(list(self.different.items())[:EXAMPLES]),
+            },
+        }
+
+
+def compare_states(
+    actual: Mapping[str, Mapping[str, Any]],
+    replayed: Mapping[str, ShipmentState],
+    input_ids: Mapping[str, list[str]],
+    reference: Mapping[str, Mapping[str, Any]] | None = None,
+) -> StateComparison:
+    """Each shipment's state must be the replay's (ignoring processing-time fields), hold every
+    input's event id in the order they were produced, and, where a reference run is given, have
+    sent the same notifications."""
+    result = StateComparison(shipments=len(replayed))
+    result.missing = sorted(set(replayed) - set(actual))
+    result.unexpected = sorted(set(actual) - set(replayed))
+    ignored = STATE_PROCESSING_FIELDS | FOLLOW_UP_FIELDS
+    for tracking, expected_state in replayed.items():
+        state = actual.get(tracking)
+        if state is None:
+            continue
+        expected = state_to_json(expected_state)
+        ids = input_ids.get(tracking, [])
+        if len(ids) > MAX_SEEN_EVENT_IDS:
+            result.capped_shipments += 1
+            ids = ids[-MAX_SEEN_EVENT_IDS:]
+        seen = list(state.get("seen_event_ids", []))
+        seen_set = set(seen)
+        missing = [event_id for event_id in ids if event_id not in seen_set]
+        if missing:
+            result.not_applied += [f"{tracking}/{event_id}" for event_id in missing]
+            result.not_applied_where[_where(ids, missing)] += 1
+        if set(seen) == set(expected["seen_event_ids"]) and seen != expected["seen_event_ids"]:
+            result.out_of_order.append(tracking)
+        differing = [
+            name
+            for name in expected
+            if name not in ignored
+            and name != "seen_event_ids"
+            and state.get(name) != expected[name]
+        ]
+        if reference is not None and tracking in reference:
+            differing += [
+                name
+                for name in sorted(FOLLOW_UP_FIELDS)
+                if state.get(name) != reference[tracking].get(name)
+            ]
+        if differing:
+            result.different[tracking] = differing
+    return result
+
+
+def _where(ids: list[str], missing: list[str]) -> str:
+    if ids[-len(missing) :] == missing:
+        return "last"
+    if ids[: len(missing)] == missing:
+        return "first"
+    return "between"
+
+
+def compare_runs(
+    first: Mapping[str, Mapping[str, Any]], second: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """Shipments whose states differ between two runs (processing-time fields ignored)."""
+    differing: dict[str, list[str]] = {}
+    for tracking in sorted(set(first) | set(second)):
+        a, b = first.get(tracking, {}), second.get(tracking, {})
+        names = [
+            name
+            for name in sorted(set(a) | set(b))
+            if name not in STATE_PROCESSING_FIELDS and a.get(name) != b.get(name)
+        ]
+        if names:
+            differing[tracking] = names
+    return differing

@@ -1,0 +1,232 @@
+"""``parcelwatch train | score | evaluate | promote``: the model lifecycle from event histories.
+
+Every command replays the history through the worker's own core (``offline.replay``) and computes
+features with the worker's own feature function (``models.features``), so offline numbers are the
+numbers the worker would have produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from parcelwatch.models.baselines import fit_baselines
+from parcelwatch.models.dataset import Examples, build_examples, is_scorable, time_split
+from parcelwatch.models.evaluate import evaluate
+from parcelwatch.models.features import feature_row
+from parcelwatch.models.registry import ModelBundle, ModelRegistry
+from parcelwatch.models.scoring import DelayRiskModel
+from parcelwatch.models.train import DEFAULT_THRESHOLD, fit_models, model_metadata
+from parcelwatch.schemas.model_update import MODEL_UPDATE_KEY, ModelUpdate, encode_model_update
+from parcelwatch.schemas.timestamps import format_rfc3339, utc_now
+from parcelwatch.schemas.types import Order, Scan
+from parcelwatch.streams.offline.replay import History, read_jsonl, replay
+from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, ensure_topics
+from parcelwatch.streams.runtime.settings import Settings
+
+
+@dataclass(frozen=True)
+class HistoryFiles:
+    orders: Sequence[Path]
+    scans: Sequence[Path]
+
+    def load(self) -> History:
+        now = utc_now()
+        orders = [e for e in read_jsonl(self.orders, "order", now=now) if isinstance(e, Order)]
+        scans = [e for e in read_jsonl(self.scans, "scan", now=now) if isinstance(e, Scan)]
+        return replay(orders, scans, now=now)
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for path in [*self.orders, *self.scans]:
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as data:
+                for chunk in iter(lambda: data.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
+
+def mature_examples(history: History, maturity_days: float) -> Examples:
+    """Examples from shipments old enough for their outcome to be known.
+
+    Recent shipments are censored: the quick ones are already delivered (on time) and the slow
+    ones are not yet, so keeping them would teach the model that recent parcels are never late.
+    """
+    data_end = max(snapshot.scan.occurred_at for snapshot in history.snapshots)
+    cutoff = data_end - timedelta(days=maturity_days)
+    mature = {
+        number
+        for number, state in history.final_states.items()
+        if state.ordered_at is not None and state.ordered_at <= cutoff
+    }
+    return build_examples(
+        ((s.state, s.scan) for s in history.snapshots if s.state.tracking_number in mature),
+        history.final_states,
+    )
+
+
+def _split(history: History, maturity_days: float, test_fraction: float) -> tuple[Examples, ...]:
+    if not history.snapshots:
+        raise ValueError("the history holds no scans")
+    examples = mature_examples(history, maturity_days)
+    train, test = time_split(examples, test_fraction)
+    if len(test) == 0 or len(train) == 0:
+        raise ValueError(
+            f"{len(examples)} labelled rows are too few for a train/test split; "
+            "provide more history or lower --maturity-days"
+        )
+    return train, test
+
+
+def _evaluate(model: DelayRiskModel, train: Examples, test: Examples) -> dict[str, Any]:
+    risk, hours = model.predict(test.rows)
+    return evaluate(
+        test,
+        risk=risk,
+        quantile_hours={"p10": hours[:, 0], "p50": hours[:, 1], "p90": hours[:, 2]},
+        baseline_scores=fit_baselines(train).scores(test),
+        threshold=model.threshold,
+    )
+
+
+def train_command(
+    files: HistoryFiles,
+    model_dir: Path,
+    *,
+    maturity_days: float,
+    test_fraction: float,
+    threshold: float = DEFAULT_THRESHOLD,
+    signing_key: bytes | None = None,
+) -> tuple[str, dict[str, Any]]:
+    history = files.load()
+    train, test = _split(history, maturity_days, test_fraction)
+    fitted = fit_models(train)
+    registry = ModelRegistry(model_dir, signing_key=signing_key)  # with a key: signed metadata
+    metadata = model_metadata(fitted, threshold=threshold)
+    # Evaluate before saving, so the registered version carries its held-out metrics.
+    candidate = ModelBundle("candidate", fitted.classifier, fitted.quantile_models, metadata)
+    metrics = _evaluate(DelayRiskModel(candidate), train, test)
+    metadata = {
+        **metadata,
+        "metrics": headline_metrics(metrics),
+        "training_data": {
+            "fingerprint": files.fingerprint(),
+            "files": [str(p) for p in [*files.orders, *files.scans]],
+            "train_rows": len(train),
+            "train_shipments": len(set(train.tracking_numbers)),
+            "test_rows": len(test),
+            "first_ordered_at": format_rfc3339(min(train.ordered_at)),
+            "last_ordered_at": format_rfc3339(max(test.ordered_at)),
+            "maturity_days": maturity_days,
+            "test_fraction": test_fraction,
+        },
+    }
+    version = registry.save(
+        classifier=fitted.classifier,
+        quantile_models=fitted.quantile_models,
+        metadata=metadata,
+        created_at=utc_now(),
+    )
+    return version, metrics
+
+
+def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The numbers worth keeping beside a model version (the full report is `evaluate`'s job)."""
+    model, alerts = metrics["model"], metrics["model"]["at_threshold"]
+    return {
+        "test_rows": metrics["data"]["rows"],
+        "test_shipments": metrics["data"]["shipments"],
+        "roc_auc": model["roc_auc"],
+        "pr_auc": model["pr_auc"],
+        "brier": model["brier"],
+        "precision": alerts["precision"],
+        "recall": alerts["recall"],
+        "false_alerts_per_1000_on_time": alerts["false_alerts_per_1000_on_time"],
+        "median_lead_time_hours": alerts["lead_time_hours"]["median"],
+        "interval_coverage": (metrics["interval"] or {}).get("coverage"),
+        "baseline_roc_auc": {name: b["roc_auc"] for name, b in metrics["baselines"].items()},
+        "model_beats_all_baselines": metrics["comparison"]["model_beats_all_baselines"],
+    }
+
+
+def evaluate_command(
+    files: HistoryFiles,
+    model_dir: Path,
+    report_dir: Path,
+    *,
+    version: str | None,
+    maturity_days: float,
+    test_fraction: float,
+) -> dict[str, Any]:
+    bundle = ModelRegistry(model_dir).load(version)
+    train, test = _split(files.load(), maturity_days, test_fraction)
+    metrics = _evaluate(DelayRiskModel(bundle), train, test)
+    try:  # the plots need matplotlib, which only the report extra installs
+        from parcelwatch.models.report import write_report
+    except ModuleNotFoundError as missing:
+        raise SystemExit(
+            f"parcelwatch evaluate draws its report with {missing.name}: "
+            "pip install 'parcelwatch[report]'"
+        ) from missing
+    write_report(metrics, report_dir, model_version=bundle.version, metadata=bundle.metadata)
+    return metrics
+
+
+def score_command(
+    files: HistoryFiles, model_dir: Path, out: Path, *, version: str | None, batch_size: int = 4096
+) -> int:
+    """One JSONL line per scan of a not-yet-settled shipment: what the worker computed then."""
+    model = DelayRiskModel(ModelRegistry(model_dir).load(version))
+    snapshots = [s for s in files.load().snapshots if is_scorable(s.state)]
+    with out.open("wb") as sink:
+        for start in range(0, len(snapshots), batch_size):
+            chunk = snapshots[start : start + batch_size]
+            rows = [feature_row(s.state, s.scan.occurred_at) for s in chunk]
+            estimates = model.score(rows, [s.scan.occurred_at for s in chunk])
+            for snapshot, estimate in zip(chunk, estimates, strict=True):
+                line = {
+                    "event_id": snapshot.scan.event_id,
+                    "tracking_number": snapshot.state.tracking_number,
+                    "status": snapshot.state.status.value if snapshot.state.status else None,
+                    "occurred_at": format_rfc3339(snapshot.scan.occurred_at),
+                    "risk": round(estimate.risk, 6),
+                    "predicted_delivery": format_rfc3339(estimate.expected_delivery),
+                    "predicted_delivery_earliest": format_rfc3339(estimate.earliest_delivery),
+                    "predicted_delivery_latest": format_rfc3339(estimate.latest_delivery),
+                    "promised_by": _maybe_time(snapshot.state.promised_by),
+                    "model_version": model.version,
+                }
+                sink.write(orjson.dumps(line) + b"\n")
+    return len(snapshots)
+
+
+def _maybe_time(moment: datetime | None) -> str | None:
+    return None if moment is None else format_rfc3339(moment)
+
+
+async def promote_command(settings: Settings, model_dir: Path, version: str) -> ModelUpdate:
+    """Mark ``version`` promoted and announce it; running workers swap it in.
+
+    With PARCELWATCH_MODEL_SIGNING_KEY the version must carry metadata signed with that key
+    (written by ``train`` with it), and the announcement is signed for the workers to verify.
+    """
+    registry = ModelRegistry(model_dir, signing_key=settings.model_signing_key)
+    announcement = registry.promote(version)
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            settings.topics.model_updates,
+            key=MODEL_UPDATE_KEY,
+            value=encode_model_update(announcement),
+        )
+    finally:
+        await producer.stop()
+    return announcement

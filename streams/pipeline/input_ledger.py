@@ -1,0 +1,313 @@
+"""Which input offsets have really been applied: the ledger that makes "nothing lost" hold.
+
+Faust commits a partition's offset when the messages below it were *acknowledged*, and it
+acknowledges more than it applied: a message it fetched before a rebalance finished, one that
+``Consumer._drain_messages`` skipped over as a "gap" after a seek, or a batch handed to the agent
+while the table was still being restored from its changelog (faust-streaming 0.15: "Resuming flow"
+comes before "Done reading from changelog" when a worker starts on an empty disk). A committed
+offset is therefore only a hint. The truth is kept here instead:
+
+* for every input partition, the next offset to apply is stored in the shipments table itself,
+  under a key no tracking number can take (``~applied~<partition>``), so it lives in the same
+  changelog partition as the states it describes and is written after them in every batch;
+* each message is judged against it: the next offset is applied; a lower one was applied before
+  (a re-read after a crash: counted as a duplicate, nothing is published again); a higher one
+  means offsets were skipped, so the partition is rewound to the next offset and the message
+  waits for its turn;
+* some skipped offsets may not be in the log at all (compaction, the commit markers of
+  transactional producers, retention). The stream cannot tell those from messages fetched before
+  a seek (Faust seeks to the committed offsets after a restore, which sends the stream *back*), so
+  when a message inside the gap arrives the ledger asks for a ``Probe``: the shell reads the log
+  itself, and only when the broker's first offset from the expected one is past it are the
+  absent offsets counted and the partition continued there;
+* nothing is judged while the worker rebalances or restores its tables: the ledger on an empty
+  disk is only known once the changelog has been read.
+
+Pure, apart from reading and writing the table through ``LedgerStore``; the Faust shell in
+``parcelwatch.streams.runtime.agents`` seeks the consumer where ``Admission.rewinds`` says.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+LEDGER_KEY_PREFIX = "~applied~"  # "~" is not allowed in a tracking number
+
+
+def ledger_key(partition: int) -> str:
+    return f"{LEDGER_KEY_PREFIX}{partition}"
+
+
+def is_ledger_key(key: str) -> bool:
+    return key.startswith(LEDGER_KEY_PREFIX)
+
+
+class LedgerStore(Protocol):
+    """The table, seen from one partition: the shell focuses it on an event of that partition."""
+
+    def read(self, partition: int, index: int | None) -> dict[str, Any] | None: ...
+
+    def write(self, partition: int, index: int, value: dict[str, Any]) -> None: ...
+
+
+class Verdict(StrEnum):
+    APPLY = "apply"
+    ALREADY_APPLIED = "already_applied"  # below the next offset: applied before a crash/restart
+    SKIPPED_GAP = "skipped_gap"  # above the next offset: rewound, it will come again
+    SKIPPED_STALE = "skipped_stale"  # fetched before a rewind took effect; it will come again
+    SKIPPED_REBALANCING = "skipped_rebalancing"  # tables not restored yet; it will come again
+    SKIPPED_NOT_ASSIGNED = "skipped_not_assigned"  # the partition moved to another worker
+
+
+SKIPPED = frozenset(
+    {
+        Verdict.SKIPPED_GAP,
+        Verdict.SKIPPED_STALE,
+        Verdict.SKIPPED_REBALANCING,
+        Verdict.SKIPPED_NOT_ASSIGNED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rewind:
+    """Seek ``topic``/``partition`` back to ``offset``: the offsets from there were not applied."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """Ask the log for the first offset it holds at or after ``offset`` of a partition."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(slots=True)
+class _PendingRewind:
+    expected: int  # the next offset to apply, where the consumer was sent
+    seen: int  # the offset that revealed the gap
+    asked_at: float  # monotonic seconds
+    probing: bool = False  # a probe of ``expected`` is out
+    present: bool = False  # a probe found ``expected`` in the log: only waiting is left
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where one message stands: enough to judge it (an InputMessage fits)."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class Admission:
+    verdicts: list[Verdict]
+    rewinds: list[Rewind] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)  # answer each with InputLedger.probed
+
+    def indexes(self, verdict: Verdict) -> list[int]:
+        return [i for i, judged in enumerate(self.verdicts) if judged is verdict]
+
+
+TopicPartition = tuple[str, int]
+
+
+class InputLedger:
+    """Judges every input message against the applied offsets and records what was applied."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        *,
+        clock: Callable[[], float],
+        rewind_retry_seconds: float = 2.0,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rewind_retry_seconds = rewind_retry_seconds
+        self._next: dict[TopicPartition, int] = {}  # cache of the stored ledger
+        self._loaded: set[int] = set()  # partitions whose stored ledger is in the cache
+        self._pending: dict[TopicPartition, _PendingRewind] = {}
+        # First offset skipped while rebalancing, for partitions without a stored ledger yet (a
+        # new deployment): the ledger cannot say where to resume, this can.
+        self._floor: dict[TopicPartition, int] = {}
+        self._generation: int | None = None
+
+    # -- judging ----------------------------------------------------------------------------
+
+    def admit(
+        self,
+        messages: Sequence[Position],
+        *,
+        generation: int,
+        settled: bool,
+        assigned: Callable[[TopicPartition], bool],
+    ) -> Admission:
+        """Judge ``messages`` in order. ``settled``: not rebalancing and tables restored;
+        ``generation``: the consumer group generation (a new one forgets cached positions)."""
+        self._on_generation(generation)
+        admission = Admission(verdicts=[])
+        for index, message in enumerate(messages):
+            tp = (message.topic, message.partition)
+            if not settled:
+                verdict = Verdict.SKIPPED_REBALANCING
+                self._floor[tp] = min(self._floor.get(tp, message.offset), message.offset)
+            elif not assigned(tp):
+                verdict = Verdict.SKIPPED_NOT_ASSIGNED
+            else:
+                verdict = self._judge(tp, message.offset, index, admission)
+            admission.verdicts.append(verdict)
+        return admission
+
+    def _judge(self, tp: TopicPartition, offset: int, index: int, admission: Admission) -> Verdict:
+        expected = self._expected(tp, index)
+        if expected is None:
+            # The first message this partition ever had (a new deployment, or one from before
+            # the ledger): store where it starts *before* processing, so that a failed batch
+            # whose offsets Faust still commits is found again after the restart.
+            self._store.write(tp[1], index, self._entry(tp[1], {tp: offset}))
+            return self._applying(tp, offset)
+        if offset == expected:
+            return self._applying(tp, offset)
+        if offset < expected:
+            return Verdict.ALREADY_APPLIED
+        pending = self._pending.get(tp)
+        if pending is not None and pending.expected == expected:
+            if offset <= pending.seen and not (pending.probing or pending.present):
+                # Inside the gap: either the offsets before it are not in the log, or this was
+                # fetched before a seek. Only the log can say which.
+                pending.probing = True
+                admission.probes.append(Probe(tp[0], tp[1], expected))
+            elif self._clock() - pending.asked_at >= self._rewind_retry_seconds:
+                # The seek lost a race with messages already fetched: ask again.
+                pending.asked_at = self._clock()
+                admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+            return Verdict.SKIPPED_STALE
+        self._pending[tp] = _PendingRewind(expected, offset, self._clock())
+        admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+        log.warning(
+            "%s[%d]: offset %d arrived but %d is the next to apply; rewinding",
+            tp[0], tp[1], offset, expected,
+        )  # fmt: skip
+        return Verdict.SKIPPED_GAP
+
+    def probed(self, probe: Probe, first_offset: int | None) -> tuple[list[Rewind], int]:
+        """The log's answer to ``probe``: the first offset it holds at or after the probed one
+        (None: no answer). Returns the rewinds to ask for and how many offsets are absent."""
+        tp = (probe.topic, probe.partition)
+        pending = self._pending.get(tp)
+        if pending is None or pending.expected != probe.offset or not pending.probing:
+            return [], 0  # moot: applied meanwhile, or a new generation
+        pending.probing = False
+        if first_offset is None:
+            return [], 0  # asked again by the next message inside the gap
+        pending.asked_at = self._clock()
+        if first_offset <= probe.offset:
+            pending.present = True  # a stale message: the rewound ones are still to come
+            return [Rewind(probe.topic, probe.partition, probe.offset)], 0
+        log.warning(
+            "offsets %d to %d of %s[%d] are not in the log (compaction, transaction markers or "
+            "retention); continuing at %d",
+            probe.offset, first_offset - 1, probe.topic, probe.partition, first_offset,
+        )  # fmt: skip
+        self._next[tp] = first_offset
+        self._pending[tp] = _PendingRewind(first_offset, first_offset, self._clock(), present=True)
+        return [Rewind(probe.topic, probe.partition, first_offset)], first_offset - probe.offset
+
+    def _applying(self, tp: TopicPartition, offset: int) -> Verdict:
+        self._next[tp] = offset + 1
+        self._pending.pop(tp, None)
+        self._floor.pop(tp, None)
+        return Verdict.APPLY
+
+    def _expected(self, tp: TopicPartition, index: int | None) -> int | None:
+        partition = tp[1]
+        if partition not in self._loaded:
+            stored = self._store.read(partition, index) or {}
+            for name, offset in stored.get("next_offsets", {}).items():
+                self._next.setdefault((name, partition), int(offset))
+            self._loaded.add(partition)
+        if tp in self._next:
+            return self._next[tp]
+        return self._floor.get(tp)
+
+    def _on_generation(self, generation: int) -> None:
+        if generation != self._generation:
+            # Partitions may have moved, and whoever had them may have applied more: re-read.
+            self.reset()
+            self._generation = generation
+
+    # -- recording --------------------------------------------------------------------------
+
+    def record(self, messages: Sequence[Position], admission: Admission) -> None:
+        """Store the next offset of every partition that applied something in this batch.
+        Called after the batch's states were written: the ledger never runs ahead of them."""
+        last_index: dict[int, int] = {}
+        for index, (message, verdict) in enumerate(zip(messages, admission.verdicts, strict=True)):
+            if verdict is Verdict.APPLY:
+                last_index[message.partition] = index
+        for partition, index in last_index.items():
+            self._store.write(partition, index, self._entry(partition))
+
+    def _entry(
+        self, partition: int, extra: dict[TopicPartition, int] | None = None
+    ) -> dict[str, Any]:
+        known = {**self._next, **(extra or {})}
+        offsets = {topic: offset for (topic, part), offset in known.items() if part == partition}
+        return {"next_offsets": dict(sorted(offsets.items()))}
+
+    # -- partitions without traffic ---------------------------------------------------------
+
+    def verify(
+        self, committed: Mapping[TopicPartition, int | None], *, generation: int
+    ) -> list[Rewind]:
+        """Rewinds for partitions whose committed offset passed the next offset to apply, e.g. a
+        failed batch Faust committed anyway: no later message may come to reveal the gap. Also
+        asks again for rewinds whose re-fetched messages never came. For a periodic timer, while
+        settled; ``committed``: the consumer group's offsets of the assigned input partitions."""
+        self._on_generation(generation)
+        now = self._clock()
+        rewinds = []
+        for tp, offset in sorted(committed.items()):
+            pending = self._pending.get(tp)
+            if pending is not None:
+                if now - pending.asked_at >= self._rewind_retry_seconds:
+                    pending.asked_at = now
+                    rewinds.append(Rewind(tp[0], tp[1], pending.expected))
+                continue
+            expected = self._expected(tp, None)
+            if expected is not None and offset is not None and expected < offset:
+                log.warning(
+                    "%s[%d]: offset %d is committed but %d is the next to apply; rewinding",
+                    tp[0], tp[1], offset, expected,
+                )  # fmt: skip
+                self._pending[tp] = _PendingRewind(expected, offset - 1, now)
+                rewinds.append(Rewind(tp[0], tp[1], expected))
+        return rewinds
+
+    def rewinding(self) -> list[TopicPartition]:
+        return sorted(self._pending)
+
+    def next_offsets(self) -> dict[TopicPartition, int]:
+        """The next offset to apply per input partition known in this generation."""
+        return dict(self._next)
+
+    def reset(self) -> None:
+        """Forget every cached position: read the stored ledger again (after a failed batch,
+        whose admitted offsets were counted here but never stored)."""
+        self._generation = None
+        self._next.clear()
+        self._loaded.clear()
+        self._pending.clear()

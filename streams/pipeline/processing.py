@@ -1,0 +1,361 @@
+"""Input messages from start to finish, a batch at a time: decode -> apply -> follow up (silences,
+notifications) -> score -> publish -> store. Timer checks (``shipment-checks``) take the same path,
+so they share its guarantees.
+
+Independent of Faust, so tests use a dict as the table and a list as the topics; the agent in
+``parcelwatch.streams.runtime.agents`` only feeds it batches.
+
+Delivery guarantees (at-least-once, with deterministic ids):
+* every output is acknowledged by the broker *before* the shipment's new state is written, so a
+  state that says "alert raised" or "customer notified" is never durable without its message;
+* a shipment's state is written once per batch, holding every event of the batch and its risk
+  score, so a crash never leaves a shipment half-processed;
+* the input offsets are committed by Faust only after the batch's outputs and changelog are
+  flushed; after a crash the uncommitted inputs are re-read: those whose state made it to the
+  changelog are duplicates, the others produce the same alerts and notifications again with the
+  same ``alert_id`` / ``notification_id``, which consumers use to de-duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from parcelwatch.models.dataset import is_scorable
+from parcelwatch.models.features import Row, feature_row
+from parcelwatch.models.scoring import RiskEstimate, plain_reasons
+from parcelwatch.schemas.codec import (
+    InvalidEvent,
+    decode_check,
+    decode_order,
+    decode_scan,
+    encode,
+    make_dead_letter,
+)
+from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
+from parcelwatch.schemas.topics import TopicNames
+from parcelwatch.schemas.types import (
+    Alert,
+    DeadLetterReason,
+    Limits,
+    Notification,
+    Order,
+    PredictedDelivery,
+    Scan,
+    ShipmentCheck,
+    ShipmentStatus,
+)
+from parcelwatch.streams.core.follow_up import FollowUp, Policy, follow_up
+from parcelwatch.streams.core.notification_text import Templates
+from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
+from parcelwatch.streams.core.tracking import Applied, apply_event
+from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.runtime.error_text import describe, stack
+from parcelwatch.streams.runtime.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+
+# Sends one message and returns once the broker has acknowledged it.
+Publish = Callable[[str, bytes, bytes], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputMessage:
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int | None = None  # None: the key's partition
+
+
+# Sends messages in this order and returns once the broker has acknowledged all of them: one
+# round trip for a batch's outputs instead of one per message.
+PublishMany = Callable[[Sequence[OutputMessage]], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+class Scorer(Protocol):
+    """A loaded delay-risk model (parcelwatch.models.scoring.DelayRiskModel)."""
+
+    version: str
+    threshold: float
+
+    def score(self, rows: Sequence[Row], as_of: Sequence[datetime]) -> list[RiskEstimate]: ...
+
+
+class Result(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+    UNCHANGED = "unchanged"  # a timer's check that found nothing to do
+
+
+@dataclass(frozen=True, slots=True)
+class InputMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass
+class _Batch:
+    """Working memory of one batch: states chained across its events, outputs in order."""
+
+    states: dict[str, ShipmentState] = field(default_factory=dict)
+    last_message: dict[str, int] = field(default_factory=dict)  # tracking number -> index
+    dead_letters: list[OutputMessage] = field(default_factory=list)
+    alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
+    notifications: list[tuple[int, Notification]] = field(default_factory=list)
+    to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
+    scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
+
+
+class ShipmentProcessor:
+    def __init__(
+        self,
+        *,
+        topics: TopicNames,
+        limits: Limits,
+        store: MutableMapping[str, dict[str, Any]],
+        publish: Publish,
+        clock: Clock,
+        metrics: WorkerMetrics,
+        templates: Templates | None = None,  # None: the built-in templates
+        policy: Policy | None = None,
+        scorer: Callable[[], Scorer | None] = lambda: None,
+        risk_hysteresis: float = 0.15,
+        publish_many: PublishMany | None = None,  # None: ``publish`` one message at a time
+    ) -> None:
+        self._topics = topics
+        self._limits = limits
+        self._store = store
+        self._publish = publish
+        self._publish_many = publish_many or self._publish_one_by_one
+        self._clock = clock
+        self._metrics = metrics
+        self._scorer = scorer
+        self._risk_hysteresis = risk_hysteresis
+        self._templates = templates or load_templates()
+        self._policy = policy or Policy()
+
+    async def process(self, message: InputMessage) -> Result:
+        (result,) = await self.process_batch([message])
+        return result
+
+    async def process_batch(
+        self,
+        messages: Sequence[InputMessage],
+        focus: Callable[[int], None] = lambda index: None,
+    ) -> list[Result]:
+        """Process ``messages`` in order. ``focus(i)`` is called before the table is read or
+        written on behalf of message ``i`` (Faust routes table writes by the current event)."""
+        started = time.perf_counter()
+        now = self._clock()
+        batch = _Batch()
+        results = []
+        for index, message in enumerate(messages):
+            focus(index)
+            results.append(await self._apply(message, index, batch, now))
+        self._score(batch, now)
+        await self._publish_outputs(batch)
+        for tracking_number, state in batch.states.items():
+            index = batch.last_message[tracking_number]
+            focus(index)
+            if state.home_partition != messages[index].partition:
+                state = replace(state, home_partition=messages[index].partition)
+            self._store[tracking_number] = state_to_json(state)
+        for scan, before, after in batch.scans_seen:
+            self._observe_scan(scan, before, after, now)
+        for message, result in zip(messages, results, strict=True):
+            self._metrics.events.labels(message.topic, result.value).inc()
+        if messages:
+            elapsed = (time.perf_counter() - started) / len(messages)
+            for _ in messages:
+                self._metrics.processing_seconds.observe(elapsed)
+        return results
+
+    async def _apply(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> Result:
+        try:
+            event = self._decode(message, now)
+            key = event.tracking_number
+            before = batch.states[key] if key in batch.states else self._load(key)
+            if isinstance(event, ShipmentCheck):
+                if before is None:
+                    return Result.UNCHANGED
+                after = self._follow_up(before, now, check_silences=True)
+                if after.state == before:
+                    return Result.UNCHANGED
+                self._keep(batch, index, after)
+                return Result.APPLIED
+            outcome = apply_event(before, event, now)
+            if isinstance(outcome, Applied):
+                after = self._follow_up(outcome.state, now, check_silences=False)
+        except InvalidEvent as error:
+            self._dead_letter(message, error, now, batch)
+            return Result.DEAD_LETTERED
+        except Exception as error:  # a bug must not stop the partition nor lose the message
+            # The error's class and frames, not its words: they may quote the input.
+            log.error(
+                "failed to process %s[%d]@%d: %s\n%s", *_origin(message), describe(error),
+                stack(error),
+            )  # fmt: skip
+            problem = InvalidEvent(
+                DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
+            )
+            self._dead_letter(message, problem, now, batch)
+            return Result.DEAD_LETTERED
+        if not isinstance(outcome, Applied):
+            return Result.DUPLICATE
+        batch.alerts.extend((index, alert) for alert in outcome.alerts)
+        self._keep(batch, index, after)
+        if isinstance(event, Scan):
+            batch.scans_seen.append((event, before, after.state))
+            if is_scorable(after.state):
+                batch.to_score.append((index, after.state, event))
+        return Result.APPLIED
+
+    async def _publish_outputs(self, batch: _Batch) -> None:
+        """Every output of the batch, acknowledged before any state of the batch is stored."""
+        # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
+        alerts = [alert for _, alert in sorted(batch.alerts, key=lambda item: item[0])]
+        notifications = [
+            notification
+            for _, notification in sorted(batch.notifications, key=lambda item: item[0])
+        ]
+        outputs = [
+            *batch.dead_letters,
+            *(
+                OutputMessage(
+                    self._topics.shipment_alerts, alert.tracking_number.encode(), encode(alert)
+                )
+                for alert in alerts
+            ),
+            *(
+                OutputMessage(
+                    self._topics.customer_notifications,
+                    notification.tracking_number.encode(),
+                    encode(notification),
+                )
+                for notification in notifications
+            ),
+        ]
+        if outputs:
+            await self._publish_many(outputs)
+        for alert in alerts:
+            self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+        for notification in notifications:
+            self._metrics.notifications.labels(notification.kind.value).inc()
+
+    async def _publish_one_by_one(self, outputs: Sequence[OutputMessage]) -> None:
+        for output in outputs:
+            await self._publish(output.topic, output.key, output.value)
+
+    def _follow_up(self, state: ShipmentState, now: datetime, *, check_silences: bool) -> FollowUp:
+        result = follow_up(state, now, self._policy, self._templates, check_silences=check_silences)
+        for milestone, reason in result.skipped:
+            self._metrics.notifications_skipped.labels(milestone.kind.value, reason.value).inc()
+        return result
+
+    @staticmethod
+    def _keep(batch: _Batch, index: int, after: FollowUp) -> None:
+        key = after.state.tracking_number
+        batch.states[key] = after.state
+        batch.last_message[key] = index
+        batch.alerts.extend((index, alert) for alert in after.alerts)
+        batch.notifications.extend((index, notification) for notification in after.notifications)
+
+    def _score(self, batch: _Batch, now: datetime) -> None:
+        """One model call for every scorable scan of the batch, then the risk rule in order."""
+        scorer = self._scorer()
+        if scorer is None or not batch.to_score:
+            return
+        rows = [feature_row(state, scan.occurred_at) for _, state, scan in batch.to_score]
+        estimates = scorer.score(rows, [scan.occurred_at for _, _, scan in batch.to_score])
+        policy = RiskPolicy(scorer.threshold, min(self._risk_hysteresis, scorer.threshold / 2))
+        rescored: set[str] = set()
+        for (index, snapshot, scan), row, estimate in zip(
+            batch.to_score, rows, estimates, strict=True
+        ):
+            score = RiskScore(
+                snapshot=snapshot,
+                scan_event_id=scan.event_id,
+                scan_time=scan.occurred_at,
+                risk=estimate.risk,
+                prediction=PredictedDelivery(
+                    expected=estimate.expected_delivery,
+                    earliest=estimate.earliest_delivery,
+                    latest=estimate.latest_delivery,
+                ),
+                model_version=scorer.version,
+                reasons=tuple(plain_reasons(row, estimate, snapshot.promised_by)),
+            )
+            key = snapshot.tracking_number
+            batch.states[key], alert = apply_risk(batch.states[key], score, policy, now)
+            if alert is not None:
+                batch.alerts.append((index, alert))
+                rescored.add(key)
+        self._metrics.scored.inc(len(rows))
+        for key in rescored:  # a risk alert may call for a "delayed" notification
+            after = self._follow_up(batch.states[key], now, check_silences=False)
+            self._keep(batch, batch.last_message[key], after)
+
+    def _decode(self, message: InputMessage, now: datetime) -> Scan | Order | ShipmentCheck:
+        payload = message.value if message.value is not None else b""
+        if message.topic == self._topics.shipment_checks:
+            return decode_check(payload, key=message.key, now=now, limits=self._limits)
+        if message.topic == self._topics.carrier_scans:
+            return decode_scan(payload, key=message.key, now=now, limits=self._limits)
+        if message.topic == self._topics.orders:
+            return decode_order(payload, key=message.key, now=now, limits=self._limits)
+        raise InvalidEvent(
+            DeadLetterReason.UNKNOWN_TOPIC, f"no decoder for topic {message.topic!r}"
+        )
+
+    def _load(self, tracking_number: str) -> ShipmentState | None:
+        stored = self._store.get(tracking_number)
+        return state_from_json(stored) if stored is not None else None
+
+    def _observe_scan(
+        self, scan: Scan, before: ShipmentState | None, after: ShipmentState, now: datetime
+    ) -> None:
+        self._metrics.event_age_seconds.observe(max(0.0, (now - scan.occurred_at).total_seconds()))
+        was_delivered = before is not None and before.status is ShipmentStatus.DELIVERED
+        if after.status is ShipmentStatus.DELIVERED and not was_delivered:
+            on_time = (
+                "unknown"
+                if after.promised_by is None or after.delivered_at is None
+                else str(after.delivered_at <= after.promised_by).lower()
+            )
+            self._metrics.deliveries.labels(on_time).inc()
+
+    def _dead_letter(
+        self, message: InputMessage, error: InvalidEvent, now: datetime, batch: _Batch
+    ) -> None:
+        letter = make_dead_letter(
+            error=error,
+            source_topic=message.topic,
+            source_partition=message.partition,
+            source_offset=message.offset,
+            key=message.key,
+            payload=message.value if message.value is not None else b"",
+            received_at=now,
+            limits=self._limits,
+        )
+        batch.dead_letters.append(
+            OutputMessage(self._topics.dead_letter, letter.dead_letter_id.encode(), encode(letter))
+        )
+        self._metrics.dead_letters.labels(error.reason.value).inc()
+        # Never the payload or key: they may carry personal data.
+        log.warning("dead-lettered %s[%d]@%d: %s", *_origin(message), error.reason.value)
+
+
+def _origin(message: InputMessage) -> tuple[str, int, int]:
+    return message.topic, message.partition, message.offset

@@ -1,0 +1,1 @@
+"""The Faust shell: app, agent, timers, web views, worker, metrics, settings, Kafka plumbing."""

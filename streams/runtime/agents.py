@@ -1,0 +1,405 @@
+"""Faust agents: thin adapters that feed messages to the processing pipeline.
+
+Every batch passes the input ledger first (``pipeline.input_ledger``): only the messages that are
+next in their partition are processed; re-reads of applied ones are counted as duplicates, and a
+partition whose offsets were skipped is rewound. After the batch the ledger records what was
+applied, in the same table (and changelog) as the states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+from faust.streams import _current_event
+from faust.types import TP
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.pipeline.input_ledger import (
+    SKIPPED,
+    Admission,
+    InputLedger,
+    Rewind,
+    Verdict,
+    ledger_key,
+)
+from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.error_text import describe, stack
+from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
+from parcelwatch.streams.runtime.log_probe import first_offset_in_log
+from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
+from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.timers import CheckSweeper
+
+log = logging.getLogger(__name__)
+
+# Raw bytes in and out: decoding is ours, so a bad payload becomes a dead letter, not a crash.
+RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+EXIT_AGENT_DIED = 70  # EX_SOFTWARE: the orchestrator should restart the worker
+WATCHDOG_SECONDS = 5.0
+FATAL_GRACE_SECONDS = 3.0  # /healthz answers 503 this long before a fatal exit
+
+
+class PublishFailed(RuntimeError):
+    """The broker refused an output for good (too large, not authorised...): retrying cannot
+    help, and dropping it would lose it. The worker stops; the input is read again after the
+    restart, because the ledger and the committed offset never pass it."""
+
+
+@dataclass
+class Tracking:
+    """What the rest of the worker (web views, worker start-up) needs from the agent side."""
+
+    health: WorkerHealth
+    report: Any  # async () -> HealthReport
+
+
+def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> Tracking:
+    topics = settings.topics
+    # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
+    consumed = app.topic(*topics.consumed, **RAW)
+    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, topics.shipment_checks)}
+    shipments = app.Table(
+        "shipments",
+        key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
+        partitions=settings.partitions,
+        help="Per-shipment state (ShipmentState), keyed by tracking number.",
+        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+    )
+
+    async def publish_many(messages: Sequence[OutputMessage]) -> None:
+        # All are handed to the producer in order, then awaited together: one round trip for a
+        # batch. Each is acknowledged before the batch's states are written. While the broker
+        # cannot take them, keep retrying what failed: giving up would make Faust ack (and
+        # lose) the input. A refusal for good stops the worker instead (PublishFailed).
+        waiting = list(messages)
+        for backoff in _backoff_seconds():
+            failed = await _send_all(outputs, waiting)
+            if not failed:
+                return
+            for topic in {message.topic for message, _ in failed}:
+                metrics.publish_retries.labels(topic).inc()
+            first, error = failed[0]
+            log.warning(
+                "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
+                len(failed), describe(error), first.topic, backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+            waiting = [message for message, _ in failed]
+
+    async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
+        await publish_many([OutputMessage(topic, key, value, partition)])
+
+    models = ModelHolder(
+        settings.model_dir, metrics, settings.risk_threshold, signing_key=settings.model_signing_key
+    )
+    models.load_initial()
+    processor = ShipmentProcessor(
+        topics=topics,
+        limits=Limits(
+            max_payload_bytes=settings.max_payload_bytes,
+            max_clock_skew_hours=settings.max_clock_skew_hours,
+        ),
+        store=shipments,
+        publish=publish,
+        publish_many=publish_many,
+        clock=utc_now,
+        metrics=metrics,
+        scorer=models.current,
+        risk_hysteresis=settings.risk_hysteresis,
+        templates=load_templates(settings.template_dir),
+        policy=settings.policy,
+    )
+    sweeper = CheckSweeper(
+        table=shipments,
+        send_check=lambda key, value, partition: publish(
+            topics.shipment_checks, key.encode(), value, partition
+        ),
+        clock=utc_now,
+        metrics=metrics,
+        interval_seconds=settings.check_interval_seconds,
+    )
+    table_view = _LedgerTable(shipments)
+    ledger = InputLedger(table_view, clock=time.monotonic)
+    health = WorkerHealth(
+        clock=time.monotonic,
+        stuck_after_seconds=settings.stuck_after_seconds,
+        recovery_timeout_seconds=settings.recovery_timeout_seconds,
+    )
+
+    def settled() -> bool:
+        return not (app.rebalancing or app.in_recovery)
+
+    def inputs_assigned() -> set[tuple[str, int]]:
+        consumer = app.consumer
+        return {
+            (tp.topic, tp.partition) for tp in consumer.assignment() if tp.topic in topics.consumed
+        }
+
+    async def rewind(rewinds: Sequence[Rewind]) -> None:
+        if rewinds:
+            await _rewind(app, rewinds)
+        for item in rewinds:
+            metrics.input_rewinds.labels(item.topic).inc()
+
+    async def report() -> HealthReport:
+        consumer = app.consumer
+        assigned = inputs_assigned() if consumer is not None else set()
+        # Plain reads, no broker round trip: a probe must answer during a broker outage too.
+        # The committed offset stands in for partitions that have applied nothing yet.
+        committed = consumer._committed_offset if consumer is not None else {}
+        end_offsets = {tp: consumer.highwater(TP(*tp)) for tp in assigned}
+        positions = {tp: committed.get(TP(*tp)) for tp in assigned}
+        result = health.judge(
+            assigned=assigned,
+            end_offsets=end_offsets,
+            positions=positions,
+            settled=settled(),
+            rewinding=bool(ledger.rewinding()),
+        )
+        metrics.worker_alive.set(int(result.alive))
+        metrics.worker_ready.set(int(result.ready))
+        metrics.input_lag.set(result.lag)
+        return result
+
+    # Every worker sweeps its own active partitions (the RocksDB store iterates only those; were
+    # a standby swept too, its checks would still reach the owner, and a check is idempotent).
+    @app.timer(interval=settings.check_interval_seconds)
+    async def request_checks() -> None:
+        blocker = await _sweep_blocker(app, settings)
+        if blocker is not None:
+            metrics.timer_sweeps.labels(blocker).inc()
+            return
+        try:
+            await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
+        except Exception:  # a failed sweep must not stop the timer: the next one starts over
+            log.exception("timer sweep failed")
+            metrics.timer_sweeps.labels("failed").inc()
+
+    @app.timer(interval=WATCHDOG_SECONDS)
+    async def watchdog() -> None:
+        # Offsets committed but not applied, on a partition where no later message comes to
+        # reveal it; and rewinds whose re-fetched messages never came.
+        if settled() and app.consumer is not None:
+            committed = app.consumer._committed_offset  # faust-streaming 0.15 internals (pinned)
+            await rewind(
+                ledger.verify(
+                    {tp: committed.get(TP(*tp)) for tp in inputs_assigned()},
+                    generation=app.consumer_generation_id,
+                )
+            )
+        result = await report()
+        if not result.alive and not health.fatal:
+            log.error("worker unhealthy: %s", "; ".join(result.problems))
+            if settings.exit_when_stuck:
+                await _exit_worker(health, "unhealthy: " + "; ".join(result.problems))
+
+    @app.task
+    async def follow_model_updates() -> None:
+        await watch_model_updates(settings, models)
+
+    async def on_agent_error(error: BaseException) -> None:
+        ledger.reset()
+        log.critical(
+            "agent track_shipments died (%s); nothing is lost: the failed batch was not recorded "
+            "as applied and is read again after the restart\n%s",
+            describe(error),
+            stack(error),
+        )
+        await _exit_worker(health, f"agent died: {describe(error)}")
+
+    # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
+    # offset can be committed past a message another actor is still processing. take_events acks
+    # a batch only after the loop body has processed it.
+    @app.agent(consumed, name="track_shipments", concurrency=1)
+    async def track_shipments(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
+            # Inside the loop: once the exception left it, take_events would acknowledge the batch.
+            try:
+                await track(events)
+            except Exception as error:
+                await on_agent_error(error)
+                raise
+
+    async def track(events: Sequence[faust.EventT]) -> None:
+        messages = [
+            InputMessage(
+                topic=event.message.topic,
+                partition=event.message.partition,
+                offset=event.message.offset,
+                key=event.message.key,
+                value=event.message.value,
+            )
+            for event in events
+        ]
+
+        def focus(index: int, events: Sequence[faust.EventT] = events) -> None:
+            # Faust routes a table read or write to the partition of the *current* event
+            # (a context variable). Inside a batch we say which event it belongs to. Only the
+            # context variable: Stream.current_event is what take_events' buffer reads.
+            _current_event.set(weakref.ref(events[index]))
+
+        table_view.focus = focus
+        assigned = inputs_assigned()
+        is_settled = settled()
+        health.settled(is_settled)
+        admission = ledger.admit(
+            messages,
+            generation=app.consumer_generation_id,
+            settled=is_settled,
+            assigned=assigned.__contains__,
+        )
+        rewinds = list(admission.rewinds)
+        for probe in admission.probes:
+            first = await first_offset_in_log(settings, probe.topic, probe.partition, probe.offset)
+            more, absent = ledger.probed(probe, first)
+            rewinds += more
+            metrics.input_offsets_absent.labels(probe.topic).inc(absent)
+        await rewind(rewinds)
+        chosen = admission.indexes(Verdict.APPLY)
+        await processor.process_batch(
+            [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
+        )
+        ledger.record(messages, admission)
+        _count(metrics, messages, admission)
+        health.applied(ledger.next_offsets())
+
+    return Tracking(health=health, report=report)
+
+
+class _LedgerTable:
+    """The shipments table as the ledger sees it: one key per partition, focused by the agent."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self.focus: Any = lambda index: None
+
+    def read(self, partition: int, index: int | None) -> dict[str, Any] | None:
+        if index is not None:  # outside a batch: the key names its partition, Faust finds it
+            self.focus(index)
+        return self._table.get(ledger_key(partition))
+
+    def write(self, partition: int, index: int, value: dict[str, Any]) -> None:
+        self.focus(index)
+        self._table[ledger_key(partition)] = value
+
+
+def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: Admission) -> None:
+    for message, verdict in zip(messages, admission.verdicts, strict=True):
+        if verdict is Verdict.ALREADY_APPLIED:
+            metrics.events.labels(message.topic, "duplicate").inc()
+        elif verdict in SKIPPED:
+            metrics.input_skipped.labels(message.topic, verdict.value).inc()
+
+
+async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
+    """Send partitions back to their next unapplied offset.
+
+    A seek can lose a race with Faust's fetch loop: messages fetched before it move the loop's
+    "read offset" past the re-fetched ones, which it then drops as already read. The ledger
+    notices (nothing at or below the gap comes back) and asks again every few seconds; it never
+    takes a later message for the one it waits for.
+    """
+    consumer = app.consumer
+    for item in rewinds:
+        try:
+            await consumer.seek(TP(item.topic, item.partition), item.offset)
+        except Exception as error:  # e.g. the partition was just revoked: the rebalance
+            log.warning(  # seeks it anyway, and the ledger judges again
+                "could not rewind %s[%d] to %d: %s",
+                item.topic, item.partition, item.offset, describe(error),
+            )  # fmt: skip
+
+
+async def _exit_worker(health: WorkerHealth, reason: str) -> None:
+    """Fail /healthz for a moment (probes and scrapes see why), then leave at once.
+
+    Deliberately not Faust's orderly stop: that acknowledges and commits the batch in hand, which
+    was not applied. A hard exit is what SIGKILL does, and that is covered: the input ledger
+    re-reads whatever was not recorded as applied, and the unclean-shutdown marker makes the next
+    start restore the tables from their changelog.
+    """
+    if health.fatal:
+        return
+    health.died(reason)
+    log.critical("stopping the worker (exit code %d): %s", EXIT_AGENT_DIED, reason)
+    await asyncio.sleep(FATAL_GRACE_SECONDS)
+    logging.shutdown()
+    os._exit(EXIT_AGENT_DIED)
+
+
+async def _send_all(
+    topics: dict[str, Any], messages: Sequence[OutputMessage]
+) -> list[tuple[OutputMessage, BaseException]]:
+    """Send ``messages`` in order and wait for every acknowledgement; the ones that failed with
+    a retriable error. A refusal for good raises PublishFailed."""
+    sent: list[tuple[OutputMessage, Any]] = []
+    failed: list[tuple[OutputMessage, BaseException]] = []
+    for message in messages:
+        try:
+            delivery = await topics[message.topic].send(
+                key=message.key, value=message.value, partition=message.partition
+            )
+        except Exception as error:
+            failed.append((message, error))
+        else:
+            sent.append((message, delivery))
+    results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
+    failed += [
+        (message, result)
+        for (message, _), result in zip(sent, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
+    for message, error in failed:
+        if isinstance(error, asyncio.CancelledError):
+            raise error
+        if not _retriable(error):
+            raise PublishFailed(
+                f"the broker refused a message for {message.topic}: {describe(error)}"
+            ) from error
+    return failed
+
+
+def _retriable(error: BaseException) -> bool:
+    """Worth retrying: the broker is away or busy (Faust wraps aiokafka's errors)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, KafkaTimeoutError):
+            return True  # no answer in time: an outage, not a refusal
+        if isinstance(cause, KafkaError):
+            return bool(cause.retriable)
+        cause = cause.__cause__
+    return False
+
+
+async def _sweep_blocker(app: faust.App, settings: Settings) -> str | None:
+    """Why a sweep must wait, or None. While inputs lag, a silence may only be a backlog: the
+    parcel's next scan is already in the topic, not yet read."""
+    if app.rebalancing or app.in_recovery:
+        return "skipped_rebalancing"
+    consumer = app.consumer
+    inputs = [tp for tp in consumer.assignment() if tp.topic in settings.topics.inputs]
+    if not inputs:
+        return "skipped_unassigned"
+    for tp in inputs:
+        highwater = consumer.highwater(tp)
+        position = await consumer.position(tp)
+        if highwater is None or position is None or highwater - position > settings.timer_max_lag:
+            return "skipped_lagging"
+    return None
+
+
+def _backoff_seconds() -> Iterator[float]:
+    """1, 2, 4 ... 30, 30, 30 ... seconds: forever, because giving up would lose the input."""
+    return (min(30.0, 2.0**attempt) for attempt in itertools.count())

@@ -1,0 +1,332 @@
+"""Runtime settings, read once from the environment at start-up (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from parcelwatch.models.signing import MIN_KEY_BYTES
+from parcelwatch.schemas.topics import TopicNames
+from parcelwatch.streams.core.follow_up import Policy
+from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
+from parcelwatch.streams.core.notifications import NotificationPolicy
+from parcelwatch.streams.core.silence import SilencePolicy
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+_INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")  # Kafka's group.instance.id rules
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value parcelwatch cannot use."""
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """TLS / SASL settings shared by the worker, the simulator and the admin client."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a parcelwatch process needs to know about its environment."""
+
+    broker: str = "kafka://127.0.0.1:9092"
+    app_id: str = "parcelwatch"
+    topic_prefix: str = ""
+    partitions: int = 4
+    replication_factor: int = 1
+    data_dir: Path = Path(".parcelwatch/worker")
+    store: str = "rocksdb://"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    max_payload_bytes: int = 64 * 1024
+    max_clock_skew_hours: float = 24.0
+    log_level: str = "info"
+    model_dir: Path | None = None  # without one the worker runs its rules only
+    risk_threshold: float | None = None  # None: the threshold stored with the model
+    risk_hysteresis: float = 0.15
+    batch_size: int = 256
+    batch_seconds: float = 0.05
+    policy: Policy = field(default_factory=Policy)  # silences, notifications
+    check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
+    timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
+    template_dir: Path | None = None  # None: the built-in templates
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    # Static group membership (a stable, unique name per worker). None, the default: dynamic
+    # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
+    instance_id: str | None = None
+    session_timeout_seconds: float = 10.0  # how soon a dead worker's partitions move on
+    stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
+    recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
+    exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
+    # RocksDB memory per table partition: memtables (write buffers) and block cache. Faust's
+    # defaults (3 x 64 MiB + 2 GiB per partition) let a worker's RSS climb for hours.
+    rocksdb_write_buffer_mb: int = 8
+    rocksdb_block_cache_mb: int = 32
+    # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
+    model_signing_key: bytes | None = field(default=None, repr=False)
+
+    @property
+    def rocksdb_options(self) -> dict[str, int]:
+        """Per table partition; two write buffers, so memory stays near 2 x buffer + cache."""
+        return {
+            "write_buffer_size": self.rocksdb_write_buffer_mb * 2**20,
+            "max_write_buffer_number": 2,
+            "block_cache_size": self.rocksdb_block_cache_mb * 2**20,
+        }
+
+    @property
+    def topics(self) -> TopicNames:
+        return TopicNames.with_prefix(self.topic_prefix)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker list without faust's ``kafka://`` scheme, as aiokafka wants it."""
+        return ",".join(part.split("://", 1)[-1] for part in self.broker.split(","))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _EnvReader(env)
+        security = KafkaSecurity(
+            protocol=reader.choice("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", SECURITY_PROTOCOLS),
+            sasl_mechanism=reader.choice("KAFKA_SASL_MECHANISM", "PLAIN", SASL_MECHANISMS),
+            sasl_username=reader.optional("KAFKA_SASL_USERNAME"),
+            sasl_password=reader.optional("KAFKA_SASL_PASSWORD"),
+            ssl_cafile=reader.optional("KAFKA_SSL_CAFILE"),
+            ssl_certfile=reader.optional("KAFKA_SSL_CERTFILE"),
+            ssl_keyfile=reader.optional("KAFKA_SSL_KEYFILE"),
+        )
+        if security.uses_sasl and not (security.sasl_username and security.sasl_password):
+            raise SettingsError(
+                "PARCELWATCH_KAFKA_SASL_USERNAME and PARCELWATCH_KAFKA_SASL_PASSWORD are required "
+                f"with PARCELWATCH_KAFKA_SECURITY_PROTOCOL={security.protocol}"
+            )
+        defaults = cls()
+        return cls(
+            broker=reader.text("KAFKA_BROKER", defaults.broker),
+            app_id=reader.text("APP_ID", defaults.app_id),
+            topic_prefix=reader.text("TOPIC_PREFIX", defaults.topic_prefix, allow_empty=True),
+            partitions=reader.integer("PARTITIONS", defaults.partitions, minimum=1),
+            replication_factor=reader.integer(
+                "REPLICATION_FACTOR", defaults.replication_factor, minimum=1
+            ),
+            data_dir=Path(reader.text("DATA_DIR", str(defaults.data_dir))),
+            store=reader.text("STORE", defaults.store),
+            web_host=reader.text("WEB_HOST", defaults.web_host),
+            web_port=reader.integer("WEB_PORT", defaults.web_port, minimum=1, maximum=65535),
+            max_payload_bytes=reader.integer(
+                "MAX_PAYLOAD_BYTES", defaults.max_payload_bytes, minimum=256
+            ),
+            max_clock_skew_hours=reader.number(
+                "MAX_CLOCK_SKEW_HOURS", defaults.max_clock_skew_hours, minimum=0
+            ),
+            log_level=reader.choice(
+                "LOG_LEVEL", defaults.log_level, ("debug", "info", "warning", "error")
+            ),
+            model_dir=Path(model_dir) if (model_dir := reader.optional("MODEL_DIR")) else None,
+            risk_threshold=reader.optional_number("RISK_THRESHOLD", minimum=0.01, maximum=1.0),
+            risk_hysteresis=reader.number(
+                "RISK_HYSTERESIS", defaults.risk_hysteresis, minimum=0, maximum=0.5
+            ),
+            batch_size=reader.integer("BATCH_SIZE", defaults.batch_size, minimum=1, maximum=10_000),
+            batch_seconds=reader.number(
+                "BATCH_SECONDS", defaults.batch_seconds, minimum=0.001, maximum=10
+            ),
+            policy=_policy(reader),
+            check_interval_seconds=reader.number(
+                "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1
+            ),
+            timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
+            template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
+            security=security,
+            instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
+            session_timeout_seconds=reader.number(
+                "SESSION_TIMEOUT_SECONDS", defaults.session_timeout_seconds, minimum=6, maximum=300
+            ),
+            stuck_after_seconds=reader.number(
+                "STUCK_AFTER_SECONDS", defaults.stuck_after_seconds, minimum=10
+            ),
+            recovery_timeout_seconds=reader.number(
+                "RECOVERY_TIMEOUT_SECONDS", defaults.recovery_timeout_seconds, minimum=10
+            ),
+            exit_when_stuck=reader.flag("EXIT_WHEN_STUCK", defaults.exit_when_stuck),
+            rocksdb_write_buffer_mb=reader.integer(
+                "ROCKSDB_WRITE_BUFFER_MB", defaults.rocksdb_write_buffer_mb, minimum=1, maximum=1024
+            ),
+            rocksdb_block_cache_mb=reader.integer(
+                "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb_block_cache_mb, minimum=1, maximum=65536
+            ),
+            model_signing_key=_signing_key(reader),
+        )
+
+
+def _signing_key(reader: _EnvReader) -> bytes | None:
+    text = reader.optional("MODEL_SIGNING_KEY")
+    if text is None:
+        return None
+    key = text.encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:  # the message names the length, never the value
+        raise SettingsError(
+            f"PARCELWATCH_MODEL_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes, got "
+            f"{len(key)}; generate one with "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return key
+
+
+def _policy(reader: _EnvReader) -> Policy:
+    silence_defaults, notify_defaults = SilencePolicy(), NotificationPolicy()
+    by_service = ",".join(
+        f"{name}={duration.total_seconds() / 3600:g}"
+        for name, duration in silence_defaults.stalled_after_by_service.items()
+    )
+    silence = SilencePolicy(
+        forgotten_after=reader.hours("FORGOTTEN_AFTER_HOURS", silence_defaults.forgotten_after),
+        stalled_after=reader.hours("STALLED_AFTER_HOURS", silence_defaults.stalled_after),
+        stalled_after_by_service=reader.hours_by_name("STALLED_AFTER_HOURS_BY_SERVICE", by_service),
+        missed_promise_grace=reader.hours(
+            "MISSED_PROMISE_GRACE_HOURS", silence_defaults.missed_promise_grace, minimum=0
+        ),
+        expired_after=reader.hours("EXPIRED_AFTER_HOURS", silence_defaults.expired_after),
+    )
+    quiet = notify_defaults.quiet_hours
+    default_quiet = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}" if quiet else "off"
+    quiet_text = reader.text("QUIET_HOURS", default_quiet, allow_empty=True)
+    try:
+        quiet_hours: QuietHours | None = parse_quiet_hours(quiet_text)
+    except ValueError as error:
+        raise SettingsError(f"PARCELWATCH_QUIET_HOURS: {error}") from None
+    review_after = reader.hours("REVIEW_AFTER_HOURS", notify_defaults.review_after, minimum=0)
+    review_window = reader.hours("REVIEW_WINDOW_HOURS", notify_defaults.review_window)
+    if review_after >= review_window:
+        raise SettingsError(
+            "PARCELWATCH_REVIEW_AFTER_HOURS must be shorter than PARCELWATCH_REVIEW_WINDOW_HOURS"
+        )
+    notifications = NotificationPolicy(
+        quiet_hours=quiet_hours,
+        review_after=review_after,
+        review_window=review_window,
+        stale_after=reader.hours("NOTIFY_STALE_AFTER_HOURS", notify_defaults.stale_after),
+    )
+    return Policy(silence, notifications)
+
+
+@dataclass(frozen=True)
+class _EnvReader:
+    env: Mapping[str, str]
+    prefix: str = "PARCELWATCH_"
+
+    def optional(self, name: str) -> str | None:
+        value = self.env.get(self.prefix + name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str, *, allow_empty: bool = False) -> str:
+        raw = self.env.get(self.prefix + name)
+        if raw is None:
+            return default
+        value = raw.strip()
+        if not value and not allow_empty:
+            raise SettingsError(f"{self.prefix}{name} must not be empty")
+        return value
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        normalised = value.upper() if allowed[0].isupper() else value.lower()
+        if normalised not in allowed:
+            raise SettingsError(f"{self.prefix}{name}={value!r}: expected one of {allowed}")
+        return normalised
+
+    def integer(
+        self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+    ) -> int:
+        value = self.text(name, str(default))
+        try:
+            number = int(value)
+        except ValueError:
+            raise SettingsError(f"{self.prefix}{name}={value!r} is not a whole number") from None
+        _check_range(self.prefix + name, number, minimum, maximum)
+        return number
+
+    def number(
+        self,
+        name: str,
+        default: float,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
+        value = self.text(name, str(default))
+        try:
+            number = float(value)
+        except ValueError:
+            raise SettingsError(f"{self.prefix}{name}={value!r} is not a number") from None
+        _check_range(self.prefix + name, number, minimum, maximum)
+        return number
+
+    def hours(self, name: str, default: timedelta, *, minimum: float = 0.0001) -> timedelta:
+        """A duration given in (possibly fractional) hours."""
+        hours = self.number(name, default.total_seconds() / 3600, minimum=minimum)
+        return timedelta(hours=hours)
+
+    def hours_by_name(self, name: str, default: str) -> dict[str, timedelta]:
+        """``"express=24,economy=72"`` -> {"express": 24 h, "economy": 72 h}."""
+        text = self.text(name, default, allow_empty=True)
+        durations = {}
+        for part in filter(None, (piece.strip() for piece in text.split(","))):
+            key, separator, value = part.partition("=")
+            try:
+                hours = float(value)
+            except ValueError:
+                hours = -1.0
+            if not separator or not key.strip() or hours <= 0:
+                raise SettingsError(
+                    f"{self.prefix}{name}={text!r}: expected name=hours pairs, "
+                    "e.g. express=24,economy=72"
+                )
+            durations[key.strip().lower()] = timedelta(hours=hours)
+        return durations
+
+    def optional_text(self, name: str, *, pattern: re.Pattern[str]) -> str | None:
+        value = self.optional(name)
+        if value is not None and not pattern.fullmatch(value):
+            raise SettingsError(f"{self.prefix}{name}={value!r}: expected {pattern.pattern}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name, "true" if default else "false").lower()
+        if value not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(f"{self.prefix}{name}={value!r}: expected true or false")
+        return value in ("true", "1", "yes")
+
+    def optional_number(self, name: str, *, minimum: float, maximum: float) -> float | None:
+        if self.optional(name) is None:
+            return None
+        return self.number(name, 0.0, minimum=minimum, maximum=maximum)
+
+
+def _check_range(name: str, value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name}={value} is below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}={value} is above the maximum {maximum}")

@@ -1,0 +1,37 @@
+"""HTTP endpoints of the worker: /metrics for Prometheus, /healthz and /readyz for orchestrators.
+
+None takes input beyond its path, so there is nothing to validate; anything else is a 404.
+
+* ``/healthz`` (liveness): 200 while the worker makes progress — also while it starts or restores
+  its tables, within ``PARCELWATCH_RECOVERY_TIMEOUT_SECONDS``; 503 when the agent died, a
+  recovery takes too long, or input waits while nothing is applied (restart the worker).
+* ``/readyz`` (readiness): 200 only while it processes its partitions (assigned, tables restored,
+  no skipped offsets being re-read) and is alive.
+
+Both answer a small JSON document: phase, problems in plain words, input lag. Never any data.
+"""
+
+from __future__ import annotations
+
+import faust
+from faust import web
+from faust.sensors.prometheus import setup_prometheus_sensors
+from parcelwatch.streams.runtime.agents import Tracking
+from prometheus_client import CollectorRegistry
+
+
+def register_views(app: faust.App, registry: CollectorRegistry, tracking: Tracking) -> None:
+    # Faust's own sensors (consumer, producer, tables) under parcelwatch_faust_*, next to ours.
+    setup_prometheus_sensors(
+        app, pattern="/metrics", registry=registry, name_prefix="parcelwatch_faust"
+    )
+
+    @app.page("/healthz")
+    async def healthz(self: web.View, request: web.Request) -> web.Response:
+        report = await tracking.report()
+        return self.json(report.as_json(), status=200 if report.alive else 503)
+
+    @app.page("/readyz")
+    async def readyz(self: web.View, request: web.Request) -> web.Response:
+        report = await tracking.report()
+        return self.json(report.as_json(), status=200 if report.ready else 503)

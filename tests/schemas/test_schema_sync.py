@@ -1,0 +1,410 @@
+"""The JSON Schema files and the Python types are one contract: this keeps them in step."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+from parcelwatch.schemas import model_update, patterns
+from parcelwatch.schemas.codec import (
+    InvalidEvent,
+    decode_check,
+    decode_order,
+    decode_scan,
+    encode,
+    to_jsonable,
+)
+from parcelwatch.schemas.timestamps import RFC3339_PATTERN
+from parcelwatch.schemas.types import (
+    SCHEMA_VERSION,
+    Alert,
+    AlertKind,
+    DeadLetter,
+    DeadLetterReason,
+    EstimateSource,
+    ExceptionReason,
+    Limits,
+    Notification,
+    NotificationChannel,
+    NotificationKind,
+    Order,
+    Scan,
+    Severity,
+    ShipmentCheck,
+    ShipmentStatus,
+)
+
+from tests.factories import TRACKING, order_json, scan_json
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "json"
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+def load(name: str) -> dict[str, Any]:
+    schema = json.loads((SCHEMA_DIR / f"{name}.v{SCHEMA_VERSION}.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+CONTRACTS = [
+    ("scan", Scan),
+    ("order", Order),
+    ("shipment-check", ShipmentCheck),
+    ("alert", Alert),
+    ("notification", Notification),
+    ("dead-letter", DeadLetter),
+    ("model-update", model_update.ModelUpdate),
+]
+
+
+def test_every_schema_file_is_a_known_contract():
+    files = {path.name for path in SCHEMA_DIR.glob("*.schema.json")}
+    assert files == {f"{name}.v{SCHEMA_VERSION}.schema.json" for name, _ in CONTRACTS}
+
+
+@pytest.mark.parametrize(("name", "cls"), CONTRACTS)
+def test_fields_match(name, cls):
+    schema = load(name)
+    assert set(schema["properties"]) == {field.name for field in dataclasses.fields(cls)}
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"), [("scan", Scan), ("order", Order), ("shipment-check", ShipmentCheck)]
+)
+def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
+    no_default = {
+        field.name
+        for field in dataclasses.fields(cls)
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+    }
+    assert set(load(name)["required"]) == no_default | {"schema_version"}
+
+
+@pytest.mark.parametrize("name", ["alert", "notification", "dead-letter"])
+def test_outputs_always_carry_every_field(name):
+    schema = load(name)
+    assert set(schema["required"]) == set(schema["properties"])
+    assert schema["additionalProperties"] is False
+
+
+def _enum(schema: dict[str, Any]) -> list[str]:
+    values = (
+        schema["enum"]
+        if "enum" in schema
+        else next(option["enum"] for option in schema["anyOf"] if "enum" in option)
+    )
+    return [value for value in values if value is not None]
+
+
+def _nullable_enums_without_null(node: Any, path: str = "") -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        types = node.get("type")
+        if isinstance(types, list) and "null" in types and None not in node.get("enum", [None]):
+            found.append(path)
+        for key, value in node.items():
+            found += _nullable_enums_without_null(value, f"{path}/{key}")
+    return found
+
+
+@pytest.mark.parametrize(("name", "cls"), CONTRACTS)
+def test_a_nullable_enumeration_lists_null(name, cls):
+    # "enum" restricts the value even when "type" allows null: null must be listed too.
+    assert _nullable_enums_without_null(load(name)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "enum"),
+    [
+        ("scan", "status", ShipmentStatus),
+        ("scan", "reason", ExceptionReason),
+        ("alert", "kind", AlertKind),
+        ("alert", "severity", Severity),
+        ("alert", "status", ShipmentStatus),
+        ("alert", "reason", ExceptionReason),
+        ("dead-letter", "reason", DeadLetterReason),
+        ("notification", "kind", NotificationKind),
+        ("notification", "status", ShipmentStatus),
+        ("notification", "reason", ExceptionReason),
+    ],
+)
+def test_enumerations_match(name, field, enum):
+    assert _enum(load(name)["properties"][field]) == [member.value for member in enum]
+
+
+def test_estimate_sources_match():
+    source = load("notification")["properties"]["expected_delivery_source"]
+    assert _enum(source) == [member.value for member in EstimateSource]
+
+
+@pytest.mark.parametrize("name", ["order", "notification"])
+def test_channel_enumeration_matches(name):
+    channels = load(name)["properties"]["customer"]["properties"]["channels"]["items"]
+    assert channels["enum"] == [member.value for member in NotificationChannel]
+
+
+def test_customer_and_location_shapes_match_the_types():
+    from parcelwatch.schemas.types import Customer, Location
+
+    notification = load("notification")["properties"]
+    for node, cls in (
+        (notification["customer"], Customer),
+        (notification["pickup_location"], Location),
+    ):
+        assert set(node["properties"]) == {field.name for field in dataclasses.fields(cls)}
+        assert set(node["required"]) == set(node["properties"])
+
+
+def _patterns(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            found.add(node["pattern"])
+        for value in node.values():
+            found |= _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _patterns(value)
+    return found
+
+
+def test_schema_patterns_are_the_python_patterns():
+    python_patterns = {
+        value for name, value in vars(patterns).items() if name.isupper() and isinstance(value, str)
+    } | {
+        RFC3339_PATTERN,
+        model_update.VERSION_PATTERN,
+        model_update.SHA256_PATTERN,
+        model_update.SIGNATURE_PATTERN,
+    }
+    used = set().union(*(_patterns(load(name)) for name, _ in CONTRACTS))
+    assert used <= python_patterns
+    assert {patterns.TRACKING_NUMBER, patterns.CARRIER, RFC3339_PATTERN} <= used
+
+
+# Verdict agreement: for valid events and a spread of mutations, JSON Schema and the Python
+# decoder must agree on valid / invalid. (Checks that need a clock or the message key, such as
+# future timestamps and key mismatches, are the decoder's own and are not sampled here.)
+SCAN_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"reason": "weather_delay", "status": "exception"},
+    {"estimated_delivery": "2026-11-22T18:00:00.123456789+05:30"},
+    {"location": None},
+    {"extra_field": [1, 2]},
+    {"status": "teleported"},
+    {"reason": "bad"},
+    {"carrier": "UPS"},
+    {"carrier": ""},
+    {"event_id": 5},
+    {"event_id": ""},
+    {"occurred_at": "2026-11-20T10:00:00"},
+    {"occurred_at": "2026-11-20 10:00:00Z"},
+    {"occurred_at": "20261120T100000Z"},
+    {"tracking_number": "with space"},
+    {"location": {"country": "usa"}},
+    {"location": "here"},
+    {"schema_version": 2},
+    {"description": "d" * 1000},
+    {"description": "d" * 1001},
+    {"carrier_status_code": "X" * 65},
+]
+ORDER_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"customer": None, "items": None, "origin": None},
+    {"customer": {"id": "c-1"}},
+    {"customer": {"id": "c-1", "channels": ["sms"], "locale": "pt-BR", "timezone": "UTC"}},
+    {"customer": {"id": "c-1", "channels": ["fax"]}},
+    {"customer": {"id": "c-1", "locale": "english please"}},
+    {"customer": {"id": "c-1", "timezone": "America/Argentina/Buenos_Aires"}},
+    {"customer": {}},
+    {"items": [{"sku": "a", "quantity": 1}]},
+    {"items": [{"sku": "a", "quantity": 0}]},
+    {"items": [{"sku": "a"}]},
+    {"items": {"sku": "a"}},
+    {"service_level": "2day"},
+    {"service_level": "Two Day"},
+    {"destination": {"country": "DE", "postal_code": "10115"}},
+    {"destination": {"country": "de"}},
+    {"promised_by": "soon"},
+    {"order_id": None},
+]
+
+
+def _python_verdict(decoder, payload: dict[str, Any]) -> bool:
+    try:
+        decoder(orjson.dumps(payload), key=TRACKING.encode(), now=NOW, limits=Limits())
+    except InvalidEvent:
+        return False
+    return True
+
+
+def _schema_verdict(schema: dict[str, Any], payload: dict[str, Any]) -> bool:
+    return jsonschema.Draft202012Validator(schema).is_valid(payload)
+
+
+@pytest.mark.parametrize("mutation", SCAN_MUTATIONS, ids=str)
+def test_scan_verdicts_agree(mutation):
+    payload = scan_json(**mutation)
+    assert _python_verdict(decode_scan, payload) == _schema_verdict(load("scan"), payload)
+
+
+CHECK_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"extra": 1},
+    {"requested_at": "yesterday"},
+    {"tracking_number": ""},
+    {"tracking_number": None},
+    {"schema_version": 2},
+]
+
+
+@pytest.mark.parametrize("mutation", CHECK_MUTATIONS, ids=str)
+def test_check_verdicts_agree(mutation):
+    payload = {
+        "schema_version": 1,
+        "tracking_number": TRACKING,
+        "requested_at": "2026-11-21T11:00:00Z",
+    }
+    payload.update(mutation)
+    assert _python_verdict(decode_check, payload) == _schema_verdict(
+        load("shipment-check"), payload
+    )
+
+
+@pytest.mark.parametrize("mutation", ORDER_MUTATIONS, ids=str)
+def test_order_verdicts_agree(mutation):
+    payload = order_json(**mutation)
+    assert _python_verdict(decode_order, payload) == _schema_verdict(load("order"), payload)
+
+
+def test_encoded_outputs_validate_against_their_schemas():
+    from parcelwatch.streams.core.tracking import apply_event
+
+    from tests.factories import order, scan
+
+    state = apply_event(None, order(24), NOW).state
+    alert = apply_event(state, scan("exception", 30, reason="lost"), NOW).alerts[0]
+    jsonschema.validate(orjson.loads(encode(alert)), load("alert"))
+
+    from parcelwatch.schemas.codec import make_dead_letter
+
+    letter = make_dead_letter(
+        error=InvalidEvent(DeadLetterReason.MALFORMED_JSON, "x"), source_topic="t",
+        source_partition=0, source_offset=0, key=None, payload=b"\xff", received_at=NOW,
+        limits=Limits(),
+    )  # fmt: skip
+    jsonschema.validate(to_jsonable(letter), load("dead-letter"))
+
+
+@pytest.mark.parametrize(
+    ("key", "payload"),
+    [(None, b""), (b"1ZKEY", b"{}"), (b"\xff" * 5000, b"\x00\xff" * 400_000), (b"", b"x" * 70_000)],
+    ids=["no key", "small", "huge binary", "empty key, oversize text"],
+)
+def test_bounded_dead_letters_validate_against_their_schema(key, payload):
+    from parcelwatch.schemas.codec import make_dead_letter
+
+    letter = make_dead_letter(
+        error=InvalidEvent(DeadLetterReason.PAYLOAD_TOO_LARGE, "x"), source_topic="t",
+        source_partition=0, source_offset=0, key=key, payload=payload, received_at=NOW,
+        limits=Limits(),
+    )  # fmt: skip
+    encoded = to_jsonable(letter)
+    jsonschema.validate(encoded, load("dead-letter"))
+    assert set(encoded) == set(load("dead-letter")["required"])  # every field, null or not
+
+
+def test_encoded_notifications_validate_against_their_schema():
+    from parcelwatch.schemas.types import Customer, Location
+    from parcelwatch.streams.core.follow_up import Policy, follow_up
+    from parcelwatch.streams.core.tracking import apply_event
+    from parcelwatch.streams.message_templates import load_templates
+
+    from tests.factories import order, scan
+
+    customer = Customer("c-1", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL,))
+    policy = Policy()
+    templates = load_templates()
+    state = apply_event(None, order(24, customer=customer), NOW).state
+    kinds = set()
+    events = [
+        scan("picked_up", 1),
+        scan("attempt_failed", 20, reason="recipient_unavailable"),
+        scan("available_for_pickup", 25, location=Location(city="Berlin", postal_code="10115")),
+    ]
+    for event in events:
+        state = apply_event(state, event, NOW).state
+        result = follow_up(state, NOW, policy, templates, check_silences=True)
+        state = result.state
+        for notification in result.notifications:
+            kinds.add(notification.kind)
+            jsonschema.validate(orjson.loads(encode(notification)), load("notification"))
+    assert kinds == {
+        NotificationKind.SHIPPED,
+        NotificationKind.ATTEMPT_FAILED,
+        NotificationKind.AVAILABLE_FOR_PICKUP,
+        NotificationKind.DELAYED,  # the promise (24 h) passed before NOW
+    }
+
+
+def test_model_update_requires_what_has_no_default_except_schema_version():
+    # schema_version is optional here: announcements written before the contract had one exist.
+    no_default = {
+        field.name
+        for field in dataclasses.fields(model_update.ModelUpdate)
+        if field.default is dataclasses.MISSING
+    }
+    assert set(load("model-update")["required"]) == no_default
+
+
+# A None value leaves the field out.
+MODEL_UPDATE_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"schema_version": None},  # the pre-contract form
+    {"signature": "hmac-sha256:" + "ab" * 32},
+    {"extra": True},
+    {"promoted_at": "2026-11-28T04:45:00.123456789+01:00"},
+    {"schema_version": 2},
+    {"version": "latest"},
+    {"version": None},
+    {"artifact_sha256": "AB" * 32},
+    {"artifact_sha256": "ab" * 31},
+    {"promoted_at": "2026-11-28"},
+    {"promoted_at": 1764300000},
+    {"signature": "ab" * 32},
+    {"signature": None},
+    {"signature": "hmac-sha256:" + "AB" * 32},
+]
+
+
+@pytest.mark.parametrize("mutation", MODEL_UPDATE_MUTATIONS, ids=str)
+def test_model_update_verdicts_agree(mutation):
+    payload: dict[str, Any] = {
+        "schema_version": 1,
+        "version": "v20261126T042304Z-4e6e0951",
+        "artifact_sha256": "4e6e0951" * 8,
+        "promoted_at": "2026-11-28T03:45:00.000000Z",
+    }
+    payload.update(mutation)
+    payload = {key: value for key, value in payload.items() if mutation.get(key, 0) is not None}
+    try:
+        model_update.decode_model_update(orjson.dumps(payload))
+        python_verdict = True
+    except model_update.InvalidModelUpdate:
+        python_verdict = False
+    assert python_verdict == _schema_verdict(load("model-update"), payload)
+
+
+def test_encoded_model_update_validates_against_its_schema():
+    update = model_update.ModelUpdate(
+        "v20261126T042304Z-4e6e0951", "4e6e0951" * 8, NOW, "hmac-sha256:" + "0" * 64
+    )
+    encoded = model_update.encode_model_update(update)
+    jsonschema.validate(orjson.loads(encoded), load("model-update"))
+    assert model_update.decode_model_update(encoded) == update

@@ -1,0 +1,100 @@
+"""The delay-risk rule: threshold, hysteresis, one alert per episode, silence once settled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from parcelwatch.schemas.types import AlertKind, PredictedDelivery, ShipmentStatus
+from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
+from parcelwatch.streams.core.tracking import apply_event
+
+from tests.factories import at, order, scan
+
+POLICY = RiskPolicy(threshold=0.6, hysteresis=0.2)
+
+
+def shipment(status="in_transit"):
+    state = apply_event(None, order(72), at(0)).state
+    return apply_event(state, scan(status, 10, f"s-{status}"), at(10)).state
+
+
+def score(state, risk, event_id="s1", hours=10):
+    expected = at(hours + 30)
+    return RiskScore(
+        snapshot=state, scan_event_id=event_id, scan_time=at(hours), risk=risk,
+        prediction=PredictedDelivery(expected, expected - timedelta(hours=12),
+                                     expected + timedelta(hours=20)),
+        model_version="v1", reasons=("only 5 h left before the promise",),
+    )  # fmt: skip
+
+
+def run(risks):
+    state, alerts = shipment(), []
+    for index, risk in enumerate(risks):
+        current = score(state, risk, f"s{index}", 10 + index)
+        state, alert = apply_risk(state, current, POLICY, at(99))
+        if alert:
+            alerts.append(alert)
+    return state, alerts
+
+
+def test_below_threshold_is_silent_but_recorded():
+    state, alerts = run([0.3])
+    assert alerts == []
+    assert state.risk == 0.3 and state.risk_model_version == "v1"
+    assert state.predicted_delivery.expected == at(40)
+
+
+def test_crossing_raises_one_alert_with_everything_a_consumer_needs():
+    _, (alert,) = run([0.2, 0.7])
+    assert alert.kind is AlertKind.DELAY_RISK
+    assert alert.risk == 0.7 and alert.model_version == "v1"
+    assert alert.source_event_id == "s1"
+    assert alert.promised_by == at(72)
+    assert alert.predicted_delivery.earliest < alert.predicted_delivery.expected
+    assert alert.reasons == ("only 5 h left before the promise",)
+    assert "70% risk" in alert.message and "now expected" in alert.message
+
+
+def test_hovering_around_the_threshold_does_not_flap():
+    _, alerts = run([0.65, 0.55, 0.62, 0.45, 0.7, 0.59, 0.61])
+    assert len(alerts) == 1
+
+
+def test_falling_below_the_hysteresis_band_closes_the_episode():
+    _, alerts = run([0.7, 0.39, 0.7])
+    assert len(alerts) == 2
+    assert alerts[0].alert_id != alerts[1].alert_id
+
+
+def test_settled_shipments_raise_no_risk_alert():
+    delivered = shipment("delivered")
+    state, alert = apply_risk(delivered, score(delivered, 0.95), POLICY, at(99))
+    assert alert is None
+    assert state.open_episode(AlertKind.DELAY_RISK) is None
+
+
+def test_alert_speaks_in_the_promise_time_zone():
+    from datetime import timezone
+
+    tokyo = timezone(timedelta(hours=9))
+    state = apply_event(None, order(72), at(0)).state
+    from dataclasses import replace
+
+    state = replace(apply_event(state, scan("in_transit", 10), at(10)).state,
+                    promised_by=at(72).astimezone(tokyo))  # fmt: skip
+    _, alert = apply_risk(state, score(state, 0.9), POLICY, at(99))
+    # at(40) is 2026-11-22 01:00 UTC, which is Sunday 10:00 in Tokyo
+    assert "Sunday 22 Nov 10:00" in alert.message
+
+
+@pytest.mark.parametrize(("threshold", "hysteresis"), [(0, 0), (1.2, 0.1), (0.5, 0.5)])
+def test_policy_rejects_nonsense(threshold, hysteresis):
+    with pytest.raises(ValueError):
+        RiskPolicy(threshold, hysteresis)
+
+
+def test_status_is_taken_from_the_snapshot():
+    _, alerts = run([0.9])
+    assert alerts[0].status is ShipmentStatus.IN_TRANSIT

@@ -1,0 +1,130 @@
+"""The chaos suite's own judgement: its comparisons, fault plan and input mixing (pure parts)."""
+
+from __future__ import annotations
+
+from parcelwatch.schemas.codec import to_jsonable
+from parcelwatch.schemas.state import state_to_json
+from parcelwatch.schemas.types import DeadLetterReason
+from parcelwatch.streams.core.tracking import apply_event
+from parcelwatch.streams.devtools.chaos.faults import FIRST_FAULT_AT, LAST_FAULT_AT, plan_faults
+from parcelwatch.streams.devtools.chaos.invalid_inputs import (
+    POISON_SIZES,
+    GoodPool,
+    generate_bad_messages,
+    interleave,
+    poison_messages,
+)
+from parcelwatch.streams.devtools.chaos.verify import compare_outputs, compare_runs, compare_states
+from parcelwatch.streams.devtools.chaos.workload import Workload
+
+from tests.factories import T0, TRACKING, order, scan
+
+
+def alert(alert_id: str, message: str = "m", detected_at: str = "t1") -> dict:
+    return {"alert_id": alert_id, "message": message, "detected_at": detected_at}
+
+
+def test_outputs_lost_extra_redelivered_and_different_payloads_are_told_apart():
+    reference = [alert("a"), alert("b"), alert("c")]
+    run = [
+        alert("a", detected_at="t2"),  # a processing time differs: the same alert
+        alert("a", detected_at="t3"),  # redelivered
+        alert("c", message="other"),  # same id, other payload
+        alert("x"),  # never in the reference
+    ]
+    result = compare_outputs(reference, run, "alert_id")
+    assert result.lost == ["b"]
+    assert result.extra == ["x"]
+    assert result.redelivered == {"a": 2}
+    assert result.different == ["c"]
+    assert not result.ok
+    assert compare_outputs(reference, [*reference, alert("a")], "alert_id").ok  # redelivery is ok
+
+
+def replayed(*events):
+    state = None
+    for event in events:
+        state = apply_event(state, event, T0).state
+    return state
+
+
+def test_a_state_missing_its_last_inputs_is_reported_as_not_applied_and_different():
+    events = [order(), scan("picked_up", 1, "s1"), scan("in_transit", 2, "s2")]
+    expected = {TRACKING: replayed(*events)}
+    ids = {TRACKING: [event.event_id for event in events]}
+    short = state_to_json(replayed(*events[:2]))
+    result = compare_states({TRACKING: short}, expected, ids)
+    assert result.not_applied == [f"{TRACKING}/s2"]
+    assert dict(result.not_applied_where) == {"last": 1}
+    assert "status" in result.different[TRACKING]
+    assert compare_states({TRACKING: state_to_json(expected[TRACKING])}, expected, ids).ok
+
+
+def test_the_same_inputs_applied_in_another_order_are_out_of_order():
+    events = [order(), scan("picked_up", 1, "s1"), scan("in_transit", 2, "s2")]
+    expected = {TRACKING: replayed(*events)}
+    ids = {TRACKING: [event.event_id for event in events]}
+    swapped = state_to_json(replayed(events[0], events[2], events[1]))
+    result = compare_states({TRACKING: swapped}, expected, ids)
+    assert result.out_of_order == [TRACKING]
+    assert not result.not_applied
+
+
+def test_processing_time_fields_do_not_make_states_differ():
+    state = state_to_json(replayed(order(), scan("picked_up", 1, "s1")))
+    later = {**state, "updated_at": "2030-01-01T00:00:00+00:00", "home_partition": 3}
+    assert compare_runs({TRACKING: state}, {TRACKING: later}) == {}
+    moved = {**later, "status": "delivered"}
+    assert compare_runs({TRACKING: state}, {TRACKING: moved}) == {TRACKING: ["status"]}
+
+
+def test_fault_plan_is_seeded_spread_and_alternates_empty_and_kept_disks():
+    plan = plan_faults(kills=5, broker_restarts=1, seed=7)
+    assert plan == plan_faults(kills=5, broker_restarts=1, seed=7)
+    assert [fault.kind for fault in plan].count("broker_restart") == 1
+    moments = [fault.at_fraction for fault in plan]
+    assert moments == sorted(moments)
+    assert moments[0] >= FIRST_FAULT_AT and moments[-1] <= LAST_FAULT_AT
+    kills = [fault for fault in plan if fault.kind == "kill"]
+    assert [fault.empty_data_dir for fault in kills] == [True, False, True, False, True]
+
+
+def test_interleaving_keeps_the_good_order_and_every_bad_item():
+    good, bad = list(range(50)), ["a", "b", "c", "d"]
+    mixed = interleave(good, bad, seed_value=3, salt="scans")
+    assert [item for is_bad, item in mixed if not is_bad] == good
+    assert sorted(item for is_bad, item in mixed if is_bad) == bad
+    assert mixed == interleave(good, bad, seed_value=3, salt="scans")
+
+
+def small_pool():
+    workload = Workload.simulate(20, seed=5)
+    return GoodPool(
+        orders=tuple(to_jsonable(event.event) for event in workload.orders),
+        scans=tuple(to_jsonable(event.event) for event in workload.scans),
+        now=workload.generated_at,
+    )
+
+
+def test_generated_invalid_messages_are_seeded_and_cover_every_input_topic():
+    pool = small_pool()
+    messages = generate_bad_messages(pool, 150, seed_value=11)
+    assert len(messages) == 150
+    assert len({(m.topic_kind, m.key, m.value) for m in messages}) == 150
+    assert messages == generate_bad_messages(pool, 150, seed_value=11)
+    assert {m.topic_kind for m in messages} == {"orders", "scans", "checks"}
+    reasons = {m.expected_reason for m in messages}
+    assert reasons <= {reason.value for reason in DeadLetterReason} - {"processing_error"}
+    assert len(reasons) >= 8
+
+
+def test_poison_has_every_size_as_key_and_as_value_on_every_input_topic():
+    poison = poison_messages(small_pool(), seed_value=1)
+    for kind in ("orders", "scans", "checks"):
+        of_kind = [m for m in poison if m.topic_kind == kind]
+        assert sorted(len(m.key or b"") for m in of_kind if m.flaw.startswith("poison_key")) == (
+            sorted(POISON_SIZES)
+        )
+        assert sorted(len(m.value) for m in of_kind if m.flaw.startswith("poison_value")) == (
+            sorted(POISON_SIZES)
+        )

@@ -1,0 +1,228 @@
+"""The input ledger: which offsets are applied, skipped, rewound; pure, with a dict as the table."""
+
+from __future__ import annotations
+
+from parcelwatch.streams.pipeline.input_ledger import (
+    InputLedger,
+    Position,
+    Probe,
+    Rewind,
+    Verdict,
+    is_ledger_key,
+    ledger_key,
+)
+
+A, B = "t.carrier-scans", "t.orders"
+
+
+class DictLedgerStore:
+    def __init__(self) -> None:
+        self.data: dict[str, dict] = {}
+        self.writes: list[tuple[int, int]] = []  # (partition, focused message index)
+
+    def read(self, partition: int, index: int) -> dict | None:
+        return self.data.get(ledger_key(partition))
+
+    def write(self, partition: int, index: int, value: dict) -> None:
+        self.writes.append((partition, index))
+        self.data[ledger_key(partition)] = value
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(store: DictLedgerStore | None = None, clock: Clock | None = None) -> InputLedger:
+    return InputLedger(store or DictLedgerStore(), clock=clock or Clock(), rewind_retry_seconds=2)
+
+
+def batch(*offsets: int, topic: str = A, partition: int = 0) -> list[Position]:
+    return [Position(topic, partition, offset) for offset in offsets]
+
+
+def admit(ledger: InputLedger, messages, *, generation=1, settled=True, assigned=lambda tp: True):
+    return ledger.admit(messages, generation=generation, settled=settled, assigned=assigned)
+
+
+def apply(ledger: InputLedger, messages, **kwargs):
+    admission = admit(ledger, messages, **kwargs)
+    ledger.record(messages, admission)
+    return admission
+
+
+def test_the_first_offset_ever_seen_is_applied_and_recorded():
+    store = DictLedgerStore()
+    ledger = make(store)
+    admission = apply(ledger, batch(7, 8, 9))
+    assert admission.verdicts == [Verdict.APPLY] * 3
+    assert store.data == {ledger_key(0): {"next_offsets": {A: 10}}}
+    # Where the partition starts is stored before processing (a failed first batch is found
+    # again), then once per batch, focused on the partition's last applied message.
+    assert store.writes == [(0, 0), (0, 2)]
+
+
+def test_offsets_below_the_ledger_were_applied_before_a_crash():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 5}}
+    admission = apply(make(store), batch(3, 4, 5, 6))
+    assert admission.verdicts == [Verdict.ALREADY_APPLIED] * 2 + [Verdict.APPLY] * 2
+    assert store.data[ledger_key(0)]["next_offsets"][A] == 7
+
+
+def test_skipped_offsets_rewind_the_partition_and_wait():
+    store = DictLedgerStore()
+    store.data[ledger_key(2)] = {"next_offsets": {A: 10}}
+    ledger = make(store)
+    admission = apply(ledger, batch(40, 41, 42, partition=2))
+    assert admission.verdicts == [Verdict.SKIPPED_GAP] + [Verdict.SKIPPED_STALE] * 2
+    assert admission.rewinds == [Rewind(A, 2, 10)]
+    assert ledger.rewinding() == [(A, 2)]
+    assert store.writes == []  # nothing applied, nothing recorded
+
+    # Messages fetched before the seek took effect keep coming; then the rewound ones.
+    assert admit(ledger, batch(43, partition=2)).verdicts == [Verdict.SKIPPED_STALE]
+    admission = apply(ledger, batch(10, 11, partition=2))
+    assert admission.verdicts == [Verdict.APPLY, Verdict.APPLY]
+    assert ledger.rewinding() == []
+    assert store.data[ledger_key(2)]["next_offsets"][A] == 12
+
+
+def test_offsets_absent_from_the_log_are_counted_once_the_log_confirms_it():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 10}}
+    ledger = make(store)
+    admit(ledger, batch(14))  # 10..13 look skipped
+    # After the rewind to 10 the first message is 12: inside the gap, so the log is asked.
+    admission = admit(ledger, batch(12, 13, 14))
+    assert admission.verdicts == [Verdict.SKIPPED_STALE] * 3
+    assert admission.probes == [Probe(A, 0, 10)]
+    # The log's first offset from 10 is 12: 10 and 11 are not in it (e.g. transaction markers).
+    assert ledger.probed(Probe(A, 0, 10), 12) == ([Rewind(A, 0, 12)], 2)
+    assert admit(ledger, batch(13)).verdicts == [Verdict.SKIPPED_STALE]
+    admission = apply(ledger, batch(12, 13, 14))
+    assert admission.verdicts == [Verdict.APPLY] * 3
+    assert store.data[ledger_key(0)]["next_offsets"][A] == 15
+    assert ledger.rewinding() == []
+
+
+def test_a_stream_sent_back_by_a_seek_is_not_taken_for_a_hole_in_the_log():
+    # What CI caught: after a restore Faust seeks to the committed offset (724), behind messages
+    # already fetched (up to 800), while the ledger waits for 555.
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 555}}
+    ledger = make(store)
+    assert admit(ledger, batch(800, partition=1)).rewinds == [Rewind(A, 1, 555)]
+    admission = admit(ledger, batch(724, 725, partition=1))
+    assert admission.verdicts == [Verdict.SKIPPED_STALE] * 2
+    assert admission.probes == [Probe(A, 1, 555)]  # one probe, however many such messages
+    assert ledger.probed(Probe(A, 1, 555), 555) == ([Rewind(A, 1, 555)], 0)
+    later = admit(ledger, batch(726, partition=1))
+    assert (later.verdicts, later.probes) == ([Verdict.SKIPPED_STALE], [])  # known: just wait
+    assert apply(ledger, batch(555, 556, partition=1)).verdicts == [Verdict.APPLY] * 2
+    assert store.data[ledger_key(1)]["next_offsets"][A] == 557
+
+
+def test_a_probe_without_an_answer_is_asked_again_and_a_moot_one_is_ignored():
+    ledger = make()
+    apply(ledger, batch(1))
+    admit(ledger, batch(9))
+    assert admit(ledger, batch(5)).probes == [Probe(A, 0, 2)]
+    assert admit(ledger, batch(6)).probes == []  # one out already
+    assert ledger.probed(Probe(A, 0, 2), None) == ([], 0)
+    assert admit(ledger, batch(7)).probes == [Probe(A, 0, 2)]
+    admit(ledger, batch(1), generation=2)  # a new generation forgets what was pending
+    assert ledger.probed(Probe(A, 0, 2), 5) == ([], 0)
+
+
+def test_a_rewind_that_lost_its_race_is_asked_again():
+    clock = Clock()
+    ledger = make(clock=clock)
+    apply(ledger, batch(1))
+    assert admit(ledger, batch(5)).rewinds == [Rewind(A, 0, 2)]
+    assert admit(ledger, batch(6)).rewinds == []  # within the retry time: just stale
+    clock.now += 3
+    assert admit(ledger, batch(7)).rewinds == [Rewind(A, 0, 2)]
+    assert ledger.verify({(A, 0): 2}, generation=1) == []  # just asked
+    clock.now += 3
+    assert ledger.verify({(A, 0): 2}, generation=1) == [Rewind(A, 0, 2)]  # no traffic: again
+
+
+def test_messages_beyond_the_gap_never_count_as_absent_offsets():
+    clock = Clock()
+    ledger = make(clock=clock)
+    apply(ledger, batch(1))
+    admit(ledger, batch(5))  # 2..4 skipped: rewind
+    for _ in range(5):  # however long the rewind takes, later messages only wait
+        clock.now += 3
+        assert admit(ledger, batch(6)).verdicts == [Verdict.SKIPPED_STALE]
+    assert admit(ledger, batch(2)).verdicts == [Verdict.APPLY]
+
+
+def test_a_commit_past_the_ledger_is_rewound_even_without_new_messages():
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 7}}
+    ledger = make(store)
+    # Faust committed 8 (a failed batch it acknowledged): no message after 7 may ever come.
+    assert ledger.verify({(A, 1): 8}, generation=1) == [Rewind(A, 1, 7)]
+    assert ledger.rewinding() == [(A, 1)]
+    assert apply(ledger, batch(7, partition=1)).verdicts == [Verdict.APPLY]
+    assert ledger.verify({(A, 1): 8}, generation=1) == []
+    # A partition that is caught up, or has no ledger yet, needs nothing.
+    assert ledger.verify({(A, 1): 8, (A, 2): 50}, generation=1) == []
+
+
+def test_nothing_is_judged_while_rebalancing_and_the_first_skipped_offset_is_kept():
+    store = DictLedgerStore()
+    ledger = make(store)
+    admission = admit(ledger, batch(20, 21), settled=False)
+    assert admission.verdicts == [Verdict.SKIPPED_REBALANCING] * 2
+    # A new deployment has no stored ledger: resuming past 20 would lose 20 and 21.
+    admission = admit(ledger, batch(22), generation=2)
+    assert admission.verdicts == [Verdict.SKIPPED_GAP]
+    assert admission.rewinds == [Rewind(A, 0, 20)]
+
+
+def test_the_stored_ledger_wins_over_what_was_skipped_while_rebalancing():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 15}}
+    ledger = make(store)
+    admit(ledger, batch(20), settled=False)
+    assert admit(ledger, batch(15)).verdicts == [Verdict.APPLY]
+
+
+def test_partitions_of_another_worker_are_not_processed():
+    ledger = make()
+    admission = admit(ledger, batch(1, partition=3), assigned=lambda tp: tp != (A, 3))
+    assert admission.verdicts == [Verdict.SKIPPED_NOT_ASSIGNED]
+
+
+def test_topics_of_one_partition_share_one_ledger_entry():
+    store = DictLedgerStore()
+    ledger = make(store)
+    apply(ledger, [*batch(3), *batch(8, topic=B)])
+    assert store.data == {ledger_key(0): {"next_offsets": {A: 4, B: 9}}}
+    assert store.writes == [(0, 0), (0, 1), (0, 1)]
+
+
+def test_a_new_generation_reads_the_stored_ledger_again():
+    store = DictLedgerStore()
+    ledger = make(store)
+    apply(ledger, batch(1, 2))
+    # Meanwhile another worker owned the partition and applied up to 9.
+    store.data[ledger_key(0)] = {"next_offsets": {A: 10}}
+    assert admit(ledger, batch(3)).verdicts == [Verdict.APPLY]  # same generation: cached
+    ledger.reset()
+    assert admit(ledger, batch(4), generation=1).verdicts == [Verdict.ALREADY_APPLIED]
+    assert admit(ledger, batch(10), generation=2).verdicts == [Verdict.APPLY]
+
+
+def test_ledger_keys_can_never_be_tracking_numbers():
+    from parcelwatch.schemas import patterns
+
+    tracking = patterns.compile_full(patterns.TRACKING_NUMBER)
+    assert is_ledger_key(ledger_key(0)) and not tracking.fullmatch(ledger_key(0))
+    assert not is_ledger_key("1Z999AA10123456784")

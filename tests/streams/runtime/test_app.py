@@ -1,0 +1,27 @@
+"""The Faust app built from Settings: what it exposes, and where."""
+
+from __future__ import annotations
+
+import pytest
+from parcelwatch.streams.runtime.app import create_app
+from parcelwatch.streams.runtime.settings import Settings
+from prometheus_client import CollectorRegistry
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.20.30.40", "0.0.0.0"])
+def test_the_web_server_binds_to_the_configured_host(host: str, tmp_path) -> None:
+    app = create_app(
+        Settings(web_host=host, web_port=6077, data_dir=tmp_path), registry=CollectorRegistry()
+    ).faust
+    assert app.conf.web_bind == host  # Faust would otherwise listen on 0.0.0.0
+    assert app.conf.web_port == 6077
+
+
+def test_recovery_settings_reach_the_consumer(tmp_path) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path, instance_id="worker-7", session_timeout_seconds=12),
+        registry=CollectorRegistry(),
+    ).faust
+    assert app.conf.consumer_group_instance_id == "worker-7"  # static membership
+    assert app.conf.broker_session_timeout == 12  # Faust's default is 60 s
+    assert app.conf.broker_heartbeat_interval == 4

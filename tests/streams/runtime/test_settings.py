@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from parcelwatch.streams.runtime.settings import Settings, SettingsError
+
+
+def test_defaults_without_environment():
+    settings = Settings.from_env({})
+    assert settings.broker == "kafka://127.0.0.1:9092"
+    assert settings.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.topics.carrier_scans == "carrier-scans"
+    assert settings.security.protocol == "PLAINTEXT"
+
+
+def test_environment_overrides_and_prefix():
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_KAFKA_BROKER": "kafka://k1:9092,kafka://k2:9092",
+            "PARCELWATCH_TOPIC_PREFIX": "eu.",
+            "PARCELWATCH_PARTITIONS": "12",
+            "PARCELWATCH_DATA_DIR": "/var/lib/pw",
+            "PARCELWATCH_WEB_PORT": "8080",
+            "PARCELWATCH_LOG_LEVEL": "WARNING",
+        }
+    )
+    assert settings.bootstrap_servers == "k1:9092,k2:9092"
+    assert settings.topics.all == (
+        "eu.carrier-scans", "eu.orders", "eu.shipment-checks", "eu.shipment-alerts",
+        "eu.customer-notifications", "eu.dead-letter", "eu.model-updates",
+    )  # fmt: skip
+    assert settings.partitions == 12
+    assert settings.data_dir == Path("/var/lib/pw")
+    assert settings.web_port == 8080
+    assert settings.log_level == "warning"
+
+
+def test_sasl_ssl_settings():
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+            "PARCELWATCH_KAFKA_SASL_MECHANISM": "scram-sha-512",
+            "PARCELWATCH_KAFKA_SASL_USERNAME": "svc",
+            "PARCELWATCH_KAFKA_SASL_PASSWORD": "s3cret",
+        }
+    )
+    assert settings.security.uses_sasl and settings.security.uses_ssl
+    assert settings.security.sasl_mechanism == "SCRAM-SHA-512"
+    assert "s3cret" not in repr(settings)  # passwords never reach logs
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PARCELWATCH_PARTITIONS": "zero"},
+        {"PARCELWATCH_PARTITIONS": "0"},
+        {"PARCELWATCH_WEB_PORT": "70000"},
+        {"PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "TLS"},
+        {"PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"},  # no credentials
+        {"PARCELWATCH_KAFKA_BROKER": "  "},
+        {"PARCELWATCH_MAX_CLOCK_SKEW_HOURS": "-1"},
+    ],
+)
+def test_bad_values_are_clear_errors(env):
+    with pytest.raises(SettingsError, match="PARCELWATCH_"):
+        Settings.from_env(env)
+
+
+def test_security_options_reach_aiokafka():
+    from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, faust_credentials
+
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "PARCELWATCH_KAFKA_SASL_USERNAME": "svc",
+            "PARCELWATCH_KAFKA_SASL_PASSWORD": "pw",
+        }
+    )
+    options = aiokafka_options(settings)
+    assert options["security_protocol"] == "SASL_PLAINTEXT"
+    assert options["sasl_plain_username"] == "svc"
+    assert faust_credentials(settings.security).username == "svc"
+    assert faust_credentials(Settings().security) is None
+
+
+def test_recovery_and_health_settings():
+    defaults = Settings.from_env({})
+    assert defaults.instance_id is None  # dynamic membership unless a stable name is given
+    assert defaults.session_timeout_seconds == 10
+    assert defaults.exit_when_stuck is True
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_INSTANCE_ID": "parcelwatch-worker-0",
+            "PARCELWATCH_SESSION_TIMEOUT_SECONDS": "15",
+            "PARCELWATCH_STUCK_AFTER_SECONDS": "300",
+            "PARCELWATCH_RECOVERY_TIMEOUT_SECONDS": "1800",
+            "PARCELWATCH_EXIT_WHEN_STUCK": "false",
+        }
+    )
+    assert settings.instance_id == "parcelwatch-worker-0"
+    assert settings.session_timeout_seconds == 15
+    assert settings.stuck_after_seconds == 300
+    assert settings.recovery_timeout_seconds == 1800
+    assert settings.exit_when_stuck is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("INSTANCE_ID", "two words"),
+        ("SESSION_TIMEOUT_SECONDS", "1"),
+        ("EXIT_WHEN_STUCK", "maybe"),
+        ("STUCK_AFTER_SECONDS", "0"),
+    ],
+)
+def test_recovery_settings_are_validated(name, value):
+    with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
+        Settings.from_env({f"PARCELWATCH_{name}": value})
+
+
+def test_rocksdb_memory_is_bounded_by_default():
+    options = Settings.from_env({}).rocksdb_options
+    assert options["write_buffer_size"] == 8 * 2**20
+    assert options["max_write_buffer_number"] == 2
+    assert options["block_cache_size"] == 32 * 2**20
+    custom = Settings.from_env({"PARCELWATCH_ROCKSDB_BLOCK_CACHE_MB": "256"}).rocksdb_options
+    assert custom["block_cache_size"] == 256 * 2**20

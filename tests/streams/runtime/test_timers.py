@@ -1,0 +1,115 @@
+"""The silence timer's pure parts: which stored shipments are due, and not asking twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from parcelwatch.streams.runtime.timers import CheckRequests, due_for_check, due_shipments
+
+from tests.factories import at
+
+NOW = at(10)  # 2026-11-20T19:00:00Z
+RETRY = timedelta(minutes=5)
+
+
+def stored(next_check_at: str | None, **fields) -> dict:
+    """A table value as the sweep reads it (only the fields the timer looks at matter)."""
+    return {"tracking_number": "ignored", "next_check_at": next_check_at, **fields}
+
+
+def due(rows, now, requests) -> list[tuple[str, str]]:
+    """(tracking number, due time) of each check ``due_shipments`` asks for."""
+    return [(check.tracking_number, check.due) for check in due_shipments(rows, now, requests)]
+
+
+@pytest.mark.parametrize(
+    ("next_check_at", "due"),
+    [
+        ("2026-11-20T18:59:59+00:00", True),
+        ("2026-11-20T19:00:00+00:00", True),  # due exactly now
+        ("2026-11-20T19:00:01+00:00", False),
+        ("2026-11-20T20:00:00+01:00", True),  # the same instant written in another offset
+        ("2026-11-20T15:00:01-04:00", False),
+        (None, False),
+    ],
+)
+def test_due_for_check_compares_instants(next_check_at, due):
+    assert due_for_check(stored(next_check_at), NOW) is due
+
+
+def test_state_without_next_check_field_is_never_due():
+    assert due_for_check({"tracking_number": "T1"}, NOW) is False  # a version 1 state
+
+
+def test_due_shipments_lists_only_due_rows_with_their_due_time():
+    rows = [
+        ("T1", stored("2026-11-20T18:00:00+00:00")),
+        ("T2", stored("2026-11-21T18:00:00+00:00")),
+        ("T3", stored(None)),
+        ("T4", stored("2026-11-20T19:00:00+00:00")),
+    ]
+    assert due(rows, NOW, CheckRequests(RETRY)) == [
+        ("T1", "2026-11-20T18:00:00+00:00"),
+        ("T4", "2026-11-20T19:00:00+00:00"),
+    ]
+
+
+def test_due_shipments_does_not_record_anything_by_itself():
+    rows = [("T1", stored("2026-11-20T18:00:00+00:00"))]
+    requests = CheckRequests(RETRY)
+    assert due(rows, NOW, requests) == due(rows, NOW, requests)
+    assert due(rows, NOW, requests) == [("T1", "2026-11-20T18:00:00+00:00")]
+
+
+def test_due_check_is_addressed_to_the_partition_the_state_lives_on():
+    rows = [
+        ("T1", stored("2026-11-20T18:00:00+00:00", home_partition=7)),
+        ("T2", stored("2026-11-20T18:00:00+00:00")),  # a state written before home_partition
+    ]
+    checks = list(due_shipments(rows, NOW, CheckRequests(RETRY)))
+    assert [(check.tracking_number, check.partition) for check in checks] == [
+        ("T1", 7),
+        ("T2", None),
+    ]
+
+
+def test_check_in_flight_is_not_asked_again_for_the_same_due_time():
+    rows = [("T1", stored("2026-11-20T18:00:00+00:00"))]
+    requests = CheckRequests(RETRY)
+    requests.asked("T1", "2026-11-20T18:00:00+00:00", NOW)
+    assert due(rows, NOW + timedelta(seconds=30), requests) == []
+    assert due(rows, NOW + RETRY - timedelta(seconds=1), requests) == []
+
+
+def test_check_is_asked_again_after_retry_after_if_nothing_moved():
+    requests = CheckRequests(RETRY)
+    requests.asked("T1", "2026-11-20T18:00:00+00:00", NOW)
+    assert requests.should_ask("T1", "2026-11-20T18:00:00+00:00", NOW + RETRY) is True
+    rows = [("T1", stored("2026-11-20T18:00:00+00:00"))]
+    assert due(rows, NOW + RETRY, requests) == [("T1", "2026-11-20T18:00:00+00:00")]
+
+
+def test_new_due_time_is_asked_at_once():
+    requests = CheckRequests(RETRY)
+    requests.asked("T1", "2026-11-20T18:00:00+00:00", NOW)
+    rows = [("T1", stored("2026-11-20T18:30:00+00:00"))]  # the check moved next_check_at
+    assert due(rows, NOW + timedelta(seconds=1), requests) == [("T1", "2026-11-20T18:30:00+00:00")]
+
+
+def test_asking_for_one_shipment_does_not_hold_back_another():
+    requests = CheckRequests(RETRY)
+    requests.asked("T1", "2026-11-20T18:00:00+00:00", NOW)
+    assert requests.should_ask("T2", "2026-11-20T18:00:00+00:00", NOW) is True
+    assert requests.should_ask("T1", "2026-11-20T18:00:00+00:00", NOW) is False
+
+
+def test_forget_all_but_drops_shipments_no_longer_in_the_local_partitions():
+    requests = CheckRequests(RETRY)
+    for tracking_number in ("T1", "T2", "T3"):
+        requests.asked(tracking_number, "2026-11-20T18:00:00+00:00", NOW)
+    requests.forget_all_but({"T2", "T9"})
+    assert requests.should_ask("T1", "2026-11-20T18:00:00+00:00", NOW) is True
+    assert requests.should_ask("T2", "2026-11-20T18:00:00+00:00", NOW) is False
+    assert requests.should_ask("T3", "2026-11-20T18:00:00+00:00", NOW) is True
+    assert requests.should_ask("T9", "2026-11-20T18:00:00+00:00", NOW) is True
