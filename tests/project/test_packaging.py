@@ -124,5 +124,5 @@ def test_the_editable_install_maps_the_folders_too(tmp_path: Path):
     )
     assert run.returncode == 0, run.stderr
     location, bare = run.stdout.splitlines()
-    assert Path(location) == ROOT / "streams" / "core" / "__init__.py"
+    assert Path(location).resolve() == ROOT / "streams" / "core" / "__init__.py"
     assert bare == "[None, None, None]"
