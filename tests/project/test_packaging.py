@@ -8,6 +8,7 @@ user's own `schemas.py` would shadow ours (or ours theirs).
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 import sysconfig
@@ -104,8 +105,9 @@ def test_the_installed_wheel_imports_parcelwatch_and_not_the_bare_folders(
         "print(parcelwatch.streams.core.__file__)\n"
         "print([importlib.util.find_spec(n) for n in ('schemas', 'models', 'streams')])\n"
     )
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     run = subprocess.run(
-        [python, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [python, "-c", script], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
     location, bare = run.stdout.splitlines()
