@@ -8,7 +8,10 @@ user's own `schemas.py` would shadow ours (or ours theirs).
 from __future__ import annotations
 
 import ast
+import importlib
 import os
+import pkgutil
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -54,12 +57,30 @@ def test_no_code_imports_a_bare_top_level_folder():
     assert bare == []
 
 
+def test_every_module_imports():
+    """A moved module's old name fails here, not first in a worker process."""
+    failures = {}
+    for package in PYPROJECT["tool"]["setuptools"]["packages"]:
+        for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            name = f"{package}.{module.name}"
+            try:
+                importlib.import_module(name)
+            except Exception as error:
+                failures[name] = repr(error)
+    assert failures == {}
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built from a copy: setuptools leaves a build/ folder beside the sources.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", *FOLDERS):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
+         "-w", str(out), str(source)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     (built,) = out.glob("parcelwatch-*.whl")
