@@ -440,3 +440,66 @@ def test_write_report_writes_all_files_and_a_card_with_the_headline_numbers(
         assert f"{diff:+.3f}" in card
     assert "beats every baseline" in card
     assert "Known limitations" in card
+
+
+# --- metrics.json format --------------------------------------------------------------------
+
+METRICS_KEYS_FILE = Path(__file__).with_name("metrics_json_keys.json")
+
+
+def _json_type(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def metrics_key_paths(document: dict) -> list[str]:
+    """Every key path of a parsed ``metrics.json``, in file order, with its JSON value type.
+
+    Lists show the types of their items (``list[float]``), so an int that became a float, a
+    renamed, moved, dropped or reordered key all change the result.
+    """
+    paths: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, dict):
+            if path:
+                paths.append(f"{path}: dict")
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            paths.append(f"{path}: list[{'|'.join(sorted({_json_type(v) for v in value}))}]")
+        else:
+            paths.append(f"{path}: {_json_type(value)}")
+
+    walk(document, "")
+    return paths
+
+
+def metrics_json_cases(split: tuple[Examples, Examples, np.ndarray], out: Path) -> dict:
+    """``metrics.json`` as :func:`write_report` writes it for a full, a one-class and an empty
+    test split: together they hold every section both filled and null."""
+    train, test, risk = split
+    quantiles = {"p10": test.hours_to_delivery - 5, "p50": test.hours_to_delivery + 1,
+                 "p90": test.hours_to_delivery + 5}  # fmt: skip
+    baseline_scores = fit_baselines(train).scores(test)
+    on_time_only = make_examples([Ship(f"O{i}", [1, 2], 48, 30) for i in range(3)])
+    results = {
+        "full": run(test, risk, 0.5, baseline_scores=baseline_scores, quantile_hours=quantiles),
+        "one_class": run(on_time_only, np.full(len(on_time_only), 0.2)),
+        "empty": run(make_examples([]), np.zeros(0)),
+    }
+    documents = {}
+    for case, metrics in results.items():
+        write_report(metrics, out / case, model_version="v-keys", metadata={})
+        documents[case] = json.loads((out / case / "metrics.json").read_text())
+    return documents
+
+
+def test_metrics_json_keeps_the_keys_recorded_before_the_results_became_dataclasses(
+    split, tmp_path: Path
+) -> None:
+    """``metrics_json_keys.json`` was produced by this test's helpers with the dict-returning
+    ``evaluate`` (before the results became dataclasses): readers of ``metrics.json`` rely on
+    these paths. A deliberate format change bumps ``METRICS_VERSION`` and rewrites that file."""
+    expected = json.loads(METRICS_KEYS_FILE.read_text())
+    documents = metrics_json_cases(split, tmp_path)
+    assert {case: metrics_key_paths(doc) for case, doc in documents.items()} == expected
