@@ -211,7 +211,7 @@ def _train(args: argparse.Namespace) -> int:
     )  # fmt: skip
     model = result.model
     print(
-        f"held-out test: ROC-AUC {model.roc_auc:.3f}, PR-AUC {model.pr_auc:.3f}, "
+        f"held-out test: ROC-AUC {_number(model.roc_auc)}, PR-AUC {_number(model.pr_auc)}, "
         f"beats all baselines: {result.comparison.model_beats_all_baselines}"
     )
     print(version)
@@ -237,10 +237,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"report written to {args.report}")
     for name, diff in comparison.baselines.items():
         print(
-            f"vs {name}: ROC-AUC {diff.roc_auc_diff:+.3f}, "
+            f"vs {name}: ROC-AUC {_number(diff.roc_auc_diff, '+.3f')}, "
             f"median lead time {_hours(diff.median_lead_time_diff_hours)}, "
             "recall at equal false-alert rate "
-            f"{diff.recall_diff_at_equal_false_alert_rate:+.3f}"
+            f"{_number(diff.recall_diff_at_equal_false_alert_rate, '+.3f')}"
         )
     print(f"beats all baselines: {comparison.model_beats_all_baselines}")
     return 0 if comparison.model_beats_all_baselines else 1
@@ -248,6 +248,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _hours(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f} h"
+
+
+def _number(value: float | None, spec: str = ".3f") -> str:
+    """A metric that a one-class test split leaves undefined prints as n/a, not a crash."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def _promote(args: argparse.Namespace) -> int:
