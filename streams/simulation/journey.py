@@ -69,6 +69,25 @@ class _Hold:
     report: bool  # whether the carrier scans a weather exception
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcomes:
+    """The trouble a shipment meets, drawn before anything else."""
+
+    never_picked_up: bool
+    returned: bool
+    exception: bool  # a carrier exception episode
+    failed_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Episode:
+    """A carrier exception episode: why, the delivery days it costs, whether the parcel is lost."""
+
+    reason: ExceptionReason
+    delay: int
+    lost_for_good: bool
+
+
 _CUTOFF_HOUR = 14  # orders placed before this (warehouse local time) on a business day ship today
 _HANDLING_SLIP = 0.03  # chance the parcel misses its pickup and waits 1-2 business days
 
@@ -88,16 +107,74 @@ class _Journey:
         self.out: list[_Step] = []
 
     def steps(self) -> list[_Step]:
-        rng, plan, config = self.rng, self.plan, self.config
-        origin, dest = plan.origin, plan.destination
-        # Outcomes are drawn first, in a fixed order, so each shipment's randomness is stable.
+        """The scan steps of the whole journey, in event-time order.
+
+        Each helper below draws one thing; they run in a fixed order (the outcomes first), so each
+        shipment's randomness, and hence its journey, is stable.
+        """
+        plan, origin, dest = self.plan, self.plan.origin, self.plan.destination
+        outcomes = self.draw_outcomes()
+        ship_day = self.create_label()
+        if outcomes.never_picked_up:
+            self.maybe_void_label(ship_day)
+            return self.finish()
+        pickup_day = self.pickup_day(ship_day)
+        pickup_at = self.pickup_time(pickup_day)
+        transit = self.transit_days()
+        episode = self.draw_episode() if outcomes.exception else None
+        first_estimate = _at(self.add_days(pickup_day, plan.nominal_days), 21.0, dest)
+        day = self.add_days(pickup_day, transit + (episode.delay if episode else 0))
+
+        self.add("pickup", ShipmentStatus.PICKED_UP, pickup_at, origin, estimate=first_estimate)
+        arrived, departed = self.through_origin(pickup_at)
+        at_destination = self.reach_destination(day, not_before=departed + _hours(2.0))
+        hubs = _route(plan)
+        # A storm on the way holds the parcel; the carrier reports it unless another exception
+        # episode is already under way (one episode per shipment).
+        hold = self.storm_hold(
+            hubs, (pickup_at, arrived, departed), at_destination, day, report=episode is None
+        )
+        planned_day = day
+        held_at_destination = hold if hold is not None and hold.stop == len(hubs) + 1 else None
+        if held_at_destination is not None:  # the round waits for the storm
+            day = _delivery_day_from(
+                held_at_destination.released + _hours(0.5), dest, self.saturday
+            )
+        elif hold is not None:
+            day, at_destination = self.after_hold_on_the_way(hold, at_destination)
+        final_estimate = _at(day, 21.0, dest)
+
+        transit_steps = self.transit_steps(hubs, departed, at_destination, hold)
+        if episode is not None:
+            transit_steps = self.with_exception(transit_steps, episode, departed, at_destination)
+            if episode.lost_for_good:
+                self.out.extend(transit_steps)
+                return self.finish()
+        self.add_transit(transit_steps, first_estimate, final_estimate)
+        self.add_destination_facility(
+            at_destination, held_at_destination, _at(planned_day, 21.0, dest), final_estimate
+        )
+        if outcomes.returned:
+            self.deliver_or_return(day, 0, return_reason=self.draw_return_reason())
+        else:
+            self.deliver_or_return(day, outcomes.failed_attempts, return_reason=None)
+        return self.finish()
+
+    def draw_outcomes(self) -> _Outcomes:
+        """Which trouble the shipment meets, drawn before anything else."""
+        rng, config = self.rng, self.config
         never_picked_up = rng.random() < config.never_picked_up_rate
         returned = rng.random() < config.return_rate
         exception = rng.random() < min(1.0, config.exception_rate * self.carrier.exception_factor)
         failed_attempts = 0
         if rng.random() < config.failed_attempt_rate:
             failed_attempts = 1 if rng.random() < 0.75 else 2
+        return _Outcomes(never_picked_up, returned, exception, failed_attempts)
 
+    def create_label(self) -> date:
+        """The merchant's label scan; returns the day it ships: the order day if the order came in
+        before the cutoff on a business day, else the next business day (at the warehouse)."""
+        rng, origin = self.rng, self.plan.origin
         ordered_local = self.ordered_at.astimezone(origin.zone)
         home = origin.country  # the warehouse and the pickup keep the origin's holidays
         if _is_business_day(ordered_local.date(), home) and ordered_local.hour < _CUTOFF_HOUR:
@@ -108,101 +185,115 @@ class _Journey:
             ship_day = _next_business_day(ordered_local.date(), home)
             label_at = _at(ship_day, rng.uniform(8.0, 13.0), origin)
         self.add("label", ShipmentStatus.INFO_RECEIVED, label_at, origin)
-        if never_picked_up:
-            if self.carrier.cancels and rng.random() < 0.3:
-                voided = _at(
-                    _add_days(ship_day, rng.randint(2, 5), False, home), rng.uniform(9, 17), origin
-                )
-                self.add("cancelled", ShipmentStatus.CANCELLED, voided, origin)
-            return self.finish()
+        return ship_day
 
-        pickup_day = ship_day
-        if rng.random() < _HANDLING_SLIP:
-            pickup_day = _add_days(ship_day, rng.choice((1, 1, 2)), False, home)
-        pickup_at = _at(pickup_day, rng.uniform(16.5, 19.0), origin)
+    def maybe_void_label(self, ship_day: date) -> None:
+        """A parcel never handed over: carriers that show voided labels sometimes show this one."""
+        rng, origin = self.rng, self.plan.origin
+        if self.carrier.cancels and rng.random() < 0.3:
+            void_day = _add_days(ship_day, rng.randint(2, 5), False, origin.country)
+            voided = _at(void_day, rng.uniform(9, 17), origin)
+            self.add("cancelled", ShipmentStatus.CANCELLED, voided, origin)
 
-        transit = plan.nominal_days
-        slip = rng.random()
+    def pickup_day(self, ship_day: date) -> date:
+        """The ship day, unless the parcel misses its pickup and waits a business day or two."""
+        if self.rng.random() < _HANDLING_SLIP:
+            return _add_days(ship_day, self.rng.choice((1, 1, 2)), False, self.plan.origin.country)
+        return ship_day
+
+    def pickup_time(self, pickup_day: date) -> datetime:
+        """When the carrier collects the parcel: its late-afternoon round at the warehouse."""
+        return _at(pickup_day, self.rng.uniform(16.5, 19.0), self.plan.origin)
+
+    def transit_days(self) -> int:
+        """The delivery days this parcel takes: the nominal transit, sometimes a day or two more
+        (the carrier runs behind), on multi-day ground lanes sometimes a day less."""
+        plan = self.plan
+        slip = self.rng.random()
         late_chance = self.carrier.late / (2 if plan.service == "express" else 1)
         if slip < late_chance * 0.2:
-            transit += 2
-        elif slip < late_chance:
-            transit += 1
-        elif (
-            transit >= 2 and plan.service in ("ground", "economy") and slip > 1 - self.carrier.early
+            return plan.nominal_days + 2
+        if slip < late_chance:
+            return plan.nominal_days + 1
+        if (
+            plan.nominal_days >= 2
+            and plan.service in ("ground", "economy")
+            and slip > 1 - self.carrier.early
         ):
-            transit -= 1
-        reason, delay, lost_for_good = None, 0, False
-        if exception:
-            reasons = _INTERNATIONAL_REASONS if plan.international else _DOMESTIC_REASONS
-            reason = _weighted(rng, reasons)
-            delay = rng.choice(_DELAY_DAYS[reason])
-            lost_for_good = reason is _R.LOST and rng.random() < _LOST_FOR_GOOD
-        first_estimate = _at(self.add_days(pickup_day, plan.nominal_days), 21.0, dest)
-        day = self.add_days(pickup_day, transit + delay)
+            return plan.nominal_days - 1
+        return plan.nominal_days
 
-        self.add("pickup", ShipmentStatus.PICKED_UP, pickup_at, origin, estimate=first_estimate)
-        arrived = pickup_at + _hours(rng.uniform(1.0, 2.5))
-        self.add("arrive", ShipmentStatus.IN_TRANSIT, arrived, origin)
-        departed = arrived + _hours(rng.uniform(1.5, 4.0))
-        at_destination = max(_at(day, rng.uniform(3.0, 6.5), dest), departed + _hours(2.0))
-        hubs = _route(plan)
-        # A storm on the way holds the parcel; the carrier reports it unless another exception
-        # episode is already under way (one episode per shipment).
-        hold = self.storm_hold(
-            hubs, (pickup_at, arrived, departed), at_destination, day, report=reason is None
+    def draw_episode(self) -> _Episode:
+        """The carrier exception episode: its reason, the days it costs, whether it is for good."""
+        rng = self.rng
+        reason = _weighted(
+            rng, _INTERNATIONAL_REASONS if self.plan.international else _DOMESTIC_REASONS
         )
-        planned_day = day
-        if hold is not None:
-            if hold.stop == len(hubs) + 1:  # at the destination: the round waits for the storm
-                day = _delivery_day_from(hold.released + _hours(0.5), dest, self.saturday)
-            else:  # on the way: everything after the stop runs late by the hold, less some slack
-                slack = _hours(rng.uniform(0.0, 8.0))
-                earliest = max(
-                    at_destination + max(hold.released - hold.left - slack, timedelta(0)),
-                    hold.released + _hours(3.0),
-                )
-                day = _delivery_day_from(earliest, dest, self.saturday)
-                at_destination = max(_at(day, rng.uniform(3.0, 6.5), dest), earliest)
-        final_estimate = _at(day, 21.0, dest)
+        delay = rng.choice(_DELAY_DAYS[reason])
+        lost_for_good = reason is _R.LOST and rng.random() < _LOST_FOR_GOOD
+        return _Episode(reason, delay, lost_for_good)
 
-        transit_steps = self.transit_steps(hubs, departed, at_destination, hold)
-        if reason is not None:
-            transit_steps = self.with_exception(
-                transit_steps, reason, delay, lost_for_good, departed, at_destination
-            )
-            if lost_for_good:
-                self.out.extend(transit_steps)
-                return self.finish()
+    def through_origin(self, pickup_at: datetime) -> tuple[datetime, datetime]:
+        """The arrival scan at the carrier's origin facility; returns its arrival and departure."""
+        origin = self.plan.origin
+        arrived = pickup_at + _hours(self.rng.uniform(1.0, 2.5))
+        self.add("arrive", ShipmentStatus.IN_TRANSIT, arrived, origin)
+        departed = arrived + _hours(self.rng.uniform(1.5, 4.0))
+        return arrived, departed
+
+    def reach_destination(self, day: date, *, not_before: datetime) -> datetime:
+        """When the parcel reaches the delivery facility: early on ``day``, not before
+        ``not_before``."""
+        return max(_at(day, self.rng.uniform(3.0, 6.5), self.plan.destination), not_before)
+
+    def after_hold_on_the_way(self, hold: _Hold, at_destination: datetime) -> tuple[date, datetime]:
+        """The delivery day and the arrival at the delivery facility after a storm held the parcel
+        on the way: everything after the stop runs late by the hold, less some slack."""
+        dest = self.plan.destination
+        slack = _hours(self.rng.uniform(0.0, 8.0))
+        earliest = max(
+            at_destination + max(hold.released - hold.left - slack, timedelta(0)),
+            hold.released + _hours(3.0),
+        )
+        day = _delivery_day_from(earliest, dest, self.saturday)
+        return day, self.reach_destination(day, not_before=earliest)
+
+    def add_transit(
+        self, steps: list[_Step], first_estimate: datetime, final_estimate: datetime
+    ) -> None:
+        """Add the transit scans; some carry the delivery estimate, revised once the parcel has
+        been held."""
         estimate = first_estimate
-        for step in transit_steps:
+        for step in steps:
             if step.words == "resumed" or step.status is ShipmentStatus.EXCEPTION:
                 estimate = final_estimate
-            if step.status is ShipmentStatus.IN_TRANSIT and rng.random() < 0.4:
+            if step.status is ShipmentStatus.IN_TRANSIT and self.rng.random() < 0.4:
                 step.estimate = estimate
             self.out.append(step)
-        if hold is not None and hold.stop == len(hubs) + 1:
-            planned = _at(planned_day, 21.0, dest)
-            self.add("facility", ShipmentStatus.IN_TRANSIT, at_destination, dest, estimate=planned)
-            if hold.report:
-                self.add("exception", ShipmentStatus.EXCEPTION, hold.began, dest, _R.WEATHER_DELAY)
-                self.add(
-                    "resumed",
-                    ShipmentStatus.IN_TRANSIT,
-                    hold.released,
-                    dest,
-                    estimate=final_estimate,
-                )
-        else:
-            self.add(
-                "facility", ShipmentStatus.IN_TRANSIT, at_destination, dest, estimate=final_estimate
-            )
 
-        if returned:
-            self.deliver_or_return(day, 0, return_reason=rng.choice((_R.REFUSED, _R.ADDRESS_ISSUE)))
-        else:
-            self.deliver_or_return(day, failed_attempts, return_reason=None)
-        return self.finish()
+    def add_destination_facility(
+        self,
+        at: datetime,
+        held_here: _Hold | None,
+        planned_estimate: datetime,
+        final_estimate: datetime,
+    ) -> None:
+        """The arrival scan at the delivery facility, and the storm hold there if there is one
+        (the arrival still shows the planned delivery; the resumption shows the new one)."""
+        dest = self.plan.destination
+        if held_here is None:
+            self.add("facility", ShipmentStatus.IN_TRANSIT, at, dest, estimate=final_estimate)
+            return
+        self.add("facility", ShipmentStatus.IN_TRANSIT, at, dest, estimate=planned_estimate)
+        if held_here.report:
+            weather = _R.WEATHER_DELAY
+            self.add("exception", ShipmentStatus.EXCEPTION, held_here.began, dest, weather)
+            released = held_here.released
+            self.add("resumed", ShipmentStatus.IN_TRANSIT, released, dest, estimate=final_estimate)
+
+    def draw_return_reason(self) -> ExceptionReason:
+        """Why a returned parcel goes back: refused, or an address that could not be corrected."""
+        return self.rng.choice((_R.REFUSED, _R.ADDRESS_ISSUE))
 
     def add(
         self,
@@ -314,14 +405,12 @@ class _Journey:
     def with_exception(
         self,
         steps: list[_Step],
-        reason: ExceptionReason,
-        delay: int,
-        lost_for_good: bool,
+        episode: _Episode,
         start: datetime,
         end: datetime,
     ) -> list[_Step]:
         """Insert an exception episode: the exception, a hold, then the parcel moves on."""
-        rng = self.rng
+        rng, reason = self.rng, episode.reason
         window = end - start
         customs = reason in (_R.CUSTOMS_DELAY, _R.HELD_FOR_PAYMENT)
         gateway = next((i for i, s in enumerate(steps) if s.words == "cleared"), None)
@@ -330,8 +419,8 @@ class _Journey:
             began = arrived + (cleared - arrived) * rng.uniform(0.3, 0.7)
         else:
             began = start + window * rng.uniform(0.05, 0.3)
-        if delay:
-            hold = _hours(24 * delay * rng.uniform(0.55, 0.9))
+        if episode.delay:
+            hold = _hours(24 * episode.delay * rng.uniform(0.55, 0.9))
         else:
             hold = _hours(rng.uniform(2.0, 8.0))
         hold = min(hold, (end - began) * 0.8)
@@ -342,7 +431,7 @@ class _Journey:
         elif reason is _R.ADDRESS_ISSUE:
             area = self.plan.destination
         exception = _Step("exception", ShipmentStatus.EXCEPTION, began, area, reason)
-        if lost_for_good:
+        if episode.lost_for_good:
             return [*kept_before, exception]
         resumed_words = "cleared" if customs else "resumed"
         resumed = _Step(resumed_words, ShipmentStatus.IN_TRANSIT, began + hold, area)
