@@ -25,14 +25,14 @@ What the simulation models (see ``/work/shared/design/DOMAIN.md`` for the facts 
   each over one region; parcels picked up in, passing through or delivered into that region
   while it lasts are held (hours to days) and most get a ``weather_delay`` exception scan
   (``storms``);
-* public holidays (:func:`public_holidays`, rule-based for US, DE, GB and CA, any year): no
+* public holidays (:func:`public_holidays`, from the ``holidays`` package): no
   deliveries on them in the destination, and merchants and carriers skip them when counting
   business days, as they do weekends (``business_days``);
 * the transport: carriers report each scan minutes to hours after it happened, re-send some
   (same ``event_id``) and report some late, after a later scan (``output``).
 """
 
-from parcelwatch.streams.simulation.business_days import easter_sunday, public_holidays
+from parcelwatch.streams.simulation.business_days import public_holidays
 from parcelwatch.streams.simulation.config import SimulatedEvent, SimulationConfig
 from parcelwatch.streams.simulation.generator import generate_journeys, journey_events
 from parcelwatch.streams.simulation.producer import produce
@@ -42,7 +42,6 @@ __all__ = [
     "SimulatedEvent",
     "SimulationConfig",
     "Storm",
-    "easter_sunday",
     "generate_journeys",
     "journey_events",
     "produce",
