@@ -18,7 +18,7 @@ _CALENDAR_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     # England and Wales bank holidays, used for Scotland too (the nationwide UK set lacks Easter
     # Monday and the summer bank holiday)
     "GB": {"subdiv": "ENG"},
-    # the federal statutory holidays, which couriers (federally regulated) and Canada Post keep
+    # the federal statutory holidays, which federally regulated employers (couriers) keep
     "CA": {"categories": (holidays.GOVERNMENT, holidays.PUBLIC)},
 }
 # UPS and FedEx close on six of the eleven US federal holidays and deliver on the others.
@@ -44,7 +44,7 @@ def public_holidays(country: str, year: int) -> frozenset[date]:
 
     Nobody delivers on them and merchants do not count them as business days. The dates come from
     the `holidays` package; the set is nationwide (regional holidays such as Bavaria's or Quebec's
-    are left out), with two choices of the carriers' own:
+    are left out), except for three choices:
 
     * US: the six days UPS and FedEx close (New Year's Day, Memorial Day, Independence Day, Labor
       Day, Thanksgiving Day, Christmas Day), each with its observed day when it falls on a weekend;
