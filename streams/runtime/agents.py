@@ -177,8 +177,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     # a standby swept too, its checks would still reach the owner, and a check is idempotent).
     @app.timer(interval=settings.check_interval_seconds)
     async def request_checks() -> None:
-        blocker = await sweep_blocker(app, inputs=topics.inputs, max_lag=settings.timer_max_lag)
-        await sweeper.tick(blocker, interrupted=lambda: bool(app.rebalancing))
+        await sweeper.tick(
+            lambda: sweep_blocker(app, inputs=topics.inputs, max_lag=settings.timer_max_lag),
+            interrupted=lambda: bool(app.rebalancing),
+        )
 
     @app.timer(interval=WATCHDOG_SECONDS)
     async def watchdog() -> None:

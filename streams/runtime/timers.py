@@ -102,14 +102,19 @@ class CheckSweeper:
         self._requests = CheckRequests(retry_after=timedelta(seconds=10 * interval_seconds))
         self._rows_between_yields = rows_between_yields
 
-    async def tick(self, blocker: str | None, interrupted: Callable[[], bool]) -> None:
-        """One run of the timer: a sweep unless ``blocker`` (see ``sweep_blocker``) says why it
-        must wait. A failed sweep is logged and counted, not raised: the timer must go on, and
-        the next sweep starts over."""
-        if blocker is not None:
-            self._metrics.timer_sweeps.labels(blocker).inc()
-            return
+    async def tick(
+        self,
+        find_blocker: Callable[[], Awaitable[str | None]],
+        interrupted: Callable[[], bool],
+    ) -> None:
+        """One run of the timer: a sweep unless ``find_blocker()`` (see ``sweep_blocker``) says
+        why it must wait. A failure — of the sweep or of asking whether to sweep — is logged and
+        counted, not raised: the timer must go on, and the next sweep starts over."""
         try:
+            blocker = await find_blocker()
+            if blocker is not None:
+                self._metrics.timer_sweeps.labels(blocker).inc()
+                return
             await self.sweep(interrupted)
         except Exception:
             log.exception("timer sweep failed")

@@ -212,16 +212,20 @@ async def test_a_failed_send_keeps_the_checks_sent_before_it_and_retries_the_res
     assert env.topic.take() == ["T2", "T3"]  # T1's check is still in flight
 
 
+async def no_blocker() -> None:
+    return None
+
+
 async def test_tick_counts_a_failed_sweep_instead_of_stopping_the_timer(caplog):
     env = make_env()
     env.table["T1"] = stored(PAST)
     env.topic.failing.add("T1")
-    await env.sweeper.tick(None, interrupted=lambda: False)
+    await env.sweeper.tick(no_blocker, interrupted=lambda: False)
     assert env.sweeps("failed") == 1
     assert "timer sweep failed" in caplog.text
 
     env.topic.failing.clear()
-    await env.sweeper.tick(None, interrupted=lambda: False)
+    await env.sweeper.tick(no_blocker, interrupted=lambda: False)
     assert env.topic.take() == ["T1"]
     assert env.sweeps("done") == 1
 
@@ -232,16 +236,30 @@ async def test_tick_counts_an_unreadable_table_as_a_failed_sweep():
             raise RuntimeError("the store was closed")
 
     env = make_env(ClosedTable())
-    await env.sweeper.tick(None, interrupted=lambda: False)
+    await env.sweeper.tick(no_blocker, interrupted=lambda: False)
     assert env.sweeps("failed") == 1
 
 
 async def test_tick_does_not_sweep_while_blocked_and_counts_why():
     env = make_env()
     env.table["T1"] = stored(PAST)
-    await env.sweeper.tick("skipped_lagging", interrupted=lambda: False)
+
+    async def lagging() -> str:
+        return "skipped_lagging"
+
+    await env.sweeper.tick(lagging, interrupted=lambda: False)
     assert env.topic.sent == []
     assert env.sweeps("skipped_lagging") == 1 and env.sweeps("done") == 0
+
+
+async def test_tick_counts_a_failure_to_ask_whether_to_sweep_as_a_failed_sweep():
+    async def broken() -> str | None:
+        raise RuntimeError("the consumer is gone")
+
+    env = make_env()
+    env.table["T1"] = stored(PAST)
+    await env.sweeper.tick(broken, interrupted=lambda: False)
+    assert env.topic.sent == [] and env.sweeps("failed") == 1
 
 
 # -- when a sweep must wait -------------------------------------------------------------------
