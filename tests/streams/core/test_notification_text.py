@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.state import RiskReading, ShipmentState
 from parcelwatch.schemas.types import (
     AlertKind,
     Customer,
@@ -102,7 +102,7 @@ def rich_state(locale: str, *, dated: bool) -> ShipmentState:
         scan(S.DELIVERED, 40),
         who=customer(locale, "Europe/Berlin"),
     )
-    return state if dated else replace(state, promised_by=None)
+    return state if dated else replace(state, order=replace(state.order, promised_by=None))
 
 
 @pytest.mark.parametrize("dated", [True, False], ids=["dated", "undated"])
@@ -152,9 +152,13 @@ def test_dates_are_given_in_the_customers_time_zone():
 def test_expected_date_prefers_the_carrier_then_the_model_then_the_promise():
     state = shipment(scan(S.IN_TRANSIT, 5, estimated_delivery=at(60)))
     model = PredictedDelivery(at(80), at(70), at(90))
-    by_carrier = render(K.SHIPPED, replace(state, predicted_delivery=model))
-    by_model = render(K.SHIPPED, replace(state, estimated_delivery=None, predicted_delivery=model))
-    by_promise = render(K.SHIPPED, replace(state, estimated_delivery=None))
+    no_carrier_estimate = replace(state.tracking, estimated_delivery=None)
+    by_carrier = render(K.SHIPPED, replace(state, risk=RiskReading(predicted_delivery=model)))
+    by_model = render(
+        K.SHIPPED,
+        replace(state, tracking=no_carrier_estimate, risk=RiskReading(predicted_delivery=model)),
+    )
+    by_promise = render(K.SHIPPED, replace(state, tracking=no_carrier_estimate))
     assert (by_carrier.expected_delivery, by_carrier.expected_delivery_source) == (
         at(60),
         EstimateSource.CARRIER,
@@ -173,7 +177,10 @@ def test_delay_never_quotes_the_promise_it_is_missing():
     state = shipment(scan(S.IN_TRANSIT, 80), promised_in_hours=72)
     without_estimate = render(K.DELAYED, state)
     with_model = render(
-        K.DELAYED, replace(state, predicted_delivery=PredictedDelivery(at(96), at(90), at(110)))
+        K.DELAYED,
+        replace(
+            state, risk=RiskReading(predicted_delivery=PredictedDelivery(at(96), at(90), at(110)))
+        ),
     )
     assert without_estimate.expected_delivery is None
     assert without_estimate.message == (
@@ -260,7 +267,9 @@ def test_german_expected_date_is_localised_in_the_customers_zone():
     state = shipment(scan(S.IN_TRANSIT, 5), who=customer("de", "Europe/Berlin"))
     model = PredictedDelivery(at(62), at(60), at(70))  # Sunday 23:00 UTC, Monday 00:00 Berlin
     notification = render(
-        K.DELAYED, replace(state, predicted_delivery=model), zone=customer_zone(state)
+        K.DELAYED,
+        replace(state, risk=RiskReading(predicted_delivery=model)),
+        zone=customer_zone(state),
     )
     assert "Neue voraussichtliche Zustellung Montag, 23. November." in notification.message
     assert notification.expected_delivery == at(62)
@@ -387,10 +396,10 @@ def test_customer_text_removes_every_unsafe_character(unsafe):
 def test_a_hostile_order_id_never_reaches_the_customers_message():
     hostile = "A-\x1b[31m1001\u202e\x00\x1b]8;;https://evil.example\x07x"
     state = shipment(scan(S.PICKED_UP, 5))
-    state = replace(state, order_id=hostile)
+    state = replace(state, order=replace(state.order, order_id=hostile))
     for locale in BUILT_IN_LOCALES:
         who = customer(locale, "Europe/Berlin")
-        notification = render(K.SHIPPED, replace(state, customer=who))
+        notification = render(K.SHIPPED, replace(state, order=replace(state.order, customer=who)))
         assert "A-1001x" in notification.message
         assert not any(char in notification.message for char in UNSAFE), notification.message
         assert notification.order_id == hostile  # the field is data: the shop's own id, verbatim
@@ -409,6 +418,7 @@ def test_a_date_beyond_what_the_customers_zone_can_show_does_not_fail_the_messag
     from datetime import datetime
 
     end_of_time = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
-    state = replace(shipment(scan(S.IN_TRANSIT, 5)), estimated_delivery=end_of_time)
+    state = shipment(scan(S.IN_TRANSIT, 5))
+    state = replace(state, tracking=replace(state.tracking, estimated_delivery=end_of_time))
     notification = render(K.SHIPPED, state, zone=ZoneInfo("Pacific/Kiritimati"))
     assert "31 December" in notification.message
