@@ -15,16 +15,17 @@ from parcelwatch.schemas.types import SETTLED_STATUSES, Scan
 
 def is_scorable(state: ShipmentState) -> bool:
     """The worker scores a shipment after a scan while it is not yet settled."""
-    return state.status not in SETTLED_STATUSES
+    return state.tracking.status not in SETTLED_STATUSES
 
 
 def late_label(final: ShipmentState) -> int | None:
     """1: not delivered by ``promised_by``; 0: delivered in time; None: outcome not known yet."""
-    if final.promised_by is None:
+    promised_by, tracking = final.order.promised_by, final.tracking
+    if promised_by is None:
         return None
-    if final.delivered_at is not None:
-        return int(final.delivered_at > final.promised_by)
-    if final.last_scan_at is not None and final.last_scan_at > final.promised_by:
+    if tracking.delivered_at is not None:
+        return int(tracking.delivered_at > promised_by)
+    if tracking.last_scan_at is not None and tracking.last_scan_at > promised_by:
         return 1  # returned, lost, still travelling: evidence says the promise is broken
     return None
 
@@ -70,23 +71,23 @@ def build_examples(
     for state, scan in snapshots:
         final = final_states[state.tracking_number]
         label = late_label(final)
-        if label is None or not is_scorable(state) or state.ordered_at is None:
+        if label is None or not is_scorable(state) or state.order.ordered_at is None:
             continue
         rows.append(feature_row(state, scan.occurred_at))
         late.append(label)
         to_delivery.append(
             math.nan
-            if final.delivered_at is None
-            else (final.delivered_at - scan.occurred_at).total_seconds() / 3600
+            if final.tracking.delivered_at is None
+            else (final.tracking.delivered_at - scan.occurred_at).total_seconds() / 3600
         )
         tracking.append(state.tracking_number)
         events.append(scan.event_id)
         carriers.append(state.carrier or "unknown")
-        services.append(state.service_level or "unknown")
+        services.append(state.order.service_level or "unknown")
         as_of.append(scan.occurred_at)
-        ordered.append(state.ordered_at)
-        assert state.promised_by is not None  # late_label needs it
-        promised.append(state.promised_by)
+        ordered.append(state.order.ordered_at)
+        assert state.order.promised_by is not None  # late_label needs it
+        promised.append(state.order.promised_by)
     return Examples(
         rows=rows,
         late=np.array(late, dtype=np.int8),

@@ -54,32 +54,39 @@ def _hours(later: datetime | None, earlier: datetime | None) -> float:
 
 def feature_row(state: ShipmentState, as_of: datetime) -> Row:
     """Features of ``state`` at ``as_of`` (the event time of the scan just applied)."""
-    origin, destination = state.origin, state.destination
+    ordered, tracking = state.order, state.tracking
+    origin, destination = ordered.origin, ordered.destination
     international = (
         math.nan
         if origin is None or destination is None or not origin.country or not destination.country
         else float(origin.country != destination.country)
     )
-    failed = sum(1 for record in state.exceptions if record.status is ShipmentStatus.ATTEMPT_FAILED)
+    failed = sum(
+        1 for record in tracking.exceptions if record.status is ShipmentStatus.ATTEMPT_FAILED
+    )
     return {
-        "hours_since_order": _hours(as_of, state.ordered_at),
-        "hours_to_promise": _hours(state.promised_by, as_of),
-        "promised_transit_hours": _hours(state.promised_by, state.ordered_at),
-        "hours_since_first_scan": _hours(as_of, state.first_scan_at),
-        "hours_in_status": _hours(as_of, state.status_at),
-        "scan_count": float(state.scan_count),
-        "exception_count": float(state.exception_count - failed),
+        "hours_since_order": _hours(as_of, ordered.ordered_at),
+        "hours_to_promise": _hours(ordered.promised_by, as_of),
+        "promised_transit_hours": _hours(ordered.promised_by, ordered.ordered_at),
+        "hours_since_first_scan": _hours(as_of, tracking.first_scan_at),
+        "hours_in_status": _hours(as_of, tracking.status_at),
+        "scan_count": float(tracking.scan_count),
+        "exception_count": float(tracking.exception_count - failed),
         "failed_attempts": float(failed),
-        "hours_to_carrier_estimate": _hours(state.estimated_delivery, as_of),
-        "carrier_estimate_minus_promise_hours": _hours(state.estimated_delivery, state.promised_by),
+        "hours_to_carrier_estimate": _hours(tracking.estimated_delivery, as_of),
+        "carrier_estimate_minus_promise_hours": _hours(
+            tracking.estimated_delivery, ordered.promised_by
+        ),
         # weekday in the promise's own offset: "due on a Monday" is a local fact
-        "promise_weekday": math.nan if state.promised_by is None else state.promised_by.weekday(),
+        "promise_weekday": math.nan
+        if ordered.promised_by is None
+        else ordered.promised_by.weekday(),
         "as_of_weekday": float(as_of.weekday()),
         "international": international,
         "carrier": state.carrier,
-        "service_level": state.service_level,
-        "status": None if state.status is None else state.status.value,
-        "status_reason": None if state.status_reason is None else state.status_reason.value,
+        "service_level": ordered.service_level,
+        "status": None if tracking.status is None else tracking.status.value,
+        "status_reason": None if tracking.status_reason is None else tracking.status_reason.value,
         "origin_region": _region(origin),
         "destination_region": _region(destination),
         "destination_country": None if destination is None else destination.country,

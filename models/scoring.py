@@ -59,8 +59,12 @@ class DelayRiskModel:
         ]
 
 
+SIMILAR_SHIPMENTS_WERE_LATE = "shipments like this one, at this stage, were often late"
+
+
 def plain_reasons(row: Row, estimate: RiskEstimate, promised_by: datetime | None) -> list[str]:
-    """The main reasons in plain words, most telling first (at most three)."""
+    """The main reasons in plain words, most telling first (at most three); never none: a model
+    can rate a shipment risky from its carrier, service and lane alone, with no rule above."""
     reasons: list[tuple[float, str]] = []
     if promised_by is not None and estimate.expected_delivery > promised_by:
         late_by = (estimate.expected_delivery - promised_by).total_seconds() / 3600
@@ -79,6 +83,8 @@ def plain_reasons(row: Row, estimate: RiskEstimate, promised_by: datetime | None
     slack = row.get("hours_to_promise")
     if _known(slack) and slack < 24:
         reasons.append((24 - slack, f"only {max(slack, 0):.0f} h left before the promise"))
+    if not reasons:
+        return [SIMILAR_SHIPMENTS_WERE_LATE]
     return [text for _, text in sorted(reasons, key=lambda item: -item[0])[:3]]
 
 

@@ -3,11 +3,28 @@
 It is written to the table's changelog topic and read back after a restart or a rebalance, possibly
 by a newer parcelwatch, so it is a contract like the topic events: it carries ``state_version`` and
 its encoding lives here, beside the other contracts.
+
+The state is grouped by who writes what, so that a rule copies only its own part (and the few
+top-level fields), never the whole state:
+
+* ``order`` (``OrderTerms``): what was ordered and promised; written only by order events.
+* ``tracking`` (``TrackingRecord``): what the carrier's scans say (status, scan times, the trail,
+  the carrier's estimate); written only by scans.
+* ``risk`` (``RiskReading``): what the delay-risk model said at the latest scored scan; written
+  only by the risk rule. Its hysteresis lives with the other alert episodes, in ``outputs``.
+* ``outputs`` (``OutputRecord``): what parcelwatch has said about the shipment: the alert episodes
+  raised and still open (one alert per episode), and the milestones notified. Written by the alert,
+  risk and silence rules and by the notification decision.
+* ``timer`` (``TimerSchedule``): where and when the silence timer should look again; written by the
+  follow-up and by the pipeline, read by the timer's sweep straight from the stored JSON.
+
+Beside them stay the identity (``tracking_number``, and ``carrier``, taken from whichever of
+order or scan came first) and ``seen_event_ids``, which every input, order or scan, extends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,16 +41,17 @@ from parcelwatch.schemas.types import (
     ShipmentStatus,
 )
 
-STATE_VERSION = 2
-# Version 1 lacks only the notification bookkeeping (``notified``, ``next_check_at``,
-# ``home_partition``): it is read with those empty, so an upgrade needs no changelog migration.
-READABLE_STATE_VERSIONS = frozenset({1, STATE_VERSION})
+STATE_VERSION = 3
+# Versions 1 and 2 are flat (every field at the top level); they are read into the parts, so an
+# upgrade needs no changelog migration. Version 1 lacks only the notification bookkeeping
+# (``notified``, ``next_check_at``, ``home_partition``): it is read with those empty.
+FLAT_STATE_VERSIONS = frozenset({1, 2})
+READABLE_STATE_VERSIONS = FLAT_STATE_VERSIONS | {STATE_VERSION}
 
 # Bounds keep a table value small however long a shipment's history grows.
 MAX_RECENT_SCANS = 20
 MAX_EXCEPTIONS = 20
 MAX_SEEN_EVENT_IDS = 500
-MAX_RAISED_ALERT_IDS = 100
 MAX_NOTIFIED = 100
 
 
@@ -53,10 +71,9 @@ class ScanRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ShipmentState:
-    tracking_number: str
-    carrier: str | None = None
-    # From the order
+class OrderTerms:
+    """From the latest order event: merchants re-send orders when a promise is renegotiated."""
+
     order_id: str | None = None
     service_level: str | None = None
     ordered_at: datetime | None = None
@@ -64,51 +81,80 @@ class ShipmentState:
     origin: Place | None = None
     destination: Place | None = None
     customer: Customer | None = None
-    # From the scans
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingRecord:
+    """From the carrier's scans, in whatever order they arrived."""
+
     status: ShipmentStatus | None = None  # None: no carrier scan yet (label only, or order only)
     status_reason: ExceptionReason | None = None
     status_at: datetime | None = None  # event time of the scan that set ``status``
     first_scan_at: datetime | None = None
     last_scan_at: datetime | None = None  # latest event time of any scan, in or out of order
     delivered_at: datetime | None = None
-    estimated_delivery: datetime | None = None
+    estimated_delivery: datetime | None = None  # the carrier's, from its newest scan that gave one
     scan_count: int = 0
     recent_scans: tuple[ScanRecord, ...] = ()  # sorted by occurred_at, newest last
     exception_count: int = 0
     exceptions: tuple[ScanRecord, ...] = ()
-    # From the delay-risk model, at the latest scored scan
-    risk: float | None = None
-    risk_model_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReading:
+    """The delay-risk model's verdict at the latest scored scan (all None before any)."""
+
+    score: float | None = None
+    model_version: str | None = None
     predicted_delivery: PredictedDelivery | None = None
-    # Bookkeeping for exactly-one-alert-per-episode and duplicate detection
-    seen_event_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """What was raised and told, so that replays and redeliveries raise and tell nothing twice."""
+
     open_episodes: tuple[tuple[AlertKind, str], ...] = ()  # kind -> id of the opening episode
-    raised_alert_ids: tuple[str, ...] = ()
     # Milestones the customer has been told about (or that were deliberately skipped): one
     # notification per milestone, whatever is redelivered or replayed.
     notified: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TimerSchedule:
     next_check_at: datetime | None = None  # when a timer should look at this shipment again
     # The input partition this state lives on. Timers address their checks to it, so a check
     # finds the state whatever partitioner the scan producers used (librdkafka's default is not
     # the Java client's murmur2).
     home_partition: int | None = None
-    updated_at: datetime | None = None  # processing time of the last applied input
-    state_version: int = field(default=STATE_VERSION)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentState:
+    tracking_number: str
+    carrier: str | None = None
+    order: OrderTerms = OrderTerms()
+    tracking: TrackingRecord = TrackingRecord()
+    risk: RiskReading = RiskReading()
+    outputs: OutputRecord = OutputRecord()
+    timer: TimerSchedule = TimerSchedule()
+    seen_event_ids: tuple[str, ...] = ()  # duplicate detection, orders and scans alike
+    state_version: int = STATE_VERSION
 
     def was_notified(self, milestone: str) -> bool:
-        return milestone in self.notified
+        return milestone in self.outputs.notified
 
     def has_seen(self, event_id: str) -> bool:
         return event_id in self.seen_event_ids
 
     def open_episode(self, kind: AlertKind) -> str | None:
-        return dict(self.open_episodes).get(kind)
+        return dict(self.outputs.open_episodes).get(kind)
 
     def with_episode(self, kind: AlertKind, episode: str | None) -> ShipmentState:
-        episodes = {k: v for k, v in self.open_episodes if k != kind}
+        episodes = {k: v for k, v in self.outputs.open_episodes if k != kind}
         if episode is not None:
             episodes[kind] = episode
-        return replace(self, open_episodes=tuple(sorted(episodes.items())))
+        outputs = replace(self.outputs, open_episodes=tuple(sorted(episodes.items())))
+        return replace(self, outputs=outputs)
 
 
 def state_to_json(state: ShipmentState) -> dict[str, Any]:
@@ -117,43 +163,101 @@ def state_to_json(state: ShipmentState) -> dict[str, Any]:
 
 
 def state_from_json(data: dict[str, Any]) -> ShipmentState:
+    """A stored state of any readable version, in the current shape."""
     version = data.get("state_version")
     if version not in READABLE_STATE_VERSIONS:
         raise UnsupportedStateVersion(
             f"state_version {version!r} (this build reads {sorted(READABLE_STATE_VERSIONS)})"
         )
+    if version in FLAT_STATE_VERSIONS:
+        data = _nested(data)
+    order, tracking, risk = data["order"], data["tracking"], data["risk"]
+    outputs, timer = data["outputs"], data["timer"]
     return ShipmentState(
         tracking_number=data["tracking_number"],
         carrier=data["carrier"],
-        order_id=data["order_id"],
-        service_level=data["service_level"],
-        ordered_at=_time(data["ordered_at"]),
-        promised_by=_time(data["promised_by"]),
-        origin=_place(data["origin"]),
-        destination=_place(data["destination"]),
-        customer=_customer(data["customer"]),
-        status=_enum(ShipmentStatus, data["status"]),
-        status_reason=_enum(ExceptionReason, data["status_reason"]),
-        status_at=_time(data["status_at"]),
-        first_scan_at=_time(data["first_scan_at"]),
-        last_scan_at=_time(data["last_scan_at"]),
-        delivered_at=_time(data["delivered_at"]),
-        estimated_delivery=_time(data["estimated_delivery"]),
-        scan_count=data["scan_count"],
-        recent_scans=tuple(_scan_record(item) for item in data["recent_scans"]),
-        exception_count=data["exception_count"],
-        exceptions=tuple(_scan_record(item) for item in data["exceptions"]),
-        risk=data.get("risk"),
-        risk_model_version=data.get("risk_model_version"),
-        predicted_delivery=_prediction(data.get("predicted_delivery")),
+        order=OrderTerms(
+            order_id=order["order_id"],
+            service_level=order["service_level"],
+            ordered_at=_time(order["ordered_at"]),
+            promised_by=_time(order["promised_by"]),
+            origin=_place(order["origin"]),
+            destination=_place(order["destination"]),
+            customer=_customer(order["customer"]),
+        ),
+        tracking=TrackingRecord(
+            status=_enum(ShipmentStatus, tracking["status"]),
+            status_reason=_enum(ExceptionReason, tracking["status_reason"]),
+            status_at=_time(tracking["status_at"]),
+            first_scan_at=_time(tracking["first_scan_at"]),
+            last_scan_at=_time(tracking["last_scan_at"]),
+            delivered_at=_time(tracking["delivered_at"]),
+            estimated_delivery=_time(tracking["estimated_delivery"]),
+            scan_count=tracking["scan_count"],
+            recent_scans=tuple(_scan_record(item) for item in tracking["recent_scans"]),
+            exception_count=tracking["exception_count"],
+            exceptions=tuple(_scan_record(item) for item in tracking["exceptions"]),
+        ),
+        risk=RiskReading(
+            score=risk["score"],
+            model_version=risk["model_version"],
+            predicted_delivery=_prediction(risk["predicted_delivery"]),
+        ),
+        outputs=OutputRecord(
+            open_episodes=tuple(
+                (AlertKind(kind), episode) for kind, episode in outputs["open_episodes"]
+            ),
+            notified=tuple(outputs["notified"]),
+        ),
+        timer=TimerSchedule(
+            next_check_at=_time(timer["next_check_at"]),
+            home_partition=timer["home_partition"],
+        ),
         seen_event_ids=tuple(data["seen_event_ids"]),
-        open_episodes=tuple((AlertKind(kind), episode) for kind, episode in data["open_episodes"]),
-        raised_alert_ids=tuple(data["raised_alert_ids"]),
-        notified=tuple(data.get("notified", ())),
-        next_check_at=_time(data.get("next_check_at")),
-        home_partition=data.get("home_partition"),
-        updated_at=_time(data["updated_at"]),
     )
+
+
+def stored_timer(data: dict[str, Any]) -> tuple[str | None, int | None]:
+    """``next_check_at`` (as stored, RFC 3339 text) and ``home_partition`` of a stored state of any
+    readable version, read without decoding the rest: the timer's sweep looks at every row."""
+    timer = data.get("timer")
+    if timer is None:  # a flat state (version 1 or 2)
+        return data.get("next_check_at"), data.get("home_partition")
+    return timer["next_check_at"], timer["home_partition"]
+
+
+def stored_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored state's fields by dotted name (``"order.promised_by"``), for comparing states
+    field by field."""
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, dict):  # a part
+            fields.update({f"{name}.{inner}": item for inner, item in value.items()})
+        else:
+            fields[name] = value
+    return fields
+
+
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flat (version 1 or 2) stored state in the current shape. ``raised_alert_ids`` and
+    ``updated_at``, written but never read, are dropped."""
+    return {
+        "tracking_number": flat["tracking_number"],
+        "carrier": flat["carrier"],
+        "order": {name: flat[name] for name in OrderTerms.__slots__},
+        "tracking": {name: flat[name] for name in TrackingRecord.__slots__},
+        "risk": {
+            "score": flat.get("risk"),
+            "model_version": flat.get("risk_model_version"),
+            "predicted_delivery": flat.get("predicted_delivery"),
+        },
+        "outputs": {"open_episodes": flat["open_episodes"], "notified": flat.get("notified", [])},
+        "timer": {
+            "next_check_at": flat.get("next_check_at"),
+            "home_partition": flat.get("home_partition"),
+        },
+        "seen_event_ids": flat["seen_event_ids"],
+    }
 
 
 def _time(value: str | None) -> datetime | None:

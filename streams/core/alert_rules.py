@@ -75,7 +75,7 @@ def detect_alerts(
     alerts: list[Alert] = []
     state = after
     for rule in STATUS_EPISODE_RULES:
-        in_episode = after.status in rule.statuses
+        in_episode = after.tracking.status in rule.statuses
         open_episode = state.open_episode(rule.kind)
         if in_episode and open_episode is None:
             state = state.with_episode(rule.kind, event.event_id)
@@ -92,8 +92,8 @@ def detect_alerts(
 def _status_alert(
     state: ShipmentState, kind: AlertKind, episode: str, event: Scan | Order, now: datetime
 ) -> Alert:
-    reason = state.status_reason
-    assert state.status is not None and state.status_at is not None
+    reason = state.tracking.status_reason
+    assert state.tracking.status is not None and state.tracking.status_at is not None
     if kind is AlertKind.CARRIER_EXCEPTION:
         severity = Severity.CRITICAL if reason in _CRITICAL_REASONS else Severity.WARNING
         message = f"The carrier reported an exception: {reason_words(reason)}."
@@ -106,7 +106,7 @@ def _status_alert(
             f": {reason_words(reason)}." if reason else "."
         )
     return build_alert(
-        state, kind, episode, severity, message, state.status_at, event.event_id, now
+        state, kind, episode, severity, message, state.tracking.status_at, event.event_id, now
     )
 
 
@@ -117,16 +117,18 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
     on a backlog does not call a parcel late whose "delivered" scan is still further down the topic.
     Shipments that fall silent past their promise are the job of timers.
     """
-    if state.promised_by is None or state.last_scan_at is None or state.status is None:
+    promised_by, status = state.order.promised_by, state.tracking.status
+    last_scan_at = state.tracking.last_scan_at
+    if promised_by is None or last_scan_at is None or status is None:
         return None
-    if state.status in NO_PROMISE_CHECK or state.last_scan_at <= state.promised_by:
+    if status in NO_PROMISE_CHECK or last_scan_at <= promised_by:
         return None
     if state.open_episode(AlertKind.MISSED_PROMISE) == promise_episode(state):
         return None
-    hours_late = (state.last_scan_at - state.promised_by).total_seconds() / 3600
+    hours_late = (last_scan_at - promised_by).total_seconds() / 3600
     message = (
-        f"Promised by {format_rfc3339(state.promised_by)} and still not delivered "
-        f"{hours_late:.0f} h later (status: {state.status.value.replace('_', ' ')})."
+        f"Promised by {format_rfc3339(promised_by)} and still not delivered "
+        f"{hours_late:.0f} h later (status: {status.value.replace('_', ' ')})."
     )
     return build_alert(
         state,
@@ -134,7 +136,7 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
         promise_episode(state),
         Severity.WARNING,
         message,
-        state.last_scan_at,
+        last_scan_at,
         event.event_id,
         now,
     )
@@ -142,8 +144,8 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
 
 def promise_episode(state: ShipmentState) -> str:
     """The missed-promise episode: shared by the scan rule and the timer, so only one fires."""
-    assert state.promised_by is not None
-    return format_rfc3339(state.promised_by)  # a renegotiated promise is a new episode
+    assert state.order.promised_by is not None
+    return format_rfc3339(state.order.promised_by)  # a renegotiated promise is a new episode
 
 
 def build_alert(
@@ -166,15 +168,15 @@ def build_alert(
         kind=kind,
         severity=severity,
         # No scan yet: the order's tracking number means a label exists, which is info_received.
-        status=state.status or ShipmentStatus.INFO_RECEIVED,
+        status=state.tracking.status or ShipmentStatus.INFO_RECEIVED,
         message=message,
         detected_at=now,
         occurred_at=occurred_at,
         source_event_id=source_event_id,
-        order_id=state.order_id,
-        service_level=state.service_level,
-        reason=state.status_reason,
-        promised_by=state.promised_by,
+        order_id=state.order.order_id,
+        service_level=state.order.service_level,
+        reason=state.tracking.status_reason,
+        promised_by=state.order.promised_by,
         **kind_fields,
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from parcelwatch.schemas.state import MAX_RAISED_ALERT_IDS, ShipmentState
+from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import Alert, Notification
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.notification_text import Templates, render_notification
@@ -21,7 +21,9 @@ from parcelwatch.streams.core.silence import SilencePolicy, check_silence, pendi
 
 
 @dataclass(frozen=True, slots=True)
-class Policy:
+class FollowUpPolicy:
+    """What the follow-up judges by: when a silence is one, and when and what to tell customers."""
+
     silence: SilencePolicy = field(default_factory=SilencePolicy)
     notifications: NotificationPolicy = field(default_factory=NotificationPolicy)
 
@@ -37,7 +39,7 @@ class FollowUp:
 def follow_up(
     state: ShipmentState,
     now: datetime,
-    policy: Policy,
+    policy: FollowUpPolicy,
     templates: Templates,
     *,
     check_silences: bool,
@@ -51,9 +53,6 @@ def follow_up(
     alerts: tuple[Alert, ...] = ()
     if check_silences:
         alerts, state = check_silence(state, now, policy.silence)
-        if alerts:
-            raised = state.raised_alert_ids + tuple(alert.alert_id for alert in alerts)
-            state = replace(state, raised_alert_ids=raised[-MAX_RAISED_ALERT_IDS:])
     zone = customer_zone(state)
     decision = decide(state, now, policy.notifications, policy.silence, zone)
     state = decision.state
@@ -61,13 +60,13 @@ def follow_up(
         render_notification(milestone, state, now, templates, zone) for milestone in decision.send
     )
     wake_at = next_check_at(state, policy, now, decision.wake_at)
-    if wake_at != state.next_check_at:
-        state = replace(state, next_check_at=wake_at)
+    if wake_at != state.timer.next_check_at:
+        state = replace(state, timer=replace(state.timer, next_check_at=wake_at))
     return FollowUp(state, alerts, notifications, decision.skipped)
 
 
 def next_check_at(
-    state: ShipmentState, policy: Policy, now: datetime, held_until: datetime | None = None
+    state: ShipmentState, policy: FollowUpPolicy, now: datetime, held_until: datetime | None = None
 ) -> datetime | None:
     """The earliest moment something may change with no new input: a silence falling due, the
     review request, or the end of quiet hours for a held notification. None: nothing to wait for.

@@ -23,13 +23,13 @@ def zone_named(name: str) -> tzinfo | None:
 def customer_zone(state: ShipmentState, default: tzinfo = UTC) -> tzinfo:
     """The customer's zone; else the promise's UTC offset (merchants promise in local time);
     else ``default``."""
-    customer = state.customer
+    customer = state.order.customer
     if customer is not None and customer.timezone:
         zone = zone_named(customer.timezone)
         if zone is not None:
             return zone
-    if state.promised_by is not None and state.promised_by.tzinfo is not None:
-        return state.promised_by.tzinfo
+    if state.order.promised_by is not None and state.order.promised_by.tzinfo is not None:
+        return state.order.promised_by.tzinfo
     return default
 
 

@@ -120,20 +120,22 @@ def render_notification(
     templates: Templates,
     zone: tzinfo,
 ) -> Notification:
-    customer = state.customer
-    assert customer is not None and state.order_id is not None and state.carrier is not None
+    customer = state.order.customer
+    assert customer is not None and state.order.order_id is not None and state.carrier is not None
     texts = templates.for_locale(customer.locale)
     written = LocaleFormat.of(customer.locale, texts.locale)
     expected, source = _expected_delivery(milestone.kind, state, now)
     expected_local = _local(expected, zone) if expected else None
-    delivered_local = _local(state.delivered_at, zone) if state.delivered_at else None
-    days_late = _days_late(expected_local, state.promised_by, zone)
+    delivered_local = (
+        _local(state.tracking.delivered_at, zone) if state.tracking.delivered_at else None
+    )
+    days_late = _days_late(expected_local, state.order.promised_by, zone)
     reason, next_step = _reason_and_next_step(milestone, state, texts)
     pickup = _pickup_location(state) if milestone.kind is K.AVAILABLE_FOR_PICKUP else None
     next_step = customer_text(next_step) if next_step else next_step
     pickup = _clean_location(pickup)
     values = {
-        "order_id": state.order_id,
+        "order_id": state.order.order_id,
         "tracking_number": state.tracking_number,
         "carrier": state.carrier.upper(),
         "expected_date": written.date(expected_local) if expected_local else "",
@@ -151,20 +153,20 @@ def render_notification(
     return Notification(
         notification_id=notification_id(state.tracking_number, milestone.key),
         tracking_number=state.tracking_number,
-        order_id=state.order_id,
+        order_id=state.order.order_id,
         customer=customer,
         kind=milestone.kind,
         carrier=state.carrier,
-        status=state.status or ShipmentStatus.INFO_RECEIVED,
+        status=state.tracking.status or ShipmentStatus.INFO_RECEIVED,
         locale=texts.locale,
         message=_single_spaced(customer_text(message)),  # an empty $next_step leaves gaps
         created_at=now,
         occurred_at=milestone.occurred_at,
         expected_delivery=expected,
         expected_delivery_source=source,
-        promised_by=state.promised_by,
+        promised_by=state.order.promised_by,
         pickup_location=pickup,
-        reason=state.status_reason if milestone.kind in _WITH_REASON else None,
+        reason=state.tracking.status_reason if milestone.kind in _WITH_REASON else None,
         next_step=next_step,
         alert_id=milestone.alert_id,
     )
@@ -176,13 +178,13 @@ def _expected_delivery(
     """The best estimate still ahead of ``now``: a date already past is not worth telling."""
     if kind in _UNDATED:
         return None, None
-    model = state.predicted_delivery.expected if state.predicted_delivery else None
-    carrier = state.estimated_delivery
+    model = state.risk.predicted_delivery.expected if state.risk.predicted_delivery else None
+    carrier = state.tracking.estimated_delivery
     if kind is K.DELAYED:
         # The promise is what is being missed: only a fresh estimate is worth telling.
         order = ((model, EstimateSource.MODEL), (carrier, EstimateSource.CARRIER))
     else:
-        promise = (state.promised_by, EstimateSource.PROMISE)
+        promise = (state.order.promised_by, EstimateSource.PROMISE)
         order = ((carrier, EstimateSource.CARRIER), (model, EstimateSource.MODEL), promise)
     for moment, source in order:
         if moment is not None and moment >= now:
@@ -199,13 +201,14 @@ def _reason_and_next_step(
         return None, None
     if milestone.alert_kind is AlertKind.RETURNED:
         return "returned", texts.next_steps.get("returned")
-    reason = state.status_reason.value if state.status_reason else ExceptionReason.OTHER.value
+    status_reason = state.tracking.status_reason
+    reason = status_reason.value if status_reason else ExceptionReason.OTHER.value
     step = texts.next_steps.get(reason) or texts.next_steps.get(milestone.kind.value)
     return reason, step
 
 
 def _pickup_location(state: ShipmentState) -> Location | None:
-    for record in reversed(state.recent_scans):
+    for record in reversed(state.tracking.recent_scans):
         if record.status is ShipmentStatus.AVAILABLE_FOR_PICKUP and record.location is not None:
             return record.location
     return None

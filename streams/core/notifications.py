@@ -2,10 +2,10 @@
 
 State-based, not transition-based: ``due_milestones`` reads the state (status, alert episodes, the
 delivery time) and names every milestone the customer should have heard about; ``decide`` drops
-those already in ``state.notified``. Because of that, duplicates, replays and out-of-order scans
-cannot produce a second notification, and a milestone skipped by a later one (a backlog that goes
-straight to "delivered") is not sent late: the journey milestones are ranked, and none is sent
-after a higher one ("out for delivery" never follows "delivered").
+those already notified (``state.outputs.notified``). Because of that, duplicates, replays and
+out-of-order scans cannot produce a second notification, and a milestone skipped by a later one
+(a backlog that goes straight to "delivered") is not sent late: the journey milestones are ranked,
+and none is sent after a higher one ("out for delivery" never follows "delivered").
 
 Every milestone has a key, unique within its shipment, from which the notification id is derived.
 """
@@ -113,8 +113,8 @@ def decide(
     zone: tzinfo | None = None,
 ) -> Decision:
     """Which due milestones go out now, which are skipped for good, and which wait (quiet hours)."""
-    channels = state.customer.channels if state.customer is not None else ()
-    if not channels or state.order_id is None:
+    channels = state.order.customer.channels if state.order.customer is not None else ()
+    if not channels or state.order.order_id is None:
         # Nobody to tell (no order yet, or opted out of every channel): nothing is recorded, so an
         # order that arrives later still gets the current milestone.
         return Decision((), (), None, state)
@@ -122,7 +122,7 @@ def decide(
     send: list[Milestone] = []
     skipped: list[tuple[Milestone, Skip]] = []
     wake_at: datetime | None = None
-    notified = list(state.notified)
+    notified = list(state.outputs.notified)
     top_rank = _top_journey_rank(notified)
     for milestone in due_milestones(state, now, policy, silence):
         if milestone.key in notified:
@@ -142,38 +142,41 @@ def decide(
         notified.append(milestone.key)
         if milestone.is_journey:
             top_rank = JOURNEY_RANK[milestone.kind]
-    if len(notified) != len(state.notified):
-        state = replace(state, notified=tuple(_bounded(notified)))
+    if len(notified) != len(state.outputs.notified):
+        outputs = replace(state.outputs, notified=tuple(_bounded(notified)))
+        state = replace(state, outputs=outputs)
     return Decision(tuple(send), tuple(skipped), wake_at, state)
 
 
 def next_review_at(state: ShipmentState, policy: NotificationPolicy) -> datetime | None:
     """When the review request falls due, if it is still to come."""
     if (
-        state.status is not ShipmentStatus.DELIVERED
-        or state.delivered_at is None
+        state.tracking.status is not ShipmentStatus.DELIVERED
+        or state.tracking.delivered_at is None
         or state.was_notified(K.REVIEW_REQUEST.value)
-        or not (state.customer and state.customer.channels)
+        or not (state.order.customer and state.order.customer.channels)
     ):
         return None
-    return state.delivered_at + policy.review_after
+    return state.tracking.delivered_at + policy.review_after
 
 
 def _journey(state: ShipmentState) -> Iterator[Milestone]:
-    kind = _JOURNEY_STAGE.get(state.status)
+    kind = _JOURNEY_STAGE.get(state.tracking.status)
     if kind is None:
         return
-    occurred_at = state.status_at if state.status is not None else state.ordered_at
+    occurred_at = (
+        state.tracking.status_at if state.tracking.status is not None else state.order.ordered_at
+    )
     if occurred_at is not None:
         yield Milestone(kind, kind.value, occurred_at)
 
 
 def _episodes(state: ShipmentState) -> Iterator[Milestone]:
-    occurred_at = state.status_at
+    occurred_at = state.tracking.status_at
     if occurred_at is None:
         return
     episode = state.open_episode(AlertKind.ATTEMPT_FAILED)
-    if episode is not None and state.status is ShipmentStatus.ATTEMPT_FAILED:
+    if episode is not None and state.tracking.status is ShipmentStatus.ATTEMPT_FAILED:
         yield _alert_milestone(state, K.ATTEMPT_FAILED, AlertKind.ATTEMPT_FAILED, episode)
     for alert_kind in _EXCEPTION_EPISODES:
         episode = state.open_episode(alert_kind)
@@ -184,11 +187,11 @@ def _episodes(state: ShipmentState) -> Iterator[Milestone]:
 def _alert_milestone(
     state: ShipmentState, kind: NotificationKind, alert_kind: AlertKind, episode: str
 ) -> Milestone:
-    assert state.status_at is not None
+    assert state.tracking.status_at is not None
     return Milestone(
         kind,
         f"{kind.value}/{alert_kind.value}/{episode}",
-        state.status_at,
+        state.tracking.status_at,
         alert_id(state.tracking_number, alert_kind, episode),
         alert_kind,
     )
@@ -199,15 +202,16 @@ def _delay(state: ShipmentState, silence: SilencePolicy) -> Iterator[Milestone]:
 
     ``occurred_at`` is when the delay became evident, which is what staleness is judged by.
     """
-    if state.promised_by is None or state.status in NO_PROMISE_CHECK:
+    promised_by, last_scan_at = state.order.promised_by, state.tracking.last_scan_at
+    if promised_by is None or state.tracking.status in NO_PROMISE_CHECK:
         return
     promise = promise_episode(state)
     evident_at = {
         AlertKind.MISSED_PROMISE: (
-            state.promised_by if state.open_episode(AlertKind.MISSED_PROMISE) == promise else None
+            promised_by if state.open_episode(AlertKind.MISSED_PROMISE) == promise else None
         ),
         AlertKind.DELAY_RISK: (
-            state.last_scan_at if state.open_episode(AlertKind.DELAY_RISK) is not None else None
+            last_scan_at if state.open_episode(AlertKind.DELAY_RISK) is not None else None
         ),
         AlertKind.STALLED: stalled_since(state, silence),
     }
@@ -224,9 +228,9 @@ def _delay(state: ShipmentState, silence: SilencePolicy) -> Iterator[Milestone]:
                 alert_kind,
             )
             return
-    estimate = state.estimated_delivery
-    if estimate is not None and estimate > state.promised_by and state.last_scan_at is not None:
-        yield Milestone(K.DELAYED, key, state.last_scan_at)  # the carrier moved its own date
+    estimate = state.tracking.estimated_delivery
+    if estimate is not None and estimate > promised_by and last_scan_at is not None:
+        yield Milestone(K.DELAYED, key, last_scan_at)  # the carrier moved its own date
 
 
 def _review(state: ShipmentState, now: datetime, policy: NotificationPolicy) -> Iterator[Milestone]:
@@ -239,8 +243,8 @@ def _skip_reason(
     milestone: Milestone, state: ShipmentState, now: datetime, policy: NotificationPolicy
 ) -> Skip | None:
     if milestone.kind is K.REVIEW_REQUEST:
-        assert state.delivered_at is not None
-        if now >= state.delivered_at + policy.review_window:
+        assert state.tracking.delivered_at is not None
+        if now >= state.tracking.delivered_at + policy.review_window:
             return Skip.WINDOW_CLOSED
         return None
     if now - milestone.occurred_at > policy.stale_after:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.state import RiskReading, ShipmentState
 from parcelwatch.schemas.types import (
     SETTLED_STATUSES,
     Alert,
@@ -50,18 +50,14 @@ def apply_risk(
     """Record ``score`` on ``state``; return the alert it raises, if any.
 
     ``state`` may be newer than ``score.snapshot`` (later scans of the same shipment in the same
-    batch): the risk fields are independent of the tracking fields, so they are applied in order.
+    batch): the risk part is independent of the tracking part, so scores are applied in order.
     """
-    updated = replace(
-        state,
-        risk=score.risk,
-        risk_model_version=score.model_version,
-        predicted_delivery=score.prediction,
-    )
+    reading = RiskReading(score.risk, score.model_version, score.prediction)
+    updated = replace(state, risk=reading)
     episode = updated.open_episode(AlertKind.DELAY_RISK)
     # Judge by the snapshot the model scored, never by ``state``: a later scan of the same batch
     # (say "delivered") must not change what this scan raises, or results would depend on batching.
-    if score.snapshot.status in SETTLED_STATUSES:
+    if score.snapshot.tracking.status in SETTLED_STATUSES:
         return updated.with_episode(AlertKind.DELAY_RISK, None), None
     if episode is not None:
         if score.risk < policy.threshold - policy.hysteresis:
@@ -76,7 +72,7 @@ def apply_risk(
 def _risk_alert(score: RiskScore, now: datetime) -> Alert:
     snapshot = score.snapshot
     # Speak in the promise's own time zone: "Thursday" must be the customer's Thursday.
-    zone = (snapshot.promised_by or score.scan_time).tzinfo
+    zone = (snapshot.order.promised_by or score.scan_time).tzinfo
     expected, earliest, latest = (
         moment.astimezone(zone)
         for moment in (

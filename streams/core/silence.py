@@ -97,15 +97,17 @@ def stalled_since(state: ShipmentState, policy: SilencePolicy) -> datetime | Non
     key = _stalled_episode(state)
     if key is None or state.open_episode(AlertKind.STALLED) != key:
         return None
-    assert state.last_scan_at is not None
-    return state.last_scan_at + policy.stalled_threshold(state.service_level)
+    assert state.tracking.last_scan_at is not None
+    return state.tracking.last_scan_at + policy.stalled_threshold(state.order.service_level)
 
 
 def _silences(state: ShipmentState, policy: SilencePolicy) -> Iterator[Silence]:
-    if state.status in SETTLED_STATUSES:
+    status, last_scan_at = state.tracking.status, state.tracking.last_scan_at
+    promised_by = state.order.promised_by
+    if status in SETTLED_STATUSES:
         return
     label_at = _label_time(state)
-    if state.status in _AWAITING_PICKUP and label_at is not None:
+    if status in _AWAITING_PICKUP and label_at is not None:
         yield Silence(
             AlertKind.FORGOTTEN,
             format_rfc3339(label_at),
@@ -113,19 +115,17 @@ def _silences(state: ShipmentState, policy: SilencePolicy) -> Iterator[Silence]:
             label_at + policy.forgotten_after,
         )
     stalled = _stalled_episode(state)
-    if stalled is not None and state.last_scan_at is not None:
-        threshold = policy.stalled_threshold(state.service_level)
-        yield Silence(
-            AlertKind.STALLED, stalled, state.last_scan_at, state.last_scan_at + threshold
-        )
-    if state.promised_by is not None and state.status not in NO_PROMISE_CHECK:
+    if stalled is not None and last_scan_at is not None:
+        threshold = policy.stalled_threshold(state.order.service_level)
+        yield Silence(AlertKind.STALLED, stalled, last_scan_at, last_scan_at + threshold)
+    if promised_by is not None and status not in NO_PROMISE_CHECK:
         yield Silence(
             AlertKind.MISSED_PROMISE,
             promise_episode(state),
-            state.promised_by,
-            state.promised_by + policy.missed_promise_grace,
+            promised_by,
+            promised_by + policy.missed_promise_grace,
         )
-    last_update = state.last_scan_at or label_at
+    last_update = last_scan_at or label_at
     if last_update is not None:
         yield Silence(
             AlertKind.EXPIRED,
@@ -136,18 +136,19 @@ def _silences(state: ShipmentState, policy: SilencePolicy) -> Iterator[Silence]:
 
 
 def _stalled_episode(state: ShipmentState) -> str | None:
-    if state.status not in _MOVING or state.last_scan_at is None:
+    if state.tracking.status not in _MOVING or state.tracking.last_scan_at is None:
         return None
-    return format_rfc3339(state.last_scan_at)
+    return format_rfc3339(state.tracking.last_scan_at)
 
 
 def _label_time(state: ShipmentState) -> datetime | None:
     """When the label appeared: the info_received scan, or the order if no scan came yet."""
-    if state.status is ShipmentStatus.INFO_RECEIVED and state.status_at is not None:
-        return state.status_at
-    if state.status is None:
-        return state.ordered_at
-    return state.ordered_at or state.first_scan_at
+    tracking, ordered_at = state.tracking, state.order.ordered_at
+    if tracking.status is ShipmentStatus.INFO_RECEIVED and tracking.status_at is not None:
+        return tracking.status_at
+    if tracking.status is None:
+        return ordered_at
+    return ordered_at or tracking.first_scan_at
 
 
 def _hours(delta: timedelta) -> str:
@@ -161,7 +162,8 @@ def _last_event(state: ShipmentState) -> str:
 
 
 def _status_words(state: ShipmentState) -> str:
-    return state.status.value.replace("_", " ") if state.status else "label created"
+    status = state.tracking.status
+    return status.value.replace("_", " ") if status else "label created"
 
 
 def _forgotten(state: ShipmentState, silence: Silence, now: datetime) -> Alert:

@@ -12,9 +12,9 @@ from typing import Any
 
 from parcelwatch.schemas.state import (
     MAX_EXCEPTIONS,
-    MAX_RAISED_ALERT_IDS,
     MAX_RECENT_SCANS,
     MAX_SEEN_EVENT_IDS,
+    OrderTerms,
     ScanRecord,
     ShipmentState,
 )
@@ -40,14 +40,15 @@ class Duplicate:
     state: ShipmentState
 
 
-Outcome = Applied | Duplicate
+# What became of one event (the pipeline's ``MessageOutcome`` says it of every input message).
+EventOutcome = Applied | Duplicate
 
 
 def new_state(tracking_number: str) -> ShipmentState:
     return ShipmentState(tracking_number=tracking_number)
 
 
-def apply_event(state: ShipmentState | None, event: Scan | Order, now: datetime) -> Outcome:
+def apply_event(state: ShipmentState | None, event: Scan | Order, now: datetime) -> EventOutcome:
     """Apply one decoded input; ``now`` is the processing time stamped on alerts."""
     current = state if state is not None else new_state(event.tracking_number)
     if current.has_seen(event.event_id):
@@ -55,21 +56,18 @@ def apply_event(state: ShipmentState | None, event: Scan | Order, now: datetime)
     changes = (
         _scan_changes(current, event) if isinstance(event, Scan) else _order_changes(current, event)
     )
-    # One copy of the state per event: with ~40 fields, each copy costs more than the rules.
     updated = replace(
         current,
         **changes,
         seen_event_ids=_bounded((*current.seen_event_ids, event.event_id), MAX_SEEN_EVENT_IDS),
-        updated_at=now,
     )
     alerts, updated = detect_alerts(updated, event, now)
-    if alerts:
-        raised = updated.raised_alert_ids + tuple(alert.alert_id for alert in alerts)
-        updated = replace(updated, raised_alert_ids=_bounded(raised, MAX_RAISED_ALERT_IDS))
     return Applied(updated, alerts)
 
 
 def _scan_changes(state: ShipmentState, scan: Scan) -> dict[str, Any]:
+    """A scan changes the carrier (if unknown yet) and the tracking part only."""
+    tracking = state.tracking
     record = ScanRecord(
         event_id=scan.event_id,
         status=scan.status,
@@ -78,25 +76,24 @@ def _scan_changes(state: ShipmentState, scan: Scan) -> dict[str, Any]:
         location=scan.location,
     )
     changes: dict[str, Any] = {
-        "carrier": state.carrier or scan.carrier,
-        "scan_count": state.scan_count + 1,
-        "recent_scans": _insert_by_time(state.recent_scans, record, MAX_RECENT_SCANS),
-        "first_scan_at": _earliest(state.first_scan_at, scan.occurred_at),
-        "last_scan_at": _latest(state.last_scan_at, scan.occurred_at),
+        "scan_count": tracking.scan_count + 1,
+        "recent_scans": _insert_by_time(tracking.recent_scans, record, MAX_RECENT_SCANS),
+        "first_scan_at": _earliest(tracking.first_scan_at, scan.occurred_at),
+        "last_scan_at": _latest(tracking.last_scan_at, scan.occurred_at),
     }
     if scan.status in _EXCEPTIONAL:
-        changes["exception_count"] = state.exception_count + 1
-        changes["exceptions"] = _insert_by_time(state.exceptions, record, MAX_EXCEPTIONS)
-    if scan_takes_over(state.status, state.status_at, scan.status, scan.occurred_at):
+        changes["exception_count"] = tracking.exception_count + 1
+        changes["exceptions"] = _insert_by_time(tracking.exceptions, record, MAX_EXCEPTIONS)
+    if scan_takes_over(tracking.status, tracking.status_at, scan.status, scan.occurred_at):
         changes.update(status=scan.status, status_reason=scan.reason, status_at=scan.occurred_at)
         if scan.status is ShipmentStatus.DELIVERED:
             changes["delivered_at"] = scan.occurred_at
     newest_estimate = scan.estimated_delivery is not None and (
-        state.last_scan_at is None or scan.occurred_at >= state.last_scan_at
+        tracking.last_scan_at is None or scan.occurred_at >= tracking.last_scan_at
     )
     if newest_estimate:
         changes["estimated_delivery"] = scan.estimated_delivery
-    return changes
+    return {"carrier": state.carrier or scan.carrier, "tracking": replace(tracking, **changes)}
 
 
 def _order_changes(state: ShipmentState, order: Order) -> dict[str, Any]:
@@ -108,16 +105,19 @@ def _order_changes(state: ShipmentState, order: Order) -> dict[str, Any]:
     """
     changes: dict[str, Any] = {
         "carrier": state.carrier or order.carrier,
-        "order_id": order.order_id,
-        "service_level": order.service_level,
-        "ordered_at": order.ordered_at,
-        "promised_by": order.promised_by,
-        "origin": order.origin,
-        "destination": order.destination,
-        "customer": order.customer,
+        "order": OrderTerms(
+            order_id=order.order_id,
+            service_level=order.service_level,
+            ordered_at=order.ordered_at,
+            promised_by=order.promised_by,
+            origin=order.origin,
+            destination=order.destination,
+            customer=order.customer,
+        ),
     }
-    if state.promised_by is not None and state.promised_by != order.promised_by:
-        changes["open_episodes"] = state.with_episode(AlertKind.DELAY_RISK, None).open_episodes
+    promised_by = state.order.promised_by
+    if promised_by is not None and promised_by != order.promised_by:
+        changes["outputs"] = state.with_episode(AlertKind.DELAY_RISK, None).outputs
     return changes
 
 

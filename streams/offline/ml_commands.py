@@ -64,7 +64,7 @@ def mature_examples(history: History, maturity_days: float) -> Examples:
     mature = {
         number
         for number, state in history.final_states.items()
-        if state.ordered_at is not None and state.ordered_at <= cutoff
+        if state.order.ordered_at is not None and state.order.ordered_at <= cutoff
     }
     return build_examples(
         ((s.state, s.scan) for s in history.snapshots if s.state.tracking_number in mature),
@@ -194,16 +194,17 @@ def score_command(
             rows = [feature_row(s.state, s.scan.occurred_at) for s in chunk]
             estimates = model.score(rows, [s.scan.occurred_at for s in chunk])
             for snapshot, estimate in zip(chunk, estimates, strict=True):
+                status = snapshot.state.tracking.status
                 line = {
                     "event_id": snapshot.scan.event_id,
                     "tracking_number": snapshot.state.tracking_number,
-                    "status": snapshot.state.status.value if snapshot.state.status else None,
+                    "status": status.value if status else None,
                     "occurred_at": format_rfc3339(snapshot.scan.occurred_at),
                     "risk": round(estimate.risk, 6),
                     "predicted_delivery": format_rfc3339(estimate.expected_delivery),
                     "predicted_delivery_earliest": format_rfc3339(estimate.earliest_delivery),
                     "predicted_delivery_latest": format_rfc3339(estimate.latest_delivery),
-                    "promised_by": _maybe_time(snapshot.state.promised_by),
+                    "promised_by": _maybe_time(snapshot.state.order.promised_by),
                     "model_version": model.version,
                 }
                 sink.write(orjson.dumps(line) + b"\n")

@@ -49,7 +49,7 @@ from parcelwatch.schemas.types import (
     Scan,
     ShipmentStatus,
 )
-from parcelwatch.streams.core.follow_up import FollowUp, Policy, follow_up
+from parcelwatch.streams.core.follow_up import FollowUp, FollowUpPolicy, follow_up
 from parcelwatch.streams.core.notification_text import Templates
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import Applied, apply_event
@@ -86,7 +86,9 @@ class Scorer(Protocol):
     def score(self, rows: Sequence[Row], as_of: Sequence[datetime]) -> list[RiskEstimate]: ...
 
 
-class Result(StrEnum):
+class MessageOutcome(StrEnum):
+    """What became of one input message (the ``outcome`` label of the events metric)."""
+
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
@@ -126,7 +128,7 @@ class ShipmentProcessor:
         clock: Clock,
         metrics: WorkerMetrics,
         templates: Templates | None = None,  # None: the built-in templates
-        policy: Policy | None = None,
+        follow_up_policy: FollowUpPolicy | None = None,
         scorer: Callable[[], Scorer | None] = lambda: None,
         risk_hysteresis: float = 0.15,
         publish_many: PublishMany | None = None,  # None: ``publish`` one message at a time
@@ -141,44 +143,44 @@ class ShipmentProcessor:
         self._scorer = scorer
         self._risk_hysteresis = risk_hysteresis
         self._templates = templates or load_templates()
-        self._policy = policy or Policy()
+        self._follow_up_policy = follow_up_policy or FollowUpPolicy()
 
-    async def process(self, message: InputMessage) -> Result:
-        (result,) = await self.process_batch([message])
-        return result
+    async def process(self, message: InputMessage) -> MessageOutcome:
+        (outcome,) = await self.process_batch([message])
+        return outcome
 
     async def process_batch(
         self,
         messages: Sequence[InputMessage],
         focus: Callable[[int], None] = lambda index: None,
-    ) -> list[Result]:
+    ) -> list[MessageOutcome]:
         """Process ``messages`` in order. ``focus(i)`` is called before the table is read or
         written on behalf of message ``i`` (Faust routes table writes by the current event)."""
         started = time.perf_counter()
         now = self._clock()
         batch = _Batch()
-        results = []
+        outcomes = []
         for index, message in enumerate(messages):
             focus(index)
             if message.topic == self._topics.shipment_checks:
-                results.append(self._apply_check(message, index, batch, now))
+                outcomes.append(self._apply_check(message, index, batch, now))
             else:
-                results.append(self._apply_input(message, index, batch, now))
+                outcomes.append(self._apply_input(message, index, batch, now))
         self._score(batch, now)
         await self._publish_and_store(messages, batch, focus)
-        self._observe_batch(messages, results, batch, now, time.perf_counter() - started)
-        return results
+        self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
+        return outcomes
 
     def _apply_input(
         self, message: InputMessage, index: int, batch: _Batch, now: datetime
-    ) -> Result:
+    ) -> MessageOutcome:
         """An order or a carrier scan: applied to the shipment, or a duplicate, or dead-lettered."""
         try:
             event = self._decode_input(message, now)
             before = self._state_before(event.tracking_number, batch)
             outcome = apply_event(before, event, now)
             if not isinstance(outcome, Applied):
-                return Result.DUPLICATE
+                return MessageOutcome.DUPLICATE
             after = self._follow_up(outcome.state, now, check_silences=False)
         except Exception as error:
             return self._reject(message, error, now, batch)
@@ -188,29 +190,29 @@ class ShipmentProcessor:
             batch.scans_seen.append((event, before, after.state))
             if is_scorable(after.state):
                 batch.to_score.append((index, after.state, event))
-        return Result.APPLIED
+        return MessageOutcome.APPLIED
 
     def _apply_check(
         self, message: InputMessage, index: int, batch: _Batch, now: datetime
-    ) -> Result:
+    ) -> MessageOutcome:
         """A timer's check: whatever the shipment's state says is due by now (silences, held
         notifications), or nothing."""
         try:
             check = decode_check(_payload(message), key=message.key, now=now, limits=self._limits)
             before = self._state_before(check.tracking_number, batch)
             if before is None:
-                return Result.UNCHANGED
+                return MessageOutcome.UNCHANGED
             after = self._follow_up(before, now, check_silences=True)
         except Exception as error:
             return self._reject(message, error, now, batch)
         if after.state == before:
-            return Result.UNCHANGED
+            return MessageOutcome.UNCHANGED
         self._keep(batch, index, after)
-        return Result.APPLIED
+        return MessageOutcome.APPLIED
 
     def _reject(
         self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
-    ) -> Result:
+    ) -> MessageOutcome:
         """Dead-letter a message that could not be applied: an invalid one with its reason; one
         that met a bug as a processing error, so it neither stops the partition nor is lost."""
         if not isinstance(error, InvalidEvent):
@@ -223,7 +225,7 @@ class ShipmentProcessor:
                 DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
             )
         self._dead_letter(message, error, now, batch)
-        return Result.DEAD_LETTERED
+        return MessageOutcome.DEAD_LETTERED
 
     async def _publish_and_store(
         self, messages: Sequence[InputMessage], batch: _Batch, focus: Callable[[int], None]
@@ -235,8 +237,9 @@ class ShipmentProcessor:
         for tracking_number, state in batch.states.items():
             index = batch.last_message[tracking_number]
             focus(index)
-            if state.home_partition != messages[index].partition:
-                state = replace(state, home_partition=messages[index].partition)
+            if state.timer.home_partition != messages[index].partition:
+                timer = replace(state.timer, home_partition=messages[index].partition)
+                state = replace(state, timer=timer)
             self._store[tracking_number] = state_to_json(state)
 
     async def _send_outputs(self, batch: _Batch) -> None:
@@ -274,15 +277,15 @@ class ShipmentProcessor:
     def _observe_batch(
         self,
         messages: Sequence[InputMessage],
-        results: Sequence[Result],
+        outcomes: Sequence[MessageOutcome],
         batch: _Batch,
         now: datetime,
         elapsed: float,
     ) -> None:
         for scan, before, after in batch.scans_seen:
             self._observe_scan(scan, before, after, now)
-        for message, result in zip(messages, results, strict=True):
-            self._metrics.events.labels(message.topic, result.value).inc()
+        for message, outcome in zip(messages, outcomes, strict=True):
+            self._metrics.events.labels(message.topic, outcome.value).inc()
         if messages:  # an empty batch (every message skipped by the ledger) did no work
             self._metrics.processing_seconds.observe(elapsed)
             self._metrics.batch_size.observe(len(messages))
@@ -292,10 +295,12 @@ class ShipmentProcessor:
             await self._publish(output.topic, output.key, output.value)
 
     def _follow_up(self, state: ShipmentState, now: datetime, *, check_silences: bool) -> FollowUp:
-        result = follow_up(state, now, self._policy, self._templates, check_silences=check_silences)
-        for milestone, reason in result.skipped:
+        followed = follow_up(
+            state, now, self._follow_up_policy, self._templates, check_silences=check_silences
+        )
+        for milestone, reason in followed.skipped:
             self._metrics.notifications_skipped.labels(milestone.kind.value, reason.value).inc()
-        return result
+        return followed
 
     @staticmethod
     def _keep(batch: _Batch, index: int, after: FollowUp) -> None:
@@ -328,7 +333,7 @@ class ShipmentProcessor:
                     latest=estimate.latest_delivery,
                 ),
                 model_version=scorer.version,
-                reasons=tuple(plain_reasons(row, estimate, snapshot.promised_by)),
+                reasons=tuple(plain_reasons(row, estimate, snapshot.order.promised_by)),
             )
             key = snapshot.tracking_number
             batch.states[key], alert = apply_risk(batch.states[key], score, policy, now)
@@ -363,12 +368,12 @@ class ShipmentProcessor:
         self, scan: Scan, before: ShipmentState | None, after: ShipmentState, now: datetime
     ) -> None:
         self._metrics.event_age_seconds.observe(max(0.0, (now - scan.occurred_at).total_seconds()))
-        was_delivered = before is not None and before.status is ShipmentStatus.DELIVERED
-        if after.status is ShipmentStatus.DELIVERED and not was_delivered:
+        was_delivered = before is not None and before.tracking.status is ShipmentStatus.DELIVERED
+        if after.tracking.status is ShipmentStatus.DELIVERED and not was_delivered:
             on_time = (
                 "unknown"
-                if after.promised_by is None or after.delivered_at is None
-                else str(after.delivered_at <= after.promised_by).lower()
+                if after.order.promised_by is None or after.tracking.delivered_at is None
+                else str(after.tracking.delivered_at <= after.order.promised_by).lower()
             )
             self._metrics.deliveries.labels(on_time).inc()
 

@@ -119,7 +119,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         scorer=models.current,
         risk_hysteresis=settings.risk_hysteresis,
         templates=load_templates(settings.template_dir),
-        policy=settings.policy,
+        follow_up_policy=settings.follow_up_policy,
     )
     sweeper = CheckSweeper(
         table=shipments,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from parcelwatch.models.signing import MIN_KEY_BYTES
 from parcelwatch.schemas.topics import TopicNames
-from parcelwatch.streams.core.follow_up import Policy
+from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.core.silence import SilencePolicy
@@ -67,7 +67,7 @@ class Settings:
     risk_hysteresis: float = 0.15
     batch_size: int = 256
     batch_seconds: float = 0.05
-    policy: Policy = field(default_factory=Policy)  # silences, notifications
+    follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
     template_dir: Path | None = None  # None: the built-in templates
@@ -153,7 +153,7 @@ class Settings:
             batch_seconds=reader.number(
                 "BATCH_SECONDS", defaults.batch_seconds, minimum=0.001, maximum=10
             ),
-            policy=_policy(reader),
+            follow_up_policy=_follow_up_policy(reader),
             check_interval_seconds=reader.number(
                 "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1
             ),
@@ -195,7 +195,7 @@ def _signing_key(reader: _EnvReader) -> bytes | None:
     return key
 
 
-def _policy(reader: _EnvReader) -> Policy:
+def _follow_up_policy(reader: _EnvReader) -> FollowUpPolicy:
     silence_defaults, notify_defaults = SilencePolicy(), NotificationPolicy()
     by_service = ",".join(
         f"{name}={duration.total_seconds() / 3600:g}"
@@ -229,7 +229,7 @@ def _policy(reader: _EnvReader) -> Policy:
         review_window=review_window,
         stale_after=reader.hours("NOTIFY_STALE_AFTER_HOURS", notify_defaults.stale_after),
     )
-    return Policy(silence, notifications)
+    return FollowUpPolicy(silence, notifications)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.state import stored_timer
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentCheck
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
@@ -37,8 +38,9 @@ _YIELD_EVERY = 1000  # table rows between yields to the event loop (heartbeats, 
 
 
 def due_for_check(stored: dict[str, Any], now: datetime) -> bool:
-    """Whether a stored state (the table's JSON object) asks to be looked at by ``now``."""
-    text = stored.get("next_check_at")
+    """Whether a stored state (the table's JSON object, of any readable version) asks to be
+    looked at by ``now``."""
+    text, _ = stored_timer(stored)
     return text is not None and parse_rfc3339(text) <= now
 
 
@@ -78,10 +80,11 @@ def due_check(
     """The check to ask for this row now, or None (not due, or already in flight)."""
     if not due_for_check(stored, now):
         return None
-    due = stored["next_check_at"]
+    due, partition = stored_timer(stored)
+    assert due is not None
     if not requests.should_ask(tracking_number, due, now):
         return None
-    return DueCheck(tracking_number, due, stored.get("home_partition"))
+    return DueCheck(tracking_number, due, partition)
 
 
 class CheckSweeper:

@@ -31,7 +31,7 @@ from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.state import state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
-from parcelwatch.streams.core.follow_up import Policy, follow_up
+from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates import load_templates
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
@@ -68,7 +68,7 @@ def main() -> None:
     per_event = best_of(3, core) / len(events)
     print(f"core apply_event:            {per_event * 1e6:8.1f} µs/event  (baseline)")
 
-    templates, policy = load_templates(), Policy()
+    templates, policy = load_templates(), FollowUpPolicy()
     told = 0
 
     def core_and_follow_up() -> None:
@@ -159,7 +159,7 @@ def main() -> None:
 
 
 def _final_states(events) -> dict:
-    policy, templates = Policy(), load_templates()
+    policy, templates = FollowUpPolicy(), load_templates()
     states: dict = {}
     for item in events:
         state = apply_event(states.get(item.key), item.event, DATA_END).state

@@ -84,7 +84,7 @@ def test_score_is_exactly_what_the_worker_computes(trained, tmp_path):
         for message in batch:
             event = by_message[id(message)]
             if isinstance(event, Scan) and event.event_id in offline:
-                online.setdefault(event.event_id, store[event.tracking_number]["risk"])
+                online.setdefault(event.event_id, store[event.tracking_number]["risk"]["score"])
 
     asyncio.run(process_in_rounds(processor, messages, record))
     assert len(online) > 300

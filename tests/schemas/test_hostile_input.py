@@ -45,7 +45,7 @@ from parcelwatch.schemas.types import (
     ShipmentCheck,
     ShipmentStatus,
 )
-from parcelwatch.streams.core.follow_up import Policy, follow_up
+from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
 from parcelwatch.streams.core.notification_text import customer_text
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.core.tracking import Applied, apply_event
@@ -58,7 +58,7 @@ from tests.streams.core.test_notification_text import UNSAFE
 LIMITS = Limits()
 KEY = TRACKING.encode()
 TEMPLATES = load_templates()
-POLICIES = (Policy(), Policy(notifications=NotificationPolicy(quiet_hours=None)))
+POLICIES = (FollowUpPolicy(), FollowUpPolicy(notifications=NotificationPolicy(quiet_hours=None)))
 EARLIEST = datetime(LIMITS.earliest_year, 1, 2, tzinfo=UTC)  # a day's margin for any offset
 # Only the decoder's bounds keep times far from here: the strategies stop short of datetime.max
 # just by the day any UTC offset needs.
@@ -240,7 +240,7 @@ class Story:
     now: datetime  # the producers' clock: every event is valid against it
     events: list[Scan | Order | ShipmentCheck]
     processing_delays: list[timedelta]  # how far behind the worker applies each event
-    policy: Policy
+    policy: FollowUpPolicy
 
 
 @st.composite
@@ -318,7 +318,7 @@ def _run_through_core(
     events: list[Scan | Order | ShipmentCheck],
     now: datetime,
     delays: list[timedelta] | None = None,
-    policy: Policy = POLICIES[0],
+    policy: FollowUpPolicy = POLICIES[0],
 ) -> None:
     """Apply ``events`` in order as the processor does, checking everything that comes out."""
     state = None

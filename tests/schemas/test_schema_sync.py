@@ -322,14 +322,14 @@ def test_bounded_dead_letters_validate_against_their_schema(key, payload):
 
 def test_encoded_notifications_validate_against_their_schema():
     from parcelwatch.schemas.types import Customer, Location
-    from parcelwatch.streams.core.follow_up import Policy, follow_up
+    from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
     from parcelwatch.streams.core.tracking import apply_event
     from parcelwatch.streams.message_templates import load_templates
 
     from tests.factories import order, scan
 
     customer = Customer("c-1", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL,))
-    policy = Policy()
+    policy = FollowUpPolicy()
     templates = load_templates()
     state = apply_event(None, order(24, customer=customer), NOW).state
     kinds = set()

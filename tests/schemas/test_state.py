@@ -1,19 +1,38 @@
-"""The table value is a contract too: it must survive the changelog round trip exactly."""
+"""The table value is a contract too: it must survive the changelog round trip exactly, and a
+newer parcelwatch must read what an older one stored."""
 
 from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import orjson
 import pytest
 from parcelwatch.schemas.state import (
     STATE_VERSION,
+    OutputRecord,
+    TimerSchedule,
     UnsupportedStateVersion,
     state_from_json,
     state_to_json,
 )
-from parcelwatch.schemas.types import Location
+from parcelwatch.schemas.types import (
+    Customer,
+    Location,
+    NotificationChannel,
+    Place,
+    PredictedDelivery,
+)
+from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
+from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import apply_event
+from parcelwatch.streams.message_templates import load_templates
 
 from tests.factories import at, order, scan
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def rich_state():
@@ -28,6 +47,44 @@ def rich_state():
     return state
 
 
+def stored_fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def fixture_story():
+    """The shipment behind ``fixtures/state-v*.json``, which the release that wrote state version 2
+    stored after these very steps (every part holds something)."""
+    customer = Customer(
+        "cust-7", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL, NotificationChannel.SMS)
+    )
+    events = [
+        order(
+            72,
+            origin=Place(country="US", region="TN", postal_code="38118"),
+            destination=Place(country="DE", region="BE", postal_code="10115"),
+            customer=customer,
+        ),
+        scan("info_received", -1),
+        scan("picked_up", 1, location=Location(city="Memphis", region="TN", country="US")),
+        scan("exception", 5, reason="weather_delay", estimated_delivery=at(80)),
+        scan("in_transit", 30, location=Location(city="Leipzig", region="SN", country="DE")),
+        scan("attempt_failed", 76, reason="recipient_unavailable"),
+    ]
+    state = None
+    for number, event in enumerate(events):
+        state = apply_event(state, event, at(100)).state
+        if number == 4:  # the model scores the in_transit scan: a delay-risk episode opens
+            prediction = PredictedDelivery(at(90), at(84), at(100))
+            score = RiskScore(
+                state, event.event_id, event.occurred_at, 0.8125, prediction,
+                "2026-11-22T10-00-00", ("a",),
+            )  # fmt: skip
+            state, alert = apply_risk(state, score, RiskPolicy(), at(100))
+            assert alert is not None
+    state = follow_up(state, at(100), FollowUpPolicy(), load_templates(), check_silences=True).state
+    return replace(state, timer=replace(state.timer, home_partition=3))
+
+
 def test_round_trip_through_json_bytes_is_exact():
     state = rich_state()
     stored = orjson.loads(orjson.dumps(state_to_json(state)))  # what the changelog holds
@@ -36,15 +93,13 @@ def test_round_trip_through_json_bytes_is_exact():
 
 
 def test_round_trip_keeps_offsets_and_microseconds():
-    from datetime import datetime, timedelta, timezone
-
     moment = datetime(
         2026, 3, 29, 1, 30, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))
     )
-    state = apply_event(None, scan("in_transit", 0), moment).state
+    state = apply_event(None, replace(scan("in_transit", 0), occurred_at=moment), at(0)).state
     restored = state_from_json(orjson.loads(orjson.dumps(state_to_json(state))))
-    assert restored.updated_at == moment
-    assert restored.updated_at.utcoffset() == timedelta(hours=5, minutes=30)
+    assert restored.tracking.status_at == moment
+    assert restored.tracking.status_at.utcoffset() == timedelta(hours=5, minutes=30)
 
 
 def test_unknown_state_version_is_refused_not_misread():
@@ -54,23 +109,42 @@ def test_unknown_state_version_is_refused_not_misread():
         state_from_json(data)
 
 
+def test_the_fixture_story_fills_every_part():
+    state = fixture_story()
+    assert state.order.customer is not None and state.tracking.exceptions
+    assert state.risk.predicted_delivery is not None and state.outputs.open_episodes
+    assert state.outputs.notified and state.timer.next_check_at is not None
+
+
+def test_a_flat_version_2_state_is_read_into_the_parts():
+    stored = stored_fixture("state-v2.json")  # as the previous release wrote it
+    assert stored["state_version"] == 2 and "promised_by" in stored
+
+    restored = state_from_json(stored)
+
+    assert restored == fixture_story()
+    rewritten = orjson.loads(orjson.dumps(state_to_json(restored)))
+    assert rewritten["state_version"] == STATE_VERSION
+    assert state_from_json(rewritten) == restored
+    assert "raised_alert_ids" not in rewritten and "updated_at" not in rewritten
+
+
 def test_a_version_1_state_is_read_with_empty_notification_bookkeeping():
-    from dataclasses import replace
+    stored = stored_fixture("state-v1.json")
+    assert stored["state_version"] == 1 and "notified" not in stored
 
-    state = replace(rich_state(), notified=("shipped",), next_check_at=at(60), home_partition=3)
-    written_by_version_1 = state_to_json(state)
-    for added in ("notified", "next_check_at", "home_partition"):
-        del written_by_version_1[added]
-    written_by_version_1["state_version"] = 1
+    restored = state_from_json(stored)
 
-    restored = state_from_json(written_by_version_1)
-
-    assert restored == replace(state, notified=(), next_check_at=None, home_partition=None)
-    assert state_to_json(restored)["state_version"] == STATE_VERSION  # written back as 2
+    story = fixture_story()
+    expected = replace(story, outputs=replace(story.outputs, notified=()), timer=TimerSchedule())
+    assert restored == expected
+    assert state_to_json(restored)["state_version"] == STATE_VERSION
 
 
 def test_notification_bookkeeping_survives_the_round_trip():
-    from dataclasses import replace
-
-    state = replace(rich_state(), notified=("shipped", "delayed/x"), next_check_at=at(60))
+    state = replace(
+        rich_state(),
+        outputs=OutputRecord(notified=("shipped", "delayed/x")),
+        timer=TimerSchedule(next_check_at=at(60), home_partition=2),
+    )
     assert state_from_json(orjson.loads(orjson.dumps(state_to_json(state)))) == state

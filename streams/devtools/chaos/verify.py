@@ -8,16 +8,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from parcelwatch.schemas.state import MAX_SEEN_EVENT_IDS, ShipmentState, state_to_json
+from parcelwatch.schemas.state import (
+    MAX_SEEN_EVENT_IDS,
+    ShipmentState,
+    state_to_json,
+    stored_fields,
+)
 
 # Processing-time fields: they say when a worker handled something, not what it decided.
 OUTPUT_PROCESSING_FIELDS = frozenset({"detected_at", "created_at", "received_at"})
+# States are compared field by field, a part's fields by dotted name (see ``stored_fields``).
 # ``home_partition`` is where the state was written (a producer's partitioner may differ between
 # runs); ``next_check_at`` is computed from the processing time.
-STATE_PROCESSING_FIELDS = frozenset({"updated_at", "home_partition", "next_check_at"})
+STATE_PROCESSING_FIELDS = frozenset({"timer.home_partition", "timer.next_check_at"})
 # Written by the worker's follow-up (notifications sent), which the core's replay does not run:
 # compared with the undisturbed run instead.
-FOLLOW_UP_FIELDS = frozenset({"notified"})
+FOLLOW_UP_FIELDS = frozenset({"outputs.notified"})
 EXAMPLES = 10  # ids listed per problem in a report; the counts are always complete
 
 
@@ -154,7 +160,8 @@ def compare_states(
         state = actual.get(tracking)
         if state is None:
             continue
-        expected = state_to_json(expected_state)
+        expected = stored_fields(state_to_json(expected_state))
+        state = stored_fields(dict(state))
         ids = input_ids.get(tracking, [])
         if len(ids) > MAX_SEEN_EVENT_IDS:
             result.capped_shipments += 1
@@ -175,10 +182,11 @@ def compare_states(
             and state.get(name) != expected[name]
         ]
         if reference is not None and tracking in reference:
+            reference_state = stored_fields(dict(reference[tracking]))
             differing += [
                 name
                 for name in sorted(FOLLOW_UP_FIELDS)
-                if state.get(name) != reference[tracking].get(name)
+                if state.get(name) != reference_state.get(name)
             ]
         if differing:
             result.different[tracking] = differing
@@ -199,7 +207,8 @@ def compare_runs(
     """Shipments whose states differ between two runs (processing-time fields ignored)."""
     differing: dict[str, list[str]] = {}
     for tracking in sorted(set(first) | set(second)):
-        a, b = first.get(tracking, {}), second.get(tracking, {})
+        a = stored_fields(dict(first.get(tracking, {})))
+        b = stored_fields(dict(second.get(tracking, {})))
         names = [
             name
             for name in sorted(set(a) | set(b))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.state import OrderTerms, ShipmentState
 from parcelwatch.schemas.types import Customer
 from parcelwatch.streams.core.local_time import (
     QuietHours,
@@ -155,7 +154,7 @@ def test_parse_quiet_hours_rejects_invalid_times(text):
 
 def state_with(timezone_name: str | None, promised_by: datetime | None) -> ShipmentState:
     customer = Customer("cust-1", "de-DE", timezone_name) if timezone_name != "-" else None
-    return replace(ShipmentState(TRACKING), customer=customer, promised_by=promised_by)
+    return ShipmentState(TRACKING, order=OrderTerms(customer=customer, promised_by=promised_by))
 
 
 PLUS_ONE = timezone(timedelta(hours=1))

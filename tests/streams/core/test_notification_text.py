@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.state import RiskReading, ShipmentState
 from parcelwatch.schemas.types import (
     AlertKind,
     Customer,
@@ -102,7 +102,7 @@ def rich_state(locale: str, *, dated: bool) -> ShipmentState:
         scan(S.DELIVERED, 40),
         who=customer(locale, "Europe/Berlin"),
     )
-    return state if dated else replace(state, promised_by=None)
+    return state if dated else replace(state, order=replace(state.order, promised_by=None))
 
 
 @pytest.mark.parametrize("dated", [True, False], ids=["dated", "undated"])
@@ -153,9 +153,13 @@ def test_dates_are_given_in_the_customers_time_zone():
 def test_expected_date_prefers_the_carrier_then_the_model_then_the_promise():
     state = shipment(scan(S.IN_TRANSIT, 5, estimated_delivery=at(60)))
     model = PredictedDelivery(at(80), at(70), at(90))
-    by_carrier = render(K.SHIPPED, replace(state, predicted_delivery=model))
-    by_model = render(K.SHIPPED, replace(state, estimated_delivery=None, predicted_delivery=model))
-    by_promise = render(K.SHIPPED, replace(state, estimated_delivery=None))
+    no_carrier_estimate = replace(state.tracking, estimated_delivery=None)
+    by_carrier = render(K.SHIPPED, replace(state, risk=RiskReading(predicted_delivery=model)))
+    by_model = render(
+        K.SHIPPED,
+        replace(state, tracking=no_carrier_estimate, risk=RiskReading(predicted_delivery=model)),
+    )
+    by_promise = render(K.SHIPPED, replace(state, tracking=no_carrier_estimate))
     assert (by_carrier.expected_delivery, by_carrier.expected_delivery_source) == (
         at(60),
         EstimateSource.CARRIER,
@@ -174,7 +178,10 @@ def test_delay_never_quotes_the_promise_it_is_missing():
     state = shipment(scan(S.IN_TRANSIT, 80), promised_in_hours=72)
     without_estimate = render(K.DELAYED, state)
     with_model = render(
-        K.DELAYED, replace(state, predicted_delivery=PredictedDelivery(at(96), at(90), at(110)))
+        K.DELAYED,
+        replace(
+            state, risk=RiskReading(predicted_delivery=PredictedDelivery(at(96), at(90), at(110)))
+        ),
     )
     assert without_estimate.expected_delivery is None
     assert without_estimate.message == (
@@ -263,7 +270,8 @@ def test_notification_id_depends_only_on_shipment_and_milestone_key():
 def in_january(locale: str, timezone: str) -> ShipmentState:
     """Shipped, with the carrier expecting it on Monday 4 January 2027 (12:00 UTC)."""
     state = shipment(scan(S.PICKED_UP, 5), who=customer(locale, timezone))
-    return replace(state, estimated_delivery=datetime(2027, 1, 4, 12, tzinfo=UTC))
+    estimate = datetime(2027, 1, 4, 12, tzinfo=UTC)
+    return replace(state, tracking=replace(state.tracking, estimated_delivery=estimate))
 
 
 @pytest.mark.parametrize(
@@ -335,20 +343,22 @@ def test_dates_and_times_follow_the_customers_regional_conventions(
 def test_delay_says_how_many_days_past_the_promise_in_the_locales_plural(locale, message):
     state = shipment(scan(S.IN_TRANSIT, 80), who=customer(locale, "Europe/Berlin"))
     model = PredictedDelivery(at(120), at(90), at(130))  # Wednesday; the promise was Monday
-    state = replace(state, predicted_delivery=model)
+    state = replace(state, risk=replace(state.risk, predicted_delivery=model))
     notification = render(K.DELAYED, state, zone=customer_zone(state))
     assert notification.message == message
 
 
 def test_one_day_late_is_singular():
     state = shipment(scan(S.IN_TRANSIT, 80))
-    state = replace(state, predicted_delivery=PredictedDelivery(at(96), at(90), at(110)))
+    predicted = PredictedDelivery(at(96), at(90), at(110))
+    state = replace(state, risk=replace(state.risk, predicted_delivery=predicted))
     assert "Tuesday 24 November, 1 day after the promised date." in render(K.DELAYED, state).message
 
 
 def test_a_new_date_on_the_promised_day_is_not_called_days_late():
     state = shipment(scan(S.IN_TRANSIT, 73), promised_in_hours=72)  # promised Monday 09:00
-    state = replace(state, predicted_delivery=PredictedDelivery(at(80), at(75), at(85)))
+    predicted = PredictedDelivery(at(80), at(75), at(85))
+    state = replace(state, risk=replace(state.risk, predicted_delivery=predicted))
     assert render(K.DELAYED, state).message == (
         "Your order A-1001 is running late: it is now expected Monday 23 November. "
         "We are keeping an eye on it."
@@ -359,7 +369,9 @@ def test_german_expected_date_is_localised_in_the_customers_zone():
     state = shipment(scan(S.IN_TRANSIT, 5), who=customer("de", "Europe/Berlin"))
     model = PredictedDelivery(at(62), at(60), at(70))  # Sunday 23:00 UTC, Monday 00:00 Berlin
     notification = render(
-        K.DELAYED, replace(state, predicted_delivery=model), zone=customer_zone(state)
+        K.DELAYED,
+        replace(state, risk=RiskReading(predicted_delivery=model)),
+        zone=customer_zone(state),
     )
     assert "Neue voraussichtliche Zustellung Montag, 23. November." in notification.message
     assert notification.expected_delivery == at(62)
@@ -517,10 +529,10 @@ def test_customer_text_removes_every_unsafe_character(unsafe):
 def test_a_hostile_order_id_never_reaches_the_customers_message():
     hostile = "A-\x1b[31m1001\u202e\x00\x1b]8;;https://evil.example\x07x"
     state = shipment(scan(S.PICKED_UP, 5))
-    state = replace(state, order_id=hostile)
+    state = replace(state, order=replace(state.order, order_id=hostile))
     for locale in BUILT_IN_LOCALES:
         who = customer(locale, "Europe/Berlin")
-        notification = render(K.SHIPPED, replace(state, customer=who))
+        notification = render(K.SHIPPED, replace(state, order=replace(state.order, customer=who)))
         assert "A-1001x" in notification.message
         assert not any(char in notification.message for char in UNSAFE), notification.message
         assert notification.order_id == hostile  # the field is data: the shop's own id, verbatim
@@ -537,6 +549,7 @@ def test_a_hostile_pickup_place_is_cleaned_in_the_message_and_the_location():
 def test_a_date_beyond_what_the_customers_zone_can_show_does_not_fail_the_message():
     # The decoder refuses such dates; rendering must not fail should one reach it anyway.
     end_of_time = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
-    state = replace(shipment(scan(S.IN_TRANSIT, 5)), estimated_delivery=end_of_time)
+    state = shipment(scan(S.IN_TRANSIT, 5))
+    state = replace(state, tracking=replace(state.tracking, estimated_delivery=end_of_time))
     notification = render(K.SHIPPED, state, zone=ZoneInfo("Pacific/Kiritimati"))
     assert "31 December" in notification.message

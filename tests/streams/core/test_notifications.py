@@ -17,7 +17,7 @@ from parcelwatch.schemas.types import (
     ShipmentStatus,
 )
 from parcelwatch.streams.core.alert_rules import alert_id
-from parcelwatch.streams.core.follow_up import Policy, follow_up, next_check_at
+from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up, next_check_at
 from parcelwatch.streams.core.notification_text import notification_id
 from parcelwatch.streams.core.notifications import (
     NotificationPolicy,
@@ -87,7 +87,7 @@ def test_order_with_a_reachable_customer_is_confirmed_at_its_order_time():
     assert milestone.key == "order_confirmed"
     assert milestone.occurred_at == at(-2)
     assert decision.skipped == () and decision.wake_at is None
-    assert decision.state.notified == ("order_confirmed",)
+    assert decision.state.outputs.notified == ("order_confirmed",)
 
 
 def test_label_scan_is_not_a_shipment():
@@ -145,22 +145,22 @@ def test_out_for_delivery_never_follows_delivered_when_its_scan_arrives_late():
     state, late = journey(scan(S.OUT_FOR_DELIVERY, 40), state=state)
     assert sent == [K.ORDER_CONFIRMED, K.SHIPPED, K.DELIVERED]
     assert late == []
-    assert state.status is S.DELIVERED
+    assert state.tracking.status is S.DELIVERED
 
 
 def test_backlog_that_ends_delivered_sends_only_delivered():
     state = run(shop(), scan(S.PICKED_UP, 5), scan(S.OUT_FOR_DELIVERY, 40), scan(S.DELIVERED, 45))
     decision = decide(state, at(46), ALWAYS, SILENCE)
     assert sent_kinds(decision) == [K.DELIVERED]
-    assert decision.state.notified == ("delivered",)
+    assert decision.state.outputs.notified == ("delivered",)
 
 
 def test_no_journey_milestone_goes_out_after_a_higher_one_was_notified():
     state = run(shop(), scan(S.OUT_FOR_DELIVERY, 40))
-    state = replace(state, notified=("delivered",))
+    state = replace(state, outputs=replace(state.outputs, notified=("delivered",)))
     decision = decide(state, at(41), ALWAYS, SILENCE)
     assert decision.send == ()
-    assert decision.state.notified == ("delivered",)
+    assert decision.state.outputs.notified == ("delivered",)
 
 
 def test_pickup_point_milestones_rank_between_out_for_delivery_and_delivered():
@@ -192,12 +192,12 @@ def test_failed_attempt_is_told_once_per_episode_and_links_its_alert():
         scan(S.ATTEMPT_FAILED, 45, "af-1-again", reason="recipient_unavailable"),
     )
     assert sent == [K.ORDER_CONFIRMED, K.OUT_FOR_DELIVERY, K.ATTEMPT_FAILED]
-    assert "attempt_failed/attempt_failed/af-1" in state.notified
+    assert "attempt_failed/attempt_failed/af-1" in state.outputs.notified
     state, sent = journey(
         scan(S.OUT_FOR_DELIVERY, 60), scan(S.ATTEMPT_FAILED, 64, "af-2"), state=state
     )
     assert sent == [K.ATTEMPT_FAILED]  # a new episode; "out for delivery" is not repeated
-    assert "attempt_failed/attempt_failed/af-2" in state.notified
+    assert "attempt_failed/attempt_failed/af-2" in state.outputs.notified
 
 
 def test_failed_attempt_milestone_carries_the_alert_id():
@@ -219,7 +219,7 @@ def test_carrier_exception_is_told_once_per_episode():
         scan(S.EXCEPTION, 30, "ex-2", reason="customs_delay"),
     )
     assert sent == [K.ORDER_CONFIRMED, K.SHIPPED, K.EXCEPTION, K.EXCEPTION]
-    assert [key for key in state.notified if key.startswith("exception/")] == [
+    assert [key for key in state.outputs.notified if key.startswith("exception/")] == [
         "exception/carrier_exception/ex-1",
         "exception/carrier_exception/ex-2",
     ]
@@ -233,7 +233,7 @@ def test_return_to_sender_is_told_once_as_an_exception():
         scan(S.RETURNED_TO_SENDER, 50),
     )
     assert sent == [K.ORDER_CONFIRMED, K.SHIPPED, K.EXCEPTION]
-    assert "exception/returned/rts" in state.notified
+    assert "exception/returned/rts" in state.outputs.notified
 
 
 # --- delayed: once per promise ---------------------------------------------------------------
@@ -307,7 +307,7 @@ def test_delayed_is_told_once_per_promise_and_again_for_a_renegotiated_one():
     assert sent_kinds(first) == [K.SHIPPED, K.DELAYED]
     assert missed == []
     assert renegotiated == [K.DELAYED]
-    assert [key for key in state.notified if key.startswith("delayed/")] == [
+    assert [key for key in state.outputs.notified if key.startswith("delayed/")] == [
         "delayed/2026-11-21T05:00:00+00:00",
         "delayed/2026-11-22T01:00:00+00:00",
     ]
@@ -374,7 +374,7 @@ def test_milestone_older_than_72_hours_is_recorded_but_not_sent(late_by, stale):
         assert [(m.kind, why) for m, why in decision.skipped] == [(K.SHIPPED, Skip.STALE)]
     else:
         assert sent_kinds(decision) == [K.SHIPPED] and decision.skipped == ()
-    assert decision.state.notified == ("shipped",)
+    assert decision.state.outputs.notified == ("shipped",)
 
 
 # --- quiet hours -----------------------------------------------------------------------------
@@ -385,7 +385,7 @@ def test_quiet_hours_hold_non_urgent_milestones_without_recording_them():
     decision = decide(state, at(13), NIGHTS, SILENCE)
     assert decision.send == () and decision.skipped == ()
     assert decision.wake_at == at(23)  # 08:00 UTC next morning
-    assert decision.state.notified == ()
+    assert decision.state.outputs.notified == ()
     assert sent_kinds(decide(state, decision.wake_at, NIGHTS, SILENCE)) == [K.SHIPPED]
 
 
@@ -428,7 +428,7 @@ def test_stale_milestones_are_recorded_even_during_quiet_hours():
 
 def test_scans_without_an_order_notify_nobody_and_record_nothing():
     state, sent = journey(scan(S.PICKED_UP, 5), scan(S.OUT_FOR_DELIVERY, 40))
-    assert sent == [] and state.notified == ()
+    assert sent == [] and state.outputs.notified == ()
 
 
 @pytest.mark.parametrize(
@@ -436,7 +436,7 @@ def test_scans_without_an_order_notify_nobody_and_record_nothing():
 )
 def test_order_without_a_reachable_customer_notifies_nobody(customer):
     state, sent = journey(shop(customer=customer), scan(S.PICKED_UP, 5))
-    assert sent == [] and state.notified == ()
+    assert sent == [] and state.outputs.notified == ()
     assert decide(state, at(5), ALWAYS, SILENCE).wake_at is None
 
 
@@ -460,7 +460,7 @@ def test_deciding_twice_sends_nothing_the_second_time():
 
 # --- follow_up: silences, notifications and when to look again -------------------------------
 
-POLICY = Policy(notifications=ALWAYS)
+POLICY = FollowUpPolicy(notifications=ALWAYS)
 JOURNEY = (
     shop(),
     scan(S.INFO_RECEIVED, 0),
@@ -501,14 +501,14 @@ def test_full_journey_yields_exactly_the_five_customer_milestones():
     ]
     assert alerts == []
     assert [n.created_at for n in notifications] == [at(-1), at(5), at(40), at(45), at(69)]
-    assert state.next_check_at is None  # delivered and reviewed: nothing left to wait for
+    assert state.timer.next_check_at is None  # delivered and reviewed: nothing left to wait for
 
 
 def test_replaying_the_journey_yields_nothing_more():
     state, _, _ = drive(JOURNEY)
     replayed, notifications, alerts = drive(JOURNEY, state=state)
     assert notifications == [] and alerts == []
-    assert replayed.notified == state.notified
+    assert replayed.outputs.notified == state.outputs.notified
 
 
 def test_notification_ids_are_deterministic():
@@ -530,7 +530,8 @@ def test_next_check_is_the_earliest_pending_silence():
 def test_next_check_after_delivery_is_the_review_request_then_nothing():
     state = delivered()
     assert next_check_at(state, POLICY, at(46)) == at(69)
-    reviewed = replace(state, notified=(*state.notified, "review_request"))
+    notified = (*state.outputs.notified, "review_request")
+    reviewed = replace(state, outputs=replace(state.outputs, notified=notified))
     assert next_check_at(reviewed, POLICY, at(46)) is None
 
 
@@ -541,12 +542,12 @@ def test_a_review_request_held_by_quiet_hours_wakes_at_their_end_not_in_a_loop()
 
 def test_follow_up_waits_for_the_end_of_quiet_hours_when_that_comes_first():
     state = run(shop(), scan(S.PICKED_UP, 13))
-    result = follow_up(state, at(13), Policy(), TEMPLATES, check_silences=False)
+    result = follow_up(state, at(13), FollowUpPolicy(), TEMPLATES, check_silences=False)
     assert result.notifications == ()
-    assert result.state.next_check_at == at(23)  # before the stall at(61)
-    later = follow_up(result.state, at(23), Policy(), TEMPLATES, check_silences=True)
+    assert result.state.timer.next_check_at == at(23)  # before the stall at(61)
+    later = follow_up(result.state, at(23), FollowUpPolicy(), TEMPLATES, check_silences=True)
     assert [n.kind for n in later.notifications] == [K.SHIPPED]
-    assert later.state.next_check_at == at(61)
+    assert later.state.timer.next_check_at == at(61)
 
 
 def test_only_a_timer_check_judges_silences():
@@ -555,10 +556,11 @@ def test_only_a_timer_check_judges_silences():
     by_scan = follow_up(state, at(60), POLICY, TEMPLATES, check_silences=False)
     by_timer = follow_up(state, at(60), POLICY, TEMPLATES, check_silences=True)
     assert by_scan.alerts == ()
-    assert by_scan.state.next_check_at == at(58)  # overdue: the timer will ask right away
+    assert by_scan.state.timer.next_check_at == at(58)  # overdue: the timer will ask right away
     (alert,) = by_timer.alerts
     assert alert.kind is AlertKind.STALLED
-    assert alert.alert_id in by_timer.state.raised_alert_ids
+    episode = by_timer.state.open_episode(AlertKind.STALLED)  # raised once per episode
+    assert alert.alert_id == alert_id(TRACKING, AlertKind.STALLED, episode)
     (delayed,) = by_timer.notifications
     assert delayed.kind is K.DELAYED and delayed.alert_id == alert.alert_id
 

@@ -42,8 +42,8 @@ def run(risks):
 def test_below_threshold_is_silent_but_recorded():
     state, alerts = run([0.3])
     assert alerts == []
-    assert state.risk == 0.3 and state.risk_model_version == "v1"
-    assert state.predicted_delivery.expected == at(40)
+    assert state.risk.score == 0.3 and state.risk.model_version == "v1"
+    assert state.risk.predicted_delivery.expected == at(40)
 
 
 def test_crossing_raises_one_alert_with_everything_a_consumer_needs():
@@ -82,8 +82,8 @@ def test_alert_speaks_in_the_promise_time_zone():
     state = apply_event(None, order(72), at(0)).state
     from dataclasses import replace
 
-    state = replace(apply_event(state, scan("in_transit", 10), at(10)).state,
-                    promised_by=at(72).astimezone(tokyo))  # fmt: skip
+    state = apply_event(state, scan("in_transit", 10), at(10)).state
+    state = replace(state, order=replace(state.order, promised_by=at(72).astimezone(tokyo)))
     _, alert = apply_risk(state, score(state, 0.9), POLICY, at(99))
     # at(40) is 2026-11-22 01:00 UTC, which is Sunday 10:00 in Tokyo
     assert "Sunday 22 Nov 10:00" in alert.message

@@ -7,9 +7,10 @@ from functools import reduce
 import pytest
 from parcelwatch.schemas.state import MAX_RECENT_SCANS, ShipmentState
 from parcelwatch.schemas.types import AlertKind, Severity, ShipmentStatus
+from parcelwatch.streams.core.alert_rules import alert_id
 from parcelwatch.streams.core.tracking import Applied, Duplicate, apply_event
 
-from tests.factories import T0, TRACKING, at, order, scan
+from tests.factories import TRACKING, at, order, scan
 
 NOW = at(1000)
 S = ShipmentStatus
@@ -36,10 +37,10 @@ def kinds(alerts) -> list[AlertKind]:
 @pytest.mark.parametrize("status", list(ShipmentStatus))
 def test_first_scan_sets_every_status(status):
     state, _ = run(scan(status, 1))
-    assert state.status is status
-    assert state.status_at == at(1)
-    assert state.scan_count == 1
-    assert state.first_scan_at == state.last_scan_at == at(1)
+    assert state.tracking.status is status
+    assert state.tracking.status_at == at(1)
+    assert state.tracking.scan_count == 1
+    assert state.tracking.first_scan_at == state.tracking.last_scan_at == at(1)
 
 
 def test_happy_journey_moves_forward_and_raises_nothing():
@@ -51,11 +52,11 @@ def test_happy_journey_moves_forward_and_raises_nothing():
         scan(S.OUT_FOR_DELIVERY, 40),
         scan(S.DELIVERED, 45),
     )
-    assert state.status is S.DELIVERED
-    assert state.delivered_at == at(45)
-    assert state.order_id == "A-1001"
-    assert state.promised_by == at(100)
-    assert [record.status for record in state.recent_scans] == [
+    assert state.tracking.status is S.DELIVERED
+    assert state.tracking.delivered_at == at(45)
+    assert state.order.order_id == "A-1001"
+    assert state.order.promised_by == at(100)
+    assert [record.status for record in state.tracking.recent_scans] == [
         S.INFO_RECEIVED, S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED
     ]  # fmt: skip
     assert alerts == []
@@ -65,46 +66,47 @@ def test_order_before_or_after_scans_gives_the_same_state_fields():
     events = [order(), scan(S.PICKED_UP, 1), scan(S.IN_TRANSIT, 2)]
     first, _ = run(*events)
     second, _ = run(*reversed(events))
-    for field in ("status", "order_id", "promised_by", "service_level", "last_scan_at"):
-        assert getattr(first, field) == getattr(second, field)
+    assert first.order == second.order
+    for field in ("status", "last_scan_at"):
+        assert getattr(first.tracking, field) == getattr(second.tracking, field)
 
 
 def test_later_order_event_updates_the_promise():
     state, _ = run(order(72), order(96, event_id="order-2"))
-    assert state.promised_by == at(96)
+    assert state.order.promised_by == at(96)
 
 
 def test_older_scan_never_overwrites_a_newer_status():
     state, _ = run(scan(S.OUT_FOR_DELIVERY, 10), scan(S.IN_TRANSIT, 5))
-    assert state.status is S.OUT_FOR_DELIVERY
-    assert state.status_at == at(10)
-    assert state.scan_count == 2
-    assert [record.occurred_at for record in state.recent_scans] == [at(5), at(10)]
+    assert state.tracking.status is S.OUT_FOR_DELIVERY
+    assert state.tracking.status_at == at(10)
+    assert state.tracking.scan_count == 2
+    assert [record.occurred_at for record in state.tracking.recent_scans] == [at(5), at(10)]
 
 
 @pytest.mark.parametrize("late", [S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.EXCEPTION, S.PICKED_UP])
 @pytest.mark.parametrize("offset", [-3, +3])  # stale scan, or a mis-dated one "after" delivery
 def test_delivered_never_goes_back(late, offset):
     state, alerts = run(scan(S.DELIVERED, 10), scan(late, 10 + offset))
-    assert state.status is S.DELIVERED
+    assert state.tracking.status is S.DELIVERED
     assert alerts == []
 
 
 def test_delivered_reported_late_still_wins():
     state, _ = run(scan(S.IN_TRANSIT, 12), scan(S.DELIVERED, 11))
-    assert state.status is S.DELIVERED
-    assert state.delivered_at == at(11)
+    assert state.tracking.status is S.DELIVERED
+    assert state.tracking.delivered_at == at(11)
 
 
 def test_unknown_scan_does_not_hide_a_known_status():
     state, _ = run(scan(S.IN_TRANSIT, 1), scan(S.UNKNOWN, 2))
-    assert state.status is S.IN_TRANSIT
-    assert state.last_scan_at == at(2)
+    assert state.tracking.status is S.IN_TRANSIT
+    assert state.tracking.last_scan_at == at(2)
 
 
 def test_same_time_scans_break_ties_by_progress():
     state, _ = run(scan(S.OUT_FOR_DELIVERY, 5), scan(S.IN_TRANSIT, 5))
-    assert state.status is S.OUT_FOR_DELIVERY
+    assert state.tracking.status is S.OUT_FOR_DELIVERY
 
 
 def test_estimated_delivery_comes_from_the_newest_scan():
@@ -112,20 +114,15 @@ def test_estimated_delivery_comes_from_the_newest_scan():
         scan(S.IN_TRANSIT, 5, estimated_delivery=at(50)),
         scan(S.IN_TRANSIT, 2, estimated_delivery=at(30)),
     )
-    assert state.estimated_delivery == at(50)
+    assert state.tracking.estimated_delivery == at(50)
 
 
 def test_trail_is_bounded_and_keeps_the_newest():
     events = [scan(S.IN_TRANSIT, hour) for hour in range(MAX_RECENT_SCANS + 15)]
     state, _ = run(*events)
-    assert len(state.recent_scans) == MAX_RECENT_SCANS
-    assert state.recent_scans[-1].occurred_at == at(MAX_RECENT_SCANS + 14)
-    assert state.scan_count == MAX_RECENT_SCANS + 15
-
-
-def test_updated_at_is_the_clock_passed_in():
-    outcome = apply_event(None, scan(S.IN_TRANSIT, 1), T0)
-    assert outcome.state.updated_at == T0
+    assert len(state.tracking.recent_scans) == MAX_RECENT_SCANS
+    assert state.tracking.recent_scans[-1].occurred_at == at(MAX_RECENT_SCANS + 14)
+    assert state.tracking.scan_count == MAX_RECENT_SCANS + 15
 
 
 # --- duplicates ----------------------------------------------------------------------------
@@ -142,7 +139,7 @@ def test_duplicate_order_event_is_ignored():
     first = apply_event(None, order(72), NOW)
     again = apply_event(first.state, order(500), NOW)  # same event_id, different content
     assert isinstance(again, Duplicate)
-    assert again.state.promised_by == at(72)
+    assert again.state.order.promised_by == at(72)
 
 
 # --- alert rules ---------------------------------------------------------------------------
@@ -189,7 +186,7 @@ def test_exception_after_recovery_is_a_new_episode_with_a_new_id():
 def test_stale_exception_scan_behind_newer_movement_raises_nothing():
     state, alerts = run(scan(S.IN_TRANSIT, 10), scan(S.EXCEPTION, 5, reason="weather_delay"))
     assert alerts == []
-    assert state.exception_count == 1  # still recorded for the history
+    assert state.tracking.exception_count == 1  # still recorded for the history
 
 
 def test_each_failed_attempt_episode_alerts_once():
@@ -273,9 +270,10 @@ def test_alert_ids_differ_between_shipments():
     assert one[0].alert_id != two[0].alert_id
 
 
-def test_raised_alert_ids_are_remembered():
+def test_a_raised_alert_is_remembered_by_its_open_episode():
     state, alerts = run(scan(S.EXCEPTION, 5, reason="damaged"))
-    assert state.raised_alert_ids == (alerts[0].alert_id,)
+    episode = state.open_episode(AlertKind.CARRIER_EXCEPTION)
+    assert alerts[0].alert_id == alert_id(TRACKING, AlertKind.CARRIER_EXCEPTION, episode)
 
 
 def test_alerts_without_an_order_still_name_the_shipment():
@@ -289,7 +287,7 @@ def test_state_is_immutable_input_is_not_modified():
     first = apply_event(None, scan(S.IN_TRANSIT, 1), NOW).state
     snapshot = first
     apply_event(first, scan(S.DELIVERED, 2), NOW)
-    assert first == snapshot and first.status is S.IN_TRANSIT
+    assert first == snapshot and first.tracking.status is S.IN_TRANSIT
 
 
 def test_permutations_of_a_journey_end_in_the_same_status():
@@ -302,7 +300,7 @@ def test_permutations_of_a_journey_end_in_the_same_status():
         scan(S.DELIVERED, 4),
     ]
     finals = {
-        reduce(lambda st, ev: apply_event(st, ev, NOW).state, perm, None).status
+        reduce(lambda st, ev: apply_event(st, ev, NOW).state, perm, None).tracking.status
         for perm in itertools.permutations(journey)
     }
     assert finals == {S.DELIVERED}

@@ -143,7 +143,7 @@ def leaks(source: str) -> list[str]:
         ('log.warning("bad %r", payload)', ["payload"]),
         ('log.error(f"bad {record.key}")', ["record.key"]),
         ('log.info("%s", str(event))', ["event"]),
-        ('logger.debug("%s", state.customer)', ["state.customer"]),
+        ('logger.debug("%s", state.order.customer)', ["state.order.customer"]),
         ('log.log(logging.INFO, "%s", update)', []),
         ('log.warning("dead-lettered %s[%d]@%d", *_origin(message))', []),
         ('log.warning("%s: %s", topic, error.reason.value)', []),

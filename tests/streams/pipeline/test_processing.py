@@ -7,7 +7,7 @@ import pytest
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
-from parcelwatch.streams.pipeline.processing import InputMessage, Result, ShipmentProcessor
+from parcelwatch.streams.pipeline.processing import InputMessage, MessageOutcome, ShipmentProcessor
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from prometheus_client import CollectorRegistry
 
@@ -66,11 +66,15 @@ async def test_every_input_is_applied_duplicate_or_dead_lettered(env):
         message(scan("in_transit", 30, "e2")),
         message(scan("in_transit", 31, "e3"), key=b"WRONG-KEY"),
     ]
-    results = [await processor.process(item) for item in inputs]
-    assert results == [Result.APPLIED, Result.APPLIED, Result.DUPLICATE, Result.DEAD_LETTERED,
-                       Result.APPLIED, Result.DEAD_LETTERED]  # fmt: skip
+    outcomes = [await processor.process(item) for item in inputs]
+    applied, duplicate, dead = (
+        MessageOutcome.APPLIED, MessageOutcome.DUPLICATE, MessageOutcome.DEAD_LETTERED
+    )  # fmt: skip
+    assert outcomes == [applied, applied, duplicate, dead, applied, dead]
     total = sum(
-        count(registry, topic, outcome.value) for topic in TOPICS.inputs for outcome in Result
+        count(registry, topic, outcome.value)
+        for topic in TOPICS.inputs
+        for outcome in MessageOutcome
     )
     assert total == len(inputs)
     assert [alert["kind"] for alert in broker.on(TOPICS.shipment_alerts)] == [
@@ -88,14 +92,14 @@ async def test_alert_is_published_before_the_state_that_records_it(env):
     (_, key, alert, state_then) = broker.sent[0]
     assert key == KEY
     assert state_then is None  # the table had not been written yet
-    assert store[TRACKING]["raised_alert_ids"] == [alert["alert_id"]]
+    assert store[TRACKING]["outputs"]["open_episodes"] == [[alert["kind"], "e1"]]
 
 
 async def test_unexpected_error_is_dead_lettered_not_raised(env):
     processor, broker, store, _registry = env
     store[TRACKING] = {"state_version": 999}  # e.g. written by a newer parcelwatch
     result = await processor.process(message(scan("in_transit", 1)))
-    assert result is Result.DEAD_LETTERED
+    assert result is MessageOutcome.DEAD_LETTERED
     (letter,) = broker.on(TOPICS.dead_letter)
     assert letter["reason"] == "processing_error"
     assert "UnsupportedStateVersion" in letter["error"]
@@ -104,7 +108,7 @@ async def test_unexpected_error_is_dead_lettered_not_raised(env):
 async def test_unknown_topic_is_dead_lettered(env):
     processor, broker, _, _ = env
     assert await processor.process(message(scan("in_transit", 1), topic="elsewhere")) is (
-        Result.DEAD_LETTERED
+        MessageOutcome.DEAD_LETTERED
     )
     assert broker.on(TOPICS.dead_letter)[0]["reason"] == "unknown_topic"
 
@@ -175,13 +179,14 @@ async def test_a_batch_is_scored_in_one_call_and_raises_delay_risk_once():
     ]
     focused: list[int] = []
     results = await processor.process_batch(batch, focused.append)
-    assert results == [Result.APPLIED] * 6
+    assert results == [MessageOutcome.APPLIED] * 6
     assert scorer.calls == [4]  # a1, a2, a3, b1: delivered shipments are not scored
     kinds = [(a["kind"], a["source_event_id"]) for a in broker.on(TOPICS.shipment_alerts)]
     assert kinds == [("carrier_exception", "a2"), ("delay_risk", "a2")]
     risk_alert = broker.on(TOPICS.shipment_alerts)[1]
     assert risk_alert["model_version"] == "v-test" and risk_alert["risk"] == 0.9
-    assert store[TRACKING]["risk"] == 0.9 and store[TRACKING]["risk_model_version"] == "v-test"
+    assert store[TRACKING]["risk"]["score"] == 0.9
+    assert store[TRACKING]["risk"]["model_version"] == "v-test"
     # each message is focused while applied, then each shipment's last message for its write
     assert focused == [0, 1, 2, 3, 4, 5, 3, 5]
 
@@ -190,7 +195,7 @@ async def test_without_a_model_the_rules_still_run():
     processor, broker, store = scoring_env(None)
     await processor.process_batch([message(scan("exception", 5, "a2", reason="lost"))])
     assert [a["kind"] for a in broker.on(TOPICS.shipment_alerts)] == ["carrier_exception"]
-    assert store[TRACKING]["risk"] is None
+    assert store[TRACKING]["risk"]["score"] is None
 
 
 async def test_batch_outcome_equals_one_message_at_a_time():
@@ -236,13 +241,15 @@ def customer():
 
 
 def make_processor(store, broker, clock_hours, metrics=None, **policy_changes):
-    from parcelwatch.streams.core.follow_up import Policy
+    from parcelwatch.streams.core.follow_up import FollowUpPolicy
     from parcelwatch.streams.core.notifications import NotificationPolicy
 
     return ShipmentProcessor(
         topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
         clock=lambda: at(clock_hours), metrics=metrics or WorkerMetrics(CollectorRegistry()),
-        policy=Policy(notifications=NotificationPolicy(quiet_hours=None, **policy_changes)),
+        follow_up_policy=FollowUpPolicy(
+            notifications=NotificationPolicy(quiet_hours=None, **policy_changes)
+        ),
     )  # fmt: skip
 
 
@@ -255,11 +262,14 @@ async def test_a_check_raises_a_silence_once_and_a_second_check_changes_nothing(
     await early.process_batch(
         [message(order(500, customer=customer())), message(scan("picked_up", 0))]
     )
-    assert store[TRACKING]["next_check_at"] == at(48).isoformat()  # "ground" stalls after 48 h
+    # "ground" stalls after 48 h
+    assert store[TRACKING]["timer"]["next_check_at"] == at(48).isoformat()
 
     late = make_processor(store, broker, 49, metrics)
-    assert await late.process(check_message(requested_hours=49)) == Result.APPLIED
-    assert await late.process(check_message(offset=1, requested_hours=49)) == Result.UNCHANGED
+    assert await late.process(check_message(requested_hours=49)) == MessageOutcome.APPLIED
+    assert (
+        await late.process(check_message(offset=1, requested_hours=49)) == MessageOutcome.UNCHANGED
+    )
     assert [alert["kind"] for alert in broker.on(TOPICS.shipment_alerts)] == ["stalled"]
     kinds = [n["kind"] for n in broker.on(TOPICS.customer_notifications)]
     assert kinds == ["order_confirmed", "shipped", "delayed"]
@@ -268,14 +278,14 @@ async def test_a_check_raises_a_silence_once_and_a_second_check_changes_nothing(
 
 async def test_a_check_for_an_unknown_shipment_is_unchanged_and_writes_nothing(env):
     processor, broker, store, _ = env
-    assert await processor.process(check_message()) == Result.UNCHANGED
+    assert await processor.process(check_message()) == MessageOutcome.UNCHANGED
     assert store == {} and broker.sent == []
 
 
 async def test_a_malformed_check_is_dead_lettered(env):
     processor, broker, _, _ = env
     bad = InputMessage(TOPICS.shipment_checks, 0, 0, KEY, b'{"schema_version": 1}')
-    assert await processor.process(bad) == Result.DEAD_LETTERED
+    assert await processor.process(bad) == MessageOutcome.DEAD_LETTERED
     assert broker.on(TOPICS.dead_letter)[0]["reason"] == "missing_field"
 
 
@@ -295,7 +305,7 @@ async def test_notifications_of_one_batch_keep_the_order_of_their_scans():
     assert [n["kind"] for n in notifications] == [
         "order_confirmed", "shipped", "out_for_delivery", "delivered"
     ]  # fmt: skip
-    assert store[TRACKING]["notified"] == [
+    assert store[TRACKING]["outputs"]["notified"] == [
         "order_confirmed", "shipped", "out_for_delivery", "delivered"
     ]  # fmt: skip
     # The same batch again (a redelivery after a crash) sends nothing more.
@@ -311,7 +321,7 @@ async def test_state_remembers_its_partition_so_checks_find_it():
         TOPICS.carrier_scans, 2, 0, KEY, encode(scan("picked_up", 0))
     )
     await processor.process(scan_on_partition_2)
-    assert store[TRACKING]["home_partition"] == 2
+    assert store[TRACKING]["timer"]["home_partition"] == 2
 
 
 # -- publish, then store ----------------------------------------------------------------------
@@ -341,16 +351,16 @@ def batch_env(fail: bool = False):
     processor = ShipmentProcessor(
         topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
         publish_many=broker.publish_many, clock=lambda: at(30),
-        metrics=WorkerMetrics(registry), policy=make_policy(),
+        metrics=WorkerMetrics(registry), follow_up_policy=make_policy(),
     )  # fmt: skip
     return processor, broker, store, registry
 
 
 def make_policy():
-    from parcelwatch.streams.core.follow_up import Policy
+    from parcelwatch.streams.core.follow_up import FollowUpPolicy
     from parcelwatch.streams.core.notifications import NotificationPolicy
 
-    return Policy(notifications=NotificationPolicy(quiet_hours=None))
+    return FollowUpPolicy(notifications=NotificationPolicy(quiet_hours=None))
 
 
 SENT_TOGETHER = [
@@ -369,7 +379,7 @@ async def test_a_batch_sends_its_outputs_in_one_call_before_any_state_is_written
     order_of = [TOPICS.dead_letter, TOPICS.shipment_alerts, TOPICS.customer_notifications]
     assert set(topics) == set(order_of)
     assert topics == sorted(topics, key=order_of.index)
-    assert store[TRACKING]["raised_alert_ids"]
+    assert store[TRACKING]["outputs"]["open_episodes"]  # the alert's episode is recorded
 
 
 async def test_when_publishing_fails_nothing_is_stored_or_counted():

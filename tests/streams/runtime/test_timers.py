@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from parcelwatch.schemas.state import STATE_VERSION
 from parcelwatch.streams.runtime.timers import CheckRequests, due_check, due_for_check
 
 from tests.factories import at
@@ -17,8 +18,14 @@ NOW = at(10)  # 2026-11-20T19:00:00Z
 RETRY = timedelta(minutes=5)
 
 
-def stored(next_check_at: str | None, **fields) -> dict:
+def stored(next_check_at: str | None, home_partition: int | None = None) -> dict:
     """A table value as the sweep reads it (only the fields the timer looks at matter)."""
+    timer = {"next_check_at": next_check_at, "home_partition": home_partition}
+    return {"tracking_number": "ignored", "timer": timer, "state_version": STATE_VERSION}
+
+
+def flat_stored(next_check_at: str | None, **fields) -> dict:
+    """A table value written by a version 2 worker, still in the table after an upgrade."""
     return {"tracking_number": "ignored", "next_check_at": next_check_at, **fields}
 
 
@@ -47,6 +54,11 @@ def test_state_without_next_check_field_is_never_due():
     assert due_for_check({"tracking_number": "T1"}, NOW) is False  # a version 1 state
 
 
+def test_flat_state_of_version_2_is_read_too():
+    assert due_for_check(flat_stored("2026-11-20T18:59:59+00:00"), NOW) is True
+    assert due_for_check(flat_stored("2026-11-20T19:00:01+00:00"), NOW) is False
+
+
 def test_only_due_rows_are_checked_with_their_due_time():
     rows = [
         ("T1", stored("2026-11-20T18:00:00+00:00")),
@@ -70,7 +82,8 @@ def test_due_check_does_not_record_anything_by_itself():
 def test_due_check_is_addressed_to_the_partition_the_state_lives_on():
     rows = [
         ("T1", stored("2026-11-20T18:00:00+00:00", home_partition=7)),
-        ("T2", stored("2026-11-20T18:00:00+00:00")),  # a state written before home_partition
+        ("T2", flat_stored("2026-11-20T18:00:00+00:00")),  # written before home_partition
+        ("T3", flat_stored("2026-11-20T18:00:00+00:00", home_partition=2)),  # version 2
     ]
     checks = [
         due_check(tracking_number, value, NOW, CheckRequests(RETRY))
@@ -79,6 +92,7 @@ def test_due_check_is_addressed_to_the_partition_the_state_lives_on():
     assert [(check.tracking_number, check.partition) for check in checks] == [
         ("T1", 7),
         ("T2", None),
+        ("T3", 2),
     ]
 
 

@@ -109,4 +109,4 @@ def test_the_tracking_core_digests_the_stream_and_raises_every_rule_alert_kind(
     assert set(alerts) == set(AlertKind) - {AlertKind.DELAY_RISK} - SILENCE_KINDS
     assert all(count >= 1 for count in alerts.values())
     for key in delivered_of(big):
-        assert states[key].status is ShipmentStatus.DELIVERED, key
+        assert states[key].tracking.status is ShipmentStatus.DELIVERED, key
