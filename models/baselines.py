@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+
 from parcelwatch.models.dataset import Examples
 
 __all__ = ["BASELINE_NAMES", "MIN_LANE_SHIPMENTS", "Baselines", "fit_baselines", "lane_key"]

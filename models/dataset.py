@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+
 from parcelwatch.models.features import Row, feature_row
 from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import SETTLED_STATUSES, Scan

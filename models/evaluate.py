@@ -20,6 +20,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
 from parcelwatch.models.dataset import Examples
 from parcelwatch.models.evaluation_result import (
     Alerts,
@@ -39,8 +42,6 @@ from parcelwatch.models.evaluation_result import (
     SliceMetrics,
     Slices,
 )
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 __all__ = ["METRICS_VERSION", "evaluate", "threshold_at_false_alert_count"]
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+
 from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import ShipmentStatus
 

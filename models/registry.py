@@ -45,6 +45,7 @@ import numpy as np
 import sklearn
 import skops
 import skops.io as sio
+
 from parcelwatch.models.signing import (
     METADATA_SIGNATURE_KEY,
     is_valid,

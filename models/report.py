@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+
 from parcelwatch.models.evaluation_result import (
     Alerts,
     BaselineComparison,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
+
 from parcelwatch.models.features import FEATURE_NAMES, FeatureEncoder, Row
 from parcelwatch.models.registry import ModelBundle
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from parcelwatch.models.dataset import Examples
-from parcelwatch.models.features import FEATURE_NAMES, FeatureEncoder
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+from parcelwatch.models.dataset import Examples
+from parcelwatch.models.features import FEATURE_NAMES, FeatureEncoder
 
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 DEFAULT_THRESHOLD = 0.5

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import orjson
+
 from parcelwatch.schemas import patterns
 from parcelwatch.schemas.ids import deterministic_id
 from parcelwatch.schemas.timestamps import parse_rfc3339

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import SCHEMA_VERSION
 

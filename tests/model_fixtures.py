@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+
 from parcelwatch.models.evaluation_result import EvaluationResult
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.streams.offline.ml_commands import HistoryFiles, train_command

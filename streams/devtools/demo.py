@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer
+
 from parcelwatch.streams.core.notification_text import customer_text
 from parcelwatch.streams.devtools.localkafka import LocalKafka
 from parcelwatch.streams.runtime.kafka_admin import (

@@ -10,6 +10,7 @@ from string import Template
 from typing import Any
 
 import orjson
+
 from parcelwatch.schemas.types import ExceptionReason, NotificationKind
 from parcelwatch.streams.core.locale_format import UnknownLocale, cldr_locale
 from parcelwatch.streams.core.notification_text import (

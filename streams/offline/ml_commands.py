@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
+
 from parcelwatch.models.baselines import fit_baselines
 from parcelwatch.models.dataset import Examples, build_examples, is_scorable, time_split
 from parcelwatch.models.evaluate import evaluate

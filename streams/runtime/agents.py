@@ -22,6 +22,7 @@ import faust
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.streams import _current_event
 from faust.types import TP
+
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.message_templates import load_templates

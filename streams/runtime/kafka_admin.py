@@ -12,6 +12,7 @@ import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from aiokafka.helpers import create_ssl_context
+
 from parcelwatch.streams.runtime.settings import KafkaSecurity, Settings
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
+
 from parcelwatch.models.registry import ModelRegistry, ModelRegistryError
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.models.signing import update_is_authentic

@@ -16,8 +16,9 @@ from __future__ import annotations
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
-from parcelwatch.streams.runtime.agents import Tracking
 from prometheus_client import CollectorRegistry
+
+from parcelwatch.streams.runtime.agents import Tracking
 
 
 def register_views(app: faust.App, registry: CollectorRegistry, tracking: Tracking) -> None:

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from faust.worker import Worker
+
 from parcelwatch.streams.runtime import log_throttle
 from parcelwatch.streams.runtime.app import create_app
 from parcelwatch.streams.runtime.kafka_admin import ensure_topics

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
+
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, ensure_topics

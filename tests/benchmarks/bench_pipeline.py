@@ -24,6 +24,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.models.features import feature_row
 from parcelwatch.models.registry import ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
@@ -38,8 +40,6 @@ from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProces
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.timers import CheckRequests, due_check
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from prometheus_client import CollectorRegistry
-
 from tests.model_fixtures import DATA_END, train_small_model
 
 

@@ -24,6 +24,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
 from parcelwatch.schemas.topics import TopicNames
 
 BROKER = os.environ.get("PARCELWATCH_KAFKA_BROKER", "kafka://127.0.0.1:9092")

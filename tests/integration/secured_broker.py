@@ -25,8 +25,8 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
-from parcelwatch.streams.devtools.localkafka import LocalKafka, find_java, new_cluster_id
 
+from parcelwatch.streams.devtools.localkafka import LocalKafka, find_java, new_cluster_id
 from tests.integration.certificates import TlsFiles
 
 SCRAM_MECHANISM = "SCRAM-SHA-512"

@@ -15,9 +15,9 @@ import urllib.request
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
 from parcelwatch.schemas.codec import encode
 from parcelwatch.streams.runtime.agents import EXIT_AGENT_DIED
-
 from tests.factories import scan
 from tests.integration.conftest import BOOTSTRAP, collect, produce
 from tests.integration.test_pipeline import shifted

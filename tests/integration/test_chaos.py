@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from parcelwatch.streams.devtools.chaos.broker import ChaosBroker
 from parcelwatch.streams.devtools.chaos.command import chaos_broker, run_scenario, tidy
 from parcelwatch.streams.devtools.chaos.options import ChaosOptions

@@ -14,7 +14,6 @@ from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-
 from tests.integration.conftest import collect, produce
 
 

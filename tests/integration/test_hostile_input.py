@@ -9,10 +9,10 @@ import uuid
 from datetime import datetime, timedelta
 
 import orjson
+
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.schemas.types import Order, Scan
-
 from tests.factories import order_at, scan_at
 from tests.integration.conftest import collect, produce, wait_until_committed
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
+
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.settings import Settings
-
 from tests.integration.conftest import BOOTSTRAP, BROKER
 
 

@@ -9,6 +9,8 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.models.registry import ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.schemas.codec import encode
@@ -17,8 +19,6 @@ from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from prometheus_client import CollectorRegistry
-
 from tests.integration.conftest import REPO, collect, free_port, produce
 from tests.model_fixtures import process_in_rounds
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from parcelwatch.streams.devtools.localkafka import LocalKafka
-
 from tests.integration.conftest import free_port
 
 OUTAGE_SECONDS = 20

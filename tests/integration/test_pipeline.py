@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from parcelwatch.schemas.codec import encode
 
+from parcelwatch.schemas.codec import encode
 from tests.factories import order, scan
 from tests.integration.conftest import collect, produce
 

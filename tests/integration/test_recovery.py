@@ -15,13 +15,13 @@ import time
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.state import stored_fields
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.pipeline.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-
 from tests.integration.conftest import BOOTSTRAP, Deployment
 
 # Fields (by dotted name, see ``stored_fields``) that depend on when and where an event was

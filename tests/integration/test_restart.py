@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 
 from parcelwatch.schemas.codec import encode
-
 from tests.factories import scan
 from tests.integration.conftest import collect, produce
 from tests.integration.test_pipeline import shifted

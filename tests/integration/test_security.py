@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
-from parcelwatch.schemas.codec import encode
 
+from parcelwatch.schemas.codec import encode
 from tests.factories import order, scan
 from tests.integration.certificates import make_certificates
 from tests.integration.conftest import REPO, Deployment, collect, free_port, produce

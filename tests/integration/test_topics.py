@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from parcelwatch.streams.runtime.kafka_admin import TopicLayoutError, ensure_topics
 from parcelwatch.streams.runtime.settings import Settings
-
 from tests.integration.conftest import BOOTSTRAP, BROKER
 
 

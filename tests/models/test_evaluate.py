@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from parcelwatch.models.baselines import BASELINE_NAMES, fit_baselines
 from parcelwatch.models.dataset import Examples
 from parcelwatch.models.evaluate import evaluate, threshold_at_false_alert_count

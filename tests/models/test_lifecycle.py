@@ -7,6 +7,8 @@ import math
 import numpy as np
 import orjson
 import pytest
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.models.features import FEATURE_NAMES, feature_row
 from parcelwatch.models.registry import ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
@@ -16,8 +18,6 @@ from parcelwatch.schemas.types import Limits, Scan
 from parcelwatch.streams.offline.ml_commands import evaluate_command, score_command
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
-from prometheus_client import CollectorRegistry
-
 from tests.model_fixtures import DATA_END, process_in_rounds
 
 

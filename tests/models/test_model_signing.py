@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.models.signing import MIN_KEY_BYTES, sign, sign_update, update_is_authentic
 from parcelwatch.schemas.model_update import (
     ModelUpdate,
@@ -18,7 +20,6 @@ from parcelwatch.schemas.model_update import (
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, Refusal, UpdateRefused, admit
 from parcelwatch.streams.runtime.settings import Settings, SettingsError
-from prometheus_client import CollectorRegistry
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

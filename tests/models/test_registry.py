@@ -13,15 +13,16 @@ from typing import Any
 import numpy as np
 import pytest
 import skops.io as sio
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
+
 from parcelwatch.models.registry import (
     TRUSTED_TYPES,
     ModelBundle,
     ModelRegistry,
     ModelRegistryError,
 )
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
 
 T0 = datetime(2026, 11, 26, 3, 45, tzinfo=UTC)
 FEATURES = ["f0", "f1", "f2", "carrier", "service"]

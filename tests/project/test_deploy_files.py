@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.streams.devtools.localkafka import KAFKA_VERSION
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.settings import Settings
-from prometheus_client import CollectorRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from parcelwatch.schemas.topics import TopicNames
 
 ROOT = Path(__file__).resolve().parents[2]

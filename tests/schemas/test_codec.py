@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
+
 from parcelwatch.schemas.codec import (
     DEAD_LETTER_ERROR_MAX_CHARS,
     DEAD_LETTER_KEY_BUDGET,
@@ -20,7 +21,6 @@ from parcelwatch.schemas.codec import (
     make_dead_letter,
 )
 from parcelwatch.schemas.types import DeadLetterReason, ExceptionReason, Limits, ShipmentStatus
-
 from tests.factories import TRACKING, order_json, scan_json
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -21,6 +21,7 @@ import jsonschema
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
+
 from parcelwatch.schemas.codec import (
     MAX_DEAD_LETTER_BYTES,
     InvalidEvent,
@@ -50,7 +51,6 @@ from parcelwatch.streams.core.notification_text import customer_text
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
-
 from tests.factories import TRACKING, order_json, scan_json
 from tests.schemas.test_schema_sync import load
 from tests.streams.core.test_notification_text import UNSAFE

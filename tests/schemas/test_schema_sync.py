@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import orjson
 import pytest
+
 from parcelwatch.schemas import model_update, patterns
 from parcelwatch.schemas.codec import (
     InvalidEvent,
@@ -39,7 +40,6 @@ from parcelwatch.schemas.types import (
     ShipmentCheck,
     ShipmentStatus,
 )
-
 from tests.factories import TRACKING, order_json, scan_json
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "json"
@@ -285,7 +285,6 @@ def test_order_verdicts_agree(mutation):
 
 def test_encoded_outputs_validate_against_their_schemas():
     from parcelwatch.streams.core.tracking import apply_event
-
     from tests.factories import order, scan
 
     state = apply_event(None, order(24), NOW).state
@@ -325,7 +324,6 @@ def test_encoded_notifications_validate_against_their_schema():
     from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
     from parcelwatch.streams.core.tracking import apply_event
     from parcelwatch.streams.message_templates import load_templates
-
     from tests.factories import order, scan
 
     customer = Customer("c-1", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL,))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+
 from parcelwatch.schemas.state import (
     STATE_VERSION,
     OutputRecord,
@@ -29,7 +30,6 @@ from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates import load_templates
-
 from tests.factories import at, order, scan
 
 FIXTURES = Path(__file__).parent / "fixtures"

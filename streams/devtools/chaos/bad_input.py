@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.ids import deterministic_id
 from parcelwatch.schemas.topics import TopicNames

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import orjson
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+
 from parcelwatch.schemas.timestamps import RFC3339_PATTERN
 from parcelwatch.schemas.types import (
     DeadLetterReason,

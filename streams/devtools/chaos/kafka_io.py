@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
 from parcelwatch.streams.devtools.localkafka import quiet_aiokafka
 from parcelwatch.streams.pipeline.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import read_to_end
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from parcelwatch.schemas.state import OrderTerms, ShipmentState
 from parcelwatch.schemas.types import Customer
 from parcelwatch.streams.core.local_time import (
@@ -14,7 +15,6 @@ from parcelwatch.streams.core.local_time import (
     parse_quiet_hours,
     zone_named,
 )
-
 from tests.factories import TRACKING
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from parcelwatch.streams.core.locale_format import (
     LocaleFormat,
     UnknownLocale,

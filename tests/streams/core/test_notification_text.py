@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from parcelwatch.schemas.state import RiskReading, ShipmentState
 from parcelwatch.schemas.types import (
     AlertKind,
@@ -32,7 +33,6 @@ from parcelwatch.streams.core.notification_text import (
 from parcelwatch.streams.core.notifications import Milestone
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates import BUILT_IN, TemplateError, load_templates
-
 from tests.factories import TRACKING, at, order, scan
 
 K = NotificationKind

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+
 from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import (
     AlertKind,
@@ -29,7 +30,6 @@ from parcelwatch.streams.core.notifications import (
 from parcelwatch.streams.core.silence import SilencePolicy, check_silence
 from parcelwatch.streams.core.tracking import Duplicate, apply_event
 from parcelwatch.streams.message_templates import load_templates
-
 from tests.factories import TRACKING, at, order, scan
 
 K = NotificationKind

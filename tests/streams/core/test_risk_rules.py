@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from parcelwatch.schemas.types import AlertKind, PredictedDelivery, ShipmentStatus
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import apply_event
-
 from tests.factories import at, order, scan
 
 POLICY = RiskPolicy(threshold=0.6, hysteresis=0.2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import AlertKind, Severity, ShipmentStatus
 from parcelwatch.streams.core.alert_rules import alert_id
@@ -16,7 +17,6 @@ from parcelwatch.streams.core.silence import (
     stalled_since,
 )
 from parcelwatch.streams.core.tracking import Applied, apply_event
-
 from tests.factories import TRACKING, at, order, scan
 
 S = ShipmentStatus

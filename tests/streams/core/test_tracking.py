@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import reduce
 
 import pytest
+
 from parcelwatch.schemas.state import MAX_RECENT_SCANS, ShipmentState
 from parcelwatch.schemas.types import AlertKind, Severity, ShipmentStatus
 from parcelwatch.streams.core.alert_rules import alert_id
 from parcelwatch.streams.core.tracking import Applied, Duplicate, apply_event
-
 from tests.factories import TRACKING, at, order, scan
 
 NOW = at(1000)

@@ -16,7 +16,6 @@ from parcelwatch.streams.devtools.chaos.invalid_inputs import (
 )
 from parcelwatch.streams.devtools.chaos.verify import compare_outputs, compare_runs, compare_states
 from parcelwatch.streams.devtools.chaos.workload import Workload
-
 from tests.factories import T0, TRACKING, order, scan
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from parcelwatch.streams.devtools.localkafka import (
     KAFKA_VERSION,
     SCALA_VERSION,

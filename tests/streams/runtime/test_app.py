@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.streams.runtime.app import create_app
 from parcelwatch.streams.runtime.settings import Settings
-from prometheus_client import CollectorRegistry
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "10.20.30.40", "0.0.0.0"])

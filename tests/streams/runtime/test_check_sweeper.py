@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from parcelwatch.schemas.codec import decode_check
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.input_ledger import ledger_key
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
-from prometheus_client import CollectorRegistry
-
 from tests.factories import at
 
 NOW = at(10)

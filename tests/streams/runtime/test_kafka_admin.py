@@ -7,6 +7,7 @@ import ssl
 
 import faust
 import pytest
+
 from parcelwatch.streams.runtime.kafka_admin import (
     TopicLayoutError,
     _created,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from parcelwatch.streams.runtime.log_throttle import RepeatThrottle, install
 
 

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from prometheus_client import CollectorRegistry
+from sklearn.dummy import DummyClassifier, DummyRegressor
+
 from parcelwatch.models.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from parcelwatch.models.registry import ARTIFACT_FILE, ModelRegistry
 from parcelwatch.models.signing import sign_update
 from parcelwatch.schemas.model_update import ModelUpdate, encode_model_update
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, Refusal
-from prometheus_client import CollectorRegistry
-from sklearn.dummy import DummyClassifier, DummyRegressor
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

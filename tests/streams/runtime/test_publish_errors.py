@@ -10,6 +10,7 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 from faust.exceptions import ProducerSendError
+
 from parcelwatch.streams.runtime.agents import _retriable
 from parcelwatch.streams.runtime.error_text import describe, stack
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from parcelwatch.streams.runtime.settings import Settings, SettingsError
 
 

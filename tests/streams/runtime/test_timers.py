@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from parcelwatch.schemas.state import STATE_VERSION
 from parcelwatch.streams.runtime.timers import CheckRequests, due_check, due_for_check
-
 from tests.factories import at
 
 NOW = at(10)  # 2026-11-20T19:00:00Z

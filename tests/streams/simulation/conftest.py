@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from parcelwatch.streams.simulation import SimulatedEvent, generate_journeys
 
+from parcelwatch.streams.simulation import SimulatedEvent, generate_journeys
 from tests.streams.simulation.journeys import BIG, NOW, SEASON, SEASON_END
 
 

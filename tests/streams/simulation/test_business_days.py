@@ -7,9 +7,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from parcelwatch.schemas.types import Scan, ShipmentStatus
 from parcelwatch.streams.simulation import SimulatedEvent, public_holidays
-
 from tests.streams.simulation.journeys import local_day, orders_of, scans_of
 
 

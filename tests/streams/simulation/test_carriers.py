@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from parcelwatch.schemas.types import Order
 from parcelwatch.streams.simulation import SimulatedEvent
-
 from tests.streams.simulation.journeys import orders_of
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from parcelwatch.streams.simulation import SimulationConfig
 
 

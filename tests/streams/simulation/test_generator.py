@@ -17,7 +17,6 @@ from parcelwatch.streams.simulation import (
     generate_journeys,
     journey_events,
 )
-
 from tests.streams.simulation.journeys import BIG, NOW, delivered_of, first_sends, orders_of
 
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from parcelwatch.schemas.types import ShipmentStatus
 from parcelwatch.streams.simulation import SimulatedEvent, SimulationConfig, generate_journeys
-
 from tests.streams.simulation.journeys import (
     NOW,
     delivered_of,

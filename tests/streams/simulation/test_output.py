@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from parcelwatch.schemas.types import Scan, ShipmentStatus
 from parcelwatch.streams.simulation import SimulatedEvent
-
 from tests.streams.simulation.journeys import (
     delivered_of,
     first_sends,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from parcelwatch.schemas.codec import decode_order, decode_scan
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys, produce
-
 from tests.streams.simulation.journeys import NOW
 
 

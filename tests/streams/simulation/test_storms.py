@@ -14,7 +14,6 @@ from parcelwatch.streams.simulation import (
     generate_journeys,
     storm_calendar,
 )
-
 from tests.streams.simulation.journeys import (
     BIG,
     NOW,
