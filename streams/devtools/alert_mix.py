@@ -24,12 +24,12 @@ def alert_mix_lines(
     close_calls: Counter[AlertKind],
     seen: SeenAlerts,
     trouble: InjectedTrouble,
-    sweep: str,
+    close_call: str,
 ) -> list[str]:
     """The comparison, one line each; rule alerts only in the totals (delay_risk is a model's).
 
-    ``close_calls``: expected silences that fall due less than one timer sweep (``sweep``, in
-    words) before the journey's next scan, which the worker's timer may find already over.
+    ``close_calls``: expected silences that fall due less than two timer sweeps (``close_call``,
+    in words) before the journey's next scan, which the worker's timer may find already over.
     """
     lines = [
         f"ground truth of the {trouble.journeys} played journeys: {trouble.exceptions} carrier "
@@ -49,9 +49,21 @@ def alert_mix_lines(
     got_total = sum(seen.in_window[kind.value] for kind in RULE_KINDS)
     share = f"  ({(got_total - want_total) / want_total:+.1%})" if want_total else ""
     lines.append(row("total", want_total, got_total, close_calls.total(), share))
+    beyond: dict[str, int] = {}  # kind: how far seen is outside [expected - close calls, expected]
+    for kind in RULE_KINDS:
+        want, got, close = expected[kind], seen.in_window[kind.value], close_calls[kind]
+        if got > want:
+            beyond[kind.value] = got - want
+        elif got < want - close:
+            beyond[kind.value] = got - (want - close)
+    if beyond:
+        words = ", ".join(f"{kind} {n:+d}" for kind, n in beyond.items())
+        lines.append(f"alert mix    beyond the close calls: {words}")
+    else:
+        lines.append("alert mix    every difference is a close call: seen matches the ground truth")
     lines.append(
-        f"alert mix    * expected silences due less than one timer sweep ({sweep}) before the "
-        "journey's next scan: the timer may find them over"
+        f"alert mix    * expected silences due less than two timer sweeps ({close_call}) before "
+        "the journey's next scan: the timer may find them over"
     )
     lines.append(
         f"alert mix    delay_risk (from the model; the simulator cannot predict it): "

@@ -110,3 +110,17 @@ def test_the_alert_mix_compares_kind_by_kind_and_in_total():
     assert any("missed_promise: 2" in line for line in lines if line.startswith("not compared"))
     assert any("7 alerts about shipments of earlier" in line for line in lines)
     assert "2 carrier exceptions (1 weather)" in lines[0]
+    assert any(
+        line.endswith("every difference is a close call: seen matches the ground truth")
+        for line in lines
+    )
+
+
+def test_the_alert_mix_names_differences_beyond_the_close_calls():
+    expected = Counter({AlertKind.STALLED: 10, AlertKind.FORGOTTEN: 5})
+    seen = SeenAlerts(in_window=Counter({"stalled": 12, "forgotten": 2}))
+    close_calls = Counter({AlertKind.FORGOTTEN: 1})
+
+    lines = alert_mix_lines(expected, close_calls, seen, _trouble(), "1 simulated hour")
+
+    assert "alert mix    beyond the close calls: forgotten -2, stalled +2" in lines
