@@ -8,7 +8,8 @@ To compare alert quality fairly, every baseline gets its own threshold, chosen s
 alerts per 1,000 on-time shipments are as close as possible to, but not above, the model's at the
 model's threshold (section ``at_equal_false_alert_rate``).
 
-:func:`evaluate` returns plain JSON-able data (``None`` where a metric is undefined, never NaN).
+:func:`evaluate` returns an :class:`~parcelwatch.models.evaluation_result.EvaluationResult`
+(``None`` where a metric is undefined, never NaN).
 """
 
 from __future__ import annotations
@@ -20,6 +21,24 @@ from typing import Any
 
 import numpy as np
 from parcelwatch.models.dataset import Examples
+from parcelwatch.models.evaluation_result import (
+    Alerts,
+    BaselineAlerts,
+    BaselineComparison,
+    BaselineMetrics,
+    Calibration,
+    Comparison,
+    DataSummary,
+    EvaluationResult,
+    IntervalMetrics,
+    LeadTime,
+    LeadTimeHistogram,
+    ModelMetrics,
+    Ranking,
+    RocCurve,
+    SliceMetrics,
+    Slices,
+)
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
@@ -96,28 +115,28 @@ def threshold_at_false_alert_count(
     return float(above.min()) if len(above) else math.inf
 
 
-def _lead_summary(lead: np.ndarray, late_shipments: int) -> dict[str, Any]:
+def _lead_summary(lead: np.ndarray, late_shipments: int) -> LeadTime:
     if not len(lead):
-        return {
-            "alerted_late_shipments": 0,
-            "median": None,
-            "mean": None,
-            "p25": None,
-            "p75": None,
-            "share_at_least_24h": None,
-            "late_shipments_alerted_at_least_24h_ahead": _ratio(0, late_shipments),
-        }
+        return LeadTime(
+            alerted_late_shipments=0,
+            median=None,
+            mean=None,
+            p25=None,
+            p75=None,
+            share_at_least_24h=None,
+            late_shipments_alerted_at_least_24h_ahead=_ratio(0, late_shipments),
+        )
     p25, median, p75 = np.percentile(lead, [25, 50, 75])
     ahead = int(np.count_nonzero(lead >= LEAD_TIME_GOAL_HOURS))
-    return {
-        "alerted_late_shipments": len(lead),
-        "median": _num(median),
-        "mean": _num(lead.mean()),
-        "p25": _num(p25),
-        "p75": _num(p75),
-        "share_at_least_24h": ahead / len(lead),
-        "late_shipments_alerted_at_least_24h_ahead": _ratio(ahead, late_shipments),
-    }
+    return LeadTime(
+        alerted_late_shipments=len(lead),
+        median=_num(median),
+        mean=_num(lead.mean()),
+        p25=_num(p25),
+        p75=_num(p75),
+        share_at_least_24h=ahead / len(lead),
+        late_shipments_alerted_at_least_24h_ahead=_ratio(ahead, late_shipments),
+    )
 
 
 def _alerts_at(
@@ -125,7 +144,7 @@ def _alerts_at(
     threshold: float,
     groups: _Shipments,
     lead_hours: np.ndarray,
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> tuple[Alerts, np.ndarray]:
     """Shipment-level alert metrics at ``threshold`` and the lead hours of alerted late ones."""
     alerted = groups.max_score(score) >= threshold
     late = groups.late
@@ -136,77 +155,79 @@ def _alerts_at(
     shipments, rows = groups.first_alert_rows(score >= threshold)
     lead = lead_hours[rows[late[shipments]]]
     false_rate = _ratio(false_alerts, n_on_time)
-    return {
-        "threshold": _num(threshold),
-        "alerted_shipments": true_alerts + false_alerts,
-        "alerted_late_shipments": true_alerts,
-        "false_alerts": false_alerts,
-        "precision": _ratio(true_alerts, true_alerts + false_alerts),
-        "recall": _ratio(true_alerts, n_late),
-        "false_alerts_per_1000_on_time": None if false_rate is None else 1000.0 * false_rate,
-        "lead_time_hours": _lead_summary(lead, n_late),
-    }, lead
+    alerts = Alerts(
+        threshold=_num(threshold),
+        alerted_shipments=true_alerts + false_alerts,
+        alerted_late_shipments=true_alerts,
+        false_alerts=false_alerts,
+        precision=_ratio(true_alerts, true_alerts + false_alerts),
+        recall=_ratio(true_alerts, n_late),
+        false_alerts_per_1000_on_time=None if false_rate is None else 1000.0 * false_rate,
+        lead_time_hours=_lead_summary(lead, n_late),
+    )
+    return alerts, lead
 
 
-def _ranking(y: np.ndarray, score: np.ndarray) -> dict[str, Any]:
+def _ranking(y: np.ndarray, score: np.ndarray) -> Ranking:
     """Row-level ROC-AUC, PR-AUC and a down-sampled ROC curve; ``None`` with one class only."""
     if len(np.unique(y)) < 2:
-        return {"roc_auc": None, "pr_auc": None, "roc_curve": None}
+        return Ranking(roc_auc=None, pr_auc=None, roc_curve=None)
     fpr, tpr, _ = roc_curve(y, score)
     grid = np.linspace(0.0, 1.0, ROC_POINTS)
-    return {
-        "roc_auc": _num(roc_auc_score(y, score)),
-        "pr_auc": _num(average_precision_score(y, score)),
-        "roc_curve": {
-            "fpr": grid.tolist(),
-            "tpr": np.interp(grid, fpr, tpr).round(6).tolist(),
-        },
-    }
+    return Ranking(
+        roc_auc=_num(roc_auc_score(y, score)),
+        pr_auc=_num(average_precision_score(y, score)),
+        roc_curve=RocCurve(
+            fpr=tuple(grid.tolist()),
+            tpr=tuple(np.interp(grid, fpr, tpr).round(6).tolist()),
+        ),
+    )
 
 
-def _calibration(y: np.ndarray, prob: np.ndarray) -> dict[str, Any] | None:
+def _calibration(y: np.ndarray, prob: np.ndarray) -> Calibration | None:
     if not len(y) or len(np.unique(y)) < 2:
         return None
     fraction, predicted = calibration_curve(y, prob, n_bins=CALIBRATION_BINS, strategy="quantile")
-    return {
-        "strategy": "quantile",
-        "n_bins": CALIBRATION_BINS,
-        "mean_predicted": predicted.round(6).tolist(),
-        "fraction_positive": fraction.round(6).tolist(),
-    }
+    return Calibration(
+        strategy="quantile",
+        n_bins=CALIBRATION_BINS,
+        mean_predicted=tuple(predicted.round(6).tolist()),
+        fraction_positive=tuple(fraction.round(6).tolist()),
+    )
 
 
-def _interval(actual: np.ndarray, quantile_hours: Mapping[str, np.ndarray]) -> dict[str, Any]:
+def _interval(actual: np.ndarray, quantile_hours: Mapping[str, np.ndarray]) -> IntervalMetrics:
     """Coverage of [p10, p90] and p50 error on delivered rows."""
     delivered = np.isfinite(actual)
-    result: dict[str, Any] = {
-        "delivered_rows": int(delivered.sum()),
-        "nominal_coverage": 0.8,
-        "coverage": None,
-        "below_p10": None,
-        "above_p90": None,
-        "median_width_hours": None,
-        "p50_median_abs_error_hours": None,
-        "p50_mean_abs_error_hours": None,
-    }
+    coverage = below_p10 = above_p90 = median_width = None
+    p50_median_error = p50_mean_error = None
     if "p10" in quantile_hours and "p90" in quantile_hours:
         low = np.asarray(quantile_hours["p10"], dtype=np.float64)
         high = np.asarray(quantile_hours["p90"], dtype=np.float64)
         usable = delivered & np.isfinite(low) & np.isfinite(high)
         y, low, high = actual[usable], low[usable], high[usable]
         if len(y):
-            result["coverage"] = float(np.mean((y >= low) & (y <= high)))
-            result["below_p10"] = float(np.mean(y < low))
-            result["above_p90"] = float(np.mean(y > high))
-            result["median_width_hours"] = _num(np.median(high - low))
+            coverage = float(np.mean((y >= low) & (y <= high)))
+            below_p10 = float(np.mean(y < low))
+            above_p90 = float(np.mean(y > high))
+            median_width = _num(np.median(high - low))
     if "p50" in quantile_hours:
         mid = np.asarray(quantile_hours["p50"], dtype=np.float64)
         usable = delivered & np.isfinite(mid)
         if usable.any():
             error = np.abs(actual[usable] - mid[usable])
-            result["p50_median_abs_error_hours"] = _num(np.median(error))
-            result["p50_mean_abs_error_hours"] = _num(error.mean())
-    return result
+            p50_median_error = _num(np.median(error))
+            p50_mean_error = _num(error.mean())
+    return IntervalMetrics(
+        delivered_rows=int(delivered.sum()),
+        nominal_coverage=0.8,
+        coverage=coverage,
+        below_p10=below_p10,
+        above_p90=above_p90,
+        median_width_hours=median_width,
+        p50_median_abs_error_hours=p50_median_error,
+        p50_mean_abs_error_hours=p50_mean_error,
+    )
 
 
 def _slices(
@@ -215,11 +236,11 @@ def _slices(
     risk: np.ndarray,
     threshold: float,
     groups: _Shipments,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, SliceMetrics]:
     """Per-value rows, shipments, late rate, model ROC-AUC, recall and false alerts."""
     values, codes = np.unique(np.asarray(labels, dtype=object), return_inverse=True)
     row_alert = (risk >= threshold).astype(np.float64)
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, SliceMetrics] = {}
     for code, value in enumerate(values):
         in_slice = codes == code
         ship = groups.row_shipment[in_slice]
@@ -231,14 +252,14 @@ def _slices(
         y_slice = y[in_slice]
         auc = _num(roc_auc_score(y_slice, risk[in_slice])) if len(np.unique(y_slice)) == 2 else None
         false_rate = _ratio(int((alerted & on_time).sum()), n_on_time)
-        result[str(value)] = {
-            "rows": int(in_slice.sum()),
-            "shipments": n_late + n_on_time,
-            "late_rate": _ratio(n_late, n_late + n_on_time),
-            "roc_auc": auc,
-            "recall": _ratio(int((alerted & late).sum()), n_late),
-            "false_alerts_per_1000_on_time": None if false_rate is None else 1000.0 * false_rate,
-        }
+        result[str(value)] = SliceMetrics(
+            rows=int(in_slice.sum()),
+            shipments=n_late + n_on_time,
+            late_rate=_ratio(n_late, n_late + n_on_time),
+            roc_auc=auc,
+            recall=_ratio(int((alerted & late).sum()), n_late),
+            false_alerts_per_1000_on_time=None if false_rate is None else 1000.0 * false_rate,
+        )
     return result
 
 
@@ -246,7 +267,7 @@ def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
-def _compare(model: dict[str, Any], baselines: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _compare(model: ModelMetrics, baselines: dict[str, BaselineMetrics]) -> Comparison:
     """Model minus each baseline, and whether the model beats every one of them.
 
     Beating a baseline means what the product needs: a higher ROC-AUC, and at an equal
@@ -256,46 +277,56 @@ def _compare(model: dict[str, Any], baselines: dict[str, dict[str, Any]]) -> dic
     shipment has no lead time; the model beats it on lead time if it has one. An undefined model
     metric never beats anything.
     """
-    model_alerts = model["at_threshold"]
-    model_lead = model_alerts["lead_time_hours"]["median"]
-    per_baseline: dict[str, Any] = {}
+    model_alerts = model.at_threshold
+    model_lead = model_alerts.lead_time_hours.median
+    per_baseline: dict[str, BaselineComparison] = {}
     for name, base in baselines.items():
-        base_alerts = base["at_equal_false_alert_rate"]
-        base_lead = base_alerts["lead_time_hours"]["median"]
-        auc_diff = _diff(model["roc_auc"], base["roc_auc"])
-        lead_diff = _diff(model_lead, base_lead)
-        recall_diff = _diff(model_alerts["recall"], base_alerts["recall"])
+        base_alerts = base.at_equal_false_alert_rate
+        base_lead = base_alerts.lead_time_hours.median
+        auc_diff = _diff(model.roc_auc, base.roc_auc)
+        recall_diff = _diff(model_alerts.recall, base_alerts.recall)
         roc_higher = auc_diff is not None and auc_diff > 0
         lead_ok = model_lead is not None and (base_lead is None or model_lead > base_lead)
-        recall_ok = recall_diff is not None and recall_diff >= 0
-        per_baseline[name] = {
-            "roc_auc_diff": auc_diff,
-            "pr_auc_diff": _diff(model["pr_auc"], base["pr_auc"]),
-            "median_lead_time_diff_hours": lead_diff,
-            "recall_diff_at_equal_false_alert_rate": recall_diff,
-            "roc_auc_higher": roc_higher,
-            "lead_time_longer": lead_ok,
-            "recall_not_worse": recall_ok,
-            "model_beats_baseline": roc_higher and lead_ok,
-        }
+        per_baseline[name] = BaselineComparison(
+            roc_auc_diff=auc_diff,
+            pr_auc_diff=_diff(model.pr_auc, base.pr_auc),
+            median_lead_time_diff_hours=_diff(model_lead, base_lead),
+            recall_diff_at_equal_false_alert_rate=recall_diff,
+            roc_auc_higher=roc_higher,
+            lead_time_longer=lead_ok,
+            recall_not_worse=recall_diff is not None and recall_diff >= 0,
+            model_beats_baseline=roc_higher and lead_ok,
+        )
 
     def alert_quality(name: str) -> tuple[float, float]:
-        section = baselines[name]["at_equal_false_alert_rate"]
-        lead = section["lead_time_hours"]["median"]
-        return (section["recall"] or 0.0, -math.inf if lead is None else lead)
+        alerts = baselines[name].at_equal_false_alert_rate
+        lead = alerts.lead_time_hours.median
+        return (alerts.recall or 0.0, -math.inf if lead is None else lead)
 
-    ranked = [n for n in baselines if baselines[n]["roc_auc"] is not None]
-    return {
-        "baselines": per_baseline,
-        "best_baseline_by_roc_auc": (
-            max(ranked, key=lambda n: baselines[n]["roc_auc"]) if ranked else None
-        ),
-        "best_baseline_at_equal_false_alert_rate": (
+    auc_of = {name: base.roc_auc for name, base in baselines.items() if base.roc_auc is not None}
+    return Comparison(
+        baselines=per_baseline,
+        best_baseline_by_roc_auc=max(auc_of, key=auc_of.__getitem__) if auc_of else None,
+        best_baseline_at_equal_false_alert_rate=(
             max(baselines, key=alert_quality) if baselines else None
         ),
-        "model_beats_all_baselines": bool(per_baseline)
-        and all(c["model_beats_baseline"] for c in per_baseline.values()),
-    }
+        model_beats_all_baselines=bool(per_baseline)
+        and all(c.model_beats_baseline for c in per_baseline.values()),
+    )
+
+
+def _lead_time_histogram(leads: dict[str, np.ndarray]) -> LeadTimeHistogram | None:
+    """Each scorer's lead hours counted on bins shared by all; ``None`` if none has any."""
+    pooled = np.concatenate(list(leads.values()))
+    if not len(pooled):
+        return None
+    edges = np.histogram_bin_edges(pooled, bins=HISTOGRAM_BINS)
+    return LeadTimeHistogram(
+        bin_edges=tuple(edges.round(4).tolist()),
+        counts={
+            name: tuple(np.histogram(lead, bins=edges)[0].tolist()) for name, lead in leads.items()
+        },
+    )
 
 
 def _check(name: str, values: np.ndarray, rows: int) -> np.ndarray:
@@ -314,7 +345,7 @@ def evaluate(
     quantile_hours: dict[str, np.ndarray] | None,
     baseline_scores: dict[str, np.ndarray],
     threshold: float,
-) -> dict[str, Any]:
+) -> EvaluationResult:
     """Metrics of the model's ``risk`` (and ``quantile_hours``) against ``baseline_scores``.
 
     ``risk`` and each baseline score hold one finite value per row of ``test`` (higher =
@@ -335,59 +366,59 @@ def evaluate(
     n_late = int(groups.late.sum())
 
     is_probability = bool(n) and risk.min() >= 0.0 and risk.max() <= 1.0
-    model: dict[str, Any] = _ranking(y, risk)
-    model["brier"] = _num(np.mean((risk - y) ** 2)) if is_probability else None
-    model["brier_base_rate"] = _num(np.mean((y - y.mean()) ** 2)) if n else None
-    model["at_threshold"], model_lead = _alerts_at(risk, threshold, groups, lead_hours)
-    model["calibration"] = _calibration(y, risk) if is_probability else None
+    model_ranking = _ranking(y, risk)
+    at_threshold, model_lead = _alerts_at(risk, threshold, groups, lead_hours)
+    model = ModelMetrics(
+        roc_auc=model_ranking.roc_auc,
+        pr_auc=model_ranking.pr_auc,
+        roc_curve=model_ranking.roc_curve,
+        brier=_num(np.mean((risk - y) ** 2)) if is_probability else None,
+        brier_base_rate=_num(np.mean((y - y.mean()) ** 2)) if n else None,
+        at_threshold=at_threshold,
+        calibration=_calibration(y, risk) if is_probability else None,
+    )
 
-    budget = model["at_threshold"]["false_alerts"]
-    baselines: dict[str, dict[str, Any]] = {}
+    baselines: dict[str, BaselineMetrics] = {}
     leads = {"model": model_lead}
     for name, score in scores.items():
-        section = _ranking(y, score)
-        cut = threshold_at_false_alert_count(groups.max_score(score), groups.late, budget)
+        ranking = _ranking(y, score)
+        cut = threshold_at_false_alert_count(
+            groups.max_score(score), groups.late, at_threshold.false_alerts
+        )
         alerts, leads[name] = _alerts_at(score, cut, groups, lead_hours)
-        alerts["target_false_alerts_per_1000_on_time"] = model["at_threshold"][
-            "false_alerts_per_1000_on_time"
-        ]
-        section["at_equal_false_alert_rate"] = alerts
-        baselines[name] = section
+        baselines[name] = BaselineMetrics(
+            roc_auc=ranking.roc_auc,
+            pr_auc=ranking.pr_auc,
+            roc_curve=ranking.roc_curve,
+            at_equal_false_alert_rate=BaselineAlerts.aiming_at(
+                alerts, at_threshold.false_alerts_per_1000_on_time
+            ),
+        )
 
-    pooled = np.concatenate(list(leads.values()))
-    edges = np.histogram_bin_edges(pooled, bins=HISTOGRAM_BINS) if len(pooled) else None
-    comparison = _compare(model, baselines)
     timestamps = sorted(test.as_of)
-    return {
-        "metrics_version": METRICS_VERSION,
-        "threshold": _num(threshold),
-        "data": {
-            "rows": n,
-            "shipments": groups.count,
-            "late_shipments": n_late,
-            "on_time_shipments": groups.count - n_late,
-            "late_rate": _ratio(n_late, groups.count),
-            "row_late_rate": _num(y.mean()) if n else None,
-            "delivered_rows": int(np.isfinite(test.hours_to_delivery).sum()),
-            "first_scan": timestamps[0].isoformat() if n else None,
-            "last_scan": timestamps[-1].isoformat() if n else None,
-        },
-        "model": model,
-        "baselines": baselines,
-        "interval": (
+    return EvaluationResult(
+        metrics_version=METRICS_VERSION,
+        threshold=_num(threshold),
+        data=DataSummary(
+            rows=n,
+            shipments=groups.count,
+            late_shipments=n_late,
+            on_time_shipments=groups.count - n_late,
+            late_rate=_ratio(n_late, groups.count),
+            row_late_rate=_num(y.mean()) if n else None,
+            delivered_rows=int(np.isfinite(test.hours_to_delivery).sum()),
+            first_scan=timestamps[0].isoformat() if n else None,
+            last_scan=timestamps[-1].isoformat() if n else None,
+        ),
+        model=model,
+        baselines=baselines,
+        interval=(
             None if quantile_hours is None else _interval(test.hours_to_delivery, quantile_hours)
         ),
-        "slices": {
-            "carrier": _slices(test.carriers, y, risk, threshold, groups),
-            "service_level": _slices(test.service_levels, y, risk, threshold, groups),
-        },
-        "lead_time_histogram": None
-        if edges is None
-        else {
-            "bin_edges": edges.round(4).tolist(),
-            "counts": {
-                name: np.histogram(lead, bins=edges)[0].tolist() for name, lead in leads.items()
-            },
-        },
-        "comparison": comparison,
-    }
+        slices=Slices(
+            carrier=_slices(test.carriers, y, risk, threshold, groups),
+            service_level=_slices(test.service_levels, y, risk, threshold, groups),
+        ),
+        lead_time_histogram=_lead_time_histogram(leads),
+        comparison=_compare(model, baselines),
+    )

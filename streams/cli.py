@@ -212,15 +212,15 @@ def _history(args: argparse.Namespace) -> HistoryFiles:
 def _train(args: argparse.Namespace) -> int:
     from parcelwatch.streams.offline.ml_commands import train_command
 
-    version, metrics = train_command(
+    version, result = train_command(
         _history(args), args.model_dir, maturity_days=args.maturity_days,
         test_fraction=args.test_fraction, threshold=args.threshold,
         signing_key=Settings.from_env().model_signing_key,
     )  # fmt: skip
-    model = metrics["model"]
+    model = result.model
     print(
-        f"held-out test: ROC-AUC {model['roc_auc']:.3f}, PR-AUC {model['pr_auc']:.3f}, "
-        f"beats all baselines: {metrics['comparison']['model_beats_all_baselines']}"
+        f"held-out test: ROC-AUC {_number(model.roc_auc)}, PR-AUC {_number(model.pr_auc)}, "
+        f"beats all baselines: {result.comparison.model_beats_all_baselines}"
     )
     print(version)
     return 0
@@ -237,25 +237,30 @@ def _score(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from parcelwatch.streams.offline.ml_commands import evaluate_command
 
-    metrics = evaluate_command(
+    result = evaluate_command(
         _history(args), args.model_dir, args.report, version=args.version,
         maturity_days=args.maturity_days, test_fraction=args.test_fraction,
     )  # fmt: skip
-    comparison = metrics["comparison"]
+    comparison = result.comparison
     print(f"report written to {args.report}")
-    for name, block in comparison["baselines"].items():
+    for name, diff in comparison.baselines.items():
         print(
-            f"vs {name}: ROC-AUC {block['roc_auc_diff']:+.3f}, "
-            f"median lead time {_hours(block['median_lead_time_diff_hours'])}, "
+            f"vs {name}: ROC-AUC {_number(diff.roc_auc_diff, '+.3f')}, "
+            f"median lead time {_hours(diff.median_lead_time_diff_hours)}, "
             "recall at equal false-alert rate "
-            f"{block['recall_diff_at_equal_false_alert_rate']:+.3f}"
+            f"{_number(diff.recall_diff_at_equal_false_alert_rate, '+.3f')}"
         )
-    print(f"beats all baselines: {comparison['model_beats_all_baselines']}")
-    return 0 if comparison["model_beats_all_baselines"] else 1
+    print(f"beats all baselines: {comparison.model_beats_all_baselines}")
+    return 0 if comparison.model_beats_all_baselines else 1
 
 
 def _hours(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f} h"
+
+
+def _number(value: float | None, spec: str = ".3f") -> str:
+    """A metric that a one-class test split leaves undefined prints as n/a, not a crash."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def _promote(args: argparse.Namespace) -> int:

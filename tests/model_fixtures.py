@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from parcelwatch.models.evaluation_result import EvaluationResult
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.streams.offline.ml_commands import HistoryFiles, train_command
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
@@ -20,7 +21,7 @@ class TrainedModel:
     files: HistoryFiles
     model_dir: Path
     version: str
-    metrics: dict
+    metrics: EvaluationResult
 
 
 def write_history(folder: Path, *, shipments: int, days: float, seed: int) -> HistoryFiles:

@@ -1,8 +1,10 @@
 """Turning a milestone into the customer's notification, in the customer's language and clock.
 
 The words live in template files (``streams/message_templates/<locale>.json``, loaded by
-``streams/message_templates``); this module only fills them in. ``string.Template`` is used, not
-``str.format``: a template file is configuration, and ``$name`` cannot reach attributes.
+``streams/message_templates``); this module only fills them in, with dates, times and counts
+written by CLDR (``locale_format``) in the wording's language and the customer's region.
+``string.Template`` is used, not ``str.format``: a template file is configuration, and ``$name``
+cannot reach attributes.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from parcelwatch.schemas.types import (
     NotificationKind,
     ShipmentStatus,
 )
+from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notifications import Milestone
 
 K = NotificationKind
 NO_DATE = ".no_date"  # the variant of a template used when no expected date is known
+DAYS_LATE = ".days_late"  # the variant used when the expected day is after the promised one
+VARIANTS = (NO_DATE, DAYS_LATE)
 PLACEHOLDERS = frozenset(
     {
         "order_id",
@@ -34,6 +39,8 @@ PLACEHOLDERS = frozenset(
         "carrier",
         "expected_date",
         "delivered_date",
+        "delivered_time",
+        "days_late",
         "reason",
         "next_step",
         "pickup_place",
@@ -80,21 +87,11 @@ def customer_text(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LocaleTemplates:
-    locale: str
-    date: Template  # $weekday $day $month
-    weekdays: tuple[str, ...]  # Monday first
-    months: tuple[str, ...]
+    locale: str  # the wording's locale, lower case: "en", "de", "de-at"
     pickup_point: str  # said when the carrier gave no pickup location
-    messages: dict[str, Template]  # notification kind (or kind + NO_DATE) -> template
+    messages: dict[str, Template]  # notification kind (or kind + a VARIANTS suffix) -> template
     reasons: dict[str, str]  # ExceptionReason value, or "returned" -> plain words
     next_steps: dict[str, str]  # reason or notification kind -> what the customer can do
-
-    def format_date(self, moment: datetime) -> str:
-        return self.date.substitute(
-            weekday=self.weekdays[moment.weekday()],
-            day=str(moment.day),
-            month=self.months[moment.month - 1],
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +123,11 @@ def render_notification(
     customer = state.customer
     assert customer is not None and state.order_id is not None and state.carrier is not None
     texts = templates.for_locale(customer.locale)
+    written = LocaleFormat.of(customer.locale, texts.locale)
     expected, source = _expected_delivery(milestone.kind, state, now)
+    expected_local = _local(expected, zone) if expected else None
+    delivered_local = _local(state.delivered_at, zone) if state.delivered_at else None
+    days_late = _days_late(expected_local, state.promised_by, zone)
     reason, next_step = _reason_and_next_step(milestone, state, texts)
     pickup = _pickup_location(state) if milestone.kind is K.AVAILABLE_FOR_PICKUP else None
     next_step = customer_text(next_step) if next_step else next_step
@@ -135,17 +136,15 @@ def render_notification(
         "order_id": state.order_id,
         "tracking_number": state.tracking_number,
         "carrier": state.carrier.upper(),
-        "expected_date": _date_words(texts, expected, zone) if expected else "",
-        "delivered_date": (
-            _date_words(texts, state.delivered_at, zone) if state.delivered_at else ""
-        ),
+        "expected_date": written.date(expected_local) if expected_local else "",
+        "delivered_date": written.date(delivered_local) if delivered_local else "",
+        "delivered_time": written.time(delivered_local) if delivered_local else "",
+        "days_late": written.days(days_late) if days_late else "",
         "reason": texts.reasons.get(reason or "other", texts.reasons["other"]),
         "next_step": next_step or "",
         "pickup_place": _place_words(pickup) or texts.pickup_point,
     }
-    template = texts.messages[milestone.kind.value]
-    if expected is None and milestone.kind.value + NO_DATE in texts.messages:
-        template = texts.messages[milestone.kind.value + NO_DATE]
+    template = _template_for(milestone.kind, texts, dated=expected is not None, late=days_late > 0)
     # Every value is cleaned on its own, so that the pieces of an escape sequence split across
     # values cannot meet in the message; the whole is cleaned again for the template's own words.
     message = template.substitute({name: customer_text(value) for name, value in values.items()})
@@ -158,7 +157,7 @@ def render_notification(
         carrier=state.carrier,
         status=state.status or ShipmentStatus.INFO_RECEIVED,
         locale=texts.locale,
-        message=" ".join(customer_text(message).split()),  # an empty $next_step leaves gaps
+        message=_single_spaced(customer_text(message)),  # an empty $next_step leaves gaps
         created_at=now,
         occurred_at=milestone.occurred_at,
         expected_delivery=expected,
@@ -212,15 +211,39 @@ def _pickup_location(state: ShipmentState) -> Location | None:
     return None
 
 
-def _date_words(texts: LocaleTemplates, moment: datetime, zone: tzinfo) -> str:
-    """``moment`` as the customer reads dates. The decoder's bounds keep every time far inside
-    what a datetime can represent; should one still not fit in the customer's zone (year 9999
-    plus an offset), the date is given in its own offset rather than failing the notification."""
+def _template_for(
+    kind: NotificationKind, texts: LocaleTemplates, *, dated: bool, late: bool
+) -> Template:
+    variant = DAYS_LATE if late else "" if dated else NO_DATE
+    return texts.messages.get(kind.value + variant) or texts.messages[kind.value]
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    """``moment`` on the customer's clock. The decoder's bounds keep every time far inside what
+    a datetime can represent; should one still not fit in the customer's zone (year 9999 plus an
+    offset), it is given in its own offset rather than failing the notification."""
     try:
-        local = moment.astimezone(zone)
+        return moment.astimezone(zone)
     except OverflowError:
-        local = moment
-    return texts.format_date(local)
+        return moment
+
+
+def _days_late(expected: datetime | None, promised: datetime | None, zone: tzinfo) -> int:
+    """Calendar days, on the customer's clock, from the promised day to the expected one (0 when
+    either is unknown or the expected day is not after the promised one)."""
+    if expected is None or promised is None:
+        return 0
+    return max(0, (expected.date() - _local(promised, zone).date()).days)
+
+
+# One space between words; a single no-break space (CLDR writes "2:05\u202fPM", "2\u00a0jours")
+# stays, so that a number and its unit are never split across lines.
+_KEPT_SPACES = frozenset({" ", "\u00a0", "\u202f"})
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _single_spaced(text: str) -> str:
+    return _WHITESPACE.sub(lambda run: run[0] if run[0] in _KEPT_SPACES else " ", text).strip()
 
 
 def _clean_location(location: Location | None) -> Location | None:

@@ -11,15 +11,19 @@ from typing import Any
 
 import orjson
 from parcelwatch.schemas.types import ExceptionReason, NotificationKind
+from parcelwatch.streams.core.locale_format import UnknownLocale, cldr_locale
 from parcelwatch.streams.core.notification_text import (
-    NO_DATE,
+    DAYS_LATE,
     PLACEHOLDERS,
+    VARIANTS,
     LocaleTemplates,
     Templates,
 )
 
 BUILT_IN = Path(__file__).parent
 FALLBACK_LOCALE = "en"
+# Keys of older files: CLDR writes dates now, and a key that changes nothing would mislead.
+OBSOLETE = {"date": "dates", "weekdays": "weekday names", "months": "month names"}
 
 
 class TemplateError(ValueError):
@@ -45,13 +49,21 @@ def _load_locale(path: Path) -> LocaleTemplates:
     locale = _text(data, "locale", path).lower()
     if path.stem.lower() != locale:
         raise TemplateError(f"{path}: says locale {locale!r}; name the file {locale}.json")
+    try:
+        cldr_locale(locale)
+    except UnknownLocale as error:
+        raise TemplateError(f"{path}: {error}; dates and numbers could not be written") from None
+    obsolete = sorted(OBSOLETE.keys() & data.keys())
+    if obsolete:
+        written = ", ".join(OBSOLETE[key] for key in obsolete)
+        raise TemplateError(f"{path}: remove {obsolete}: {written} now come from CLDR (Babel)")
     messages = {
-        name: _template(text, f"{path}: messages.{name}", PLACEHOLDERS)
+        name: _template(text, f"{path}: messages.{name}", _placeholders_of(name))
         for name, text in _mapping(data, "messages", path).items()
     }
     wanted = {kind.value for kind in NotificationKind}
     missing = wanted - messages.keys()
-    unknown = {name.removesuffix(NO_DATE) for name in messages} - wanted
+    unknown = {_kind_of(name) for name in messages} - wanted
     if missing or unknown:
         raise TemplateError(
             f"{path}: messages missing {sorted(missing)}, unknown {sorted(unknown)}"
@@ -60,18 +72,26 @@ def _load_locale(path: Path) -> LocaleTemplates:
     missing_reasons = ({reason.value for reason in ExceptionReason} | {"returned"}) - reasons.keys()
     if missing_reasons:
         raise TemplateError(f"{path}: reasons missing {sorted(missing_reasons)}")
-    weekdays = tuple(_list(data, "weekdays", path, 7))
-    months = tuple(_list(data, "months", path, 12))
     return LocaleTemplates(
         locale=locale,
-        date=_template(_text(data, "date", path), f"{path}: date", {"weekday", "day", "month"}),
-        weekdays=weekdays,
-        months=months,
         pickup_point=_text(data, "pickup_point", path),
         messages=messages,
         reasons=reasons,
         next_steps=_mapping(data, "next_steps", path),
     )
+
+
+def _kind_of(name: str) -> str:
+    for variant in VARIANTS:
+        if name.endswith(variant):
+            return name.removesuffix(variant)
+    return name
+
+
+def _placeholders_of(name: str) -> frozenset[str]:
+    """``$days_late`` has a value only in a ``.days_late`` variant; anywhere else it would leave
+    a hole in the sentence."""
+    return PLACEHOLDERS if name.endswith(DAYS_LATE) else PLACEHOLDERS - {"days_late"}
 
 
 def _template(text: str, where: str, allowed: frozenset[str] | set[str]) -> Template:
@@ -99,15 +119,4 @@ def _mapping(data: Any, name: str, path: Path) -> dict[str, str]:
         isinstance(key, str) and isinstance(text, str) for key, text in value.items()
     ):
         raise TemplateError(f"{path}: {name!r} must map names to strings")
-    return value
-
-
-def _list(data: Any, name: str, path: Path, length: int) -> list[str]:
-    value = data.get(name)
-    if (
-        not isinstance(value, list)
-        or len(value) != length
-        or not all(isinstance(item, str) for item in value)
-    ):
-        raise TemplateError(f"{path}: {name!r} must be a list of {length} strings")
     return value

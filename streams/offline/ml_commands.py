@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from parcelwatch.models.baselines import fit_baselines
 from parcelwatch.models.dataset import Examples, build_examples, is_scorable, time_split
 from parcelwatch.models.evaluate import evaluate
+from parcelwatch.models.evaluation_result import EvaluationResult
 from parcelwatch.models.features import feature_row
 from parcelwatch.models.registry import ModelBundle, ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
@@ -84,7 +85,7 @@ def _split(history: History, maturity_days: float, test_fraction: float) -> tupl
     return train, test
 
 
-def _evaluate(model: DelayRiskModel, train: Examples, test: Examples) -> dict[str, Any]:
+def _evaluate(model: DelayRiskModel, train: Examples, test: Examples) -> EvaluationResult:
     risk, hours = model.predict(test.rows)
     return evaluate(
         test,
@@ -103,7 +104,7 @@ def train_command(
     test_fraction: float,
     threshold: float = DEFAULT_THRESHOLD,
     signing_key: bytes | None = None,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, EvaluationResult]:
     history = files.load()
     train, test = _split(history, maturity_days, test_fraction)
     fitted = fit_models(train)
@@ -111,10 +112,10 @@ def train_command(
     metadata = model_metadata(fitted, threshold=threshold)
     # Evaluate before saving, so the registered version carries its held-out metrics.
     candidate = ModelBundle("candidate", fitted.classifier, fitted.quantile_models, metadata)
-    metrics = _evaluate(DelayRiskModel(candidate), train, test)
+    result = _evaluate(DelayRiskModel(candidate), train, test)
     metadata = {
         **metadata,
-        "metrics": headline_metrics(metrics),
+        "metrics": headline_metrics(result),
         "training_data": {
             "fingerprint": files.fingerprint(),
             "files": [str(p) for p in [*files.orders, *files.scans]],
@@ -133,25 +134,28 @@ def train_command(
         metadata=metadata,
         created_at=utc_now(),
     )
-    return version, metrics
+    return version, result
 
 
-def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The numbers worth keeping beside a model version (the full report is `evaluate`'s job)."""
-    model, alerts = metrics["model"], metrics["model"]["at_threshold"]
+def headline_metrics(result: EvaluationResult) -> dict[str, Any]:
+    """The numbers worth keeping beside a model version (the full report is `evaluate`'s job).
+
+    A JSON document inside the version's (possibly signed) metadata, read back as a dict.
+    """
+    model, alerts = result.model, result.model.at_threshold
     return {
-        "test_rows": metrics["data"]["rows"],
-        "test_shipments": metrics["data"]["shipments"],
-        "roc_auc": model["roc_auc"],
-        "pr_auc": model["pr_auc"],
-        "brier": model["brier"],
-        "precision": alerts["precision"],
-        "recall": alerts["recall"],
-        "false_alerts_per_1000_on_time": alerts["false_alerts_per_1000_on_time"],
-        "median_lead_time_hours": alerts["lead_time_hours"]["median"],
-        "interval_coverage": (metrics["interval"] or {}).get("coverage"),
-        "baseline_roc_auc": {name: b["roc_auc"] for name, b in metrics["baselines"].items()},
-        "model_beats_all_baselines": metrics["comparison"]["model_beats_all_baselines"],
+        "test_rows": result.data.rows,
+        "test_shipments": result.data.shipments,
+        "roc_auc": model.roc_auc,
+        "pr_auc": model.pr_auc,
+        "brier": model.brier,
+        "precision": alerts.precision,
+        "recall": alerts.recall,
+        "false_alerts_per_1000_on_time": alerts.false_alerts_per_1000_on_time,
+        "median_lead_time_hours": alerts.lead_time_hours.median,
+        "interval_coverage": None if result.interval is None else result.interval.coverage,
+        "baseline_roc_auc": {name: b.roc_auc for name, b in result.baselines.items()},
+        "model_beats_all_baselines": result.comparison.model_beats_all_baselines,
     }
 
 
@@ -163,10 +167,10 @@ def evaluate_command(
     version: str | None,
     maturity_days: float,
     test_fraction: float,
-) -> dict[str, Any]:
+) -> EvaluationResult:
     bundle = ModelRegistry(model_dir).load(version)
     train, test = _split(files.load(), maturity_days, test_fraction)
-    metrics = _evaluate(DelayRiskModel(bundle), train, test)
+    result = _evaluate(DelayRiskModel(bundle), train, test)
     try:  # the plots need matplotlib, which only the report extra installs
         from parcelwatch.models.report import write_report
     except ModuleNotFoundError as missing:
@@ -174,8 +178,8 @@ def evaluate_command(
             f"parcelwatch evaluate draws its report with {missing.name}: "
             "pip install 'parcelwatch[report]'"
         ) from missing
-    write_report(metrics, report_dir, model_version=bundle.version, metadata=bundle.metadata)
-    return metrics
+    write_report(result, report_dir, model_version=bundle.version, metadata=bundle.metadata)
+    return result
 
 
 def score_command(

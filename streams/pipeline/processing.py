@@ -47,7 +47,6 @@ from parcelwatch.schemas.types import (
     Order,
     PredictedDelivery,
     Scan,
-    ShipmentCheck,
     ShipmentStatus,
 )
 from parcelwatch.streams.core.follow_up import FollowUp, Policy, follow_up
@@ -161,59 +160,28 @@ class ShipmentProcessor:
         results = []
         for index, message in enumerate(messages):
             focus(index)
-            results.append(await self._apply(message, index, batch, now))
+            if message.topic == self._topics.shipment_checks:
+                results.append(self._apply_check(message, index, batch, now))
+            else:
+                results.append(self._apply_input(message, index, batch, now))
         self._score(batch, now)
-        await self._publish_outputs(batch)
-        for tracking_number, state in batch.states.items():
-            index = batch.last_message[tracking_number]
-            focus(index)
-            if state.home_partition != messages[index].partition:
-                state = replace(state, home_partition=messages[index].partition)
-            self._store[tracking_number] = state_to_json(state)
-        for scan, before, after in batch.scans_seen:
-            self._observe_scan(scan, before, after, now)
-        for message, result in zip(messages, results, strict=True):
-            self._metrics.events.labels(message.topic, result.value).inc()
-        if messages:
-            elapsed = (time.perf_counter() - started) / len(messages)
-            for _ in messages:
-                self._metrics.processing_seconds.observe(elapsed)
+        await self._publish_and_store(messages, batch, focus)
+        self._observe_batch(messages, results, batch, now, time.perf_counter() - started)
         return results
 
-    async def _apply(
+    def _apply_input(
         self, message: InputMessage, index: int, batch: _Batch, now: datetime
     ) -> Result:
+        """An order or a carrier scan: applied to the shipment, or a duplicate, or dead-lettered."""
         try:
-            event = self._decode(message, now)
-            key = event.tracking_number
-            before = batch.states[key] if key in batch.states else self._load(key)
-            if isinstance(event, ShipmentCheck):
-                if before is None:
-                    return Result.UNCHANGED
-                after = self._follow_up(before, now, check_silences=True)
-                if after.state == before:
-                    return Result.UNCHANGED
-                self._keep(batch, index, after)
-                return Result.APPLIED
+            event = self._decode_input(message, now)
+            before = self._state_before(event.tracking_number, batch)
             outcome = apply_event(before, event, now)
-            if isinstance(outcome, Applied):
-                after = self._follow_up(outcome.state, now, check_silences=False)
-        except InvalidEvent as error:
-            self._dead_letter(message, error, now, batch)
-            return Result.DEAD_LETTERED
-        except Exception as error:  # a bug must not stop the partition nor lose the message
-            # The error's class and frames, not its words: they may quote the input.
-            log.error(
-                "failed to process %s[%d]@%d: %s\n%s", *_origin(message), describe(error),
-                stack(error),
-            )  # fmt: skip
-            problem = InvalidEvent(
-                DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
-            )
-            self._dead_letter(message, problem, now, batch)
-            return Result.DEAD_LETTERED
-        if not isinstance(outcome, Applied):
-            return Result.DUPLICATE
+            if not isinstance(outcome, Applied):
+                return Result.DUPLICATE
+            after = self._follow_up(outcome.state, now, check_silences=False)
+        except Exception as error:
+            return self._reject(message, error, now, batch)
         batch.alerts.extend((index, alert) for alert in outcome.alerts)
         self._keep(batch, index, after)
         if isinstance(event, Scan):
@@ -222,8 +190,57 @@ class ShipmentProcessor:
                 batch.to_score.append((index, after.state, event))
         return Result.APPLIED
 
-    async def _publish_outputs(self, batch: _Batch) -> None:
-        """Every output of the batch, acknowledged before any state of the batch is stored."""
+    def _apply_check(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> Result:
+        """A timer's check: whatever the shipment's state says is due by now (silences, held
+        notifications), or nothing."""
+        try:
+            check = decode_check(_payload(message), key=message.key, now=now, limits=self._limits)
+            before = self._state_before(check.tracking_number, batch)
+            if before is None:
+                return Result.UNCHANGED
+            after = self._follow_up(before, now, check_silences=True)
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        if after.state == before:
+            return Result.UNCHANGED
+        self._keep(batch, index, after)
+        return Result.APPLIED
+
+    def _reject(
+        self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
+    ) -> Result:
+        """Dead-letter a message that could not be applied: an invalid one with its reason; one
+        that met a bug as a processing error, so it neither stops the partition nor is lost."""
+        if not isinstance(error, InvalidEvent):
+            # The error's class and frames, not its words: they may quote the input.
+            log.error(
+                "failed to process %s[%d]@%d: %s\n%s", *_origin(message), describe(error),
+                stack(error),
+            )  # fmt: skip
+            error = InvalidEvent(
+                DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
+            )
+        self._dead_letter(message, error, now, batch)
+        return Result.DEAD_LETTERED
+
+    async def _publish_and_store(
+        self, messages: Sequence[InputMessage], batch: _Batch, focus: Callable[[int], None]
+    ) -> None:
+        """The batch's commit: every output sent in order and acknowledged, and only then each
+        changed shipment's state written, once, on behalf of its last message. If sending
+        fails, nothing is written: the batch is read again and sends the same ids again."""
+        await self._send_outputs(batch)
+        for tracking_number, state in batch.states.items():
+            index = batch.last_message[tracking_number]
+            focus(index)
+            if state.home_partition != messages[index].partition:
+                state = replace(state, home_partition=messages[index].partition)
+            self._store[tracking_number] = state_to_json(state)
+
+    async def _send_outputs(self, batch: _Batch) -> None:
+        """Dead letters, then alerts, then notifications, each in the order of their messages."""
         # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
         alerts = [alert for _, alert in sorted(batch.alerts, key=lambda item: item[0])]
         notifications = [
@@ -253,6 +270,22 @@ class ShipmentProcessor:
             self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
         for notification in notifications:
             self._metrics.notifications.labels(notification.kind.value).inc()
+
+    def _observe_batch(
+        self,
+        messages: Sequence[InputMessage],
+        results: Sequence[Result],
+        batch: _Batch,
+        now: datetime,
+        elapsed: float,
+    ) -> None:
+        for scan, before, after in batch.scans_seen:
+            self._observe_scan(scan, before, after, now)
+        for message, result in zip(messages, results, strict=True):
+            self._metrics.events.labels(message.topic, result.value).inc()
+        if messages:  # an empty batch (every message skipped by the ledger) did no work
+            self._metrics.processing_seconds.observe(elapsed)
+            self._metrics.batch_size.observe(len(messages))
 
     async def _publish_one_by_one(self, outputs: Sequence[OutputMessage]) -> None:
         for output in outputs:
@@ -307,17 +340,20 @@ class ShipmentProcessor:
             after = self._follow_up(batch.states[key], now, check_silences=False)
             self._keep(batch, batch.last_message[key], after)
 
-    def _decode(self, message: InputMessage, now: datetime) -> Scan | Order | ShipmentCheck:
-        payload = message.value if message.value is not None else b""
-        if message.topic == self._topics.shipment_checks:
-            return decode_check(payload, key=message.key, now=now, limits=self._limits)
+    def _decode_input(self, message: InputMessage, now: datetime) -> Scan | Order:
         if message.topic == self._topics.carrier_scans:
-            return decode_scan(payload, key=message.key, now=now, limits=self._limits)
+            return decode_scan(_payload(message), key=message.key, now=now, limits=self._limits)
         if message.topic == self._topics.orders:
-            return decode_order(payload, key=message.key, now=now, limits=self._limits)
+            return decode_order(_payload(message), key=message.key, now=now, limits=self._limits)
         raise InvalidEvent(
             DeadLetterReason.UNKNOWN_TOPIC, f"no decoder for topic {message.topic!r}"
         )
+
+    def _state_before(self, tracking_number: str, batch: _Batch) -> ShipmentState | None:
+        """The shipment's state as this batch left it so far, else as stored."""
+        if tracking_number in batch.states:
+            return batch.states[tracking_number]
+        return self._load(tracking_number)
 
     def _load(self, tracking_number: str) -> ShipmentState | None:
         stored = self._store.get(tracking_number)
@@ -345,7 +381,7 @@ class ShipmentProcessor:
             source_partition=message.partition,
             source_offset=message.offset,
             key=message.key,
-            payload=message.value if message.value is not None else b"",
+            payload=_payload(message),
             received_at=now,
             limits=self._limits,
         )
@@ -359,3 +395,7 @@ class ShipmentProcessor:
 
 def _origin(message: InputMessage) -> tuple[str, int, int]:
     return message.topic, message.partition, message.offset
+
+
+def _payload(message: InputMessage) -> bytes:
+    return message.value if message.value is not None else b""

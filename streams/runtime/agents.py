@@ -40,7 +40,7 @@ from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.settings import Settings
-from parcelwatch.streams.runtime.timers import CheckSweeper
+from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
 
 log = logging.getLogger(__name__)
 
@@ -177,15 +177,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     # a standby swept too, its checks would still reach the owner, and a check is idempotent).
     @app.timer(interval=settings.check_interval_seconds)
     async def request_checks() -> None:
-        blocker = await _sweep_blocker(app, settings)
-        if blocker is not None:
-            metrics.timer_sweeps.labels(blocker).inc()
-            return
-        try:
-            await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
-        except Exception:  # a failed sweep must not stop the timer: the next one starts over
-            log.exception("timer sweep failed")
-            metrics.timer_sweeps.labels("failed").inc()
+        await sweeper.tick(
+            lambda: sweep_blocker(app, inputs=topics.inputs, max_lag=settings.timer_max_lag),
+            interrupted=lambda: bool(app.rebalancing),
+        )
 
     @app.timer(interval=WATCHDOG_SECONDS)
     async def watchdog() -> None:
@@ -381,23 +376,6 @@ def _retriable(error: BaseException) -> bool:
             return bool(cause.retriable)
         cause = cause.__cause__
     return False
-
-
-async def _sweep_blocker(app: faust.App, settings: Settings) -> str | None:
-    """Why a sweep must wait, or None. While inputs lag, a silence may only be a backlog: the
-    parcel's next scan is already in the topic, not yet read."""
-    if app.rebalancing or app.in_recovery:
-        return "skipped_rebalancing"
-    consumer = app.consumer
-    inputs = [tp for tp in consumer.assignment() if tp.topic in settings.topics.inputs]
-    if not inputs:
-        return "skipped_unassigned"
-    for tp in inputs:
-        highwater = consumer.highwater(tp)
-        position = await consumer.position(tp)
-        if highwater is None or position is None or highwater - position > settings.timer_max_lag:
-            return "skipped_lagging"
-    return None
 
 
 def _backoff_seconds() -> Iterator[float]:

@@ -64,11 +64,19 @@ class WorkerMetrics:
             ["on_time"],
             registry=registry,
         )
+        # One observation per batch, so both are distributions of batches; the mean time per
+        # message is rate(parcelwatch_processing_seconds_sum) / rate(parcelwatch_batch_size_sum).
         self.processing_seconds = Histogram(
             "parcelwatch_processing_seconds",
-            "Seconds per input message to decode, apply, score, publish and store it "
-            "(its batch's time divided by the batch size).",
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            "Seconds per batch of input messages to decode, apply, score, publish and store them "
+            "(see parcelwatch_batch_size for the number of messages).",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "parcelwatch_batch_size",
+            "Input messages per processed batch (those the input ledger admitted).",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2500, 5000, 10000),
             registry=registry,
         )
         self.event_age_seconds = Histogram(

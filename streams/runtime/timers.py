@@ -6,6 +6,11 @@ being processed, and a shipment's sent-notification record must be committed wit
 offsets, so the timer sends a ``shipment-checks`` message keyed by tracking number; the message
 lands on the same partition as the shipment's scans and the tracking agent applies it like a scan.
 Duplicate checks are harmless: a check only does what the state says is due, once.
+
+Which shipments are due is decided in one place, ``due_check``, row by row as the sweep reads the
+table: the sweep has to yield to the event loop between rows and stop at a rebalance, so it owns
+the iteration. Everything here is independent of Faust: ``sweep_blocker`` reads the worker through
+the few members it needs (``WorkerView``), and the agent's timer only calls ``CheckSweeper.tick``.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.timestamps import parse_rfc3339
@@ -79,16 +84,6 @@ def due_check(
     return DueCheck(tracking_number, due, stored.get("home_partition"))
 
 
-def due_shipments(
-    rows: Iterable[tuple[str, dict[str, Any]]], now: datetime, requests: CheckRequests
-) -> Iterator[DueCheck]:
-    """The rows to check now, skipping checks already in flight."""
-    for tracking_number, stored in rows:
-        check = due_check(tracking_number, stored, now, requests)
-        if check is not None:
-            yield check
-
-
 class CheckSweeper:
     def __init__(
         self,
@@ -98,12 +93,32 @@ class CheckSweeper:
         clock: Callable[[], datetime],
         metrics: WorkerMetrics,
         interval_seconds: float,
+        rows_between_yields: int = _YIELD_EVERY,
     ) -> None:
         self._table = table
         self._send_check = send_check
         self._clock = clock
         self._metrics = metrics
         self._requests = CheckRequests(retry_after=timedelta(seconds=10 * interval_seconds))
+        self._rows_between_yields = rows_between_yields
+
+    async def tick(
+        self,
+        find_blocker: Callable[[], Awaitable[str | None]],
+        interrupted: Callable[[], bool],
+    ) -> None:
+        """One run of the timer: a sweep unless ``find_blocker()`` (see ``sweep_blocker``) says
+        why it must wait. A failure — of the sweep or of asking whether to sweep — is logged and
+        counted, not raised: the timer must go on, and the next sweep starts over."""
+        try:
+            blocker = await find_blocker()
+            if blocker is not None:
+                self._metrics.timer_sweeps.labels(blocker).inc()
+                return
+            await self.sweep(interrupted)
+        except Exception:
+            log.exception("timer sweep failed")
+            self._metrics.timer_sweeps.labels("failed").inc()
 
     async def sweep(self, interrupted: Callable[[], bool] = lambda: False) -> int | None:
         """Ask for every due check in the local partitions; returns how many were asked, or None
@@ -120,7 +135,7 @@ class CheckSweeper:
             check = due_check(tracking_number, stored, now, self._requests)
             if check is not None:
                 due.append(check)
-            if count % _YIELD_EVERY == 0:
+            if count % self._rows_between_yields == 0:
                 await asyncio.sleep(0)
                 if interrupted():
                     self._metrics.timer_sweeps.labels("interrupted").inc()
@@ -129,8 +144,46 @@ class CheckSweeper:
             check = ShipmentCheck(tracking_number=item.tracking_number, requested_at=now)
             await self._send_check(item.tracking_number, encode(check), item.partition)
             self._requests.asked(item.tracking_number, item.due, now)
+            self._metrics.checks_requested.inc()  # one by one: a failed send leaves the rest
         self._requests.forget_all_but(present)
-        self._metrics.checks_requested.inc(len(due))
         self._metrics.timer_sweeps.labels("done").inc()
         self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
         return len(due)
+
+
+class _Consumer(Protocol):
+    def assignment(self) -> Collection[Any]: ...  # topic partitions (with ``.topic``)
+
+    def highwater(self, tp: Any) -> int | None: ...
+
+    async def position(self, tp: Any) -> int | None: ...
+
+
+class WorkerView(Protocol):
+    """What ``sweep_blocker`` reads of the worker (a ``faust.App``)."""
+
+    @property
+    def rebalancing(self) -> bool: ...
+
+    @property
+    def in_recovery(self) -> bool: ...
+
+    @property
+    def consumer(self) -> _Consumer: ...
+
+
+async def sweep_blocker(worker: WorkerView, *, inputs: Collection[str], max_lag: int) -> str | None:
+    """Why a sweep must wait, or None. While inputs lag, a silence may only be a backlog: the
+    parcel's next scan is already in the topic, not yet read."""
+    if worker.rebalancing or worker.in_recovery:
+        return "skipped_rebalancing"
+    consumer = worker.consumer
+    assigned = [tp for tp in consumer.assignment() if tp.topic in inputs]
+    if not assigned:
+        return "skipped_unassigned"
+    for tp in assigned:
+        highwater = consumer.highwater(tp)
+        position = await consumer.position(tp)
+        if highwater is None or position is None or highwater - position > max_lag:
+            return "skipped_lagging"
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 from parcelwatch.models.baselines import BASELINE_NAMES, fit_baselines
 from parcelwatch.models.dataset import Examples
 from parcelwatch.models.evaluate import evaluate, threshold_at_false_alert_count
+from parcelwatch.models.evaluation_result import DataSummary, EvaluationResult
 from parcelwatch.models.report import write_report
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -116,7 +117,7 @@ def synthetic(n: int, seed: int, start: float = 0.0) -> tuple[Examples, np.ndarr
     return examples, risk
 
 
-def run(test: Examples, risk: np.ndarray, threshold: float = 0.5, **kwargs) -> dict:
+def run(test: Examples, risk: np.ndarray, threshold: float = 0.5, **kwargs) -> EvaluationResult:
     baseline_scores = kwargs.pop("baseline_scores", {"zero": np.zeros(len(test))})
     return evaluate(
         test,
@@ -144,36 +145,36 @@ def _four_shipments() -> Examples:
 def test_perfect_scorer() -> None:
     test = _four_shipments()
     metrics = run(test, test.late.astype(float))
-    model = metrics["model"]
-    assert model["roc_auc"] == 1.0
-    assert model["pr_auc"] == 1.0
-    assert model["brier"] == 0.0
-    alerts = model["at_threshold"]
-    assert alerts["recall"] == 1.0
-    assert alerts["precision"] == 1.0
-    assert alerts["false_alerts"] == 0
-    assert alerts["false_alerts_per_1000_on_time"] == 0.0
-    assert metrics["data"] | {"first_scan": None, "last_scan": None} == {
-        "rows": 7,
-        "shipments": 4,
-        "late_shipments": 2,
-        "on_time_shipments": 2,
-        "late_rate": 0.5,
-        "row_late_rate": 3 / 7,
-        "delivered_rows": 6,
-        "first_scan": None,
-        "last_scan": None,
-    }
+    model = metrics.model
+    assert model.roc_auc == 1.0
+    assert model.pr_auc == 1.0
+    assert model.brier == 0.0
+    alerts = model.at_threshold
+    assert alerts.recall == 1.0
+    assert alerts.precision == 1.0
+    assert alerts.false_alerts == 0
+    assert alerts.false_alerts_per_1000_on_time == 0.0
+    assert replace(metrics.data, first_scan=None, last_scan=None) == DataSummary(
+        rows=7,
+        shipments=4,
+        late_shipments=2,
+        on_time_shipments=2,
+        late_rate=0.5,
+        row_late_rate=3 / 7,
+        delivered_rows=6,
+        first_scan=None,
+        last_scan=None,
+    )
 
 
 def test_constant_scorer_has_auc_one_half_and_alerts_everything() -> None:
     test = _four_shipments()
     metrics = run(test, np.full(len(test), 0.7))
-    assert metrics["model"]["roc_auc"] == 0.5
-    alerts = metrics["model"]["at_threshold"]
-    assert alerts["recall"] == 1.0
-    assert alerts["precision"] == 0.5
-    assert alerts["false_alerts_per_1000_on_time"] == 1000.0
+    assert metrics.model.roc_auc == 0.5
+    alerts = metrics.model.at_threshold
+    assert alerts.recall == 1.0
+    assert alerts.precision == 0.5
+    assert alerts.false_alerts_per_1000_on_time == 1000.0
 
 
 def test_false_alerts_are_counted_per_shipment_not_per_row() -> None:
@@ -182,11 +183,11 @@ def test_false_alerts_are_counted_per_shipment_not_per_row() -> None:
     test = make_examples(ships)
     risk = np.zeros(len(test))
     risk[:4] = 0.9  # every scan of O0, none of the others
-    alerts = run(test, risk)["model"]["at_threshold"]
-    assert alerts["false_alerts"] == 1
-    assert alerts["false_alerts_per_1000_on_time"] == pytest.approx(250.0)
-    assert alerts["recall"] == 0.0
-    assert alerts["precision"] == 0.0
+    alerts = run(test, risk).model.at_threshold
+    assert alerts.false_alerts == 1
+    assert alerts.false_alerts_per_1000_on_time == pytest.approx(250.0)
+    assert alerts.recall == 0.0
+    assert alerts.precision == 0.0
 
 
 def test_lead_time_is_promise_minus_first_alerting_scan() -> None:
@@ -199,39 +200,39 @@ def test_lead_time_is_promise_minus_first_alerting_scan() -> None:
         ]
     )
     risk = np.array([0.95, 0.1, 0.9, 0.2, 0.8, 0.0])
-    lead = run(test, risk)["model"]["at_threshold"]["lead_time_hours"]
+    lead = run(test, risk).model.at_threshold.lead_time_hours
     # A: first alerting scan at 10 h -> 38 h ahead; B: alert at 50 h -> 2 h after the promise
-    assert lead["alerted_late_shipments"] == 2
-    assert lead["median"] == pytest.approx(18.0)
-    assert lead["mean"] == pytest.approx(18.0)
-    assert lead["p25"] == pytest.approx(8.0)
-    assert lead["p75"] == pytest.approx(28.0)
-    assert lead["share_at_least_24h"] == 0.5
-    assert lead["late_shipments_alerted_at_least_24h_ahead"] == 0.5
+    assert lead.alerted_late_shipments == 2
+    assert lead.median == pytest.approx(18.0)
+    assert lead.mean == pytest.approx(18.0)
+    assert lead.p25 == pytest.approx(8.0)
+    assert lead.p75 == pytest.approx(28.0)
+    assert lead.share_at_least_24h == 0.5
+    assert lead.late_shipments_alerted_at_least_24h_ahead == 0.5
 
 
 def test_edge_cases_give_nulls_not_errors() -> None:
     on_time_only = make_examples([Ship(f"O{i}", [1, 2], 48, 30) for i in range(3)])
     metrics = run(on_time_only, np.full(len(on_time_only), 0.2))
-    model = metrics["model"]
-    assert model["roc_auc"] is None and model["pr_auc"] is None and model["calibration"] is None
-    alerts = model["at_threshold"]
-    assert alerts["recall"] is None  # no late shipment
-    assert alerts["precision"] is None  # nothing alerted
-    assert alerts["lead_time_hours"]["median"] is None
-    assert metrics["comparison"]["model_beats_all_baselines"] is False
-    json.dumps(metrics, allow_nan=False)
+    model = metrics.model
+    assert model.roc_auc is None and model.pr_auc is None and model.calibration is None
+    alerts = model.at_threshold
+    assert alerts.recall is None  # no late shipment
+    assert alerts.precision is None  # nothing alerted
+    assert alerts.lead_time_hours.median is None
+    assert metrics.comparison.model_beats_all_baselines is False
+    json.dumps(metrics.to_json(), allow_nan=False)
 
     empty = run(make_examples([]), np.zeros(0))
-    assert empty["data"]["shipments"] == 0
-    json.dumps(empty, allow_nan=False)
+    assert empty.data.shipments == 0
+    json.dumps(empty.to_json(), allow_nan=False)
 
 
 def test_scores_outside_unit_interval_get_no_brier_and_nan_is_rejected() -> None:
     test = _four_shipments()
     metrics = run(test, np.arange(len(test), dtype=float), threshold=3)
-    assert metrics["model"]["brier"] is None
-    assert metrics["model"]["calibration"] is None
+    assert metrics.model.brier is None
+    assert metrics.model.calibration is None
     with pytest.raises(ValueError, match="NaN"):
         run(test, np.full(len(test), np.nan))
     with pytest.raises(ValueError, match="shape"):
@@ -251,13 +252,13 @@ def test_interval_coverage_on_a_hand_case() -> None:
         "p50": np.array([38.0, 33.0, 26.0, 5.0]),
         "p90": np.array([45.0, 40.0, 19.0, 9.0]),
     }
-    interval = run(test, np.zeros(len(test)), quantile_hours=quantiles)["interval"]
-    assert interval["delivered_rows"] == 3
-    assert interval["coverage"] == pytest.approx(1 / 3)  # only 40 in [35, 45]
-    assert interval["below_p10"] == pytest.approx(1 / 3)  # 30 < 31
-    assert interval["above_p90"] == pytest.approx(1 / 3)  # 20 > 19
-    assert interval["p50_median_abs_error_hours"] == pytest.approx(3.0)  # errors 2, 3, 6
-    assert interval["p50_mean_abs_error_hours"] == pytest.approx(11 / 3)
+    interval = run(test, np.zeros(len(test)), quantile_hours=quantiles).interval
+    assert interval.delivered_rows == 3
+    assert interval.coverage == pytest.approx(1 / 3)  # only 40 in [35, 45]
+    assert interval.below_p10 == pytest.approx(1 / 3)  # 30 < 31
+    assert interval.above_p90 == pytest.approx(1 / 3)  # 20 > 19
+    assert interval.p50_median_abs_error_hours == pytest.approx(3.0)  # errors 2, 3, 6
+    assert interval.p50_mean_abs_error_hours == pytest.approx(11 / 3)
 
 
 # --- baselines ------------------------------------------------------------------------------
@@ -352,41 +353,41 @@ def split() -> tuple[Examples, Examples, np.ndarray]:
 def test_baselines_never_exceed_the_models_false_alert_rate(split, threshold: float) -> None:
     train, test, risk = split
     metrics = run(test, risk, threshold, baseline_scores=fit_baselines(train).scores(test))
-    model_rate = metrics["model"]["at_threshold"]["false_alerts_per_1000_on_time"]
+    model_rate = metrics.model.at_threshold.false_alerts_per_1000_on_time
     for name in BASELINE_NAMES:
-        section = metrics["baselines"][name]["at_equal_false_alert_rate"]
-        assert section["false_alerts_per_1000_on_time"] <= model_rate
-        if section["threshold"] is not None:  # one notch lower would break the budget
+        section = metrics.baselines[name].at_equal_false_alert_rate
+        assert section.false_alerts_per_1000_on_time <= model_rate
+        if section.threshold is not None:  # one notch lower would break the budget
             scores = fit_baselines(train).scores(test)[name]
-            lower = scores[scores < section["threshold"]]
+            lower = scores[scores < section.threshold]
             if len(lower):
-                relaxed = run(test, scores, float(lower.max()))["model"]["at_threshold"]
-                assert relaxed["false_alerts_per_1000_on_time"] > model_rate
+                relaxed = run(test, scores, float(lower.max())).model.at_threshold
+                assert relaxed.false_alerts_per_1000_on_time > model_rate
 
 
 def test_model_with_real_signal_beats_all_baselines_and_constant_does_not(split) -> None:
     train, test, risk = split
     baseline_scores = fit_baselines(train).scores(test)
     metrics = run(test, risk, 0.5, baseline_scores=baseline_scores)
-    json.dumps(metrics, allow_nan=False)
-    comparison = metrics["comparison"]
-    assert metrics["model"]["roc_auc"] > 0.8
+    json.dumps(metrics.to_json(), allow_nan=False)
+    comparison = metrics.comparison
+    assert metrics.model.roc_auc > 0.8
     for name in BASELINE_NAMES:
-        diff = comparison["baselines"][name]
-        assert diff["roc_auc_diff"] == pytest.approx(
-            metrics["model"]["roc_auc"] - metrics["baselines"][name]["roc_auc"]
+        diff = comparison.baselines[name]
+        assert diff.roc_auc_diff == pytest.approx(
+            metrics.model.roc_auc - metrics.baselines[name].roc_auc
         )
-    assert comparison["model_beats_all_baselines"] is True
-    assert set(metrics["slices"]["carrier"]) == {"ups", "fedex", "dhl"}
-    assert set(metrics["slices"]["service_level"]) == {"ground", "express"}
-    dhl = metrics["slices"]["carrier"]["dhl"]
-    assert dhl["late_rate"] > metrics["slices"]["carrier"]["ups"]["late_rate"]
-    assert sum(s["rows"] for s in metrics["slices"]["carrier"].values()) == len(test)
-    assert metrics["model"]["calibration"]["n_bins"] == 10
+    assert comparison.model_beats_all_baselines is True
+    assert set(metrics.slices.carrier) == {"ups", "fedex", "dhl"}
+    assert set(metrics.slices.service_level) == {"ground", "express"}
+    dhl = metrics.slices.carrier["dhl"]
+    assert dhl.late_rate > metrics.slices.carrier["ups"].late_rate
+    assert sum(s.rows for s in metrics.slices.carrier.values()) == len(test)
+    assert metrics.model.calibration.n_bins == 10
 
     constant = run(test, np.full(len(test), 0.5), 0.5, baseline_scores=baseline_scores)
-    assert constant["comparison"]["model_beats_all_baselines"] is False
-    assert not any(c["roc_auc_higher"] for c in constant["comparison"]["baselines"].values())
+    assert constant.comparison.model_beats_all_baselines is False
+    assert not any(c.roc_auc_higher for c in constant.comparison.baselines.values())
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -440,3 +441,66 @@ def test_write_report_writes_all_files_and_a_card_with_the_headline_numbers(
         assert f"{diff:+.3f}" in card
     assert "beats every baseline" in card
     assert "Known limitations" in card
+
+
+# --- metrics.json format --------------------------------------------------------------------
+
+METRICS_KEYS_FILE = Path(__file__).with_name("metrics_json_keys.json")
+
+
+def _json_type(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def metrics_key_paths(document: dict) -> list[str]:
+    """Every key path of a parsed ``metrics.json``, in file order, with its JSON value type.
+
+    Lists show the types of their items (``list[float]``), so an int that became a float, a
+    renamed, moved, dropped or reordered key all change the result.
+    """
+    paths: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, dict):
+            if path:
+                paths.append(f"{path}: dict")
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, list):
+            paths.append(f"{path}: list[{'|'.join(sorted({_json_type(v) for v in value}))}]")
+        else:
+            paths.append(f"{path}: {_json_type(value)}")
+
+    walk(document, "")
+    return paths
+
+
+def metrics_json_cases(split: tuple[Examples, Examples, np.ndarray], out: Path) -> dict:
+    """``metrics.json`` as :func:`write_report` writes it for a full, a one-class and an empty
+    test split: together they hold every section both filled and null."""
+    train, test, risk = split
+    quantiles = {"p10": test.hours_to_delivery - 5, "p50": test.hours_to_delivery + 1,
+                 "p90": test.hours_to_delivery + 5}  # fmt: skip
+    baseline_scores = fit_baselines(train).scores(test)
+    on_time_only = make_examples([Ship(f"O{i}", [1, 2], 48, 30) for i in range(3)])
+    results = {
+        "full": run(test, risk, 0.5, baseline_scores=baseline_scores, quantile_hours=quantiles),
+        "one_class": run(on_time_only, np.full(len(on_time_only), 0.2)),
+        "empty": run(make_examples([]), np.zeros(0)),
+    }
+    documents = {}
+    for case, metrics in results.items():
+        write_report(metrics, out / case, model_version="v-keys", metadata={})
+        documents[case] = json.loads((out / case / "metrics.json").read_text())
+    return documents
+
+
+def test_metrics_json_keeps_the_keys_recorded_before_the_results_became_dataclasses(
+    split, tmp_path: Path
+) -> None:
+    """``metrics_json_keys.json`` was produced by this test's helpers with the dict-returning
+    ``evaluate`` (before the results became dataclasses): readers of ``metrics.json`` rely on
+    these paths. A deliberate format change bumps ``METRICS_VERSION`` and rewrites that file."""
+    expected = json.loads(METRICS_KEYS_FILE.read_text())
+    documents = metrics_json_cases(split, tmp_path)
+    assert {case: metrics_key_paths(doc) for case, doc in documents.items()} == expected

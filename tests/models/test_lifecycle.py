@@ -29,17 +29,17 @@ def test_training_registers_a_version_with_its_lineage(trained):
     assert len(meta["training_data"]["fingerprint"]) == 64
     assert meta["training_data"]["train_rows"] > 1000
     assert set(meta["library_versions"]) >= {"scikit-learn", "numpy", "skops"}
-    assert meta["metrics"]["roc_auc"] == trained.metrics["model"]["roc_auc"]
+    assert meta["metrics"]["roc_auc"] == trained.metrics.model.roc_auc
     assert meta["metrics"]["model_beats_all_baselines"] is True
 
 
 def test_model_beats_every_baseline_on_held_out_data(trained):
     metrics = trained.metrics
-    model_auc = metrics["model"]["roc_auc"]
-    for name, baseline in metrics["baselines"].items():
-        assert model_auc > baseline["roc_auc"], name
-    assert metrics["comparison"]["model_beats_all_baselines"] is True
-    assert 0.6 <= metrics["interval"]["coverage"] <= 0.95  # an 80% interval, roughly honest
+    model_auc = metrics.model.roc_auc
+    for name, baseline in metrics.baselines.items():
+        assert model_auc > baseline.roc_auc, name
+    assert metrics.comparison.model_beats_all_baselines is True
+    assert 0.6 <= metrics.interval.coverage <= 0.95  # an 80% interval, roughly honest
 
 
 def test_score_is_exactly_what_the_worker_computes(trained, tmp_path):
@@ -126,7 +126,7 @@ def test_evaluate_writes_the_report(trained, tmp_path):
     assert {p.name for p in report.iterdir()} >= {
         "metrics.json", "model_card.md", "calibration.png", "roc.png", "lead_time.png"
     }  # fmt: skip
-    assert metrics["model"]["roc_auc"] == pytest.approx(trained.metrics["model"]["roc_auc"])
+    assert metrics.model.roc_auc == pytest.approx(trained.metrics.model.roc_auc)
     card = (report / "model_card.md").read_text()
     assert trained.version in card and "slack_to_promise" in card
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +36,36 @@ def test_the_worker_does_not_install_a_plotting_library() -> None:
     assert [Requirement(line).name for line in project["optional-dependencies"]["report"]] == [
         "matplotlib"
     ]
+
+
+# What the CLI and `parcelwatch train` load: no matplotlib (ml_commands imports the report lazily).
+WITHOUT_MATPLOTLIB = [
+    "parcelwatch.streams.cli",
+    "parcelwatch.streams.offline.ml_commands",
+    "parcelwatch.models.evaluate",
+    "parcelwatch.models.evaluation_result",
+]
+# After each import in turn (one interpreter): is matplotlib loaded yet?
+_IMPORT_AND_CHECK = """
+import importlib, json, sys
+loaded = []
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+    loaded.append("matplotlib" in sys.modules)
+print(json.dumps(loaded))
+"""
+
+
+def test_only_the_report_imports_matplotlib() -> None:
+    modules = [*WITHOUT_MATPLOTLIB, "parcelwatch.models.report"]
+    run = subprocess.run(
+        [sys.executable, "-c", _IMPORT_AND_CHECK, *modules],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = dict(zip(modules, json.loads(run.stdout), strict=True))
+    assert loaded == {**dict.fromkeys(WITHOUT_MATPLOTLIB, False), "parcelwatch.models.report": True}
 
 
 @pytest.mark.parametrize("requirement", REQUIREMENTS, ids=str)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -135,7 +135,8 @@ def test_german_dates_use_german_weekday_and_month_names():
     notification = render(K.DELIVERED, state, zone=customer_zone(state))
     assert notification.locale == "de"
     assert notification.message == (
-        "Ihre Bestellung A-1001 wurde am Freitag, 20. November zugestellt. Viel Freude damit!"
+        "Ihre Bestellung A-1001 wurde am Freitag, 20. November um 10:00 zugestellt. "
+        "Viel Freude damit!"
     )
 
 
@@ -145,8 +146,8 @@ def test_dates_are_given_in_the_customers_time_zone():
     in_utc = shipment(late_evening, who=customer("de", "UTC"))
     berlin = render(K.DELIVERED, in_berlin, zone=customer_zone(in_berlin))
     utc = render(K.DELIVERED, in_utc, zone=customer_zone(in_utc))
-    assert "am Samstag, 21. November zugestellt" in berlin.message
-    assert "am Freitag, 20. November zugestellt" in utc.message
+    assert "am Samstag, 21. November um 00:30 zugestellt" in berlin.message
+    assert "am Freitag, 20. November um 23:30 zugestellt" in utc.message
 
 
 def test_expected_date_prefers_the_carrier_then_the_model_then_the_promise():
@@ -256,6 +257,104 @@ def test_notification_id_depends_only_on_shipment_and_milestone_key():
     assert notification_id(TRACKING, "shipped") != notification_id("OTHER123", "shipped")
 
 
+# --- CLDR conventions of the customer's region -----------------------------------------------
+
+
+def in_january(locale: str, timezone: str) -> ShipmentState:
+    """Shipped, with the carrier expecting it on Monday 4 January 2027 (12:00 UTC)."""
+    state = shipment(scan(S.PICKED_UP, 5), who=customer(locale, timezone))
+    return replace(state, estimated_delivery=datetime(2027, 1, 4, 12, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("locale", "timezone", "delivered", "shipped"),
+    [
+        (
+            "en-GB",
+            "Europe/London",
+            "Your order A-1001 was delivered on Friday 20 November at 09:00. Enjoy!",
+            "Expected Monday 4 January.",
+        ),
+        (
+            "en-US",
+            "America/New_York",
+            "Your order A-1001 was delivered on Friday, November 20 at 4:00\u202fAM. Enjoy!",
+            "Expected Monday, January 4.",
+        ),
+        (
+            "de-AT",
+            "Europe/Vienna",
+            "Ihre Bestellung A-1001 wurde am Freitag, 20. November um 10:00 zugestellt. "
+            "Viel Freude damit!",
+            "Voraussichtliche Zustellung: Montag, 4. Jänner.",
+        ),
+        (
+            "fr-CA",
+            "America/Toronto",
+            "Votre commande A-1001 a été livrée le vendredi 20 novembre à 04 h 00. "
+            "Bonne découverte !",
+            "Livraison prévue le lundi 4 janvier.",
+        ),
+        (  # no Portuguese wording: English, with English conventions rather than a mix
+            "pt-BR",
+            "America/Sao_Paulo",
+            "Your order A-1001 was delivered on Friday, November 20 at 6:00\u202fAM. Enjoy!",
+            "Expected Monday, January 4.",
+        ),
+    ],
+)
+def test_dates_and_times_follow_the_customers_regional_conventions(
+    locale, timezone, delivered, shipped
+):
+    state = shipment(scan(S.DELIVERED, 0), who=customer(locale, timezone))
+    assert render(K.DELIVERED, state, zone=customer_zone(state)).message == delivered
+    state = in_january(locale, timezone)
+    assert render(K.SHIPPED, state, zone=customer_zone(state)).message.endswith(shipped)
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        (
+            "en-GB",
+            "Your order A-1001 is running late: it is now expected Wednesday 25 November, "
+            "2 days after the promised date. We are keeping an eye on it.",
+        ),
+        (
+            "de-DE",
+            "Ihre Bestellung A-1001 verspätet sich: Neue voraussichtliche Zustellung Mittwoch, "
+            "25. November, 2 Tage nach dem zugesagten Termin. Wir behalten sie im Blick.",
+        ),
+        (  # CLDR's no-break space between the number and its unit survives the spacing
+            "fr-CA",
+            "Votre commande A-1001 a du retard : elle est désormais attendue le mercredi "
+            "25 novembre, soit 2\u00a0jours après la date promise. Nous la suivons de près.",
+        ),
+    ],
+)
+def test_delay_says_how_many_days_past_the_promise_in_the_locales_plural(locale, message):
+    state = shipment(scan(S.IN_TRANSIT, 80), who=customer(locale, "Europe/Berlin"))
+    model = PredictedDelivery(at(120), at(90), at(130))  # Wednesday; the promise was Monday
+    state = replace(state, predicted_delivery=model)
+    notification = render(K.DELAYED, state, zone=customer_zone(state))
+    assert notification.message == message
+
+
+def test_one_day_late_is_singular():
+    state = shipment(scan(S.IN_TRANSIT, 80))
+    state = replace(state, predicted_delivery=PredictedDelivery(at(96), at(90), at(110)))
+    assert "Tuesday 24 November, 1 day after the promised date." in render(K.DELAYED, state).message
+
+
+def test_a_new_date_on_the_promised_day_is_not_called_days_late():
+    state = shipment(scan(S.IN_TRANSIT, 73), promised_in_hours=72)  # promised Monday 09:00
+    state = replace(state, predicted_delivery=PredictedDelivery(at(80), at(75), at(85)))
+    assert render(K.DELAYED, state).message == (
+        "Your order A-1001 is running late: it is now expected Monday 23 November. "
+        "We are keeping an eye on it."
+    )
+
+
 def test_german_expected_date_is_localised_in_the_customers_zone():
     state = shipment(scan(S.IN_TRANSIT, 5), who=customer("de", "Europe/Berlin"))
     model = PredictedDelivery(at(62), at(60), at(70))  # Sunday 23:00 UTC, Monday 00:00 Berlin
@@ -335,14 +434,45 @@ def test_file_that_is_not_json_is_rejected(tmp_path):
             {"drop": lambda data: data["reasons"].pop("customs_delay")},
             r"reasons missing \['customs_delay'\]",
         ),
-        ({"months": ["January"]}, r"'months' must be a list of 12 strings"),
+        (
+            {"months": ["January"] * 12},
+            r"remove \['months'\]: month names now come from CLDR",
+        ),
+        (
+            {"edit": lambda data: data["messages"].update(shipped="Late by $days_late.")},
+            r"messages\.shipped: unknown placeholders \['days_late'\]",
+        ),
         ({"locale": "  "}, r"'locale' must be a non-empty string"),
     ],
-    ids=["unknown_kind", "bad_syntax", "missing_reason", "short_months", "blank_locale"],
+    ids=[
+        "unknown_kind",
+        "bad_syntax",
+        "missing_reason",
+        "obsolete_months",
+        "days_late_outside_its_variant",
+        "blank_locale",
+    ],
 )
 def test_other_unusable_files_are_rejected_naming_the_problem(tmp_path, change, problem):
     with pytest.raises(TemplateError, match=r"en\.json: .*" + problem):
         load_templates(template_dir(tmp_path, **change))
+
+
+def test_a_locale_that_cldr_does_not_know_is_rejected(tmp_path):
+    (template_dir(tmp_path, locale="xx") / "en.json").rename(tmp_path / "xx.json")
+    with pytest.raises(TemplateError, match=r"xx\.json: no CLDR data for locale 'xx'"):
+        load_templates(tmp_path)
+
+
+def test_a_days_late_variant_of_any_kind_is_accepted_and_used(tmp_path):
+    def add_variant(data):
+        data["messages"]["shipped.days_late"] = "$order_id: $expected_date, $days_late late."
+
+    templates = load_templates(template_dir(tmp_path, edit=add_variant))
+    state = shipment(scan(S.IN_TRANSIT, 5, estimated_delivery=at(120)), promised_in_hours=72)
+    milestone = Milestone(K.SHIPPED, "shipped", at(5))
+    notification = render_notification(milestone, state, at(6), templates, UTC)
+    assert notification.message == "A-1001: Wednesday 25 November, 2 days late."
 
 
 # --- customer-safe text ----------------------------------------------------------------------
@@ -406,8 +536,6 @@ def test_a_hostile_pickup_place_is_cleaned_in_the_message_and_the_location():
 
 def test_a_date_beyond_what_the_customers_zone_can_show_does_not_fail_the_message():
     # The decoder refuses such dates; rendering must not fail should one reach it anyway.
-    from datetime import datetime
-
     end_of_time = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
     state = replace(shipment(scan(S.IN_TRANSIT, 5)), estimated_delivery=end_of_time)
     notification = render(K.SHIPPED, state, zone=ZoneInfo("Pacific/Kiritimati"))

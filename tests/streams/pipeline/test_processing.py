@@ -312,3 +312,89 @@ async def test_state_remembers_its_partition_so_checks_find_it():
     )
     await processor.process(scan_on_partition_2)
     assert store[TRACKING]["home_partition"] == 2
+
+
+# -- publish, then store ----------------------------------------------------------------------
+
+
+class BatchBroker:
+    """``publish_many``: records each call's topics and what the table held when it was made."""
+
+    def __init__(self, store: dict, fail: bool = False) -> None:
+        self.store = store
+        self.fail = fail
+        self.calls: list[tuple[list[str], dict]] = []
+
+    async def publish_many(self, outputs) -> None:
+        self.calls.append(([output.topic for output in outputs], dict(self.store)))
+        if self.fail:
+            raise ConnectionError("the broker refused the batch")
+
+    async def publish(self, topic: str, key: bytes, value: bytes) -> None:
+        raise AssertionError("a batch is published with publish_many")
+
+
+def batch_env(fail: bool = False):
+    store: dict = {}
+    broker = BatchBroker(store, fail)
+    registry = CollectorRegistry()
+    processor = ShipmentProcessor(
+        topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
+        publish_many=broker.publish_many, clock=lambda: at(30),
+        metrics=WorkerMetrics(registry), policy=make_policy(),
+    )  # fmt: skip
+    return processor, broker, store, registry
+
+
+def make_policy():
+    from parcelwatch.streams.core.follow_up import Policy
+    from parcelwatch.streams.core.notifications import NotificationPolicy
+
+    return Policy(notifications=NotificationPolicy(quiet_hours=None))
+
+
+SENT_TOGETHER = [
+    message(order(72, customer=customer())),
+    message(None, topic=TOPICS.carrier_scans, value=b"{broken", offset=1),
+    message(scan("exception", 5, "e1", reason="lost"), offset=2),
+]
+
+
+async def test_a_batch_sends_its_outputs_in_one_call_before_any_state_is_written():
+    processor, broker, store, _ = batch_env()
+    await processor.process_batch(SENT_TOGETHER)
+    ((topics, store_then),) = broker.calls
+    assert store_then == {}
+    # dead letters first, then alerts, then notifications
+    order_of = [TOPICS.dead_letter, TOPICS.shipment_alerts, TOPICS.customer_notifications]
+    assert set(topics) == set(order_of)
+    assert topics == sorted(topics, key=order_of.index)
+    assert store[TRACKING]["raised_alert_ids"]
+
+
+async def test_when_publishing_fails_nothing_is_stored_or_counted():
+    processor, broker, store, registry = batch_env(fail=True)
+    with pytest.raises(ConnectionError):
+        await processor.process_batch(SENT_TOGETHER)
+    assert len(broker.calls) == 1
+    assert store == {}
+    alerts_counted = [
+        sample
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == "parcelwatch_alerts_total"
+    ]
+    assert alerts_counted == []
+    assert registry.get_sample_value("parcelwatch_processing_seconds_count") == 0
+
+
+async def test_processing_time_and_batch_size_are_observed_once_per_batch():
+    processor, _, _, registry = batch_env()
+    await processor.process_batch(SENT_TOGETHER)
+    await processor.process_batch([message(scan("in_transit", 8, "e2"), offset=3)])
+    await processor.process_batch([])  # every message skipped by the input ledger: no work
+    assert registry.get_sample_value("parcelwatch_processing_seconds_count") == 2
+    assert registry.get_sample_value("parcelwatch_batch_size_count") == 2
+    assert registry.get_sample_value("parcelwatch_batch_size_sum") == len(SENT_TOGETHER) + 1
+    assert registry.get_sample_value("parcelwatch_batch_size_bucket", {"le": "2.0"}) == 1
+    assert registry.get_sample_value("parcelwatch_batch_size_bucket", {"le": "4.0"}) == 2

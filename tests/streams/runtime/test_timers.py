@@ -1,11 +1,15 @@
-"""The silence timer's pure parts: which stored shipments are due, and not asking twice."""
+"""The silence timer's pure parts: which stored shipments are due, and not asking twice.
+
+The live loop (``CheckSweeper``) and when it may run (``sweep_blocker``) are in
+test_check_sweeper.py.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from parcelwatch.streams.runtime.timers import CheckRequests, due_for_check, due_shipments
+from parcelwatch.streams.runtime.timers import CheckRequests, due_check, due_for_check
 
 from tests.factories import at
 
@@ -19,8 +23,9 @@ def stored(next_check_at: str | None, **fields) -> dict:
 
 
 def due(rows, now, requests) -> list[tuple[str, str]]:
-    """(tracking number, due time) of each check ``due_shipments`` asks for."""
-    return [(check.tracking_number, check.due) for check in due_shipments(rows, now, requests)]
+    """(tracking number, due time) of each row ``due_check`` asks a check for, in row order."""
+    checks = (due_check(tracking_number, value, now, requests) for tracking_number, value in rows)
+    return [(check.tracking_number, check.due) for check in checks if check is not None]
 
 
 @pytest.mark.parametrize(
@@ -42,7 +47,7 @@ def test_state_without_next_check_field_is_never_due():
     assert due_for_check({"tracking_number": "T1"}, NOW) is False  # a version 1 state
 
 
-def test_due_shipments_lists_only_due_rows_with_their_due_time():
+def test_only_due_rows_are_checked_with_their_due_time():
     rows = [
         ("T1", stored("2026-11-20T18:00:00+00:00")),
         ("T2", stored("2026-11-21T18:00:00+00:00")),
@@ -55,7 +60,7 @@ def test_due_shipments_lists_only_due_rows_with_their_due_time():
     ]
 
 
-def test_due_shipments_does_not_record_anything_by_itself():
+def test_due_check_does_not_record_anything_by_itself():
     rows = [("T1", stored("2026-11-20T18:00:00+00:00"))]
     requests = CheckRequests(RETRY)
     assert due(rows, NOW, requests) == due(rows, NOW, requests)
@@ -67,7 +72,10 @@ def test_due_check_is_addressed_to_the_partition_the_state_lives_on():
         ("T1", stored("2026-11-20T18:00:00+00:00", home_partition=7)),
         ("T2", stored("2026-11-20T18:00:00+00:00")),  # a state written before home_partition
     ]
-    checks = list(due_shipments(rows, NOW, CheckRequests(RETRY)))
+    checks = [
+        due_check(tracking_number, value, NOW, CheckRequests(RETRY))
+        for tracking_number, value in rows
+    ]
     assert [(check.tracking_number, check.partition) for check in checks] == [
         ("T1", 7),
         ("T2", None),
