@@ -85,8 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     promote.set_defaults(handler=_promote)
 
     demo = commands.add_parser("demo", help="broker, worker and simulator together; Ctrl-C stops")
-    _simulation_arguments(demo)
-    demo.add_argument("--duration", type=float, help="stop after this many seconds")
+    demo.add_argument("--shipments", type=_positive_int, default=200)
+    demo.add_argument(
+        "--rate", type=_positive_float,
+        help="ignored: the demo plays its journeys on the live clock (see --duration)",
+    )  # fmt: skip
+    demo.add_argument("--seed", type=int, help="random seed (default: a new one each run)")
+    demo.add_argument(
+        "--duration", type=_positive_float,
+        help="seconds to play 10 simulated days in, and to wait for the last alerts (default 65)",
+    )  # fmt: skip
     demo.set_defaults(handler=_demo)
 
     from parcelwatch.streams.devtools.chaos.options import add_arguments as add_chaos_arguments
@@ -271,12 +279,10 @@ def _promote(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from parcelwatch.streams.devtools.demo import run_demo
 
+    if args.rate is not None:
+        print("note: --rate is ignored; the demo plays its journeys on the live clock")
     return run_demo(
-        Settings.from_env(),
-        shipments=args.shipments,
-        rate=args.rate,
-        seed=args.seed,
-        duration=args.duration,
+        Settings.from_env(), shipments=args.shipments, seed=args.seed, duration=args.duration
     )
 
 

@@ -1,23 +1,38 @@
 """``parcelwatch demo``: local broker, a worker process and the simulator, printing alerts and
-customer notifications live."""
+customer notifications live, then the alert mix against the simulator's ground truth.
+
+The simulated journeys are played on the live clock, days in seconds (``demo_clock``), and the
+worker's timers run on that clock too, so the silences they see are the ones the simulator meant.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from parcelwatch.schemas.timestamps import parse_rfc3339, utc_now
 from parcelwatch.streams.core.notification_text import customer_text
+from parcelwatch.streams.devtools.alert_mix import SeenAlerts, alert_mix_lines
+from parcelwatch.streams.devtools.demo_clock import (
+    DRAIN_SECONDS,
+    DemoClock,
+    scaled_check_interval,
+    scaled_worker_env,
+)
 from parcelwatch.streams.devtools.localkafka import LocalKafka
 from parcelwatch.streams.runtime.kafka_admin import (
     aiokafka_options,
@@ -25,23 +40,43 @@ from parcelwatch.streams.runtime.kafka_admin import (
     ensure_topics,
 )
 from parcelwatch.streams.runtime.settings import Settings
-from parcelwatch.streams.simulation.sinks import simulate_to_kafka
+from parcelwatch.streams.simulation import SimulatedEvent, SimulationConfig, generate_journeys
+from parcelwatch.streams.simulation.ground_truth import expected_alert_mix, injected_trouble
+from parcelwatch.streams.simulation.playback import compress_timeline, playback_origin, played_at
+from parcelwatch.streams.simulation.sinks import play_to_kafka
 
 SEVERITY_MARK = {"critical": "!!", "warning": " !", "info": "  "}
 NOTIFICATION_MARK = " >"
-# Livelier than production defaults, unless the environment says otherwise: timers sweep every
-# few seconds, and quiet hours do not hold back half the demo's notifications at night.
-DEMO_WORKER_DEFAULTS = {"PARCELWATCH_CHECK_INTERVAL_SECONDS": "5", "PARCELWATCH_QUIET_HOURS": "off"}
+# Unless the environment says otherwise, quiet hours do not hold back half the demo's
+# notifications at night. (The timers' settings are not defaults: they follow the demo's clock.)
+DEMO_WORKER_DEFAULTS = {"PARCELWATCH_QUIET_HOURS": "off"}
+START_LEAD_SECONDS = 0.5  # the first event is played this long after the timeline is laid out
 
 
 def run_demo(
     settings: Settings,
     *,
     shipments: int,
-    rate: float,
     seed: int | None,
     duration: float | None,
 ) -> int:
+    clock = DemoClock.for_duration(duration)
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    simulated_end = utc_now()  # the simulated journeys are those of the last days, cut here
+    config = SimulationConfig(
+        shipments=shipments, seed=seed, window_days=clock.simulated / timedelta(days=1)
+    )
+    events = generate_journeys(config, now=simulated_end)
+    # The policy (defaults or the environment's) is in simulated time, the worker's in played.
+    worker_clock = scaled_worker_env(
+        settings.follow_up_policy, settings.check_interval_seconds, clock.factor
+    )
+    # A silence due this shortly before the next scan may be over when the timer gets to it: a
+    # sweep every check interval, then the check's trip through Kafka (on a busy machine, the
+    # sweep's own run time too). Two intervals, in simulated time.
+    close_call = clock.simulated_span(
+        2 * scaled_check_interval(settings.check_interval_seconds, clock.factor)
+    )
     broker = LocalKafka.from_env()
     started_broker = False
     if not asyncio.run(broker_reachable(settings)):
@@ -56,13 +91,15 @@ def run_demo(
         with log_path.open("ab") as log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "parcelwatch.streams.cli", "worker"],
-                env={**DEMO_WORKER_DEFAULTS, **os.environ}, stdout=log, stderr=subprocess.STDOUT,
+                env={**DEMO_WORKER_DEFAULTS, **os.environ, **worker_clock},
+                stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop the worker cleanly ourselves
             )  # fmt: skip
         print(f"worker starting (log: {log_path}) ...", flush=True)
         _wait_healthy(settings, worker, log_path)
         print(f"worker ready: metrics on http://{settings.web_host}:{settings.web_port}/metrics")
-        counts = asyncio.run(_stream(settings, shipments, rate, seed, duration))
+        print(f"playing {shipments} shipments (seed {seed}): {clock.describe()}", flush=True)
+        counts = asyncio.run(_stream(settings, events, clock.factor, simulated_end))
     except KeyboardInterrupt:
         counts = None
         print("\nstopping ...")
@@ -77,10 +114,23 @@ def run_demo(
             broker.down()
     if counts is not None:
         for topic, label in (("alert", "alerts"), ("notification", "notifications")):
-            seen = {kind: n for (kind_topic, kind), n in counts.items() if kind_topic == topic}
+            seen = {
+                kind: n for (kind_topic, kind), n in counts.outputs.items() if kind_topic == topic
+            }
             summary = ", ".join(f"{kind}: {n}" for kind, n in sorted(seen.items())) or "none"
             print(f"{label} seen: {summary}")
+        expected, close_calls = expected_alert_mix(
+            events, settings.follow_up_policy.silence, until=simulated_end, close_call=close_call
+        )
+        trouble = injected_trouble(events)
+        words = _words(close_call)
+        for line in alert_mix_lines(expected, close_calls, counts.alerts, trouble, words):
+            print(line)
     return 0
+
+
+def _words(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:.1f} simulated hours"
 
 
 def _wait_healthy(settings: Settings, worker: subprocess.Popen[bytes], log: Path) -> None:
@@ -97,9 +147,19 @@ def _wait_healthy(settings: Settings, worker: subprocess.Popen[bytes], log: Path
     raise RuntimeError(f"the worker did not become ready in 120 s; see {log}")
 
 
+@dataclass
+class _Seen:
+    """What the demo read back: this run's outputs by (topic, kind), and its alerts sorted."""
+
+    tracking_numbers: frozenset[str]
+    window_end: datetime  # the end of the played window on the live clock
+    outputs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    alerts: SeenAlerts = field(default_factory=SeenAlerts)
+
+
 async def _stream(
-    settings: Settings, shipments: int, rate: float, seed: int | None, duration: float | None
-) -> Counter[tuple[str, str]]:
+    settings: Settings, events: list[SimulatedEvent], factor: float, simulated_end: datetime
+) -> _Seen:
     topics = settings.topics
     consumer = AIOKafkaConsumer(
         topics.shipment_alerts,
@@ -108,37 +168,43 @@ async def _stream(
         group_id=None,
     )
     await consumer.start()
-    counts: Counter[tuple[str, str]] = Counter()
     try:
         await consumer.seek_to_end()  # only this run's alerts
-        simulator = asyncio.create_task(
-            simulate_to_kafka(settings, shipments=shipments, rate=rate, seed=seed)
+        start = utc_now() + timedelta(seconds=START_LEAD_SECONDS)
+        played = compress_timeline(events, factor=factor, now=start)
+        window_end = played_at(
+            simulated_end, origin=playback_origin(events), factor=factor, now=start
         )
-        printer = asyncio.create_task(_print_outputs(consumer, topics.shipment_alerts, counts))
+        seen = _Seen(frozenset(item.key.decode() for item in events), window_end)
+        simulator = asyncio.create_task(play_to_kafka(settings, played))
+        printer = asyncio.create_task(_print_outputs(consumer, topics.shipment_alerts, seen))
         try:
-            sent = await asyncio.wait_for(asyncio.shield(simulator), timeout=duration)
+            sent = await simulator
             print(f"simulator done: {sent} events; waiting for the last alerts ...", flush=True)
-            await asyncio.sleep(5)
-        except TimeoutError:
+            await asyncio.sleep(DRAIN_SECONDS)
+        finally:
+            printer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await printer
             simulator.cancel()
-        printer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await printer
-        simulator.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await simulator
+            with contextlib.suppress(asyncio.CancelledError):
+                await simulator
     finally:
         await consumer.stop()
-    return counts
+    return seen
 
 
-async def _print_outputs(
-    consumer: AIOKafkaConsumer, alerts_topic: str, counts: Counter[tuple[str, str]]
-) -> None:
+async def _print_outputs(consumer: AIOKafkaConsumer, alerts_topic: str, seen: _Seen) -> None:
     async for record in consumer:
         event = orjson.loads(record.value)
+        if event["tracking_number"] not in seen.tracking_numbers:
+            # A previous run's shipment in the worker's table, its silences falling due now.
+            seen.alerts.other_shipments += record.topic == alerts_topic
+            continue
         if record.topic == alerts_topic:
-            counts["alert", event["kind"]] += 1
+            seen.outputs["alert", event["kind"]] += 1
+            due = parse_rfc3339(event["occurred_at"]) <= seen.window_end
+            (seen.alerts.in_window if due else seen.alerts.after_window)[event["kind"]] += 1
             mark = SEVERITY_MARK.get(event["severity"], "  ")
             # The order id comes from a producer: no escape sequences into the terminal.
             order = f" order {customer_text(event['order_id'])}" if event.get("order_id") else ""
@@ -147,7 +213,7 @@ async def _print_outputs(
                 flush=True,
             )
         else:
-            counts["notification", event["kind"]] += 1
+            seen.outputs["notification", event["kind"]] += 1
             channels = "+".join(event["customer"]["channels"])
             print(
                 f"{NOTIFICATION_MARK} {event['kind']:<20} {event['tracking_number']} "

@@ -1,14 +1,18 @@
-"""Where simulated journeys go: to the input topics at a chosen rate, or to JSONL files."""
+"""Where simulated journeys go: to the input topics at a chosen rate or on the live clock, or to
+JSONL files."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from parcelwatch.schemas.codec import to_jsonable
+from parcelwatch.schemas.codec import encode, to_jsonable
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, ensure_topics
 from parcelwatch.streams.runtime.settings import Settings
@@ -36,6 +40,30 @@ async def simulate_to_kafka(
     await producer.start()
     try:
         return await produce(events, producer=producer, topics=settings.topics, rate=rate)
+    finally:
+        await producer.stop()
+
+
+async def play_to_kafka(
+    settings: Settings,
+    events: Sequence[SimulatedEvent],
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> int:
+    """Send each event when the live clock reaches its ``emit_at`` (events already due go at
+    once), in ``emit_at`` order; returns how many were sent. For journeys whose timeline was put
+    onto the live clock (``parcelwatch.streams.simulation.playback``)."""
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True)
+    await producer.start()
+    topics = settings.topics
+    try:
+        for item in sorted(events, key=lambda event: event.emit_at):
+            wait = (item.emit_at - clock()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await producer.send_and_wait(item.topic(topics), key=item.key, value=encode(item.event))
+        return len(events)
     finally:
         await producer.stop()
 
