@@ -54,8 +54,8 @@ from parcelwatch.streams.core.notification_text import Templates
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
-from parcelwatch.streams.runtime.error_text import describe, stack
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 

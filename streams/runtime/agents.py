@@ -26,6 +26,7 @@ from faust.types import TP
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.input_ledger import (
     SKIPPED,
     Admission,
@@ -34,11 +35,10 @@ from parcelwatch.streams.pipeline.input_ledger import (
     Verdict,
     ledger_key,
 )
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
-from parcelwatch.streams.runtime.error_text import describe, stack
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import faust
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import Tracking, register_tracking
 from parcelwatch.streams.runtime.kafka_admin import faust_credentials
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.views import register_views
 

@@ -11,7 +11,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from parcelwatch.streams.runtime.error_text import describe
+from parcelwatch.streams.pipeline.error_text import describe
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options
 from parcelwatch.streams.runtime.settings import Settings
 

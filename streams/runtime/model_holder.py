@@ -25,8 +25,8 @@ from parcelwatch.models.registry import ModelRegistry, ModelRegistryError
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.models.signing import update_is_authentic
 from parcelwatch.schemas.model_update import InvalidModelUpdate, ModelUpdate, decode_model_update
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

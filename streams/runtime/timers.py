@@ -28,7 +28,7 @@ from parcelwatch.schemas.state import stored_timer
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentCheck
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 

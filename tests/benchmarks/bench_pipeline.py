@@ -36,8 +36,8 @@ from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.timers import CheckRequests, due_check
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 from tests.model_fixtures import DATA_END, train_small_model

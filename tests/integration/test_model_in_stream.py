@@ -16,8 +16,8 @@ from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 from tests.integration.conftest import REPO, collect, free_port, produce
 from tests.model_fixtures import process_in_rounds

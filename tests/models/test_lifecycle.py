@@ -16,8 +16,8 @@ from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits, Scan
 from parcelwatch.streams.offline.ml_commands import evaluate_command, score_command
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from tests.model_fixtures import DATA_END, process_in_rounds
 
 

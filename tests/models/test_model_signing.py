@@ -17,7 +17,7 @@ from parcelwatch.schemas.model_update import (
     encode_model_update,
     signing_input,
 )
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, Refusal, UpdateRefused, admit
 from parcelwatch.streams.runtime.settings import Settings, SettingsError
 

@@ -19,7 +19,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.streams.devtools.localkafka import KAFKA_VERSION
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -425,7 +425,7 @@ def _dashboard() -> dict[str, Any]:
 
 
 def _exported_sample_names() -> set[str]:
-    """What the worker's /metrics can expose, derived from runtime.metrics itself."""
+    """What the worker's /metrics can expose, derived from pipeline.metrics itself."""
     registry = CollectorRegistry()
     WorkerMetrics(registry)
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}

@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from tests.factories import at, order_json, scan_json
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, MessageOutcome, ShipmentProcessor
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
 from tests.factories import TRACKING, at, order, scan
 
 TOPICS = TopicNames.with_prefix("t.")

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from parcelwatch.schemas.codec import decode_check
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.input_ledger import ledger_key
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
 from tests.factories import at
 

@@ -20,7 +20,7 @@ from parcelwatch.models.features import CATEGORICAL_FEATURES, FEATURE_NAMES
 from parcelwatch.models.registry import ARTIFACT_FILE, ModelRegistry
 from parcelwatch.models.signing import sign_update
 from parcelwatch.schemas.model_update import ModelUpdate, encode_model_update
-from parcelwatch.streams.runtime.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, Refusal
 
 KEY = bytes(range(32))

@@ -11,8 +11,8 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 
+from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.runtime.agents import _retriable
-from parcelwatch.streams.runtime.error_text import describe, stack
 
 
 def wrapped(cause: BaseException) -> ProducerSendError:
