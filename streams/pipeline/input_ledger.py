@@ -20,6 +20,9 @@ offset is therefore only a hint. The truth is kept here instead:
   when a message inside the gap arrives the ledger asks for a ``Probe``: the shell reads the log
   itself, and only when the broker's first offset from the expected one is past it are the
   absent offsets counted and the partition continued there;
+* while one topic of a partition is rewound, the other topics of that partition wait too
+  (``SKIPPED_HELD``): they carry the same shipments, and a shipment's order must not come after
+  scans that followed it;
 * nothing is judged while the worker rebalances or restores its tables: the ledger on an empty
   disk is only known once the changelog has been read.
 
@@ -63,6 +66,7 @@ class Verdict(StrEnum):
     SKIPPED_STALE = "skipped_stale"  # fetched before a rewind took effect; it will come again
     SKIPPED_REBALANCING = "skipped_rebalancing"  # tables not restored yet; it will come again
     SKIPPED_NOT_ASSIGNED = "skipped_not_assigned"  # the partition moved to another worker
+    SKIPPED_HELD = "skipped_held"  # another topic of its partition is being rewound: waits
 
 
 SKIPPED = frozenset(
@@ -71,6 +75,7 @@ SKIPPED = frozenset(
         Verdict.SKIPPED_STALE,
         Verdict.SKIPPED_REBALANCING,
         Verdict.SKIPPED_NOT_ASSIGNED,
+        Verdict.SKIPPED_HELD,
     }
 )
 
@@ -99,6 +104,7 @@ class _PendingRewind:
     seen: int  # the offset that revealed the gap
     asked_at: float  # monotonic seconds
     probing: bool = False  # a probe of ``expected`` is out
+    held: bool = False  # no gap of its own: waits while another topic of its partition rewinds
     present: bool = False  # a probe found ``expected`` in the log: only waiting is left
 
 
@@ -180,6 +186,8 @@ class InputLedger:
             self._store.write(tp[1], index, self._entry(tp[1], {tp: offset}))
             return self._applying(tp, offset)
         if offset == expected:
+            if self._held_by_partition(tp):
+                return self._hold(tp, expected, admission)
             return self._applying(tp, offset)
         if offset < expected:
             return Verdict.ALREADY_APPLIED
@@ -202,6 +210,28 @@ class InputLedger:
             tp[0], tp[1], offset, expected,
         )  # fmt: skip
         return Verdict.SKIPPED_GAP
+
+    def _held_by_partition(self, tp: TopicPartition) -> bool:
+        """Whether another input topic of this partition is being rewound over a gap of its own.
+        Its skipped messages come first: were this topic to go on, a shipment's scans could be
+        applied before its order (both topics carry the same shipments on the same partition)."""
+        return any(
+            other[1] == tp[1] and other != tp and not pending.held
+            for other, pending in self._pending.items()
+        )
+
+    def _hold(self, tp: TopicPartition, expected: int, admission: Admission) -> Verdict:
+        pending = self._pending.get(tp)
+        now = self._clock()
+        if pending is None or pending.expected != expected:
+            self._pending[tp] = _PendingRewind(expected, expected, now, held=True)
+            admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+        else:
+            pending.held = True  # it waits for the other topic, not for a gap of its own
+            if now - pending.asked_at >= self._rewind_retry_seconds:
+                pending.asked_at = now
+                admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+        return Verdict.SKIPPED_HELD
 
     def probed(self, probe: Probe, first_offset: int | None) -> tuple[list[Rewind], int]:
         """The log's answer to ``probe``: the first offset it holds at or after the probed one

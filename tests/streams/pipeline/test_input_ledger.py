@@ -162,6 +162,39 @@ def test_messages_beyond_the_gap_never_count_as_absent_offsets():
     assert admit(ledger, batch(2)).verdicts == [Verdict.APPLY]
 
 
+def test_while_one_topic_of_a_partition_rewinds_the_others_wait_for_it():
+    # What the crash test caught: scans went on while their partition's orders were rewound, so a
+    # shipment's order was applied after its scans (and a missed-promise alert never came).
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 56, B: 16}}
+    ledger = make(store)
+    admission = apply(ledger, batch(40, topic=B, partition=1) + batch(56, topic=A, partition=1))
+    assert admission.verdicts == [Verdict.SKIPPED_GAP, Verdict.SKIPPED_HELD]
+    assert admission.rewinds == [Rewind(B, 1, 16), Rewind(A, 1, 56)]
+    assert store.writes == []
+    # Another partition is not held.
+    assert apply(ledger, batch(3, topic=A, partition=2)).verdicts == [Verdict.APPLY]
+    # The order comes back first; then the scans, once their rewind is asked again.
+    assert apply(ledger, batch(16, topic=B, partition=1)).verdicts == [Verdict.APPLY]
+    assert ledger.rewinding() == [(A, 1)]
+    assert apply(ledger, batch(56, 57, topic=A, partition=1)).verdicts == [Verdict.APPLY] * 2
+    assert ledger.rewinding() == []
+    assert store.data[ledger_key(1)]["next_offsets"] == {A: 58, B: 17}
+
+
+def test_two_topics_with_gaps_of_their_own_never_wait_for_each_other_forever():
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 10, B: 5}}
+    ledger = make(store)
+    admit(ledger, batch(20, topic=A) + batch(9, topic=B))  # both rewound
+    # The scans' next offset comes back first: it waits for the orders' gap...
+    assert admit(ledger, batch(10, topic=A)).verdicts == [Verdict.SKIPPED_HELD]
+    # ...which, holding nothing back itself, is applied; then the scans.
+    assert apply(ledger, batch(5, topic=B)).verdicts == [Verdict.APPLY]
+    assert apply(ledger, batch(10, topic=A)).verdicts == [Verdict.APPLY]
+    assert ledger.rewinding() == []
+
+
 def test_a_commit_past_the_ledger_is_rewound_even_without_new_messages():
     store = DictLedgerStore()
     store.data[ledger_key(1)] = {"next_offsets": {A: 7}}
