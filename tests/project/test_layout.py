@@ -3,9 +3,10 @@ every folder there is."""
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
+
+from tests.project.source_imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,19 +33,6 @@ def _group(module: str) -> str | None:
     return name if name in ALLOWED else None
 
 
-def _imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        found |= {n.removeprefix("parcelwatch.") for n in names if n.startswith("parcelwatch.")}
-    return found
-
-
 def test_dependencies_point_one_way():
     wrong = []
     for folder in ("schemas", "models", "streams"):
@@ -53,7 +41,12 @@ def test_dependencies_point_one_way():
             group = _group(module)
             if group is None:
                 continue
-            for imported in _imports(path):
+            ours = {
+                name.removeprefix("parcelwatch.")
+                for _, name in absolute_imports(path)
+                if name.startswith("parcelwatch.")
+            }
+            for imported in sorted(ours):
                 target = _group(imported) or imported.split(".")[0]
                 if target != group and target not in ALLOWED[group]:
                     wrong.append(f"{module} imports {imported}")

@@ -7,7 +7,6 @@ user's own `schemas.py` would shadow ours (or ours theirs).
 
 from __future__ import annotations
 
-import ast
 import importlib
 import os
 import pkgutil
@@ -20,6 +19,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.project.source_imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("streams", "models", "schemas")
@@ -41,19 +42,12 @@ def test_the_package_list_names_every_package_folder():
 
 
 def test_no_code_imports_a_bare_top_level_folder():
-    bare = []
-    for path in _source_files():
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            bare += [
-                f"{path.relative_to(ROOT)}:{node.lineno} {name}"
-                for name in names
-                if name.split(".")[0] in FOLDERS
-            ]
+    bare = [
+        f"{path.relative_to(ROOT)}:{line} {name}"
+        for path in _source_files()
+        for line, name in absolute_imports(path)
+        if name.split(".")[0] in FOLDERS
+    ]
     assert bare == []
 
 
