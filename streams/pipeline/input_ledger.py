@@ -198,10 +198,8 @@ class InputLedger:
                 # fetched before a seek. Only the log can say which.
                 pending.probing = True
                 admission.probes.append(Probe(tp[0], tp[1], expected))
-            elif self._clock() - pending.asked_at >= self._rewind_retry_seconds:
-                # The seek lost a race with messages already fetched: ask again.
-                pending.asked_at = self._clock()
-                admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+            else:  # the seek may have lost a race with messages already fetched
+                admission.rewinds += self._ask_again_if_due(tp, pending)
             return Verdict.SKIPPED_STALE
         self._pending[tp] = _PendingRewind(expected, offset, self._clock())
         admission.rewinds.append(Rewind(tp[0], tp[1], expected))
@@ -222,16 +220,21 @@ class InputLedger:
 
     def _hold(self, tp: TopicPartition, expected: int, admission: Admission) -> Verdict:
         pending = self._pending.get(tp)
-        now = self._clock()
         if pending is None or pending.expected != expected:
-            self._pending[tp] = _PendingRewind(expected, expected, now, held=True)
+            self._pending[tp] = _PendingRewind(expected, expected, self._clock(), held=True)
             admission.rewinds.append(Rewind(tp[0], tp[1], expected))
         else:
             pending.held = True  # it waits for the other topic, not for a gap of its own
-            if now - pending.asked_at >= self._rewind_retry_seconds:
-                pending.asked_at = now
-                admission.rewinds.append(Rewind(tp[0], tp[1], expected))
+            admission.rewinds += self._ask_again_if_due(tp, pending)
         return Verdict.SKIPPED_HELD
+
+    def _ask_again_if_due(self, tp: TopicPartition, pending: _PendingRewind) -> list[Rewind]:
+        """The rewind of ``pending`` again, when the retry time has passed since the last ask."""
+        now = self._clock()
+        if now - pending.asked_at < self._rewind_retry_seconds:
+            return []
+        pending.asked_at = now
+        return [Rewind(tp[0], tp[1], pending.expected)]
 
     def probed(self, probe: Probe, first_offset: int | None) -> tuple[list[Rewind], int]:
         """The log's answer to ``probe``: the first offset it holds at or after the probed one
@@ -313,9 +316,7 @@ class InputLedger:
         for tp, offset in sorted(committed.items()):
             pending = self._pending.get(tp)
             if pending is not None:
-                if now - pending.asked_at >= self._rewind_retry_seconds:
-                    pending.asked_at = now
-                    rewinds.append(Rewind(tp[0], tp[1], pending.expected))
+                rewinds += self._ask_again_if_due(tp, pending)
                 continue
             expected = self._expected(tp, None)
             if expected is not None and offset is not None and expected < offset:
