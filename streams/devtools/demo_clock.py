@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
+from parcelwatch.streams.simulation.playback import compression_factor
 
 SIMULATED_DAYS = 10.0  # orders placed over this many simulated days are played
 DEFAULT_PLAYBACK_SECONDS = 60.0  # without --duration
@@ -39,7 +40,7 @@ class DemoClock:
     @property
     def factor(self) -> float:
         """Simulated seconds per played second."""
-        return self.simulated / self.played
+        return compression_factor(self.simulated, self.played)
 
     def simulated_span(self, played_seconds: float) -> timedelta:
         """How much simulated time passes in ``played_seconds``."""
