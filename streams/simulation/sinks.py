@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -35,13 +36,8 @@ async def simulate_to_kafka(
     settings: Settings, *, shipments: int, rate: float | None, seed: int | None
 ) -> int:
     events = simulated_events(shipments, seed)
-    await ensure_topics(settings)
-    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
+    async with _input_producer(settings) as producer:
         return await produce(events, producer=producer, topics=settings.topics, rate=rate)
-    finally:
-        await producer.stop()
 
 
 async def play_to_kafka(
@@ -53,17 +49,24 @@ async def play_to_kafka(
     """Send each event when the live clock reaches its ``emit_at`` (events already due go at
     once), in ``emit_at`` order; returns how many were sent. For journeys whose timeline was put
     onto the live clock (``parcelwatch.streams.simulation.playback``)."""
-    await ensure_topics(settings)
-    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True)
-    await producer.start()
     topics = settings.topics
-    try:
+    async with _input_producer(settings) as producer:
         for item in sorted(events, key=lambda event: event.emit_at):
             wait = (item.emit_at - clock()).total_seconds()
             if wait > 0:
                 await asyncio.sleep(wait)
             await producer.send_and_wait(item.topic(topics), key=item.key, value=encode(item.event))
         return len(events)
+
+
+@asynccontextmanager
+async def _input_producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer for the input topics, which exist once it is handed out."""
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        yield producer
     finally:
         await producer.stop()
 
