@@ -122,6 +122,9 @@ class Admission:
     verdicts: list[Verdict]
     rewinds: list[Rewind] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)  # answer each with InputLedger.probed
+    # A partition's first ledger entry was written: the shell makes it durable before processing,
+    # or a crash could leave the batch committed with no entry to say it was never applied.
+    started: bool = False
 
     def indexes(self, verdict: Verdict) -> list[int]:
         return [i for i, judged in enumerate(self.verdicts) if judged is verdict]
@@ -184,6 +187,7 @@ class InputLedger:
             # the ledger): store where it starts *before* processing, so that a failed batch
             # whose offsets Faust still commits is found again after the restart.
             self._store.write(tp[1], index, self._entry(tp[1], {tp: offset}))
+            admission.started = True
             return self._applying(tp, offset)
         if offset == expected:
             if self._held_by_partition(tp):

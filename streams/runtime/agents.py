@@ -256,6 +256,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             settled=is_settled,
             assigned=assigned.__contains__,
         )
+        if admission.started:
+            await app.producer.flush()  # the first ledger entry is in the changelog first
         rewinds = list(admission.rewinds)
         for probe in admission.probes:
             first = await first_offset_in_log(settings, probe.topic, probe.partition, probe.offset)

@@ -59,10 +59,12 @@ def test_the_first_offset_ever_seen_is_applied_and_recorded():
     ledger = make(store)
     admission = apply(ledger, batch(7, 8, 9))
     assert admission.verdicts == [Verdict.APPLY] * 3
+    assert admission.started  # the shell makes the first entry durable before processing
     assert store.data == {ledger_key(0): {"next_offsets": {A: 10}}}
     # Where the partition starts is stored before processing (a failed first batch is found
     # again), then once per batch, focused on the partition's last applied message.
     assert store.writes == [(0, 0), (0, 2)]
+    assert not apply(ledger, batch(10)).started
 
 
 def test_offsets_below_the_ledger_were_applied_before_a_crash():
