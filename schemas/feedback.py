@@ -165,3 +165,17 @@ class TextAnalysis:
     delivery_sentiment: Sentiment | None
     product_sentiment: Sentiment | None
     topics: tuple[TopicConfidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTally:
+    """Internal: one flagged piece of feedback as the pain-point windows count it, on
+    ``feedback-tallies`` keyed by carrier (so one worker owns each carrier's windows)."""
+
+    feedback_id: str  # counted once per window, whatever is redelivered
+    carrier: str  # "unknown" when unmatched
+    region: str  # the destination's region, else its country, else "unknown"
+    reason: FlagReason
+    topics: tuple[FeedbackTopic, ...]
+    received_at: datetime  # the window is chosen by this (event time)
+    schema_version: int = SCHEMA_VERSION

@@ -11,6 +11,13 @@ DEAD_LETTER = "dead-letter"
 MODEL_UPDATES = "model-updates"
 CUSTOMER_NOTIFICATIONS = "customer-notifications"
 SHIPMENT_CHECKS = "shipment-checks"
+CUSTOMER_FEEDBACK = "customer-feedback"
+FEEDBACK_FLAGGED = "feedback-flagged"
+ORDER_SHIPMENTS = "order-shipments"
+SHIPMENT_FEEDBACK = "shipment-feedback"
+FEEDBACK_TALLIES = "feedback-tallies"
+PAIN_POINTS = "pain-points"
+PAIN_POINT_SPIKES = "pain-point-spikes"
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,13 @@ class TopicNames:
     model_updates: str = MODEL_UPDATES
     customer_notifications: str = CUSTOMER_NOTIFICATIONS
     shipment_checks: str = SHIPMENT_CHECKS  # internal: timers -> the partition's owner
+    customer_feedback: str = CUSTOMER_FEEDBACK
+    feedback_flagged: str = FEEDBACK_FLAGGED
+    order_shipments: str = ORDER_SHIPMENTS  # internal: order id -> its shipments
+    shipment_feedback: str = SHIPMENT_FEEDBACK  # internal: analysed feedback -> one shipment
+    feedback_tallies: str = FEEDBACK_TALLIES  # internal: flagged feedback -> its carrier's windows
+    pain_points: str = PAIN_POINTS
+    pain_point_spikes: str = PAIN_POINT_SPIKES
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -34,6 +48,13 @@ class TopicNames:
             model_updates=prefix + MODEL_UPDATES,
             customer_notifications=prefix + CUSTOMER_NOTIFICATIONS,
             shipment_checks=prefix + SHIPMENT_CHECKS,
+            customer_feedback=prefix + CUSTOMER_FEEDBACK,
+            feedback_flagged=prefix + FEEDBACK_FLAGGED,
+            order_shipments=prefix + ORDER_SHIPMENTS,
+            shipment_feedback=prefix + SHIPMENT_FEEDBACK,
+            feedback_tallies=prefix + FEEDBACK_TALLIES,
+            pain_points=prefix + PAIN_POINTS,
+            pain_point_spikes=prefix + PAIN_POINT_SPIKES,
         )
 
     @property
