@@ -25,7 +25,7 @@ from parcelwatch.schemas.feedback import Sentiment, SentimentLabel, TextAnalysis
 RULES_VERSION = "rules-1"
 NEUTRAL_BAND = 0.1  # |score| below this is neutral
 ASPECT_NEUTRAL_BAND = 0.05
-RULE_EVIDENCE_FOR_FULL_WEIGHT = 2.0  # one clear sentiment word (VADER scale)
+RULE_EVIDENCE_FOR_FULL_WEIGHT = 1.5  # one clear sentiment word (VADER scale)
 LEARNED_WEIGHT = {"en": 1.0}  # per language; others below
 LEARNED_WEIGHT_OTHER_SUPPORTED = 0.5
 LEARNED_WEIGHT_UNSUPPORTED = 0.3
