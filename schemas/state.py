@@ -54,6 +54,7 @@ MAX_RECENT_SCANS = 20
 MAX_EXCEPTIONS = 20
 MAX_SEEN_EVENT_IDS = 500
 MAX_NOTIFIED = 100
+MAX_FEEDBACK_IDS = 100
 
 
 class UnsupportedStateVersion(ValueError):
@@ -122,6 +123,9 @@ class OutputRecord:
     # the whole history, and ``open_episodes`` forgets an episode once it closes. Added within
     # state version 3; states stored without it are read with it empty.
     raised_kinds: tuple[AlertKind, ...] = ()
+    # Feedback flagged for this shipment (feedback_id), so a redelivery flags nothing twice.
+    # Added within state_version 3: states written before it read as empty.
+    feedback_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,7 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             notified=tuple(outputs["notified"]),
             # Additive within version 3: absent from states stored before it existed.
             raised_kinds=tuple(AlertKind(kind) for kind in outputs.get("raised_kinds", ())),
+            feedback_ids=tuple(outputs.get("feedback_ids", ())),
         ),
         timer=TimerSchedule(
             next_check_at=_time(timer["next_check_at"]),
