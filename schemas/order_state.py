@@ -49,19 +49,21 @@ class LinkedShipment:
 
 @dataclass(frozen=True, slots=True)
 class WaitingFeedback:
-    """Feedback already read, waiting for its order's first shipment."""
+    """Feedback already read, kept for the order's shipments: waiting for the first one, or,
+    once forwarded, for shipments of the order that come later (a split order's second parcel)."""
 
     feedback: Feedback
     analysis: TextAnalysis
     analyzer_version: str
-    wait_until: datetime  # then it goes out unmatched
+    wait_until: datetime  # then, if still waiting, it goes out unmatched; if forwarded, forgotten
 
 
 @dataclass(frozen=True, slots=True)
 class OrderFeedbackState:
     order_id: str
     shipments: tuple[LinkedShipment, ...] = ()
-    waiting: tuple[WaitingFeedback, ...] = ()
+    waiting: tuple[WaitingFeedback, ...] = ()  # no shipment of the order known yet
+    forwarded: tuple[WaitingFeedback, ...] = ()  # sent to the shipments known; kept for later ones
     seen_feedback_ids: tuple[str, ...] = ()  # input event ids: a redelivery is a duplicate
     timer: TimerSchedule = field(default_factory=TimerSchedule)  # next check: earliest wait_until
     state_version: int = ORDER_STATE_VERSION
@@ -88,6 +90,7 @@ def order_state_from_json(data: dict[str, Any]) -> OrderFeedbackState:
         order_id=data["order_id"],
         shipments=tuple(LinkedShipment(**item) for item in data["shipments"]),
         waiting=tuple(_waiting(item) for item in data["waiting"]),
+        forwarded=tuple(_waiting(item) for item in data["forwarded"]),
         seen_feedback_ids=tuple(data["seen_feedback_ids"]),
         timer=TimerSchedule(
             next_check_at=None

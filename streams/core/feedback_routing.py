@@ -8,10 +8,13 @@ here is pure: it returns the new state and what to send, and the pipeline sends 
 * Feedback for a known order goes to the shipment it names, if the order has it, else to every
   shipment of the order.
 * Feedback for an order with no shipment yet waits. When the first link comes, everything waiting
-  goes to the shipments known then. Shipments linked later do not get feedback already forwarded:
-  the feedback was about the parcels the customer had.
-* At ``wait_until`` waiting feedback goes out unmatched; so does feedback beyond the order's
-  bounds (never dropped, never kept without limit).
+  goes to it.
+* Forwarded feedback is kept until its ``wait_until`` too: a shipment of the same order linked
+  later (a split order's second parcel, or a link that lost the race with the feedback) gets it
+  as well, exactly once.
+* At ``wait_until`` waiting feedback goes out unmatched and forwarded feedback is forgotten.
+  Feedback beyond the order's bounds goes out unmatched at once (never dropped, never kept
+  without limit); forwarded feedback beyond them is forgotten, oldest first.
 """
 
 from __future__ import annotations
@@ -63,32 +66,38 @@ def receive_feedback(
     seen = (*state.seen_feedback_ids, feedback.event_id)[-MAX_SEEN_FEEDBACK_IDS:]
     state = replace(state, seen_feedback_ids=seen)
     if state.shipments:
-        return Routed(state, forwards=_forwards(state.shipments, item))
-    if not _room_for(state.waiting, item):
+        forwarded = _within_bounds((*state.forwarded, item), keep_newest=True)
+        return Routed(_kept(state, state.waiting, forwarded), _forwards(state.shipments, item))
+    if _within_bounds((*state.waiting, item)) != (*state.waiting, item):
         return Routed(state, unmatched=(item,))
-    return Routed(_with_waiting(state, (*state.waiting, item)))
+    return Routed(_kept(state, (*state.waiting, item), state.forwarded))
 
 
 def link_shipment(state: OrderFeedbackState | None, link: OrderShipmentLink) -> Routed | None:
-    """Learn one shipment of the order and release what waited for it; None when known."""
+    """Learn one shipment of the order and send it the feedback kept for the order; None when
+    the order knew it already."""
     state = state or OrderFeedbackState(order_id=link.order_id)
-    if state.linked(link.tracking_number):
-        return None
+    if state.linked(link.tracking_number) or len(state.shipments) >= MAX_ORDER_SHIPMENTS:
+        return None  # beyond the bound: feedback goes to the first shipments, enough to judge
     shipment = LinkedShipment(link.tracking_number, link.shipment_partition)
-    if len(state.shipments) >= MAX_ORDER_SHIPMENTS:
-        return None  # feedback goes to the first shipments: enough to join it with reality
     shipments = (*state.shipments, shipment)
-    forwards = tuple(fwd for item in state.waiting for fwd in _forwards(shipments, item))
-    return Routed(_with_waiting(replace(state, shipments=shipments), ()), forwards=forwards)
+    kept = (*state.forwarded, *state.waiting)
+    forwards = tuple(
+        forward
+        for item in kept
+        for forward in _forwards(shipments, item)
+        if forward.shipment == shipment
+    )
+    forwarded = _within_bounds(kept, keep_newest=True)
+    return Routed(_kept(replace(state, shipments=shipments), (), forwarded), forwards)
 
 
 def expire_waiting(state: OrderFeedbackState, now: datetime) -> Routed:
-    """Feedback whose wait is over goes out unmatched."""
+    """Waiting feedback whose wait is over goes out unmatched; forwarded feedback is forgotten."""
     expired = tuple(item for item in state.waiting if item.wait_until <= now)
-    if not expired:
-        return Routed(state)
-    kept = tuple(item for item in state.waiting if item.wait_until > now)
-    return Routed(_with_waiting(state, kept), unmatched=expired)
+    waiting = tuple(item for item in state.waiting if item.wait_until > now)
+    forwarded = tuple(item for item in state.forwarded if item.wait_until > now)
+    return Routed(_kept(state, waiting, forwarded), unmatched=expired)
 
 
 def _forwards(shipments: tuple[LinkedShipment, ...], item: WaitingFeedback) -> tuple[Forward, ...]:
@@ -97,13 +106,27 @@ def _forwards(shipments: tuple[LinkedShipment, ...], item: WaitingFeedback) -> t
     return tuple(Forward(shipment, item) for shipment in (chosen or shipments))
 
 
-def _room_for(waiting: tuple[WaitingFeedback, ...], item: WaitingFeedback) -> bool:
-    chars = sum(len(entry.feedback.text or "") for entry in (*waiting, item))
-    return len(waiting) < MAX_WAITING_FEEDBACK and chars <= MAX_WAITING_TEXT_CHARS
+def _within_bounds(
+    items: tuple[WaitingFeedback, ...], *, keep_newest: bool = False
+) -> tuple[WaitingFeedback, ...]:
+    """The longest run of ``items`` (the oldest first, or the newest with ``keep_newest``) that
+    fits the order's bounds on count and text."""
+    ordered = list(reversed(items)) if keep_newest else list(items)
+    kept: list[WaitingFeedback] = []
+    chars = 0
+    for item in ordered:
+        chars += len(item.feedback.text or "")
+        if len(kept) >= MAX_WAITING_FEEDBACK or chars > MAX_WAITING_TEXT_CHARS:
+            break
+        kept.append(item)
+    return tuple(reversed(kept)) if keep_newest else tuple(kept)
 
 
-def _with_waiting(
-    state: OrderFeedbackState, waiting: tuple[WaitingFeedback, ...]
+def _kept(
+    state: OrderFeedbackState,
+    waiting: tuple[WaitingFeedback, ...],
+    forwarded: tuple[WaitingFeedback, ...],
 ) -> OrderFeedbackState:
-    next_check = min((item.wait_until for item in waiting), default=None)
-    return replace(state, waiting=waiting, timer=replace(state.timer, next_check_at=next_check))
+    next_check = min((item.wait_until for item in (*waiting, *forwarded)), default=None)
+    timer = replace(state.timer, next_check_at=next_check)
+    return replace(state, waiting=waiting, forwarded=forwarded, timer=timer)

@@ -105,6 +105,12 @@ class FeedbackJoin:
         self._wait = wait
         self._metrics = metrics
 
+    def warm_up(self) -> None:
+        """Read one text, so the analyzer's models (language identification, lexicons) load
+        before the first batch: loading them inside a batch would stall the event loop for
+        seconds, long enough to miss the consumer group's heartbeats."""
+        self._analyzer().analyze([FeedbackText("Arrived on time, thank you!")])
+
     def start(self, messages: Sequence[InputMessage], now: datetime) -> FeedbackBatch:
         """Decode every ``customer-feedback`` message of the batch and analyse the valid ones in
         one call: the text's reading depends on nothing but the text."""

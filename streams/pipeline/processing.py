@@ -149,6 +149,10 @@ class ShipmentProcessor:
             topics.shipment_feedback: self._apply_forwarded_feedback,
         }
 
+    def warm_up(self) -> None:
+        """Load what the first batch would otherwise load (see ``FeedbackJoin.warm_up``)."""
+        self._feedback.warm_up()
+
     async def process(self, message: InputMessage) -> MessageOutcome:
         (outcome,) = await self.process_batch([message])
         return outcome

@@ -124,6 +124,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         follow_up_policy=settings.follow_up_policy,
         feedback_wait=timedelta(hours=settings.feedback_wait_hours),
     )
+    processor.warm_up()  # before the agent runs: nothing may stall the event loop later
     sweeper = CheckSweeper(
         table=shipments,
         send_check=lambda key, value, partition: publish(

@@ -32,7 +32,7 @@ def test_feedback_before_its_order_waits_until_the_first_shipment():
         ("T1", 3)
     ]
     assert released.state.waiting == ()
-    assert released.state.timer.next_check_at is None
+    assert [item.feedback.event_id for item in released.state.forwarded] == ["fb-1"]
 
 
 def test_feedback_for_a_known_order_goes_to_every_shipment():
@@ -100,3 +100,29 @@ def test_order_state_survives_its_json_round_trip():
     waiting = receive(None, feedback("fb-3")).state
     for original in (state, waiting, OrderFeedbackState(order_id=ORDER_ID)):
         assert order_state_from_json(order_state_to_json(original)) == original
+
+
+def test_a_shipment_linked_later_gets_the_orders_feedback_once():
+    state = link_shipment(None, link("T1")).state
+    routed = receive(state, feedback())
+    assert [f.shipment.tracking_number for f in routed.forwards] == ["T1"]
+    later = link_shipment(routed.state, link("T2", partition=4))
+    assert [(f.shipment.tracking_number, f.shipment.partition) for f in later.forwards] == [
+        ("T2", 4)
+    ]
+    assert link_shipment(later.state, link("T2")) is None  # known: nothing sent twice
+
+
+def test_feedback_naming_a_shipment_is_not_sent_to_its_siblings_linked_later():
+    state = link_shipment(None, link("T1")).state
+    state = receive(state, feedback(tracking_number="T1")).state
+    assert link_shipment(state, link("T2")).forwards == ()
+
+
+def test_forwarded_feedback_is_forgotten_silently_after_the_wait():
+    state = receive(link_shipment(None, link("T1")).state, feedback(), hours=100).state
+    assert state.timer.next_check_at == at(100) + WAIT
+    routed = expire_waiting(state, at(100) + WAIT)
+    assert routed.unmatched == ()
+    assert routed.state.forwarded == () and routed.state.timer.next_check_at is None
+    assert link_shipment(routed.state, link("T2")).forwards == ()

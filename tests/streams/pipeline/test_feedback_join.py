@@ -206,3 +206,14 @@ async def test_delivery_and_product_sentiment_travel_to_the_output(loop):
     (flagged,) = loop.on(TOPICS.feedback_flagged)
     assert flagged["product_sentiment"]["label"] == SentimentLabel.POSITIVE.value
     assert flagged["delivery_sentiment"]["label"] == SentimentLabel.NEGATIVE.value
+
+
+async def test_a_shipment_linked_after_the_feedback_is_joined_too(loop):
+    await loop.send(order())
+    await loop.settle()
+    await loop.send(feedback())
+    await loop.settle()
+    await loop.send(order(event_id="order-2", tracking_number="1ZSECOND"))
+    await loop.settle()
+    flagged = loop.on(TOPICS.feedback_flagged)
+    assert sorted(item["tracking_number"] for item in flagged) == sorted([TRACKING, "1ZSECOND"])
