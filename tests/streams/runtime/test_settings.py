@@ -30,6 +30,7 @@ def test_environment_overrides_and_prefix():
     assert settings.topics.all == (
         "eu.carrier-scans", "eu.orders", "eu.shipment-checks", "eu.shipment-alerts",
         "eu.customer-notifications", "eu.dead-letter", "eu.model-updates",
+        "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes",
     )  # fmt: skip
     assert settings.partitions == 12
     assert settings.data_dir == Path("/var/lib/pw")
