@@ -236,3 +236,15 @@ async def test_the_sweeper_stops_at_a_rebalance(env):
         rows_between_yields=2,
     )  # fmt: skip
     assert await sweeper.sweep(interrupted=lambda: True) is None
+
+
+def test_pain_point_and_feedback_metrics_have_bounded_labels_only():
+    metrics = WorkerMetrics(CollectorRegistry())
+    labels = {
+        name: set(metric._labelnames)
+        for name, metric in vars(metrics).items()
+        if name.startswith(("pain_point", "feedback"))
+    }
+    assert len(labels) == 7
+    # Fixed enumerations only; never a carrier or a region.
+    assert set().union(*labels.values()) <= {"topic", "size", "reason"}
