@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 import orjson
 
 from parcelwatch.schemas import patterns
+from parcelwatch.schemas.feedback import FeedbackTally, FeedbackTopic, FlagReason
 from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.pain_points import PainPointClose
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
@@ -481,6 +483,65 @@ def decode_check(
             "a check names exactly one of 'tracking_number' and 'order_id'",
         )
     return check
+
+
+def _check_carrier_key(key: bytes | object | None, carrier: str) -> None:
+    # feedback-tallies is partitioned by carrier: one worker owns each carrier's windows.
+    if key is NO_MESSAGE_KEY:
+        return
+    if key != carrier.encode():
+        raise InvalidEvent(
+            DeadLetterReason.KEY_MISMATCH,
+            "message key differs from the event's carrier; key feedback-tallies by carrier",
+        )
+
+
+def _feedback_topics(fields: _Fields) -> tuple[FeedbackTopic, ...]:
+    fields._get("topics", True)  # required, even when empty
+    topics = []
+    for index, value in enumerate(fields.array("topics", max_items=20)):
+        if not isinstance(value, str):
+            raise InvalidEvent(
+                DeadLetterReason.WRONG_TYPE, f"field 'topics[{index}]' must be a string"
+            )
+        try:
+            topics.append(FeedbackTopic(value))
+        except ValueError:
+            raise InvalidEvent(
+                DeadLetterReason.INVALID_VALUE,
+                f"field 'topics[{index}]' is {_shown(value)}, not one of: "
+                + ", ".join(topic.value for topic in FeedbackTopic),
+            ) from None
+    return tuple(dict.fromkeys(topics))
+
+
+def decode_pain_point_input(
+    payload: bytes, *, key: bytes | object | None, now: datetime, limits: Limits
+) -> FeedbackTally | PainPointClose:
+    """A message on the internal ``feedback-tallies`` topic: a ``FeedbackTally`` (it has a
+    ``feedback_id``) or a timer's ``PainPointClose``. Validated like any input."""
+    fields = _load_object(payload, limits)
+    event: FeedbackTally | PainPointClose
+    if fields._get("feedback_id", False) is None and fields._get("requested_at", False) is not None:
+        event = PainPointClose(
+            carrier=fields.required_text("carrier", pattern=_CARRIER),
+            requested_at=fields.required_timestamp("requested_at"),
+        )
+        _check_event_time("requested_at", event.requested_at, now, limits)
+    else:
+        event = FeedbackTally(
+            feedback_id=fields.required_text("feedback_id", max_length=limits.id_max_length),
+            carrier=fields.required_text("carrier", pattern=_CARRIER),
+            region=fields.required_text("region", max_length=100),
+            reason=_required(
+                fields.choice("reason", FlagReason, DeadLetterReason.INVALID_VALUE, required=True)
+            ),
+            topics=_feedback_topics(fields),
+            received_at=fields.required_timestamp("received_at"),
+        )
+        _check_event_time("received_at", event.received_at, now, limits)
+    _check_carrier_key(key, event.carrier)
+    return event
 
 
 def _required(value: _E | None) -> _E:

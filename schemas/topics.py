@@ -86,5 +86,10 @@ class TopicNames:
         )
 
     @property
+    def pain_point_topics(self) -> tuple[str, str, str]:
+        """The pain-point windows' input (internal, keyed by carrier) and their two outputs."""
+        return (self.feedback_tallies, self.pain_points, self.pain_point_spikes)
+
+    @property
     def all(self) -> tuple[str, ...]:
         return (*self.consumed, *self.outputs, self.model_updates)

@@ -14,6 +14,7 @@ from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.notifications import NotificationPolicy
+from parcelwatch.streams.core.pain_points import SpikePolicy
 from parcelwatch.streams.core.silence import SilencePolicy
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -87,6 +88,10 @@ class Settings:
     rocksdb_block_cache_mb: int = 32
     # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
     model_signing_key: bytes | None = field(default=None, repr=False)
+    # Pain points: a window closes this long after its end (later feedback is a late arrival)
+    pain_point_grace: timedelta = timedelta(minutes=60)
+    pain_point_spikes: SpikePolicy = field(default_factory=SpikePolicy)
+    pain_point_interval_seconds: float = 60.0  # how often the timer looks for due windows
 
     @property
     def rocksdb_options(self) -> dict[str, int]:
@@ -183,6 +188,18 @@ class Settings:
                 "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb_block_cache_mb, minimum=1, maximum=65536
             ),
             model_signing_key=_signing_key(reader),
+            pain_point_grace=timedelta(
+                minutes=reader.number(
+                    "PAIN_POINT_GRACE_MINUTES",
+                    defaults.pain_point_grace.total_seconds() / 60,
+                    minimum=0,
+                    maximum=7 * 24 * 60,
+                )
+            ),
+            pain_point_spikes=_spike_policy(reader),
+            pain_point_interval_seconds=reader.number(
+                "PAIN_POINT_INTERVAL_SECONDS", defaults.pain_point_interval_seconds, minimum=0.1
+            ),
         )
 
 
@@ -198,6 +215,14 @@ def _signing_key(reader: _EnvReader) -> bytes | None:
             "python -c 'import secrets; print(secrets.token_hex(32))'"
         )
     return key
+
+
+def _spike_policy(reader: _EnvReader) -> SpikePolicy:
+    defaults = SpikePolicy()
+    return SpikePolicy(
+        min_count=reader.integer("PAIN_POINT_MIN_COUNT", defaults.min_count, minimum=1),
+        factor=reader.number("PAIN_POINT_FACTOR", defaults.factor, minimum=1.0),
+    )
 
 
 def _follow_up_policy(reader: _EnvReader) -> FollowUpPolicy:

@@ -17,6 +17,7 @@ from parcelwatch.schemas.codec import (
     InvalidEvent,
     decode_check,
     decode_order,
+    decode_pain_point_input,
     decode_scan,
     encode,
     to_jsonable,
@@ -36,6 +37,7 @@ from parcelwatch.schemas.feedback import (
     ShipmentFeedback,
     TopicConfidence,
 )
+from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
 from parcelwatch.schemas.timestamps import RFC3339_PATTERN
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
@@ -80,6 +82,9 @@ CONTRACTS = [
     ("order-shipment", OrderShipmentLink),
     ("shipment-feedback", ShipmentFeedback),
     ("feedback-tally", FeedbackTally),
+    ("pain-point-close", PainPointClose),
+    ("pain-point", PainPointSummary),
+    ("pain-point-spike", PainPointSpike),
 ]
 
 
@@ -101,6 +106,8 @@ def test_fields_match(name, cls):
         ("order", Order),
         ("shipment-check", ShipmentCheck),
         ("customer-feedback", Feedback),
+        ("feedback-tally", FeedbackTally),
+        ("pain-point-close", PainPointClose),
     ],
 )
 def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
@@ -112,7 +119,10 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
     assert set(load(name)["required"]) == no_default | {"schema_version"}
 
 
-@pytest.mark.parametrize("name", ["alert", "notification", "dead-letter", "feedback-flagged"])
+@pytest.mark.parametrize(
+    "name",
+    ["alert", "notification", "dead-letter", "feedback-flagged", "pain-point", "pain-point-spike"],
+)
 def test_outputs_always_carry_every_field(name):
     schema = load(name)
     assert set(schema["required"]) == set(schema["properties"])
@@ -160,6 +170,8 @@ def test_a_nullable_enumeration_lists_null(name, cls):
         ("notification", "reason", ExceptionReason),
         ("customer-feedback", "channel", FeedbackChannel),
         ("feedback-flagged", "channel", FeedbackChannel),
+        ("pain-point-spike", "topic", FeedbackTopic),
+        ("feedback-tally", "reason", FlagReason),
     ],
 )
 def test_enumerations_match(name, field, enum):
@@ -506,3 +518,91 @@ def test_feedback_verdicts_agree(mutation):
     assert _python_verdict(decode_feedback, payload, key=b"A-1001") == _schema_verdict(
         load("customer-feedback"), payload
     )
+
+
+# -- pain points -------------------------------------------------------------------------------
+
+TALLY_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"topics": []},
+    {"topics": ["damaged", "price"]},
+    {"extra": 1},
+    {"topics": None},
+    {"topics": ["teleported"]},
+    {"topics": "damaged"},
+    {"reason": "furious"},
+    {"reason": None},
+    {"carrier": "ACME"},
+    {"region": ""},
+    {"region": "r" * 101},
+    {"feedback_id": 7},
+    {"received_at": "yesterday"},
+    {"schema_version": 2},
+]
+
+
+def _tally_payload(**mutation: Any) -> dict[str, Any]:
+    payload = {
+        "schema_version": 1,
+        "feedback_id": "fb-1",
+        "carrier": "acme",
+        "region": "SP",
+        "reason": "logistics_pain",
+        "topics": ["damaged"],
+        "received_at": "2026-11-21T11:00:00Z",
+    }
+    payload.update(mutation)
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def _pain_point_verdict(payload: dict[str, Any]) -> bool:
+    try:
+        decode_pain_point_input(orjson.dumps(payload), key=b"acme", now=NOW, limits=Limits())
+    except InvalidEvent:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("mutation", TALLY_MUTATIONS, ids=str)
+def test_feedback_tally_verdicts_agree(mutation):
+    payload = _tally_payload(**mutation)
+    assert _pain_point_verdict(payload) == _schema_verdict(load("feedback-tally"), payload)
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [{}, {"extra": 1}, {"requested_at": "now"}, {"carrier": "A B"}, {"schema_version": 2}],
+    ids=str,
+)
+def test_pain_point_close_verdicts_agree(mutation):
+    payload = {"schema_version": 1, "carrier": "acme", "requested_at": "2026-11-21T11:00:00Z"}
+    payload.update(mutation)
+    assert _pain_point_verdict(payload) == _schema_verdict(load("pain-point-close"), payload)
+
+
+def test_encoded_pain_points_validate_against_their_schemas():
+    from datetime import timedelta
+
+    from parcelwatch.streams.core.pain_points import (
+        PainPointWindows,
+        SpikePolicy,
+        close_due,
+        record_tally,
+    )
+
+    state = PainPointWindows("acme")
+    start = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    spikes, summaries = [], []
+    for n, count in enumerate([2, 2, 2, 12]):
+        for index in range(count):
+            topics = (FeedbackTopic.DAMAGED,) if index else ()
+            reason = FlagReason.LOGISTICS_PAIN if index else FlagReason.PRAISE
+            moment = start + timedelta(days=n)
+            record_tally(state, FeedbackTally(f"{n}-{index}", "acme", "SP", reason, topics, moment))
+        closing = close_due(state, start + timedelta(days=n + 1), timedelta(0), SpikePolicy())
+        state, spikes, summaries = closing.state, [*spikes, *closing.spikes], [*closing.summaries]
+    assert spikes and summaries
+    for summary in summaries:
+        jsonschema.validate(to_jsonable(summary), load("pain-point"))
+    for spike in spikes:
+        jsonschema.validate(to_jsonable(spike), load("pain-point-spike"))
