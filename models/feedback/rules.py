@@ -133,7 +133,10 @@ def _modified(
     before = words[window_start:start]
     # German negates after the verb: "gefällt mir nicht", "funktioniert nicht"
     after = words[start + length : start + length + 3] if lexicon.language == "de" else []
-    if any(word in lexicon.negators for word in before) or "nicht" in after:
+    # A phrase that starts with its own negator ("no problems", "nenhum problema") is not
+    # negated again by the one before it ("não tive nenhum problema").
+    own_negator = words[start] in lexicon.negators
+    if not own_negator and (any(word in lexicon.negators for word in before) or "nicht" in after):
         valence *= NEGATION_FACTOR
     return valence
 
