@@ -120,6 +120,28 @@ def _pattern_words(language: str, pattern: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+def _tag_phrases_by_their_words(
+    entries: dict[tuple[str, ...], Entry], prefix_entries: dict[str, Entry]
+) -> None:
+    """A general phrase that names an aspect is about it: "poor quality" is about the product."""
+    prefix_lengths = sorted({len(prefix) for prefix in prefix_entries}, reverse=True)
+
+    def aspect_of(word: str) -> Aspect | None:
+        entry = entries.get((word,))
+        if entry is None:
+            entry = next(
+                (prefix_entries[word[:n]] for n in prefix_lengths if word[:n] in prefix_entries),
+                None,
+            )
+        return entry.aspect if entry is not None else None
+
+    for key, entry in list(entries.items()):
+        if entry.aspect is None and len(key) > 1:
+            aspect = next((found for word in key if (found := aspect_of(word))), None)
+            if aspect is not None:
+                entries[key] = Entry(entry.valence, aspect)
+
+
 def _phrase_lengths(entries: dict[tuple[str, ...], Entry]) -> dict[str, tuple[int, ...]]:
     lengths: dict[str, set[int]] = {}
     for key in entries:
@@ -170,6 +192,7 @@ def load_lexicon(language: str) -> Lexicon:
                 entries.setdefault(_key(language, phrase), Entry(0.0, aspect))
     for negator in data["negators"]:  # a negator is never itself a sentiment word
         entries.pop(_key(language, negator), None)
+    _tag_phrases_by_their_words(entries, prefix_entries)
     topic_patterns: dict[str, list[TopicPattern]] = {}
     for topic, patterns in data["topics"].items():
         for pattern, weight in patterns.items():
