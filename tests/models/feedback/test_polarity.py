@@ -52,7 +52,10 @@ def test_a_fitted_model_survives_a_skops_round_trip(small_model: PolarityModel):
 def test_probabilities_are_per_text_and_batch_invariant(small_model: PolarityModel):
     texts, _, languages = zip(*SMALL, strict=True)
     batch = small_model.positive_probability(list(texts), list(languages))
-    alone = [small_model.positive_probability([t], [lang])[0] for t, lang in zip(texts, languages)]
+    alone = [
+        small_model.positive_probability([text], [language])[0]
+        for text, language in zip(texts, languages, strict=True)
+    ]
     np.testing.assert_allclose(batch, alone)
     assert batch.shape == (len(SMALL),)
     assert ((batch >= 0) & (batch <= 1)).all()
