@@ -65,13 +65,14 @@ def _overall(signals: list[tuple[float, float]], supported: bool) -> Sentiment:
     """``signals``: (score in [-1, 1], weight) pairs."""
     weight = sum(w for _, w in signals)
     score = _clamp(sum(s * w for s, w in signals) / max(weight, 1.0))
-    coverage = min(1.0, weight / 1.5)
+    coverage = min(1.0, weight)
     label = _label(score, NEUTRAL_BAND)
     if label is SentimentLabel.NEUTRAL:
         confidence = 0.15 + 0.35 * coverage * (1.0 - abs(score) / NEUTRAL_BAND)
     else:
         agreeing = sum(w for s, w in signals if s * score > 0) / weight
-        confidence = (0.3 + 0.6 * min(1.0, abs(score) / 0.6)) * coverage * (0.5 + 0.5 * agreeing)
+        strength = 0.35 + 0.6 * min(1.0, abs(score) / 0.6)
+        confidence = strength * coverage * (0.5 + 0.5 * agreeing)
     if not supported:
         confidence = min(confidence, UNSUPPORTED_CONFIDENCE_CAP)
     return Sentiment(label, round(score, 4), round(_clamp(confidence, 0.0, 1.0), 4))
