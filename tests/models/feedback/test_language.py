@@ -45,6 +45,7 @@ def test_no_words_is_undetermined_unless_hinted(text: str | None):
 def test_the_hint_decides_when_detection_is_unsure():
     assert detect_language("ok", "fr") == "fr"
     assert detect_language("Top", "de-AT") == "de"
+    assert detect_language("Grazie mille", "it") == "it"  # a hint outside the five counts too
 
 
 def test_a_wrong_hint_loses_to_a_clear_text():
