@@ -13,7 +13,7 @@ from parcelwatch.schemas.feedback import FeedbackTopic
 SECTIONS = {
     "words", "phrases", "delivery", "product", "delivery_terms", "product_terms", "negators",
     "intensifiers", "contrast", "sarcasm_openers", "fillers", "numbers", "long_units",
-    "day_units", "topics",
+    "day_units", "topics", "inflections",
 }  # fmt: skip
 
 
