@@ -66,24 +66,28 @@ def hint_language(hint: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def _best_supported(text: str) -> tuple[str, float]:
+    """The most likely supported language and its share of the (restricted) likelihood."""
+    ranked = dict(_identifier(True).rank(text))
+    if len(text) < LONG_ENOUGH:  # a few words: what the lexicons know says as much as n-grams
+        votes = _lexicon_votes(text)
+        ranked = {language: p + LEXICON_VOTE * votes[language] for language, p in ranked.items()}
+    best = max(ranked, key=ranked.__getitem__)
+    return best, ranked[best] / sum(ranked.values())
+
+
 def detect_language(text: str | None, hint: str | None = None) -> str:
+    """ISO 639-1 code of the text's language, "und" when there is nothing to tell it by."""
     hinted = hint_language(hint)
     if not text or not _LETTERS.search(text):
         return hinted or UNDETERMINED
     if len(text) >= LONG_ENOUGH:
         language, probability = _identifier(False).classify(text)
         if probability >= SURE:
-            return language
-    else:
-        probability = 0.0  # a few words: read as a supported language (or the hint)
-    ranked = dict(_identifier(True).rank(text))
-    if len(text) < LONG_ENOUGH:  # a few words: what the lexicons know says as much as n-grams
-        votes = _lexicon_votes(text)
-        ranked = {language: p + LEXICON_VOTE * votes[language] for language, p in ranked.items()}
-    supported = max(ranked, key=ranked.__getitem__)
-    supported_probability = ranked[supported] / sum(ranked.values())
-    if hinted in SUPPORTED_LANGUAGES and supported_probability < SURE:
-        return hinted
-    if hinted and hinted not in SUPPORTED_LANGUAGES and probability < SURE:
+            return language  # supported or not: reported as it is
+    if hinted is not None and hinted not in SUPPORTED_LANGUAGES:
+        return hinted  # unsure, and the sender says it is a language we have no lexicon for
+    supported, probability = _best_supported(text)
+    if hinted is not None and probability < SURE:
         return hinted
     return supported

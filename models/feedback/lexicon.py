@@ -59,6 +59,7 @@ class Lexicon:
     prefix_lengths: tuple[int, ...]  # of the prefixes above, longest first
     phrase_lengths: dict[str, tuple[int, ...]]  # of the entries starting with a word, longest first
     negators: WordSet
+    inflections: tuple[str, ...]  # endings tried off an unknown word ("hervorragende")
     intensifiers: dict[str, float]  # > 0 boosts, < 0 dampens
     contrast: frozenset[str]
     sarcasm_openers: frozenset[str]
@@ -75,6 +76,15 @@ class Lexicon:
             entry = self.prefix_entries.get(word[:length]) if length <= len(word) else None
             if entry is not None:
                 return entry
+        return None
+
+    def inflected_entry(self, word: str) -> Entry | None:
+        """The entry of ``word`` without an inflectional ending, if that is one."""
+        for ending in self.inflections:
+            if word.endswith(ending) and len(word) > len(ending) + 2:
+                entry = self.entries.get((word[: -len(ending)],))
+                if entry is not None:
+                    return entry
         return None
 
     def topic_candidates(self, word: str) -> tuple[TopicPattern, ...]:
@@ -118,6 +128,28 @@ def _pattern_words(language: str, pattern: str) -> tuple[str, ...]:
         words.extend(folded[:-1])
         words.append(folded[-1] + ("*" if chunk.endswith("*") else ""))
     return tuple(words)
+
+
+def _tag_phrases_by_their_words(
+    entries: dict[tuple[str, ...], Entry], prefix_entries: dict[str, Entry]
+) -> None:
+    """A general phrase that names an aspect is about it: "poor quality" is about the product."""
+    prefix_lengths = sorted({len(prefix) for prefix in prefix_entries}, reverse=True)
+
+    def aspect_of(word: str) -> Aspect | None:
+        entry = entries.get((word,))
+        if entry is None:
+            entry = next(
+                (prefix_entries[word[:n]] for n in prefix_lengths if word[:n] in prefix_entries),
+                None,
+            )
+        return entry.aspect if entry is not None else None
+
+    for key, entry in list(entries.items()):
+        if entry.aspect is None and len(key) > 1:
+            aspect = next((found for word in key if (found := aspect_of(word))), None)
+            if aspect is not None:
+                entries[key] = Entry(entry.valence, aspect)
 
 
 def _phrase_lengths(entries: dict[tuple[str, ...], Entry]) -> dict[str, tuple[int, ...]]:
@@ -170,6 +202,7 @@ def load_lexicon(language: str) -> Lexicon:
                 entries.setdefault(_key(language, phrase), Entry(0.0, aspect))
     for negator in data["negators"]:  # a negator is never itself a sentiment word
         entries.pop(_key(language, negator), None)
+    _tag_phrases_by_their_words(entries, prefix_entries)
     topic_patterns: dict[str, list[TopicPattern]] = {}
     for topic, patterns in data["topics"].items():
         for pattern, weight in patterns.items():
@@ -184,6 +217,7 @@ def load_lexicon(language: str) -> Lexicon:
         prefix_lengths=tuple(sorted({len(prefix) for prefix in prefix_entries}, reverse=True)),
         phrase_lengths=_phrase_lengths(entries),
         negators=_word_set(language, data["negators"]),
+        inflections=tuple(sorted(data["inflections"], key=len, reverse=True)),
         intensifiers={  # one word each: "a bit" is "bit", or "a" would dampen
             _key(language, word)[0]: boost
             for word, boost in data["intensifiers"].items()

@@ -98,7 +98,7 @@ def _match(words: list[str], start: int, lexicon: Lexicon) -> tuple[int, Entry] 
             entry = lexicon.entries.get(tuple(words[start : start + length]))
             if entry is not None:
                 return length, entry
-    entry = lexicon.prefix_entry(words[start])
+    entry = lexicon.prefix_entry(words[start]) or lexicon.inflected_entry(words[start])
     return (1, entry) if entry is not None else None
 
 
@@ -133,7 +133,10 @@ def _modified(
     before = words[window_start:start]
     # German negates after the verb: "gefällt mir nicht", "funktioniert nicht"
     after = words[start + length : start + length + 3] if lexicon.language == "de" else []
-    if any(word in lexicon.negators for word in before) or "nicht" in after:
+    # A phrase that starts with its own negator ("no problems", "nenhum problema") is not
+    # negated again by the one before it ("não tive nenhum problema").
+    own_negator = words[start] in lexicon.negators
+    if not own_negator and (any(word in lexicon.negators for word in before) or "nicht" in after):
         valence *= NEGATION_FACTOR
     return valence
 
@@ -207,15 +210,19 @@ def read_rules(tokens: list[Token], lexicon: Lexicon) -> RuleReading:
     total = 0.0
     by_aspect: dict[Aspect, list[float]] = {aspect: [] for aspect in Aspect}
     for index, clause in enumerate(clauses):
-        clause_total = sum(hit.valence for hit in hits if hit.clause == index)
-        clause_total = _emphasised(clause_total, clause.emphasis) * clause.weight
-        total += clause_total
-        for hit in hits:
-            if hit.clause != index:
-                continue
+        clause_hits = [hit for hit in hits if hit.clause == index]
+        clause_total = _emphasised(sum(hit.valence for hit in clause_hits), clause.emphasis)
+        total += clause_total * clause.weight
+        for hit in clause_hits:
+            weight = clause.weight
+            if hit.valence < 0 and hit.aspect is Aspect.DELIVERY:
+                # A delivery failure still needs handling after a "but": not discounted.
+                extra = hit.valence * (max(weight, 1.0) - weight)
+                total += extra
+                weight = max(weight, 1.0)
             targets = [hit.aspect] if hit.aspect is not None else clause.aspects
             for aspect in targets:
-                by_aspect[aspect].append(hit.valence * clause.weight)
+                by_aspect[aspect].append(hit.valence * weight)
     # An aspect is reported when something was said about it: sentiment, or a clause that names
     # it and says nothing else ("the parcel came on Tuesday"). "não recebi o produto" is about
     # the delivery only: its one sentiment phrase is a delivery phrase.
