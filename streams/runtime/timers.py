@@ -141,9 +141,12 @@ class CheckSweeper:
         now = self._clock()
         due: list[DueCheck] = []
         present: set[str] = set()
+        waiting_feedback = 0
         for count, (tracking_number, stored) in enumerate(self._table.items(), start=1):
             if is_ledger_key(tracking_number):
                 continue
+            if is_order_key(tracking_number):
+                waiting_feedback += len(stored.get("waiting", ()))
             present.add(tracking_number)
             check = due_check(tracking_number, stored, now, self._requests)
             if check is not None:
@@ -159,6 +162,7 @@ class CheckSweeper:
             self._requests.asked(item.tracking_number, item.due, now)
             self._metrics.checks_requested.inc()  # one by one: a failed send leaves the rest
         self._requests.forget_all_but(present)
+        self._metrics.feedback_waiting.set(waiting_feedback)  # in this worker's partitions
         self._metrics.timer_sweeps.labels("done").inc()
         self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
         return len(due)
