@@ -78,6 +78,7 @@ __all__ = [
     "ModelRegistryError",
     "StoredArtifact",
     "load_verified_skops",
+    "sha256_hex",
 ]
 
 ARTIFACT_FILE = "model.skops"
@@ -163,6 +164,10 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"created_at must be timezone-aware, got naive {moment!r}")
@@ -223,7 +228,7 @@ def load_verified_skops(
     The bytes are hashed, type-checked and loaded as they are (no re-read race); nothing is
     unpickled.
     """
-    actual = hashlib.sha256(data).hexdigest()
+    actual = sha256_hex(data)
     if actual != expected_sha256:
         raise ModelRegistryError(
             f"{where}: checksum mismatch (expected {expected_sha256}, artifact is {actual}); "
@@ -292,7 +297,7 @@ class ModelRegistry:
         artifact = sio.dumps(payload)
         # Refuse now what load() would refuse later, so training fails instead of promotion.
         _check_types(artifact, "save", self.kind.trusted_types)
-        sha256 = hashlib.sha256(artifact).hexdigest()
+        sha256 = sha256_hex(artifact)
         stamp = created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         version = f"v{stamp}-{sha256[:8]}"
 

@@ -223,6 +223,14 @@ async def promote_command(settings: Settings, model_dir: Path, version: str) -> 
     (written by ``train`` with it), and the announcement is signed for the workers to verify.
     """
     registry = ModelRegistry(model_dir, signing_key=settings.model_signing_key)
+    return await announce_promotion(settings, registry, version)
+
+
+async def announce_promotion(
+    settings: Settings, registry: ModelRegistry, version: str
+) -> ModelUpdate:
+    """Promote ``version`` in ``registry`` (PROMOTED) and publish the announcement under the
+    registry's model name on ``model-updates``."""
     announcement = registry.promote(version)
     await ensure_topics(settings)
     producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all")
