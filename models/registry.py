@@ -77,6 +77,7 @@ __all__ = [
     "ModelRegistry",
     "ModelRegistryError",
     "StoredArtifact",
+    "artifact_metadata",
     "load_verified_skops",
     "sha256_hex",
 ]
@@ -166,6 +167,20 @@ def library_versions() -> dict[str, str]:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def artifact_metadata(
+    metadata: dict[str, Any], version: str, sha256: str, **more: Any
+) -> dict[str, Any]:
+    """A stored artifact's metadata: the caller's, plus what identifies and reads the artifact."""
+    return {
+        **metadata,
+        **more,
+        "version": version,
+        "artifact_sha256": sha256,
+        "library_versions": library_versions(),
+        "format": FORMAT,
+    }
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -301,14 +316,7 @@ class ModelRegistry:
         stamp = created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         version = f"v{stamp}-{sha256[:8]}"
 
-        full_metadata = {
-            **metadata,
-            "version": version,
-            "created_at": created,
-            "artifact_sha256": sha256,
-            "library_versions": library_versions(),
-            "format": FORMAT,
-        }
+        full_metadata = artifact_metadata(metadata, version, sha256, created_at=created)
         try:
             metadata_bytes = json.dumps(
                 full_metadata,

@@ -31,12 +31,11 @@ import skops.io as sio
 from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer
 from parcelwatch.models.feedback.polarity import PolarityModel
 from parcelwatch.models.registry import (
-    FORMAT,
     ModelKind,
     ModelRegistry,
     ModelRegistryError,
     StoredArtifact,
-    library_versions,
+    artifact_metadata,
     load_verified_skops,
     sha256_hex,
 )
@@ -155,14 +154,7 @@ def write_builtin(estimator: Any, metadata: dict[str, Any], directory: Path = BU
     )
     sha256 = sha256_hex(artifact)
     version = f"builtin-{sha256[:8]}"
-    document = {
-        **metadata,
-        "model": FEEDBACK_MODEL,
-        "version": version,
-        "artifact_sha256": sha256,
-        "library_versions": library_versions(),
-        "format": FORMAT,
-    }
+    document = artifact_metadata(metadata, version, sha256, model=FEEDBACK_MODEL)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / BUILTIN_ARTIFACT).write_bytes(artifact)
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
