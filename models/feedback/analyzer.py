@@ -23,12 +23,13 @@ from parcelwatch.models.feedback.topics import find_topics
 from parcelwatch.schemas.feedback import Sentiment, SentimentLabel, TextAnalysis
 
 RULES_VERSION = "rules-1"
-NEUTRAL_BAND = 0.1  # |score| below this is neutral
+NEUTRAL_BAND = 0.05  # |score| below this is neutral
 ASPECT_NEUTRAL_BAND = 0.05
-RULE_EVIDENCE_FOR_FULL_WEIGHT = 2.0  # one clear sentiment word (VADER scale)
-LEARNED_WEIGHT = {"en": 1.0}  # per language; others below
+RULE_EVIDENCE_FOR_FULL_WEIGHT = 1.5  # one clear sentiment word (VADER scale)
+LEARNED_WEIGHT = {"en": 0.6}  # per language; others below
 LEARNED_WEIGHT_OTHER_SUPPORTED = 0.5
 LEARNED_WEIGHT_UNSUPPORTED = 0.3
+LEARNED_DEAD_ZONE = 0.1
 RATING_WEIGHT = 1.0
 RATING_SCORE = {1: -1.0, 2: -0.6, 3: 0.0, 4: 0.6, 5: 1.0}
 UNSUPPORTED_CONFIDENCE_CAP = 0.4
@@ -53,17 +54,25 @@ def _clamp(value: float, low: float = -1.0, high: float = 1.0) -> float:
     return max(low, min(high, value))
 
 
+def _learned_score(positive_probability: float) -> float:
+    """P(positive) as a score in [-1, 1]; close to 0.5 says nothing, so it counts as 0."""
+    lean = 2.0 * positive_probability - 1.0
+    strength = max(0.0, abs(lean) - LEARNED_DEAD_ZONE) / (1.0 - LEARNED_DEAD_ZONE)
+    return strength if lean > 0 else -strength
+
+
 def _overall(signals: list[tuple[float, float]], supported: bool) -> Sentiment:
     """``signals``: (score in [-1, 1], weight) pairs."""
     weight = sum(w for _, w in signals)
     score = _clamp(sum(s * w for s, w in signals) / max(weight, 1.0))
-    coverage = min(1.0, weight / 1.5)
+    coverage = min(1.0, weight)
     label = _label(score, NEUTRAL_BAND)
     if label is SentimentLabel.NEUTRAL:
         confidence = 0.15 + 0.35 * coverage * (1.0 - abs(score) / NEUTRAL_BAND)
     else:
         agreeing = sum(w for s, w in signals if s * score > 0) / weight
-        confidence = (0.3 + 0.6 * min(1.0, abs(score) / 0.6)) * coverage * (0.5 + 0.5 * agreeing)
+        strength = 0.35 + 0.6 * min(1.0, abs(score) / 0.6)
+        confidence = strength * coverage * (0.5 + 0.5 * agreeing)
     if not supported:
         confidence = min(confidence, UNSUPPORTED_CONFIDENCE_CAP)
     return Sentiment(label, round(score, 4), round(_clamp(confidence, 0.0, 1.0), 4))
@@ -112,7 +121,7 @@ class FeedbackAnalyzer:
                 weight = LEARNED_WEIGHT.get(language, LEARNED_WEIGHT_OTHER_SUPPORTED)
             else:
                 weight = LEARNED_WEIGHT_UNSUPPORTED
-            signals.append((2.0 * positive_probability - 1.0, weight))
+            signals.append((_learned_score(positive_probability), weight))
         if item.rating in RATING_SCORE:
             signals.append((RATING_SCORE[item.rating], RATING_WEIGHT))
         signals = [(score, weight) for score, weight in signals if weight > 0]

@@ -8,7 +8,7 @@ VADER lexicon (MIT, shipped inside the ``vaderSentiment`` package) under its own
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -17,6 +17,7 @@ from parcelwatch.models.feedback.text import folded_words
 from parcelwatch.schemas.feedback import FeedbackTopic
 
 SUPPORTED_LANGUAGES = ("en", "pt", "es", "de", "fr")
+MAX_REMEMBERED_WORDS = 100_000
 
 
 class Aspect(StrEnum):
@@ -55,7 +56,8 @@ class Lexicon:
     language: str
     entries: dict[tuple[str, ...], Entry]  # words and phrases, exact
     prefix_entries: dict[str, Entry]  # single words by prefix
-    longest_phrase: int
+    prefix_lengths: tuple[int, ...]  # of the prefixes above, longest first
+    phrase_lengths: dict[str, tuple[int, ...]]  # of the entries starting with a word, longest first
     negators: WordSet
     intensifiers: dict[str, float]  # > 0 boosts, < 0 dampens
     contrast: frozenset[str]
@@ -65,13 +67,30 @@ class Lexicon:
     long_units: WordSet  # weeks, months: "3 weeks" is a complaint
     day_units: WordSet
     topic_patterns: dict[str, tuple[TopicPattern, ...]]  # by first word, or its prefix + "*"
+    topic_prefix_lengths: tuple[int, ...]
+    _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
 
     def prefix_entry(self, word: str) -> Entry | None:
-        for length in range(len(word), 2, -1):
-            entry = self.prefix_entries.get(word[:length])
+        for length in self.prefix_lengths:
+            entry = self.prefix_entries.get(word[:length]) if length <= len(word) else None
             if entry is not None:
                 return entry
         return None
+
+    def topic_candidates(self, word: str) -> tuple[TopicPattern, ...]:
+        """The topic patterns that may start at ``word`` (remembered: words repeat)."""
+        found = self._candidates.get(word)
+        if found is None:
+            matches = list(self.topic_patterns.get(word, ()))
+            if word.isdigit() or word in self.numbers:
+                matches.extend(self.topic_patterns.get("#", ()))
+            for length in self.topic_prefix_lengths:
+                if length <= len(word):
+                    matches.extend(self.topic_patterns.get(word[:length] + "*", ()))
+            if len(self._candidates) > MAX_REMEMBERED_WORDS:
+                self._candidates.clear()
+            found = self._candidates[word] = tuple(matches)
+        return found
 
 
 def _word_set(language: str, words: list[str]) -> WordSet:
@@ -99,6 +118,35 @@ def _pattern_words(language: str, pattern: str) -> tuple[str, ...]:
         words.extend(folded[:-1])
         words.append(folded[-1] + ("*" if chunk.endswith("*") else ""))
     return tuple(words)
+
+
+def _tag_phrases_by_their_words(
+    entries: dict[tuple[str, ...], Entry], prefix_entries: dict[str, Entry]
+) -> None:
+    """A general phrase that names an aspect is about it: "poor quality" is about the product."""
+    prefix_lengths = sorted({len(prefix) for prefix in prefix_entries}, reverse=True)
+
+    def aspect_of(word: str) -> Aspect | None:
+        entry = entries.get((word,))
+        if entry is None:
+            entry = next(
+                (prefix_entries[word[:n]] for n in prefix_lengths if word[:n] in prefix_entries),
+                None,
+            )
+        return entry.aspect if entry is not None else None
+
+    for key, entry in list(entries.items()):
+        if entry.aspect is None and len(key) > 1:
+            aspect = next((found for word in key if (found := aspect_of(word))), None)
+            if aspect is not None:
+                entries[key] = Entry(entry.valence, aspect)
+
+
+def _phrase_lengths(entries: dict[tuple[str, ...], Entry]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for key in entries:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
 
 
 def _vader_entries() -> dict[tuple[str, ...], Entry]:
@@ -144,6 +192,7 @@ def load_lexicon(language: str) -> Lexicon:
                 entries.setdefault(_key(language, phrase), Entry(0.0, aspect))
     for negator in data["negators"]:  # a negator is never itself a sentiment word
         entries.pop(_key(language, negator), None)
+    _tag_phrases_by_their_words(entries, prefix_entries)
     topic_patterns: dict[str, list[TopicPattern]] = {}
     for topic, patterns in data["topics"].items():
         for pattern, weight in patterns.items():
@@ -155,10 +204,13 @@ def load_lexicon(language: str) -> Lexicon:
         language=language,
         entries=entries,
         prefix_entries=prefix_entries,
-        longest_phrase=max(len(key) for key in entries),
+        prefix_lengths=tuple(sorted({len(prefix) for prefix in prefix_entries}, reverse=True)),
+        phrase_lengths=_phrase_lengths(entries),
         negators=_word_set(language, data["negators"]),
-        intensifiers={
-            _key(language, word)[0]: boost for word, boost in data["intensifiers"].items()
+        intensifiers={  # one word each: "a bit" is "bit", or "a" would dampen
+            _key(language, word)[0]: boost
+            for word, boost in data["intensifiers"].items()
+            if " " not in word
         },
         contrast=frozenset(_key(language, word)[0] for word in data["contrast"]),
         sarcasm_openers=frozenset(_key(language, word)[0] for word in data["sarcasm_openers"]),
@@ -167,4 +219,9 @@ def load_lexicon(language: str) -> Lexicon:
         long_units=_word_set(language, data["long_units"]),
         day_units=_word_set(language, data["day_units"]),
         topic_patterns={first: tuple(found) for first, found in topic_patterns.items()},
+        topic_prefix_lengths=tuple(
+            sorted(
+                {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True
+            )
+        ),
     )

@@ -93,10 +93,11 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
 
 
 def _match(words: list[str], start: int, lexicon: Lexicon) -> tuple[int, Entry] | None:
-    for length in range(min(lexicon.longest_phrase, len(words) - start), 0, -1):
-        entry = lexicon.entries.get(tuple(words[start : start + length]))
-        if entry is not None:
-            return length, entry
+    for length in lexicon.phrase_lengths.get(words[start], ()):
+        if start + length <= len(words):
+            entry = lexicon.entries.get(tuple(words[start : start + length]))
+            if entry is not None:
+                return length, entry
     entry = lexicon.prefix_entry(words[start])
     return (1, entry) if entry is not None else None
 
@@ -115,9 +116,13 @@ def _modified(
     length: int,
     lexicon: Lexicon,
     shouting: bool,
+    floor: int,
 ) -> float:
+    """``floor``: where the previous sentiment match ended; its words modify nothing after it
+    (the "não" of "não recebi" does not negate the next word)."""
     sign = 1.0 if valence > 0 else -1.0
-    for distance, index in enumerate(range(start - 1, max(start - NEGATION_WINDOW, 0) - 1, -1)):
+    window_start = max(start - NEGATION_WINDOW, floor, 0)
+    for distance, index in enumerate(range(start - 1, window_start - 1, -1)):
         boost = lexicon.intensifiers.get(words[index])
         if boost is not None:
             valence += sign * boost * (1.0 - 0.05 * distance)
@@ -125,10 +130,13 @@ def _modified(
         tokens[i].text.isupper() and len(tokens[i].text) > 1 for i in range(start, start + length)
     ):
         valence += sign * CAPS_BOOST
-    before = words[max(start - NEGATION_WINDOW, 0) : start]
+    before = words[window_start:start]
     # German negates after the verb: "gefällt mir nicht", "funktioniert nicht"
     after = words[start + length : start + length + 3] if lexicon.language == "de" else []
-    if any(word in lexicon.negators for word in before) or "nicht" in after:
+    # A phrase that starts with its own negator ("no problems", "nenhum problema") is not
+    # negated again by the one before it ("não tive nenhum problema").
+    own_negator = words[start] in lexicon.negators
+    if not own_negator and (any(word in lexicon.negators for word in before) or "nicht" in after):
         valence *= NEGATION_FACTOR
     return valence
 
@@ -136,7 +144,7 @@ def _modified(
 def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -> list[Hit]:
     words = [token.norm for token in clause.tokens]
     hits: list[Hit] = []
-    position = 0
+    position = floor = 0
     while position < len(words):
         count = _count(words[position], lexicon)
         if count is not None and position + 1 < len(words):
@@ -157,8 +165,9 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
             clause.aspects.add(entry.aspect)
         if entry.valence:
             valence = _modified(
-                entry.valence, words, clause.tokens, position, length, lexicon, shouting
+                entry.valence, words, clause.tokens, position, length, lexicon, shouting, floor
             )
+            floor = position + length
             opener = (
                 position == 0
                 and words[0] in lexicon.sarcasm_openers
@@ -201,16 +210,27 @@ def read_rules(tokens: list[Token], lexicon: Lexicon) -> RuleReading:
     total = 0.0
     by_aspect: dict[Aspect, list[float]] = {aspect: [] for aspect in Aspect}
     for index, clause in enumerate(clauses):
-        clause_total = sum(hit.valence for hit in hits if hit.clause == index)
-        clause_total = _emphasised(clause_total, clause.emphasis) * clause.weight
-        total += clause_total
-        for hit in hits:
-            if hit.clause != index:
-                continue
+        clause_hits = [hit for hit in hits if hit.clause == index]
+        clause_total = _emphasised(sum(hit.valence for hit in clause_hits), clause.emphasis)
+        total += clause_total * clause.weight
+        for hit in clause_hits:
+            weight = clause.weight
+            if hit.valence < 0 and hit.aspect is Aspect.DELIVERY:
+                # A delivery failure still needs handling after a "but": not discounted.
+                extra = hit.valence * (max(weight, 1.0) - weight)
+                total += extra
+                weight = max(weight, 1.0)
             targets = [hit.aspect] if hit.aspect is not None else clause.aspects
             for aspect in targets:
-                by_aspect[aspect].append(hit.valence * clause.weight)
-    mentioned = set().union(*(clause.aspects for clause in clauses)) if clauses else set()
+                by_aspect[aspect].append(hit.valence * weight)
+    # An aspect is reported when something was said about it: sentiment, or a clause that names
+    # it and says nothing else ("the parcel came on Tuesday"). "não recebi o produto" is about
+    # the delivery only: its one sentiment phrase is a delivery phrase.
+    mentioned = {aspect for aspect, valences in by_aspect.items() if valences}
+    hit_clauses = {hit.clause for hit in hits}
+    for index, clause in enumerate(clauses):
+        if index not in hit_clauses:
+            mentioned |= clause.aspects
     aspects = {
         aspect: AspectReading(normalise(sum(by_aspect[aspect])), sum(map(abs, by_aspect[aspect])))
         for aspect in mentioned

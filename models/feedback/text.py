@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Only the start of a long text is analysed: it bounds the cost per text (the speed target is
 # for typical texts of a few hundred characters) and the opening carries most of the sentiment.
@@ -43,11 +44,16 @@ def fold(text: str, language: str = "") -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@lru_cache(maxsize=200_000)
+def _folded_token(raw: str, language: str) -> str:
+    return fold(raw, language)
+
+
 def tokenize(text: str, language: str) -> list[Token]:
     text = text[:MAX_ANALYSED_CHARS].translate(_APOSTROPHES)
     if language != "en":  # "n'est", "l'article", "d'un": the apostrophe separates words
         text = text.replace("'", " ")
-    return [Token(raw, fold(raw, language)) for raw in _TOKEN.findall(text)]
+    return [Token(raw, _folded_token(raw, language)) for raw in _TOKEN.findall(text)]
 
 
 def folded_words(text: str, language: str) -> list[str]:

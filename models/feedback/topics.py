@@ -6,7 +6,7 @@ to a likely topic; only topics at or above ``MIN_TOPIC_CONFIDENCE`` are reported
 
 from __future__ import annotations
 
-from parcelwatch.models.feedback.lexicon import Lexicon, TopicPattern
+from parcelwatch.models.feedback.lexicon import Lexicon
 from parcelwatch.schemas.feedback import FeedbackTopic, TopicConfidence
 
 MIN_TOPIC_CONFIDENCE = 0.5
@@ -20,20 +20,11 @@ def _word_matches(pattern: str, word: str, lexicon: Lexicon) -> bool:
     return pattern == word
 
 
-def _candidates(word: str, lexicon: Lexicon) -> list[TopicPattern]:
-    found = list(lexicon.topic_patterns.get(word, ()))
-    if word.isdigit() or word in lexicon.numbers:
-        found.extend(lexicon.topic_patterns.get("#", ()))
-    for length in range(len(word), 1, -1):
-        found.extend(lexicon.topic_patterns.get(word[:length] + "*", ()))
-    return found
-
-
 def find_topics(words: list[str], lexicon: Lexicon) -> tuple[TopicConfidence, ...]:
     matched: dict[FeedbackTopic, set[tuple[str, ...]]] = {}
     weights: dict[tuple[str, ...], float] = {}
     for start, word in enumerate(words):
-        for pattern in _candidates(word, lexicon):
+        for pattern in lexicon.topic_candidates(word):
             rest = words[start : start + len(pattern.words)]
             if len(rest) == len(pattern.words) and all(
                 _word_matches(expected, actual, lexicon)
