@@ -20,7 +20,7 @@ TRAINING_FILE = (
     / "training_data"
     / "feedback_train.jsonl"
 )
-LANGUAGES = ("en", "pt", "es", "de")
+LANGUAGES = ("en", "pt", "es", "de", "fr")
 MIN_TEXTS_PER_LANGUAGE = 110
 MIN_TEXTS_PER_TOPIC_AND_LANGUAGE = 8
 FIELDS = {
