@@ -1,8 +1,10 @@
-"""Versioned, checksummed, pickle-free store for delay-risk models.
+"""Versioned, checksummed, pickle-free store for models (delay-risk, feedback polarity).
 
-Layout under ``root``::
+A registry holds one kind of model (:class:`ModelKind`: its name on ``model-updates``, the types
+its artifact may hold, the keys of its payload). Layout under ``root``::
 
-    root/<version>/model.skops      one skops file: {"classifier": ..., "quantiles": {...}}
+    root/<version>/model.skops      one skops file, a dict; for delay-risk
+                                    {"classifier": ..., "quantiles": {...}}
     root/<version>/metadata.json    caller metadata + version, created_at, artifact_sha256,
                                     library_versions, format
     root/PROMOTED                   the announcement (schemas/model_update.py) of the version
@@ -19,8 +21,10 @@ or a PROMOTED file that is unsigned or signed with another key (models/signing.p
 key, integrity is still checked, authenticity is not.
 
 Loading never unpickles anything: the artifact bytes are read once, their sha256 is compared
-with ``metadata.json``, every type skops does not trust by default must be in
-:data:`TRUSTED_TYPES`, and only then is ``skops.io.load`` called with that explicit list.
+with ``metadata.json``, every type skops does not trust by default must be in the kind's trusted
+types (:data:`TRUSTED_TYPES` for delay-risk), and only then is ``skops.io.load`` called with that
+explicit list (:func:`load_verified_skops`, also used for the feedback model shipped in the
+package).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from parcelwatch.models.signing import (
     update_is_authentic,
 )
 from parcelwatch.schemas.model_update import (
+    DELAY_RISK_MODEL,
     InvalidModelUpdate,
     ModelUpdate,
     decode_model_update,
@@ -63,12 +68,18 @@ from parcelwatch.schemas.model_update import (
 
 __all__ = [
     "ARTIFACT_FILE",
+    "DELAY_RISK",
     "METADATA_FILE",
     "PROMOTED_FILE",
     "TRUSTED_TYPES",
     "ModelBundle",
+    "ModelKind",
     "ModelRegistry",
     "ModelRegistryError",
+    "StoredArtifact",
+    "artifact_metadata",
+    "load_verified_skops",
+    "sha256_hex",
 ]
 
 ARTIFACT_FILE = "model.skops"
@@ -108,8 +119,30 @@ RESERVED_METADATA_KEYS = frozenset(
 _VERSION_RE = re.compile(r"^v\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
+@dataclass(frozen=True)
+class ModelKind:
+    """What one registry stores: the model's name on ``model-updates`` (and in its PROMOTED
+    file), the types beyond skops' defaults its artifact may hold, and its payload's keys."""
+
+    name: str
+    trusted_types: tuple[str, ...]
+    payload_keys: frozenset[str]
+
+
+DELAY_RISK = ModelKind(DELAY_RISK_MODEL, TRUSTED_TYPES, frozenset({"classifier", "quantiles"}))
+
+
 class ModelRegistryError(RuntimeError):
     """A version is unknown, incomplete, corrupted or contains types we refuse to load."""
+
+
+@dataclass(frozen=True)
+class StoredArtifact:
+    """A verified version of any kind: its payload dict as saved, and its metadata."""
+
+    version: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,24 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scikit-learn": sklearn.__version__,
         "skops": skops.__version__,
+    }
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def artifact_metadata(
+    metadata: dict[str, Any], version: str, sha256: str, **more: Any
+) -> dict[str, Any]:
+    """A stored artifact's metadata: the caller's, plus what identifies and reads the artifact."""
+    return {
+        **metadata,
+        **more,
+        "version": version,
+        "artifact_sha256": sha256,
+        "library_versions": library_versions(),
+        "format": FORMAT,
     }
 
 
@@ -170,18 +221,39 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _check_types(data: bytes, where: str) -> None:
-    """Refuse an artifact holding any type that is neither skops-default nor in TRUSTED_TYPES."""
+def _check_types(data: bytes, where: str, trusted_types: tuple[str, ...]) -> None:
+    """Refuse an artifact holding any type that is neither skops-default nor in trusted_types."""
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # a corrupt zip/schema surfaces as many exception types
         raise ModelRegistryError(f"{where}: cannot read skops artifact: {exc}") from exc
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    refused = sorted(set(untrusted) - set(trusted_types))
     if refused:
         raise ModelRegistryError(
             f"{where}: artifact contains untrusted types {refused}; refusing to load "
-            f"(allowed beyond skops defaults: {list(TRUSTED_TYPES)})"
+            f"(allowed beyond skops defaults: {list(trusted_types)})"
         )
+
+
+def load_verified_skops(
+    data: bytes, expected_sha256: str, trusted_types: tuple[str, ...], where: str
+) -> Any:
+    """The object in skops ``data``, once its SHA-256 matches and it holds only trusted types.
+
+    The bytes are hashed, type-checked and loaded as they are (no re-read race); nothing is
+    unpickled.
+    """
+    actual = sha256_hex(data)
+    if actual != expected_sha256:
+        raise ModelRegistryError(
+            f"{where}: checksum mismatch (expected {expected_sha256}, artifact is {actual}); "
+            "refusing to load"
+        )
+    _check_types(data, where, trusted_types)
+    try:
+        return sio.load(io.BytesIO(data), trusted=list(trusted_types))
+    except Exception as exc:
+        raise ModelRegistryError(f"{where}: skops load failed: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -190,6 +262,7 @@ class ModelRegistry:
 
     root: Path
     signing_key: bytes | None = field(default=None, repr=False)  # a secret: never in a repr
+    kind: ModelKind = DELAY_RISK
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -217,26 +290,33 @@ class ModelRegistry:
             raise ValueError("quantile_models must be a non-empty dict such as {'p50': model}")
         if not all(isinstance(name, str) for name in quantile_models):
             raise ValueError("quantile_models keys must be strings such as 'p10', 'p50', 'p90'")
+        return self.save_artifact(
+            {"classifier": classifier, "quantiles": dict(quantile_models)},
+            metadata=metadata,
+            created_at=created_at,
+        )
+
+    def save_artifact(
+        self, payload: dict[str, Any], *, metadata: dict[str, Any], created_at: datetime
+    ) -> str:
+        """Store ``payload`` (a dict with exactly the kind's keys) as a new immutable version."""
+        if not isinstance(payload, dict) or set(payload) != self.kind.payload_keys:
+            raise ValueError(
+                f"a {self.kind.name} payload has the keys {sorted(self.kind.payload_keys)}"
+            )
         clash = sorted(RESERVED_METADATA_KEYS & set(metadata))
         if clash:
             raise ValueError(f"metadata keys {clash} are written by the registry; remove them")
         created = _rfc3339(created_at)
 
-        artifact = sio.dumps({"classifier": classifier, "quantiles": dict(quantile_models)})
+        artifact = sio.dumps(payload)
         # Refuse now what load() would refuse later, so training fails instead of promotion.
-        _check_types(artifact, "save")
-        sha256 = hashlib.sha256(artifact).hexdigest()
+        _check_types(artifact, "save", self.kind.trusted_types)
+        sha256 = sha256_hex(artifact)
         stamp = created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         version = f"v{stamp}-{sha256[:8]}"
 
-        full_metadata = {
-            **metadata,
-            "version": version,
-            "created_at": created,
-            "artifact_sha256": sha256,
-            "library_versions": library_versions(),
-            "format": FORMAT,
-        }
+        full_metadata = artifact_metadata(metadata, version, sha256, created_at=created)
         try:
             metadata_bytes = json.dumps(
                 full_metadata,
@@ -282,14 +362,16 @@ class ModelRegistry:
         of ``root/PROMOTED``. ``promoted_at`` is later than the previous promotion's even if
         clocks disagree, because workers ignore an announcement that is not newer than theirs.
         """
-        bundle = self.load(version)
+        stored = self.load_artifact(version)
         moment = promoted_at or datetime.now(UTC)
         _rfc3339(moment)  # refuses a naive time
         with contextlib.suppress(ModelRegistryError):  # an unreadable PROMOTED is being replaced
             previous = self.promoted_update()
             if previous is not None and moment <= previous.promoted_at:
                 moment = previous.promoted_at + timedelta(microseconds=1)
-        announcement = ModelUpdate(bundle.version, bundle.metadata["artifact_sha256"], moment)
+        announcement = ModelUpdate(
+            stored.version, stored.metadata["artifact_sha256"], moment, model=self.kind.name
+        )
         if self.signing_key is not None:
             announcement = sign_update(self.signing_key, announcement)
         data = encode_model_update(announcement) + b"\n"
@@ -335,6 +417,10 @@ class ModelRegistry:
             announcement = decode_model_update(raw)
         except InvalidModelUpdate as exc:
             raise ModelRegistryError(f"unreadable {path}: {exc}") from exc
+        if announcement.model != self.kind.name:
+            raise ModelRegistryError(
+                f"{path} promotes a {announcement.model} model, not a {self.kind.name} one"
+            )
         if self.signing_key is not None and not update_is_authentic(self.signing_key, announcement):
             raise ModelRegistryError(
                 f"{path} is not signed with this deployment's model signing key; "
@@ -368,11 +454,26 @@ class ModelRegistry:
         return meta
 
     def load(self, version: str | None = None) -> ModelBundle:
-        """Verify and load a version: the promoted one if None (else the newest).
+        """Verify and load a delay-risk version: the promoted one if None (else the newest).
 
         Raises :class:`ModelRegistryError` on an unknown/incomplete version, a checksum
         mismatch, or an artifact containing types outside skops' defaults and TRUSTED_TYPES.
         """
+        stored = self.load_artifact(version)
+        if not isinstance(stored.payload.get("quantiles"), dict):
+            raise ModelRegistryError(
+                f"version {stored.version}: artifact is not "
+                "{'classifier': ..., 'quantiles': {...}}"
+            )
+        return ModelBundle(
+            version=stored.version,
+            classifier=stored.payload["classifier"],
+            quantile_models=dict(stored.payload["quantiles"]),
+            metadata=stored.metadata,
+        )
+
+    def load_artifact(self, version: str | None = None) -> StoredArtifact:
+        """Verify and load a version of any kind: the promoted one if None (else the newest)."""
         expected_sha: str | None = None
         if version is None:
             announcement = self.promoted_update()
@@ -390,32 +491,22 @@ class ModelRegistry:
         path = self.root / version / ARTIFACT_FILE
         if not path.is_file():
             raise ModelRegistryError(f"version {version} is incomplete: missing {path}")
-        # Read once; hash, type-check and load the very same bytes (no re-read race).
-        data = path.read_bytes()
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != meta["artifact_sha256"]:
-            raise ModelRegistryError(
-                f"version {version}: checksum mismatch for {path} (metadata says "
-                f"{meta['artifact_sha256']}, file is {actual}); refusing to load"
-            )
-        if expected_sha is not None and actual != expected_sha:
+        if expected_sha is not None and meta["artifact_sha256"] != expected_sha:
             raise ModelRegistryError(
                 f"version {version}: checksum mismatch with {self.root / PROMOTED_FILE} "
-                f"(promoted {expected_sha}, file is {actual}); refusing to load"
+                f"(promoted {expected_sha}, metadata says {meta['artifact_sha256']}); "
+                "refusing to load"
             )
-        _check_types(data, f"version {version}")
-        try:
-            payload = sio.load(io.BytesIO(data), trusted=list(TRUSTED_TYPES))
-        except Exception as exc:
-            raise ModelRegistryError(f"version {version}: skops load failed: {exc}") from exc
-
-        if (
-            not isinstance(payload, dict)
-            or "classifier" not in payload
-            or not isinstance(payload.get("quantiles"), dict)
-        ):
+        payload = load_verified_skops(
+            path.read_bytes(),
+            meta["artifact_sha256"],
+            self.kind.trusted_types,
+            f"version {version}",
+        )
+        if not isinstance(payload, dict) or set(payload) != self.kind.payload_keys:
             raise ModelRegistryError(
-                f"version {version}: artifact is not {{'classifier': ..., 'quantiles': {{...}}}}"
+                f"version {version}: artifact is not a {self.kind.name} model "
+                f"(a dict with the keys {sorted(self.kind.payload_keys)})"
             )
         saved_with = meta.get("library_versions", {}).get("scikit-learn")
         if saved_with != sklearn.__version__:
@@ -425,12 +516,7 @@ class ModelRegistry:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        return ModelBundle(
-            version=version,
-            classifier=payload["classifier"],
-            quantile_models=dict(payload["quantiles"]),
-            metadata=meta,
-        )
+        return StoredArtifact(version=version, payload=payload, metadata=meta)
 
     # ------------------------------------------------------------------ helpers
 

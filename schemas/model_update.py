@@ -5,6 +5,12 @@
 :func:`signing_input`, a canonical encoding that other-language producers can reproduce exactly:
 four lines joined by ``\\n`` — a domain tag, the version, the artifact's SHA-256 and ``promoted_at``
 in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+
+One topic carries the announcements of every model: ``model`` names it (``delay-risk`` when absent,
+as in announcements written before there was a second model) and is the message key, so
+compaction keeps each model's latest announcement. For any model but ``delay-risk`` the model name
+is a fifth line of the signing input, right after the domain tag, so a delay-risk signature cannot
+be replayed as another model's (and the delay-risk input stays what it always was).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import orjson
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import SCHEMA_VERSION
 
-MODEL_UPDATE_KEY = b"delay-risk"  # one model name: compaction keeps its latest announcement
+DELAY_RISK_MODEL = "delay-risk"  # the default: announcements without ``model`` are for it
+FEEDBACK_MODEL = "feedback"  # the feedback text analyzer's learned polarity component
+MODEL_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,63}$"
 VERSION_PATTERN = r"^v[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 SIGNATURE_PATTERN = r"^hmac-sha256:[0-9a-f]{64}$"
@@ -29,6 +37,7 @@ SIGNING_DOMAIN = b"parcelwatch.model-update.v1"
 _VERSION = re.compile(VERSION_PATTERN[1:-1])
 _SHA256 = re.compile(SHA256_PATTERN[1:-1])
 _SIGNATURE = re.compile(SIGNATURE_PATTERN[1:-1])
+_MODEL_NAME = re.compile(MODEL_NAME_PATTERN[1:-1])
 _MAX_BYTES = 4096  # an announcement is ~250 bytes; anything far larger is not one
 
 
@@ -43,6 +52,12 @@ class ModelUpdate:
     promoted_at: datetime
     signature: str | None = None  # "hmac-sha256:<hex>", see signing_input
     schema_version: int = SCHEMA_VERSION
+    model: str = DELAY_RISK_MODEL  # which model the version belongs to; also the message key
+
+
+def model_update_key(update: ModelUpdate) -> bytes:
+    """The message key on ``model-updates``: the model name (compaction keeps one per model)."""
+    return update.model.encode("ascii")
 
 
 def utc_instant(moment: datetime) -> str:
@@ -55,12 +70,15 @@ def utc_instant(moment: datetime) -> str:
 def signing_input(update: ModelUpdate) -> bytes:
     """The exact bytes an announcement's signature covers (everything but the signature)."""
     parts = (update.version, update.artifact_sha256, utc_instant(update.promoted_at))
+    if update.model != DELAY_RISK_MODEL:
+        parts = (update.model, *parts)
     return b"\n".join([SIGNING_DOMAIN, *(part.encode("ascii") for part in parts)])
 
 
 def encode_model_update(update: ModelUpdate) -> bytes:
     document: dict[str, Any] = {
         "schema_version": update.schema_version,
+        "model": update.model,
         "version": update.version,
         "artifact_sha256": update.artifact_sha256,
         "promoted_at": utc_instant(update.promoted_at),
@@ -73,7 +91,8 @@ def encode_model_update(update: ModelUpdate) -> bytes:
 def decode_model_update(payload: bytes) -> ModelUpdate:
     """Parse and validate an announcement; unknown fields are ignored, as for every contract.
 
-    ``schema_version`` may be absent: announcements written before the contract had one are v1.
+    ``schema_version`` may be absent: announcements written before the contract had one are v1;
+    ``model`` may be absent: such announcements are for the delay-risk model.
     """
     if len(payload) > _MAX_BYTES:
         raise InvalidModelUpdate(f"larger than {_MAX_BYTES} bytes")
@@ -96,7 +115,8 @@ def decode_model_update(payload: bytes) -> ModelUpdate:
     except ValueError:
         raise InvalidModelUpdate("promoted_at is not an RFC 3339 timestamp") from None
     signature = _matching(document, "signature", _SIGNATURE) if "signature" in document else None
-    return ModelUpdate(version, sha256, promoted_at, signature, schema_version)
+    model = _matching(document, "model", _MODEL_NAME) if "model" in document else DELAY_RISK_MODEL
+    return ModelUpdate(version, sha256, promoted_at, signature, schema_version, model)
 
 
 def _matching(document: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str:

@@ -1,4 +1,4 @@
-"""The ``parcelwatch`` command: kafka up/down/status, topics, worker, simulate, demo, chaos."""
+"""The ``parcelwatch`` command: kafka, topics, worker, simulate, the model commands, demo, chaos."""
 
 from __future__ import annotations
 
@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     promote.add_argument("version")
     promote.add_argument("--model-dir", type=Path, required=True)
     promote.set_defaults(handler=_promote)
+
+    from parcelwatch.streams.offline.feedback_cli import add_arguments as add_feedback_arguments
+
+    feedback = commands.add_parser(
+        "feedback", help="the feedback analyzer's learned model: train, evaluate, promote"
+    )
+    add_feedback_arguments(feedback)
 
     demo = commands.add_parser("demo", help="broker, worker and simulator together; Ctrl-C stops")
     demo.add_argument("--shipments", type=_positive_int, default=200)

@@ -25,7 +25,7 @@ from parcelwatch.models.features import feature_row
 from parcelwatch.models.registry import ModelBundle, ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.models.train import DEFAULT_THRESHOLD, fit_models, model_metadata
-from parcelwatch.schemas.model_update import MODEL_UPDATE_KEY, ModelUpdate, encode_model_update
+from parcelwatch.schemas.model_update import ModelUpdate, encode_model_update, model_update_key
 from parcelwatch.schemas.timestamps import format_rfc3339, utc_now
 from parcelwatch.schemas.types import Order, Scan
 from parcelwatch.streams.offline.replay import History, read_jsonl, replay
@@ -223,6 +223,14 @@ async def promote_command(settings: Settings, model_dir: Path, version: str) -> 
     (written by ``train`` with it), and the announcement is signed for the workers to verify.
     """
     registry = ModelRegistry(model_dir, signing_key=settings.model_signing_key)
+    return await announce_promotion(settings, registry, version)
+
+
+async def announce_promotion(
+    settings: Settings, registry: ModelRegistry, version: str
+) -> ModelUpdate:
+    """Promote ``version`` in ``registry`` (PROMOTED) and publish the announcement under the
+    registry's model name on ``model-updates``."""
     announcement = registry.promote(version)
     await ensure_topics(settings)
     producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all")
@@ -230,7 +238,7 @@ async def promote_command(settings: Settings, model_dir: Path, version: str) -> 
     try:
         await producer.send_and_wait(
             settings.topics.model_updates,
-            key=MODEL_UPDATE_KEY,
+            key=model_update_key(announcement),
             value=encode_model_update(announcement),
         )
     finally:

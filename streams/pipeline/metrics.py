@@ -196,3 +196,23 @@ class WorkerMetrics:
             "Feedback published as unmatched: no shipment of its order was seen within the wait.",
             registry=registry,
         )
+        # The feedback analyzer's learned part, announced on the same topic (model "feedback");
+        # apart from the delay-risk series above, which keep their names and labels.
+        self.feedback_model_loaded = Gauge(
+            "parcelwatch_feedback_model_loaded",
+            "1 while the feedback analyzer runs a learned polarity model (promoted or built in); "
+            "0 while it runs its rules only.",
+            registry=registry,
+        )
+        self.feedback_model_updates_rejected = Counter(
+            "parcelwatch_feedback_model_updates_rejected",
+            "Feedback model announcements that did not switch the model, by reason (the reasons "
+            "of parcelwatch_model_updates_rejected).",
+            ["reason"],
+            registry=registry,
+        )
+        self.feedback_model_info = Info(
+            "parcelwatch_feedback_model",
+            "The feedback analyzer version in use.",
+            registry=registry,
+        )

@@ -1,4 +1,8 @@
-"""The worker's current delay-risk model, and hot swaps announced on ``model-updates``.
+"""The worker's current models, and hot swaps announced on ``model-updates``.
+
+:class:`AnnouncedModelHolder` follows one model's announcements (its ``model`` name; the others
+are not its business); :class:`ModelHolder` holds the delay-risk model, and
+``feedback_model_holder.FeedbackModelHolder`` the feedback analyzer.
 
 ``parcelwatch promote`` writes the registry's PROMOTED file and publishes an announcement
 (schemas/model_update.py) to the compacted ``model-updates`` topic. Every worker reads that topic
@@ -14,17 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer
+from prometheus_client import Counter, Gauge, Info
 
 from parcelwatch.models.registry import ModelRegistry, ModelRegistryError
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.models.signing import update_is_authentic
-from parcelwatch.schemas.model_update import InvalidModelUpdate, ModelUpdate, decode_model_update
+from parcelwatch.schemas.model_update import (
+    DELAY_RISK_MODEL,
+    InvalidModelUpdate,
+    ModelUpdate,
+    decode_model_update,
+)
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options
 from parcelwatch.streams.runtime.settings import Settings
@@ -50,10 +62,17 @@ class UpdateRefused(Exception):
 
 def admit(payload: bytes, signing_key: bytes | None) -> ModelUpdate:
     """The announcement in ``payload`` if it is well-formed and, with a key, authentic."""
+    return authenticated(decoded(payload), signing_key)
+
+
+def decoded(payload: bytes) -> ModelUpdate:
     try:
-        update = decode_model_update(payload)
+        return decode_model_update(payload)
     except InvalidModelUpdate:
         raise UpdateRefused(Refusal.MALFORMED) from None
+
+
+def authenticated(update: ModelUpdate, signing_key: bytes | None) -> ModelUpdate:
     if signing_key is not None:
         if update.signature is None:
             raise UpdateRefused(Refusal.UNSIGNED)
@@ -62,7 +81,125 @@ def admit(payload: bytes, signing_key: bytes | None) -> ModelUpdate:
     return update
 
 
-class ModelHolder:
+@dataclass(frozen=True)
+class ModelGauges:
+    """One model's series: loaded (1/0), the version in use, announcements refused by reason."""
+
+    loaded: Gauge
+    info: Info
+    rejected: Counter
+
+
+M = TypeVar("M")
+
+
+class AnnouncedModelHolder(ABC, Generic[M]):
+    """One model in force, swapped between two batches when a newer version is announced.
+
+    Subclasses say which model they hold (``model_name``), what runs at start-up, how a stored
+    version becomes the model object, and what version a model object is.
+    """
+
+    model_name: str
+
+    def __init__(self, registry: ModelRegistry | None, gauges: ModelGauges) -> None:
+        self._registry = registry
+        self._gauges = gauges
+        self._model: M | None = None
+        self._in_force_since: datetime | None = None  # promoted_at of the announcement applied
+
+    @property
+    def has_model_dir(self) -> bool:
+        return self._registry is not None
+
+    @abstractmethod
+    def _start_model(self, promoted: ModelUpdate | None) -> M | None:
+        """The model to run at start-up, given the registry's promoted announcement if any."""
+
+    @abstractmethod
+    def _load(self, version: str | None) -> M:
+        """Verify and load a stored version (None: the promoted one, else the newest)."""
+
+    @abstractmethod
+    def _version(self, model: M) -> str: ...
+
+    @abstractmethod
+    def _is_learned(self, model: M) -> bool:
+        """Whether the loaded gauge counts this model (a rules-only fallback does not)."""
+
+    def load_initial(self) -> None:
+        promoted = self._registry.promoted_update() if self._registry is not None else None
+        model = self._start_model(promoted)
+        if model is not None:
+            self._install(model)
+            if promoted is not None:
+                self._in_force_since = promoted.promoted_at
+        self._gauges.loaded.set(1 if model is not None and self._is_learned(model) else 0)
+
+    async def receive(self, payload: bytes, offset: int, signing_key: bytes | None) -> None:
+        """One message of ``model-updates``: switch models, or count and log why not."""
+        try:
+            update = decoded(payload)
+            if update.model != self.model_name:
+                return  # another model's announcement: its own holder reads it
+            if self._registry is None:
+                log.warning(
+                    "a %s model was announced, but there is no model directory", update.model
+                )
+                return
+            await self._apply(authenticated(update, signing_key))
+        except UpdateRefused as refusal:
+            self._gauges.rejected.labels(refusal.reason.value).inc()
+            level = logging.INFO if refusal.reason is Refusal.STALE else logging.WARNING
+            log.log(
+                level,
+                "%s model announcement at offset %d refused: %s",
+                self.model_name,
+                offset,
+                refusal.reason,
+            )
+
+    async def _apply(self, update: ModelUpdate) -> None:
+        current = None if self._model is None else self._version(self._model)
+        if self._in_force_since is not None and update.promoted_at <= self._in_force_since:
+            if update.version == current:
+                return  # the announcement in force, read again at start-up
+            raise UpdateRefused(Refusal.STALE)
+        if update.version != current:
+            loop = asyncio.get_running_loop()
+            try:
+                model = await loop.run_in_executor(
+                    None, self._load_announced, update.version, update.artifact_sha256
+                )
+            except (ModelRegistryError, ValueError) as error:
+                # The version passed the contract's pattern, so the message is safe to log.
+                log.error(
+                    "not switching to %s model %s: %s", self.model_name, update.version, error
+                )
+                raise UpdateRefused(Refusal.NOT_LOADABLE) from None
+            self._install(model)
+            self._gauges.loaded.set(1)
+        self._in_force_since = update.promoted_at
+
+    def _load_announced(self, version: str, expected_sha: str) -> M:
+        assert self._registry is not None
+        if self._registry.metadata(version).get("artifact_sha256") != expected_sha:
+            raise ModelRegistryError(f"model {version} does not match its announcement's checksum")
+        return self._load(version)
+
+    def _install(self, model: M) -> None:
+        previous = None if self._model is None else self._version(self._model)
+        self._model = model  # one assignment: a batch sees the old model or the new, never a mix
+        version = self._version(model)
+        self._gauges.info.info({"version": version})
+        log.info("%s model %s in use (was %s)", self.model_name, version, previous or "none")
+
+
+class ModelHolder(AnnouncedModelHolder[DelayRiskModel]):
+    """The delay-risk model: the promoted (else newest) version; without one, rules only."""
+
+    model_name = DELAY_RISK_MODEL
+
     def __init__(
         self,
         model_dir: Path | None,
@@ -72,88 +209,48 @@ class ModelHolder:
         signing_key: bytes | None = None,
     ) -> None:
         # With a key, the registry also refuses versions and PROMOTED files not signed with it.
-        self._registry = (
+        registry = (
             ModelRegistry(model_dir, signing_key=signing_key) if model_dir is not None else None
         )
-        self.metrics = metrics
+        gauges = ModelGauges(
+            metrics.model_loaded, metrics.model_info, metrics.model_updates_rejected
+        )
+        super().__init__(registry, gauges)
         self._threshold = threshold
-        self._model: DelayRiskModel | None = None
-        self._in_force_since: datetime | None = None  # promoted_at of the announcement applied
-
-    @property
-    def has_model_dir(self) -> bool:
-        return self._registry is not None
 
     def current(self) -> DelayRiskModel | None:
         return self._model
 
-    def load_initial(self) -> None:
-        """The promoted (else newest) version, if any; a worker without one runs its rules."""
+    def _start_model(self, promoted: ModelUpdate | None) -> DelayRiskModel | None:
         if self._registry is None:
             log.warning("no model directory (PARCELWATCH_MODEL_DIR): running rules only")
-        elif not self._registry.versions():
+            return None
+        if not self._registry.versions():
             log.warning("no model in %s yet: running rules only", self._registry.root)
-        else:
-            promoted = self._registry.promoted_update()
-            self._install(self._load(None, None))
-            if promoted is not None:
-                self._in_force_since = promoted.promoted_at
-        self.metrics.model_loaded.set(1 if self._model else 0)
+            return None
+        return self._load(None)
 
-    async def receive(self, payload: bytes, offset: int, signing_key: bytes | None) -> None:
-        """One message of ``model-updates``: switch models, or count and log why not."""
-        if self._registry is None:
-            log.warning("a model was announced, but this worker has no model directory")
-            return
-        try:
-            update = admit(payload, signing_key)
-            await self._apply(update)
-        except UpdateRefused as refusal:
-            self.metrics.model_updates_rejected.labels(refusal.reason.value).inc()
-            level = logging.INFO if refusal.reason is Refusal.STALE else logging.WARNING
-            log.log(level, "model announcement at offset %d refused: %s", offset, refusal.reason)
-
-    async def _apply(self, update: ModelUpdate) -> None:
-        if self._in_force_since is not None and update.promoted_at <= self._in_force_since:
-            if self._model is not None and update.version == self._model.version:
-                return  # the announcement in force, read again at start-up
-            raise UpdateRefused(Refusal.STALE)
-        if self._model is None or self._model.version != update.version:
-            loop = asyncio.get_running_loop()
-            try:
-                model = await loop.run_in_executor(
-                    None, self._load, update.version, update.artifact_sha256
-                )
-            except (ModelRegistryError, ValueError) as error:
-                # The version passed the contract's pattern, so the message is safe to log.
-                log.error("not switching to model %s: %s", update.version, error)
-                raise UpdateRefused(Refusal.NOT_LOADABLE) from None
-            self._install(model)
-            self.metrics.model_loaded.set(1)
-        self._in_force_since = update.promoted_at
-
-    def _load(self, version: str | None, expected_sha: str | None) -> DelayRiskModel:
+    def _load(self, version: str | None) -> DelayRiskModel:
         assert self._registry is not None
         bundle = self._registry.load(version)
-        if expected_sha is not None and bundle.metadata.get("artifact_sha256") != expected_sha:
-            raise ModelRegistryError(f"model {version} does not match its announcement's checksum")
         if self._threshold is not None:
             bundle = replace(
                 bundle, metadata={**bundle.metadata, "alert_threshold": self._threshold}
             )
         return DelayRiskModel(bundle)
 
-    def _install(self, model: DelayRiskModel) -> None:
-        previous = self._model.version if self._model else None
-        self._model = model  # one assignment: a batch sees the old model or the new, never a mix
-        self.metrics.model_info.info({"version": model.version})
-        log.info("delay-risk model %s in use (was %s)", model.version, previous or "none")
+    def _version(self, model: DelayRiskModel) -> str:
+        return model.version
+
+    def _is_learned(self, model: DelayRiskModel) -> bool:
+        return True
 
 
-async def watch_model_updates(settings: Settings, holder: ModelHolder) -> None:
-    """Follow ``model-updates`` for as long as the worker runs."""
+async def watch_model_updates(settings: Settings, *holders: AnnouncedModelHolder) -> None:
+    """Follow ``model-updates`` for as long as the worker runs; every holder reads every message
+    (each keeps the announcements for its own model)."""
     signing_key = settings.model_signing_key
-    if signing_key is None and holder.has_model_dir:
+    if signing_key is None and any(holder.has_model_dir for holder in holders):
         log.warning(
             "PARCELWATCH_MODEL_SIGNING_KEY is not set: model promotions are NOT authenticated; "
             "anyone who can write to %s can switch this worker to any stored model version",
@@ -168,6 +265,7 @@ async def watch_model_updates(settings: Settings, holder: ModelHolder) -> None:
     await consumer.start()
     try:
         async for record in consumer:
-            await holder.receive(record.value or b"", record.offset, signing_key)
+            for holder in holders:
+                await holder.receive(record.value or b"", record.offset, signing_key)
     finally:
         await consumer.stop()

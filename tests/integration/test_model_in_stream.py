@@ -178,7 +178,7 @@ async def test_only_signed_promotions_switch_a_worker_with_a_key(
     deployment, workers, trained, tmp_path
 ):
     from parcelwatch.models.signing import sign_update
-    from parcelwatch.schemas.model_update import MODEL_UPDATE_KEY, encode_model_update
+    from parcelwatch.schemas.model_update import encode_model_update, model_update_key
 
     model_dir = tmp_path / "models"
     registry = ModelRegistry(model_dir, signing_key=SIGNING_KEY.encode())
@@ -200,7 +200,8 @@ async def test_only_signed_promotions_switch_a_worker_with_a_key(
     unsigned = encode_model_update(replace(newer, signature=None))
     forged = encode_model_update(sign_update(b"not-the-deployment-key-0123456789", newer))
     topic = deployment.topics.model_updates
-    await produce([(topic, MODEL_UPDATE_KEY, unsigned), (topic, MODEL_UPDATE_KEY, forged)])
+    key = model_update_key(newer)
+    await produce([(topic, key, unsigned), (topic, key, forged)])
     await _wait_for(worker, 'parcelwatch_model_updates_rejected_total{reason="bad_signature"}')
     metrics = worker.metrics()
     assert metrics['parcelwatch_model_updates_rejected_total{reason="unsigned"}'] == 1.0

@@ -12,6 +12,8 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.models.signing import MIN_KEY_BYTES, sign, sign_update, update_is_authentic
 from parcelwatch.schemas.model_update import (
+    DELAY_RISK_MODEL,
+    FEEDBACK_MODEL,
     ModelUpdate,
     decode_model_update,
     encode_model_update,
@@ -37,6 +39,33 @@ def test_signing_input_is_the_documented_canonical_form() -> None:
         b"2026-11-28T03:45:00.000000Z"
     )
     assert signing_input(same_instant_elsewhere) == signing_input(UPDATE)
+
+
+def test_another_models_name_is_a_line_of_its_signing_input() -> None:
+    feedback = replace(UPDATE, model=FEEDBACK_MODEL)
+    assert signing_input(feedback) == (
+        b"parcelwatch.model-update.v1\n"
+        b"feedback\n"
+        b"v20261126T042304Z-4e6e0951\n" + b"4e6e0951" * 8 + b"\n"
+        b"2026-11-28T03:45:00.000000Z"
+    )
+
+
+def test_a_delay_risk_signature_cannot_be_replayed_for_another_model_nor_back() -> None:
+    delay_risk = sign_update(KEY, UPDATE)
+    assert not update_is_authentic(KEY, replace(delay_risk, model=FEEDBACK_MODEL))
+    feedback = sign_update(KEY, replace(UPDATE, model=FEEDBACK_MODEL))
+    assert update_is_authentic(KEY, feedback)
+    assert not update_is_authentic(KEY, replace(feedback, model=DELAY_RISK_MODEL))
+
+
+def test_an_announcement_without_a_model_is_for_the_delay_risk_model() -> None:
+    legacy = (
+        b'{"version":"v20261126T042304Z-4e6e0951","artifact_sha256":"' + b"4e6e0951" * 8 + b'",'
+        b'"promoted_at":"2026-11-28T03:45:00.000000Z"}'
+    )
+    assert decode_model_update(legacy) == UPDATE
+    assert decode_model_update(legacy).model == DELAY_RISK_MODEL
 
 
 def test_a_signed_announcement_verifies_after_encoding_and_decoding() -> None:

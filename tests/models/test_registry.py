@@ -233,6 +233,7 @@ def test_promote_and_load_default(tmp_path: Path, save: Save) -> None:
 
     assert json.loads((tmp_path / "PROMOTED").read_text()) == {
         "schema_version": 1,
+        "model": "delay-risk",
         "version": old,
         "artifact_sha256": registry.metadata(old)["artifact_sha256"],
         "promoted_at": "2026-11-28T03:45:00.000000Z",

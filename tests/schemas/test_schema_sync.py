@@ -222,6 +222,7 @@ def test_schema_patterns_are_the_python_patterns():
         model_update.VERSION_PATTERN,
         model_update.SHA256_PATTERN,
         model_update.SIGNATURE_PATTERN,
+        model_update.MODEL_NAME_PATTERN,
     }
     used = set().union(*(_patterns(load(name)) for name, _ in CONTRACTS))
     assert used <= python_patterns
@@ -418,6 +419,13 @@ MODEL_UPDATE_MUTATIONS: list[dict[str, Any]] = [
     {"signature": "ab" * 32},
     {"signature": None},
     {"signature": "hmac-sha256:" + "AB" * 32},
+    {"model": "feedback"},
+    {"model": "delay-risk"},
+    {"model": "Feedback"},
+    {"model": ""},
+    {"model": "-feedback"},
+    {"model": 3},
+    {"model": "a" * 65},
 ]
 
 
@@ -606,3 +614,12 @@ def test_encoded_pain_points_validate_against_their_schemas():
         jsonschema.validate(to_jsonable(summary), load("pain-point"))
     for spike in spikes:
         jsonschema.validate(to_jsonable(spike), load("pain-point-spike"))
+
+
+def test_encoded_feedback_model_update_validates_against_its_schema():
+    update = model_update.ModelUpdate(
+        "v20261126T042304Z-4e6e0951", "4e6e0951" * 8, NOW, model=model_update.FEEDBACK_MODEL
+    )
+    encoded = model_update.encode_model_update(update)
+    jsonschema.validate(orjson.loads(encoded), load("model-update"))
+    assert model_update.decode_model_update(encoded) == update
