@@ -38,6 +38,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
 )
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
@@ -107,6 +108,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         settings.model_dir, metrics, settings.risk_threshold, signing_key=settings.model_signing_key
     )
     models.load_initial()
+    feedback_models = FeedbackModelHolder(
+        settings.model_dir, metrics, signing_key=settings.model_signing_key
+    )
+    feedback_models.load_initial()
     processor = ShipmentProcessor(
         topics=topics,
         limits=Limits(
@@ -122,6 +127,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         risk_hysteresis=settings.risk_hysteresis,
         templates=load_templates(settings.template_dir),
         follow_up_policy=settings.follow_up_policy,
+        analyzer=feedback_models.current,
         feedback_wait=timedelta(hours=settings.feedback_wait_hours),
     )
     processor.warm_up()  # before the agent runs: nothing may stall the event loop later
@@ -208,7 +214,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
 
     @app.task
     async def follow_model_updates() -> None:
-        await watch_model_updates(settings, models)
+        await watch_model_updates(settings, models, feedback_models)
 
     async def on_agent_error(error: BaseException) -> None:
         ledger.reset()
