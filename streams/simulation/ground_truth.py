@@ -8,6 +8,9 @@ The core's rules, applied to that timeline with a perfect timer (every silence j
 it falls due), say which alerts are due. Pure: no clock, no I/O.
 
 ``delay_risk`` alerts come from a model, not from rules: this module never expects one.
+
+Feedback carries its own truth: the simulator drew each piece from what happened to the shipment
+and knows the flag it calls for (``feedback``); :func:`expected_feedback_flags` sums them.
 """
 
 from __future__ import annotations
