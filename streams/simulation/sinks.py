@@ -45,10 +45,15 @@ def simulated_run(
     return generate_run(config, now=utc_now())
 
 
+def feedback_is_read(topics: TopicNames) -> bool:
+    """Whether workers read ``customer-feedback``: topics are created explicitly (never
+    auto-created), so it exists only once it is one of the worker's topics."""
+    return topics.customer_feedback in topics.all
+
+
 def publishable(events: Sequence[SimulatedEvent], topics: TopicNames) -> list[SimulatedEvent]:
-    """``events`` without the feedback while the worker's topics leave ``customer-feedback`` out:
-    topics are created explicitly (never auto-created), so it exists only once workers read it."""
-    if topics.customer_feedback in topics.all:
+    """``events``, without the feedback unless :func:`feedback_is_read`."""
+    if feedback_is_read(topics):
         return list(events)
     return [item for item in events if item.topic_kind != "feedback"]
 
