@@ -54,6 +54,7 @@ EARLY_SHARE = 0.02
 UNKNOWN_ORDER_SHARE = 0.02
 MAX_DAYS_AFTER_DELIVERY = 5.0
 MIN_LATE_WINDOW = timedelta(hours=1)  # "where is my order" needs this long between promise and now
+KNOWN_FOR = timedelta(minutes=30)  # feedback on a delivery comes this long after it is known
 
 _CHANNELS = {_C.REVIEW: 34, _C.SURVEY: 26, _C.CHAT: 14, _C.EMAIL: 12, _C.SOCIAL: 8}
 _CHANNELS[_C.CALL_TRANSCRIPT] = 6
@@ -102,8 +103,10 @@ class ShipmentTruth:
     order_emit_at: datetime
     delivered_at: datetime | None  # when the delivery scan happened
     delivered_emit_at: datetime | None  # when the world heard of it
+    # When the world had heard of everything up to the delivery (a scan may be reported late).
+    history_known_at: datetime | None
     late_by: timedelta | None  # delivered after the promise by this much
-    exceptions: tuple[ExceptionReason, ...]  # heard of before the delivery (or by now)
+    exceptions: tuple[ExceptionReason, ...]  # up to the delivery (or so far)
     failed_attempts: int
 
     @property
@@ -167,14 +170,17 @@ def _truth(
     delivered = next(
         ((scan, at) for scan, at in scans if scan.status is ShipmentStatus.DELIVERED), None
     )
-    heard_by = delivered[1] if delivered is not None else None
-    before = [scan for scan, at in scans if heard_by is None or at <= heard_by]
+    before = [
+        (scan, at)
+        for scan, at in scans
+        if delivered is None or scan.occurred_at <= delivered[0].occurred_at
+    ]
     exceptions = tuple(
         scan.reason
-        for scan in before
+        for scan, _ in before
         if scan.status is ShipmentStatus.EXCEPTION and scan.reason is not None
     )
-    failed = sum(scan.status is ShipmentStatus.ATTEMPT_FAILED for scan in before)
+    failed = sum(scan.status is ShipmentStatus.ATTEMPT_FAILED for scan, _ in before)
     late_by = None
     if delivered is not None and delivered[0].occurred_at > order.promised_by:
         late_by = delivered[0].occurred_at - order.promised_by
@@ -182,7 +188,8 @@ def _truth(
         order=order,
         order_emit_at=order_emit_at,
         delivered_at=None if delivered is None else delivered[0].occurred_at,
-        delivered_emit_at=heard_by,
+        delivered_emit_at=None if delivered is None else delivered[1],
+        history_known_at=None if delivered is None else max(at for _, at in before),
         late_by=late_by,
         exceptions=exceptions,
         failed_attempts=failed,
@@ -296,6 +303,7 @@ def _written(
     emit_at: datetime | None = None,
 ) -> SimulatedFeedback:
     order = truth.order
+    unknown = situation is Situation.UNKNOWN_ORDER
     language = _language(rng, order)
     hint = _language_hint(rng, language, order)
     asking = situation in _QUESTIONS
@@ -329,7 +337,8 @@ def _written(
         order_id=order_id,
         channel=channel,
         received_at=_local(received_at, order),
-        tracking_number=order.tracking_number if knows_tracking else None,
+        # (about an unknown order, the customer knows no tracking number either: it would match)
+        tracking_number=order.tracking_number if knows_tracking and not unknown else None,
         customer_id=order.customer.id if named_customer and order.customer else None,
         text=text,
         rating=rating,
@@ -353,10 +362,11 @@ def _received_at(
         start = truth.order_emit_at + timedelta(minutes=10)
         end = max(min(truth.order.promised_by.astimezone(UTC), now), start)
         return start + (end - start) * rng.random()
-    assert truth.delivered_at is not None and truth.delivered_emit_at is not None
+    assert truth.delivered_at is not None and truth.history_known_at is not None
     delivered_at = truth.delivered_at.astimezone(UTC)
-    # Not before the world heard of the delivery (the worker's state must show it).
-    earliest = max(delivered_at, truth.delivered_emit_at + timedelta(minutes=10))
+    # Not before the world heard of the delivery and what led to it (the worker's state must
+    # show them, and the flag depends on them).
+    earliest = max(delivered_at, truth.history_known_at + KNOWN_FOR)
     latest = max(delivered_at + timedelta(days=MAX_DAYS_AFTER_DELIVERY), earliest)
     return earliest + (latest - earliest) * rng.random()
 

@@ -31,6 +31,8 @@ from tests.factories import order
 from tests.streams.simulation.journeys import BIG, NOW, orders_of
 
 S = Situation
+# Where customers write without a helpdesk to look the parcel up.
+TEXT_ONLY_CHANNELS = {FeedbackChannel.REVIEW, FeedbackChannel.SURVEY, FeedbackChannel.SOCIAL}
 DELIVERED_SITUATIONS = {
     S.LATE_COMPLAINT,
     S.DAMAGED_COMPLAINT,
@@ -115,7 +117,10 @@ def test_feedback_is_received_after_the_order_and_published_by_now(
         assert piece.item.emit_at - received <= timedelta(minutes=2)
         if piece.situation is S.UNKNOWN_ORDER:
             assert piece.feedback.order_id not in orders
+            assert piece.feedback.tracking_number is None  # nothing to match it by
             continue
+        if piece.feedback.tracking_number is not None:
+            assert orders[piece.feedback.order_id].tracking_number == piece.feedback.tracking_number
         assert received > orders[piece.feedback.order_id].ordered_at
 
 
@@ -127,9 +132,11 @@ def test_feedback_on_a_delivery_comes_within_five_days_once_the_delivery_is_know
     for piece in about_deliveries:
         truth = truths[piece.feedback.order_id]
         assert truth.delivered_at is not None and truth.delivered_emit_at is not None
+        assert truth.history_known_at is not None
         received = piece.feedback.received_at
         assert truth.delivered_at <= received <= truth.delivered_at + timedelta(days=5)
-        assert received > truth.delivered_emit_at  # the worker has heard of the delivery
+        # the worker has heard of the delivery and of everything before it
+        assert received > truth.history_known_at >= truth.delivered_emit_at
 
 
 def test_where_is_my_order_is_asked_after_the_promise_and_before_the_delivery(
@@ -234,6 +241,7 @@ def _truth(
         order_emit_at=placed.ordered_at + timedelta(seconds=30),
         delivered_at=delivered_at if delivered else None,
         delivered_emit_at=delivered_at + timedelta(minutes=20) if delivered else None,
+        history_known_at=delivered_at + timedelta(minutes=20) if delivered else None,
         late_by=delivered_at - promised if late and delivered else None,
         exceptions=exceptions,
         failed_attempts=failed,
@@ -291,3 +299,17 @@ def test_without_the_timezone_now_is_refused() -> None:
 def test_the_feedback_rate_is_a_share() -> None:
     with pytest.raises(ValueError):
         SimulationConfig(feedback_rate=1.5)
+
+
+def test_some_name_their_tracking_number_and_most_their_customer_id(
+    feedback: list[SimulatedFeedback], big: list[SimulatedEvent]
+) -> None:
+    customers = {o.order_id: o.customer for o in orders_of(big).values()}
+    with_tracking = [p for p in feedback if p.feedback.tracking_number is not None]
+    assert 0 < len(with_tracking) < len(feedback) / 4
+    assert all(p.feedback.channel not in TEXT_ONLY_CHANNELS for p in with_tracking)
+    named = [p for p in feedback if p.feedback.customer_id is not None]
+    assert len(named) > len(feedback) * 0.7
+    for piece in named:
+        customer = customers.get(piece.feedback.order_id.split("-x")[0])
+        assert customer is not None and customer.id == piece.feedback.customer_id
