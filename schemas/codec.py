@@ -182,6 +182,22 @@ class _Fields:
             )
         return value
 
+    def optional_integer(self, name: str, *, minimum: int, maximum: int) -> int | None:
+        if self._get(name, False) is None:
+            return None
+        return self.integer(name, minimum=minimum, maximum=maximum)
+
+    def number(self, name: str, *, minimum: float, maximum: float) -> float:
+        value = self._get(name, True)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._wrong_type(name, "a number", value)
+        if not minimum <= value <= maximum:
+            raise InvalidEvent(
+                DeadLetterReason.INVALID_VALUE,
+                f"field '{self._name(name)}' must be between {minimum:g} and {maximum:g}",
+            )
+        return float(value)
+
     def obj(self, name: str) -> _Fields | None:
         value = self._get(name, False)
         if value is None:
@@ -316,20 +332,22 @@ def _check_within(
 NO_MESSAGE_KEY = object()
 
 
-def _check_key(key: bytes | object | None, tracking_number: str) -> None:
+def _check_key(key: bytes | object | None, expected: str, field: str = "tracking_number") -> None:
     if key is NO_MESSAGE_KEY:
         return
-    # Both input topics are partitioned by tracking number; a wrong key would put this shipment's
-    # state on the wrong partition, so the event cannot be applied safely.
+    # Every input topic is partitioned by its key (the tracking number, or the order id for
+    # feedback); a wrong key would put the event on the wrong partition, so it cannot be applied
+    # safely.
+    words = field.replace("_", " ")
     if key is None:
         raise InvalidEvent(
             DeadLetterReason.KEY_MISMATCH,
-            "message has no key; key input messages by their tracking number",
+            f"message has no key; key input messages by their {words}",
         )
-    if key != tracking_number.encode():
+    if key != expected.encode():
         raise InvalidEvent(
             DeadLetterReason.KEY_MISMATCH,
-            "message key differs from the event's tracking_number; key messages by tracking number",
+            f"message key differs from the event's {field}; key messages by {words}",
         )
 
 
@@ -448,11 +466,20 @@ def decode_check(
     """An internal timer message; validated like any input, since anyone can write to a topic."""
     fields = _load_object(payload, limits)
     check = ShipmentCheck(
-        tracking_number=fields.required_text("tracking_number", pattern=_TRACKING_NUMBER),
+        tracking_number=fields.text("tracking_number", pattern=_TRACKING_NUMBER),
         requested_at=fields.required_timestamp("requested_at"),
+        order_id=fields.text("order_id", max_length=limits.id_max_length),
     )
     _check_event_time("requested_at", check.requested_at, now, limits)
-    _check_key(key, check.tracking_number)
+    if check.order_id is not None and check.tracking_number is None:
+        _check_key(key, check.order_id, "order_id")
+    elif check.tracking_number is not None and check.order_id is None:
+        _check_key(key, check.tracking_number)
+    else:
+        raise InvalidEvent(
+            DeadLetterReason.INVALID_VALUE,
+            "a check names exactly one of 'tracking_number' and 'order_id'",
+        )
     return check
 
 

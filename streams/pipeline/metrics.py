@@ -32,6 +32,26 @@ class WorkerMetrics:
             ["kind"],
             registry=registry,
         )
+        # Feedback: labels are closed enumerations (flag reasons, topics), never carriers,
+        # regions or customers, so the series stay bounded whatever the input.
+        self.feedback_flagged = Counter(
+            "parcelwatch_feedback_flagged",
+            "Flagged feedback emitted on feedback-flagged, by flag reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.feedback_topics = Counter(
+            "parcelwatch_feedback_topics",
+            "Topics found in flagged feedback (one piece may count for several).",
+            ["topic"],
+            registry=registry,
+        )
+        self.feedback_unmatched = Counter(
+            "parcelwatch_feedback_unmatched",
+            "Feedback emitted unmatched: no shipment of its order within the wait, or beyond the "
+            "order's bounds.",
+            registry=registry,
+        )
         self.notifications_skipped = Counter(
             "parcelwatch_notifications_skipped",
             "Milestones recorded without a notification, by kind and reason (stale: too old to "

@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -70,7 +71,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     topics = settings.topics
     # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
     consumed = app.topic(*topics.consumed, **RAW)
-    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, topics.shipment_checks)}
+    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, *topics.internal)}
     shipments = app.Table(
         "shipments",
         key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
@@ -121,6 +122,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         risk_hysteresis=settings.risk_hysteresis,
         templates=load_templates(settings.template_dir),
         follow_up_policy=settings.follow_up_policy,
+        feedback_wait=timedelta(hours=settings.feedback_wait_hours),
     )
     sweeper = CheckSweeper(
         table=shipments,
@@ -179,7 +181,9 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     @app.timer(interval=settings.check_interval_seconds)
     async def request_checks() -> None:
         await sweeper.tick(
-            lambda: sweep_blocker(app, inputs=topics.inputs, max_lag=settings.timer_max_lag),
+            lambda: sweep_blocker(
+                app, inputs=(topics.carrier_scans, topics.orders), max_lag=settings.timer_max_lag
+            ),
             interrupted=lambda: bool(app.rebalancing),
         )
 

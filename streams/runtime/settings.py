@@ -70,6 +70,8 @@ class Settings:
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
+    # Feedback for an order not seen yet waits this long for a shipment, then goes out unmatched.
+    feedback_wait_hours: float = 168.0
     template_dir: Path | None = None  # None: the built-in templates
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Static group membership (a stable, unique name per worker). None, the default: dynamic
@@ -158,6 +160,9 @@ class Settings:
                 "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1
             ),
             timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
+            feedback_wait_hours=reader.number(
+                "FEEDBACK_WAIT_HOURS", defaults.feedback_wait_hours, minimum=0, maximum=24 * 366
+            ),
             template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
             security=security,
             instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),

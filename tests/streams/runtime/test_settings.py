@@ -28,8 +28,10 @@ def test_environment_overrides_and_prefix():
     )
     assert settings.bootstrap_servers == "k1:9092,k2:9092"
     assert settings.topics.all == (
-        "eu.carrier-scans", "eu.orders", "eu.shipment-checks", "eu.shipment-alerts",
-        "eu.customer-notifications", "eu.dead-letter", "eu.model-updates",
+        "eu.carrier-scans", "eu.orders", "eu.customer-feedback", "eu.shipment-checks",
+        "eu.order-shipments", "eu.shipment-feedback", "eu.shipment-alerts",
+        "eu.customer-notifications", "eu.dead-letter", "eu.feedback-flagged",
+        "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes", "eu.model-updates",
     )  # fmt: skip
     assert settings.partitions == 12
     assert settings.data_dir == Path("/var/lib/pw")

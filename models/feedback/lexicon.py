@@ -1,0 +1,204 @@
+"""Per-language lexicons, loaded from the JSON files in ``lexicons/``.
+
+Every key is folded like the text (lower case, accent-free), so accent-free spellings need no
+entries of their own. A key ending in ``*`` matches any word starting with it. English adds the
+VADER lexicon (MIT, shipped inside the ``vaderSentiment`` package) under its own entries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+from parcelwatch.models.feedback.text import folded_words
+from parcelwatch.schemas.feedback import FeedbackTopic
+
+SUPPORTED_LANGUAGES = ("en", "pt", "es", "de", "fr")
+MAX_REMEMBERED_WORDS = 100_000
+
+
+class Aspect(StrEnum):
+    DELIVERY = "delivery"
+    PRODUCT = "product"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    valence: float  # VADER scale, about -4 to 4; 0 for a plain aspect marker
+    aspect: Aspect | None
+
+
+@dataclass(frozen=True, slots=True)
+class WordSet:
+    """Whole words plus prefixes (``entreg*``), matched on folded tokens."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.words or word.startswith(self.prefixes)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPattern:
+    """Words to match in a row; ``word*`` matches a prefix and ``#`` any number."""
+
+    words: tuple[str, ...]
+    topic: FeedbackTopic
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    language: str
+    entries: dict[tuple[str, ...], Entry]  # words and phrases, exact
+    prefix_entries: dict[str, Entry]  # single words by prefix
+    prefix_lengths: tuple[int, ...]  # of the prefixes above, longest first
+    phrase_lengths: dict[str, tuple[int, ...]]  # of the entries starting with a word, longest first
+    negators: WordSet
+    intensifiers: dict[str, float]  # > 0 boosts, < 0 dampens
+    contrast: frozenset[str]
+    sarcasm_openers: frozenset[str]
+    fillers: frozenset[str]  # words that may stand beside a sarcastic opener ("oh", "just")
+    numbers: dict[str, int]
+    long_units: WordSet  # weeks, months: "3 weeks" is a complaint
+    day_units: WordSet
+    topic_patterns: dict[str, tuple[TopicPattern, ...]]  # by first word, or its prefix + "*"
+    topic_prefix_lengths: tuple[int, ...]
+    _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
+
+    def prefix_entry(self, word: str) -> Entry | None:
+        for length in self.prefix_lengths:
+            entry = self.prefix_entries.get(word[:length]) if length <= len(word) else None
+            if entry is not None:
+                return entry
+        return None
+
+    def topic_candidates(self, word: str) -> tuple[TopicPattern, ...]:
+        """The topic patterns that may start at ``word`` (remembered: words repeat)."""
+        found = self._candidates.get(word)
+        if found is None:
+            matches = list(self.topic_patterns.get(word, ()))
+            if word.isdigit() or word in self.numbers:
+                matches.extend(self.topic_patterns.get("#", ()))
+            for length in self.topic_prefix_lengths:
+                if length <= len(word):
+                    matches.extend(self.topic_patterns.get(word[:length] + "*", ()))
+            if len(self._candidates) > MAX_REMEMBERED_WORDS:
+                self._candidates.clear()
+            found = self._candidates[word] = tuple(matches)
+        return found
+
+
+def _word_set(language: str, words: list[str]) -> WordSet:
+    folded = [
+        " ".join(folded_words(word, language)) + ("*" if word.endswith("*") else "")
+        for word in words
+    ]
+    return WordSet(
+        frozenset(word for word in folded if not word.endswith("*")),
+        tuple(word[:-1] for word in folded if word.endswith("*")),
+    )
+
+
+def _key(language: str, phrase: str) -> tuple[str, ...]:
+    return tuple(folded_words(phrase, language))
+
+
+def _pattern_words(language: str, pattern: str) -> tuple[str, ...]:
+    words: list[str] = []
+    for chunk in pattern.split():
+        if chunk == "#":
+            words.append("#")
+            continue
+        folded = folded_words(chunk.rstrip("*"), language)
+        words.extend(folded[:-1])
+        words.append(folded[-1] + ("*" if chunk.endswith("*") else ""))
+    return tuple(words)
+
+
+def _phrase_lengths(entries: dict[tuple[str, ...], Entry]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for key in entries:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
+def _vader_entries() -> dict[tuple[str, ...], Entry]:
+    text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text("utf-8")
+    entries = {}
+    for line in text.splitlines():
+        word, valence, *_ = line.split("\t")
+        if word.isalpha():  # emoticons come from common.json, in one place for every language
+            entries[(word,)] = Entry(float(valence), None)
+    return entries
+
+
+def _read(name: str) -> dict:
+    path = resources.files("parcelwatch.models.feedback").joinpath("lexicons", f"{name}.json")
+    return json.loads(path.read_text("utf-8"))
+
+
+@cache
+def load_lexicon(language: str) -> Lexicon:
+    data = _read(language)
+    common = _read("common")
+    entries: dict[tuple[str, ...], Entry] = _vader_entries() if language == "en" else {}
+    prefix_entries: dict[str, Entry] = {}
+    for emoticon, valence in common["emoticons"].items():
+        entries[(emoticon.lower(),)] = Entry(valence, None)
+    sections = (
+        ("words", None),
+        ("phrases", None),
+        ("delivery", Aspect.DELIVERY),
+        ("product", Aspect.PRODUCT),
+    )
+    for section, aspect in sections:
+        for phrase, valence in data[section].items():
+            if phrase.endswith("*"):
+                prefix_entries[_key(language, phrase[:-1])[0]] = Entry(valence, aspect)
+            else:
+                entries[_key(language, phrase)] = Entry(valence, aspect)
+    for section, aspect in (("delivery_terms", Aspect.DELIVERY), ("product_terms", Aspect.PRODUCT)):
+        for phrase in data[section]:
+            if phrase.endswith("*"):
+                prefix_entries.setdefault(_key(language, phrase[:-1])[0], Entry(0.0, aspect))
+            else:
+                entries.setdefault(_key(language, phrase), Entry(0.0, aspect))
+    for negator in data["negators"]:  # a negator is never itself a sentiment word
+        entries.pop(_key(language, negator), None)
+    topic_patterns: dict[str, list[TopicPattern]] = {}
+    for topic, patterns in data["topics"].items():
+        for pattern, weight in patterns.items():
+            words = _pattern_words(language, pattern)
+            topic_patterns.setdefault(words[0], []).append(
+                TopicPattern(words, FeedbackTopic(topic), weight)
+            )
+    return Lexicon(
+        language=language,
+        entries=entries,
+        prefix_entries=prefix_entries,
+        prefix_lengths=tuple(sorted({len(prefix) for prefix in prefix_entries}, reverse=True)),
+        phrase_lengths=_phrase_lengths(entries),
+        negators=_word_set(language, data["negators"]),
+        intensifiers={  # one word each: "a bit" is "bit", or "a" would dampen
+            _key(language, word)[0]: boost
+            for word, boost in data["intensifiers"].items()
+            if " " not in word
+        },
+        contrast=frozenset(_key(language, word)[0] for word in data["contrast"]),
+        sarcasm_openers=frozenset(_key(language, word)[0] for word in data["sarcasm_openers"]),
+        fillers=frozenset(_key(language, word)[0] for word in data["fillers"]),
+        numbers={_key(language, word)[0]: value for word, value in data["numbers"].items()},
+        long_units=_word_set(language, data["long_units"]),
+        day_units=_word_set(language, data["day_units"]),
+        topic_patterns={first: tuple(found) for first, found in topic_patterns.items()},
+        topic_prefix_lengths=tuple(
+            sorted(
+                {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True
+            )
+        ),
+    )

@@ -1,0 +1,55 @@
+"""The learned polarity part: TF-IDF word and character n-grams with logistic regression.
+
+The estimator is a plain scikit-learn pipeline (only sklearn/numpy/scipy types), so it is saved
+and loaded with skops. Texts are folded (lower case, accent-free) before the pipeline sees them,
+here and not inside it, so no custom function has to be trusted when the model is loaded.
+The language is a word of its own in front of the text, so one model serves every language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from parcelwatch.models.feedback.text import MAX_ANALYSED_CHARS, fold
+
+
+def prepared(texts: Sequence[str], languages: Sequence[str]) -> list[str]:
+    return [
+        f"lang{language} {fold(text[:MAX_ANALYSED_CHARS], language)}"
+        for text, language in zip(texts, languages, strict=True)
+    ]
+
+
+def fit_polarity(texts: Sequence[str], labels: Sequence[int], languages: Sequence[str]) -> Any:
+    """A fitted estimator of P(positive); label 1 is positive, 0 negative."""
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True,
+                                      token_pattern=r"(?u)\b\w+\b")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
+                                      sublinear_tf=True, max_features=200_000)),
+        ]
+    )  # fmt: skip
+    estimator = Pipeline(
+        [("features", features), ("classifier", LogisticRegression(C=4.0, max_iter=2_000))]
+    )
+    estimator.fit(prepared(texts, languages), np.asarray(labels, dtype=np.int64))
+    return estimator
+
+
+class PolarityModel:
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+        self._positive_column = list(estimator.classes_).index(1)
+
+    def positive_probability(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
+        """P(positive) per text, in one vectoriser call for the whole batch."""
+        if not texts:
+            return np.zeros(0)
+        return self.estimator.predict_proba(prepared(texts, languages))[:, self._positive_column]

@@ -1,0 +1,61 @@
+"""Normalisation and tokenisation shared by the lexicon, the rules and the learned part.
+
+Lexicon look-ups use an accent-free, lower-case form, so "não recebi" and "nao recebi" are the
+same tokens (shop reviews often drop accents). German umlauts become ae/oe/ue first so "schön"
+does not collide with "schon".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Only the start of a long text is analysed: it bounds the cost per text (the speed target is
+# for typical texts of a few hundred characters) and the opening carries most of the sentiment.
+MAX_ANALYSED_CHARS = 2_000
+
+_GERMAN = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "`": "'", "\u00b4": "'"})  # typographic apostrophes
+_TOKEN = re.compile(
+    r"[:;=]-?[()dDpP/](?![^\W\d_])"  # emoticons
+    r"|\d+(?:[.,]\d+)?"
+    r"|[^\W\d_]+(?:'[^\W\d_]+)?"
+    r"|[!?]+|[.,;:]"
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]",
+)
+CLAUSE_PUNCTUATION = frozenset({".", ",", ";", ":"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # as written (for ALL CAPS emphasis)
+    norm: str  # lower case, accent-free: what lexicons are keyed by
+
+
+def fold(text: str, language: str = "") -> str:
+    """Lower case without accents (German umlauts spelled out)."""
+    if language == "de":
+        text = text.translate(_GERMAN)
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=200_000)
+def _folded_token(raw: str, language: str) -> str:
+    return fold(raw, language)
+
+
+def tokenize(text: str, language: str) -> list[Token]:
+    text = text[:MAX_ANALYSED_CHARS].translate(_APOSTROPHES)
+    if language != "en":  # "n'est", "l'article", "d'un": the apostrophe separates words
+        text = text.replace("'", " ")
+    return [Token(raw, _folded_token(raw, language)) for raw in _TOKEN.findall(text)]
+
+
+def folded_words(text: str, language: str) -> list[str]:
+    """The folded tokens of a phrase written in a lexicon file."""
+    return [token.norm for token in tokenize(text, language)]
