@@ -33,7 +33,6 @@ from parcelwatch.streams.devtools.alert_mix import SeenAlerts, alert_mix_lines
 from parcelwatch.streams.devtools.demo_clock import (
     DRAIN_SECONDS,
     DemoClock,
-    feedback_wait,
     scaled_check_interval,
     scaled_feedback_wait_env,
     scaled_worker_env,
@@ -52,7 +51,6 @@ from parcelwatch.streams.runtime.kafka_admin import (
 )
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.simulation import (
-    SimulatedEvent,
     SimulatedFeedback,
     SimulatedRun,
     SimulationConfig,
@@ -60,7 +58,7 @@ from parcelwatch.streams.simulation import (
 )
 from parcelwatch.streams.simulation.ground_truth import expected_alert_mix, injected_trouble
 from parcelwatch.streams.simulation.playback import compress_timeline, playback_origin, played_at
-from parcelwatch.streams.simulation.sinks import feedback_is_read, play_to_kafka, publishable
+from parcelwatch.streams.simulation.sinks import play_to_kafka
 
 SEVERITY_MARK = {"critical": "!!", "warning": " !", "info": "  "}
 NOTIFICATION_MARK = " >"
@@ -85,11 +83,8 @@ def run_demo(
     )
     run = generate_run(config, now=simulated_end)
     events = run.journeys
-    # Feedback goes out once the worker reads customer-feedback (the topic exists only then).
-    played_events = publishable(run.events, settings.topics)
-    played_feedback = run.feedback if feedback_is_read(settings.topics) else []
     # The policy (defaults or the environment's) is in simulated time, the worker's in played.
-    wait = feedback_wait(os.environ)
+    wait = timedelta(hours=settings.feedback_wait_hours)
     worker_clock = {
         **scaled_worker_env(
             settings.follow_up_policy, settings.check_interval_seconds, clock.factor
@@ -124,7 +119,7 @@ def run_demo(
         _wait_healthy(settings, worker, log_path)
         print(f"worker ready: metrics on http://{settings.web_host}:{settings.web_port}/metrics")
         print(f"playing {shipments} shipments (seed {seed}): {clock.describe()}", flush=True)
-        counts = asyncio.run(_stream(settings, run, played_events, clock.factor, simulated_end))
+        counts = asyncio.run(_stream(settings, run, clock.factor, simulated_end))
     except KeyboardInterrupt:
         counts = None
         print("\nstopping ...")
@@ -155,7 +150,7 @@ def run_demo(
         words = _words(close_call)
         for line in alert_mix_lines(expected, close_calls, counts.alerts, trouble, words):
             print(line)
-        for line in _feedback_lines(played_feedback, counts.feedback, clock, simulated_end, wait):
+        for line in _feedback_lines(run.feedback, counts.feedback, clock, simulated_end, wait):
             print(line)
     return 0
 
@@ -167,8 +162,6 @@ def _feedback_lines(
     simulated_end: datetime,
     wait: timedelta,
 ) -> list[str]:
-    if not played:
-        return ["feedback flags: no feedback played (the worker does not read customer-feedback)"]
     # The last flags can come in while the demo drains.
     until = simulated_end + clock.simulated_span(DRAIN_SECONDS)
     expected = expected_flags(played, wait=wait, until=until)
@@ -209,13 +202,14 @@ class _Seen:
 async def _stream(
     settings: Settings,
     run: SimulatedRun,
-    events: list[SimulatedEvent],
     factor: float,
     simulated_end: datetime,
 ) -> _Seen:
     topics = settings.topics
     consumer = AIOKafkaConsumer(
-        *_read_topics(topics),
+        topics.shipment_alerts,
+        topics.customer_notifications,
+        topics.feedback_flagged,
         **aiokafka_options(settings),
         group_id=None,
     )
@@ -223,6 +217,7 @@ async def _stream(
     try:
         await consumer.seek_to_end()  # only this run's alerts
         start = utc_now() + timedelta(seconds=START_LEAD_SECONDS)
+        events = run.events
         played = compress_timeline(events, factor=factor, now=start)
         window_end = played_at(
             simulated_end, origin=playback_origin(events), factor=factor, now=start
@@ -248,15 +243,6 @@ async def _stream(
     finally:
         await consumer.stop()
     return seen
-
-
-def _read_topics(topics: TopicNames) -> list[str]:
-    """The outputs the demo prints; feedback-flagged once workers write it (topics are created
-    explicitly, so before that it does not exist, and a consumer cannot seek on it)."""
-    read = [topics.shipment_alerts, topics.customer_notifications]
-    if topics.feedback_flagged in topics.all:
-        read.append(topics.feedback_flagged)
-    return read
 
 
 async def _print_outputs(consumer: AIOKafkaConsumer, topics: TopicNames, seen: _Seen) -> None:

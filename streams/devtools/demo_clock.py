@@ -8,7 +8,6 @@ simulated hours. Pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,10 +21,6 @@ MIN_PLAYBACK_SECONDS = 10.0
 # The timer's sweep, however fast simulated time runs: a sweep of a demo's table is cheap, and
 # an alert is stamped with the moment its silence fell due, not with the sweep that found it.
 MIN_CHECK_INTERVAL_SECONDS = 0.5
-# How long a worker keeps feedback about an order it has not seen before flagging it unmatched:
-# its default (issue 10) unless PARCELWATCH_FEEDBACK_WAIT_HOURS says otherwise, in simulated time.
-FEEDBACK_WAIT_ENV = "PARCELWATCH_FEEDBACK_WAIT_HOURS"
-DEFAULT_FEEDBACK_WAIT = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +90,9 @@ def scaled_worker_env(
     }
 
 
-def feedback_wait(environ: Mapping[str, str]) -> timedelta:
-    """The feedback wait in simulated time: the environment's, else the worker's default."""
-    hours = environ.get(FEEDBACK_WAIT_ENV)
-    return DEFAULT_FEEDBACK_WAIT if hours is None else timedelta(hours=float(hours))
-
-
 def scaled_feedback_wait_env(wait: timedelta, factor: float) -> dict[str, str]:
-    """The worker's feedback wait on a clock ``factor`` times faster."""
+    """The worker's wait for an order its feedback names (``wait``, in simulated time) on a
+    clock ``factor`` times faster."""
     if factor <= 0:
         raise ValueError("factor must be positive")
-    return {FEEDBACK_WAIT_ENV: f"{wait.total_seconds() / 3600 / factor:.9g}"}
+    return {"PARCELWATCH_FEEDBACK_WAIT_HOURS": f"{wait.total_seconds() / 3600 / factor:.9g}"}

@@ -134,7 +134,7 @@ def generate_feedback(
         if not writes:
             continue
         if unknown:
-            piece = _about_unknown_order(rng, truth, now)
+            piece = _about_unknown_order(rng, truth)
         elif early:
             piece = _right_after_ordering(rng, truth)
         else:
@@ -284,9 +284,7 @@ def _right_after_ordering(rng: random.Random, truth: ShipmentTruth) -> Simulated
     )
 
 
-def _about_unknown_order(
-    rng: random.Random, truth: ShipmentTruth, now: datetime
-) -> SimulatedFeedback | None:
+def _about_unknown_order(rng: random.Random, truth: ShipmentTruth) -> SimulatedFeedback:
     """A customer quoting an order number nobody sends (a typo, another shop's order)."""
     received_at = truth.order.ordered_at.astimezone(UTC) + timedelta(days=rng.uniform(1, 6))
     wrong_id = f"{truth.order.order_id}-x{rng.randrange(10, 99)}"

@@ -17,7 +17,6 @@ from aiokafka import AIOKafkaProducer
 
 from parcelwatch.schemas.codec import encode, to_jsonable
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, ensure_topics
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.simulation import (
@@ -45,19 +44,6 @@ def simulated_run(
     return generate_run(config, now=utc_now())
 
 
-def feedback_is_read(topics: TopicNames) -> bool:
-    """Whether workers read ``customer-feedback``: topics are created explicitly (never
-    auto-created), so it exists only once it is one of the worker's topics."""
-    return topics.customer_feedback in topics.all
-
-
-def publishable(events: Sequence[SimulatedEvent], topics: TopicNames) -> list[SimulatedEvent]:
-    """``events``, without the feedback unless :func:`feedback_is_read`."""
-    if feedback_is_read(topics):
-        return list(events)
-    return [item for item in events if item.topic_kind != "feedback"]
-
-
 async def simulate_to_kafka(
     settings: Settings,
     *,
@@ -66,9 +52,7 @@ async def simulate_to_kafka(
     seed: int | None,
     feedback_rate: float | None = None,
 ) -> int:
-    events = publishable(
-        simulated_run(shipments, seed, feedback_rate=feedback_rate).events, settings.topics
-    )
+    events = simulated_run(shipments, seed, feedback_rate=feedback_rate).events
     async with _input_producer(settings) as producer:
         return await produce(events, producer=producer, topics=settings.topics, rate=rate)
 
@@ -80,11 +64,9 @@ async def play_to_kafka(
     clock: Callable[[], datetime] = utc_now,
 ) -> int:
     """Send each event when the live clock reaches its ``emit_at`` (events already due go at
-    once), in ``emit_at`` order (feedback only if :func:`publishable`); returns how many were
-    sent. For journeys whose timeline was put onto the live clock
-    (``parcelwatch.streams.simulation.playback``)."""
+    once), in ``emit_at`` order; returns how many were sent. For journeys whose timeline was put
+    onto the live clock (``parcelwatch.streams.simulation.playback``)."""
     topics = settings.topics
-    events = publishable(events, topics)
     async with _input_producer(settings) as producer:
         for item in sorted(events, key=lambda event: event.emit_at):
             wait = (item.emit_at - clock()).total_seconds()

@@ -22,12 +22,7 @@ from parcelwatch.schemas.feedback import (
     TopicConfidence,
 )
 from parcelwatch.schemas.types import ExceptionReason, Severity, ShipmentStatus
-from parcelwatch.streams.devtools.demo_clock import (
-    DEFAULT_FEEDBACK_WAIT,
-    FEEDBACK_WAIT_ENV,
-    feedback_wait,
-    scaled_feedback_wait_env,
-)
+from parcelwatch.streams.devtools.demo_clock import scaled_feedback_wait_env
 from parcelwatch.streams.devtools.feedback_mix import (
     EXCERPT_CHARS,
     FEEDBACK_MARK,
@@ -38,6 +33,7 @@ from parcelwatch.streams.devtools.feedback_mix import (
     feedback_mix_lines,
     flagged_feedback_line,
 )
+from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.simulation import SimulationConfig, generate_run
 
 NOW = datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
@@ -184,11 +180,10 @@ def test_the_table_compares_flags_by_reason_with_a_total():
 
 
 def test_the_worker_waits_for_an_unknown_order_as_long_in_simulated_time():
-    assert feedback_wait({}) == DEFAULT_FEEDBACK_WAIT == timedelta(days=7)
-    assert feedback_wait({FEEDBACK_WAIT_ENV: "12"}) == timedelta(hours=12)
+    wait = timedelta(hours=Settings().feedback_wait_hours)
 
-    env = scaled_feedback_wait_env(timedelta(days=7), factor=3600.0)
+    scaled = Settings.from_env(scaled_feedback_wait_env(wait, factor=3600.0))
 
-    assert float(env[FEEDBACK_WAIT_ENV]) * 3600 == pytest.approx(168.0)
+    assert scaled.feedback_wait_hours * 3600 == pytest.approx(wait.total_seconds() / 3600)
     with pytest.raises(ValueError):
-        scaled_feedback_wait_env(timedelta(days=7), factor=0)
+        scaled_feedback_wait_env(wait, factor=0)

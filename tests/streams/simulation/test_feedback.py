@@ -7,11 +7,14 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import jsonschema
+import orjson
 import pytest
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.feedback import Feedback, FeedbackChannel, FlagReason
-from parcelwatch.schemas.types import ExceptionReason, Order
+from parcelwatch.schemas.feedback_codec import decode_feedback
+from parcelwatch.schemas.types import ExceptionReason, Limits, Order
 from parcelwatch.streams.simulation import (
     SimulatedEvent,
     SimulatedFeedback,
@@ -28,6 +31,7 @@ from parcelwatch.streams.simulation.feedback import (
 )
 from parcelwatch.streams.simulation.ground_truth import expected_feedback_flags
 from tests.factories import order
+from tests.schemas.test_schema_sync import load
 from tests.streams.simulation.journeys import BIG, NOW, orders_of
 
 S = Situation
@@ -294,6 +298,17 @@ def test_without_the_timezone_now_is_refused() -> None:
     with pytest.raises(ValueError):
         generate_feedback([], BIG, now=datetime(2026, 3, 18, 15, 0))
     assert generate_feedback([], BIG, now=datetime(2026, 3, 18, 15, 0, tzinfo=UTC)) == []
+
+
+def test_every_piece_is_valid_customer_feedback_keyed_by_its_order(
+    feedback: list[SimulatedFeedback],
+) -> None:
+    schema = jsonschema.Draft202012Validator(load("customer-feedback"))
+    for piece in feedback:
+        payload = encode(piece.feedback)
+        schema.validate(orjson.loads(payload))
+        decoded = decode_feedback(payload, key=piece.item.key, now=NOW, limits=Limits())
+        assert decoded == piece.feedback
 
 
 def test_the_feedback_rate_is_a_share() -> None:

@@ -17,7 +17,6 @@ from parcelwatch.streams.simulation import (
     generate_run,
     produce,
 )
-from parcelwatch.streams.simulation.sinks import publishable
 from tests.streams.simulation.journeys import NOW
 
 
@@ -63,18 +62,3 @@ async def test_feedback_goes_to_customer_feedback_keyed_by_order_id() -> None:
         assert key == item.event.order_id.encode()
         assert orjson.loads(value) == to_jsonable(item.event)
         assert orjson.loads(value)["received_at"] == item.event.received_at.isoformat()
-
-
-def test_feedback_is_published_only_once_the_worker_topics_include_customer_feedback() -> None:
-    events = generate_run(SimulationConfig(shipments=40, seed=2), now=NOW).events
-    without_feedback = [item for item in events if item.topic_kind != "feedback"]
-
-    class Reading(TopicNames):
-        @property
-        def all(self) -> tuple[str, ...]:
-            return (*super().all, self.customer_feedback)
-
-    assert publishable(events, Reading()) == events
-    topics = TopicNames()
-    expected = events if topics.customer_feedback in topics.all else without_feedback
-    assert publishable(events, topics) == expected
