@@ -100,12 +100,18 @@ def feedback_mix_lines(
     )
     if expected.still_waiting:
         lines.append(
-            f"not compared: {expected.still_waiting} pieces about unknown orders still inside "
+            f"not compared: {_pieces(expected.still_waiting)} about unknown orders still inside "
             f"their wait ({wait}) when the demo stopped"
         )
     if seen.other_runs:
-        lines.append(f"not compared: {seen.other_runs} flagged pieces about earlier demo runs")
+        lines.append(
+            f"not compared: {_pieces(seen.other_runs, 'flagged ')} about earlier demo runs"
+        )
     return lines
+
+
+def _pieces(count: int, kind: str = "") -> str:
+    return f"{count} {kind}{'piece' if count == 1 else 'pieces'}"
 
 
 def _safe(value: object) -> str:

@@ -178,6 +178,10 @@ def test_the_table_compares_flags_by_reason_with_a_total():
     widths = {len(line) for line in lines[1:] if line.startswith("flag mix ")}
     assert len(widths) <= 2  # aligned columns (the total adds its share)
 
+    one = feedback_mix_lines(ExpectedFlags(Counter(), 1), SeenFeedback(other_runs=1), {}, "1 h")
+    assert "not compared: 1 piece about unknown orders still inside their wait (1 h)" in one[-2]
+    assert one[-1] == "not compared: 1 flagged piece about earlier demo runs"
+
 
 def test_the_worker_waits_for_an_unknown_order_as_long_in_simulated_time():
     wait = timedelta(hours=Settings().feedback_wait_hours)
