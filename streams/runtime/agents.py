@@ -9,18 +9,16 @@ applied, in the same table (and changelog) as the states.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.streams import _current_event
 from faust.types import TP
 
@@ -42,6 +40,7 @@ from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolde
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
+from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
 
@@ -52,12 +51,6 @@ RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_s
 EXIT_AGENT_DIED = 70  # EX_SOFTWARE: the orchestrator should restart the worker
 WATCHDOG_SECONDS = 5.0
 FATAL_GRACE_SECONDS = 3.0  # /healthz answers 503 this long before a fatal exit
-
-
-class PublishFailed(RuntimeError):
-    """The broker refused an output for good (too large, not authorised...): retrying cannot
-    help, and dropping it would lose it. The worker stops; the input is read again after the
-    restart, because the ledger and the committed offset never pass it."""
 
 
 @dataclass
@@ -81,25 +74,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
     )
 
-    async def publish_many(messages: Sequence[OutputMessage]) -> None:
-        # All are handed to the producer in order, then awaited together: one round trip for a
-        # batch. Each is acknowledged before the batch's states are written. While the broker
-        # cannot take them, keep retrying what failed: giving up would make Faust ack (and
-        # lose) the input. A refusal for good stops the worker instead (PublishFailed).
-        waiting = list(messages)
-        for backoff in _backoff_seconds():
-            failed = await _send_all(outputs, waiting)
-            if not failed:
-                return
-            for topic in {message.topic for message, _ in failed}:
-                metrics.publish_retries.labels(topic).inc()
-            first, error = failed[0]
-            log.warning(
-                "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
-                len(failed), describe(error), first.topic, backoff,
-            )  # fmt: skip
-            await asyncio.sleep(backoff)
-            waiting = [message for message, _ in failed]
+    publish_many = retrying_publisher(outputs, metrics)
 
     async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         await publish_many([OutputMessage(topic, key, value, partition)])
@@ -346,52 +321,3 @@ async def _exit_worker(health: WorkerHealth, reason: str) -> None:
     await asyncio.sleep(FATAL_GRACE_SECONDS)
     logging.shutdown()
     os._exit(EXIT_AGENT_DIED)
-
-
-async def _send_all(
-    topics: dict[str, Any], messages: Sequence[OutputMessage]
-) -> list[tuple[OutputMessage, BaseException]]:
-    """Send ``messages`` in order and wait for every acknowledgement; the ones that failed with
-    a retriable error. A refusal for good raises PublishFailed."""
-    sent: list[tuple[OutputMessage, Any]] = []
-    failed: list[tuple[OutputMessage, BaseException]] = []
-    for message in messages:
-        try:
-            delivery = await topics[message.topic].send(
-                key=message.key, value=message.value, partition=message.partition
-            )
-        except Exception as error:
-            failed.append((message, error))
-        else:
-            sent.append((message, delivery))
-    results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
-    failed += [
-        (message, result)
-        for (message, _), result in zip(sent, results, strict=True)
-        if isinstance(result, BaseException)
-    ]
-    for message, error in failed:
-        if isinstance(error, asyncio.CancelledError):
-            raise error
-        if not _retriable(error):
-            raise PublishFailed(
-                f"the broker refused a message for {message.topic}: {describe(error)}"
-            ) from error
-    return failed
-
-
-def _retriable(error: BaseException) -> bool:
-    """Worth retrying: the broker is away or busy (Faust wraps aiokafka's errors)."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, KafkaTimeoutError):
-            return True  # no answer in time: an outage, not a refusal
-        if isinstance(cause, KafkaError):
-            return bool(cause.retriable)
-        cause = cause.__cause__
-    return False
-
-
-def _backoff_seconds() -> Iterator[float]:
-    """1, 2, 4 ... 30, 30, 30 ... seconds: forever, because giving up would lose the input."""
-    return (min(30.0, 2.0**attempt) for attempt in itertools.count())

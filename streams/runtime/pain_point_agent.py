@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import weakref
@@ -28,12 +27,8 @@ from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.pain_points import PainPointProcessor, PainPointSweeper
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage
-from parcelwatch.streams.runtime.agents import (
-    EXIT_AGENT_DIED,
-    RAW,
-    _backoff_seconds,
-    _send_all,
-)
+from parcelwatch.streams.runtime.agents import EXIT_AGENT_DIED, RAW
+from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,21 +56,7 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
         options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
     )
 
-    async def publish_many(messages: Sequence[OutputMessage]) -> None:
-        # Retried while the broker cannot take them: giving up would let Faust ack the batch.
-        waiting = list(messages)
-        for backoff in _backoff_seconds():
-            failed = await _send_all(outputs, waiting)
-            if not failed:
-                return
-            for topic in {message.topic for message, _ in failed}:
-                metrics.publish_retries.labels(topic).inc()
-            log.warning(
-                "publishing %d pain-point message(s) failed (%s); retrying in %.0f s",
-                len(failed), describe(failed[0][1]), backoff,
-            )  # fmt: skip
-            await asyncio.sleep(backoff)
-            waiting = [message for message, _ in failed]
+    publish_many = retrying_publisher(outputs, metrics)
 
     processor = PainPointProcessor(
         topics=topics,

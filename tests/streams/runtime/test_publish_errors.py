@@ -12,7 +12,7 @@ from aiokafka.errors import (
 from faust.exceptions import ProducerSendError
 
 from parcelwatch.streams.pipeline.error_text import describe, stack
-from parcelwatch.streams.runtime.agents import _retriable
+from parcelwatch.streams.runtime.publishing import retriable
 
 
 def wrapped(cause: BaseException) -> ProducerSendError:
@@ -24,15 +24,15 @@ def wrapped(cause: BaseException) -> ProducerSendError:
 
 def test_outages_are_retried_even_when_faust_wraps_them():
     for cause in (KafkaConnectionError(), KafkaTimeoutError(), NotLeaderForPartitionError()):
-        assert _retriable(cause)
-        assert _retriable(wrapped(cause))
+        assert retriable(cause)
+        assert retriable(wrapped(cause))
 
 
 def test_refusals_are_not_retried():
     for cause in (MessageSizeTooLargeError(), TopicAuthorizationFailedError()):
-        assert not _retriable(cause)
-        assert not _retriable(wrapped(cause))
-    assert not _retriable(RuntimeError("a bug"))
+        assert not retriable(cause)
+        assert not retriable(wrapped(cause))
+    assert not retriable(RuntimeError("a bug"))
 
 
 def test_errors_are_described_by_class_only():

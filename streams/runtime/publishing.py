@@ -1,0 +1,102 @@
+"""Publishing a batch's outputs: every message acknowledged, retried while the broker is away.
+
+Giving up on an output would let Faust acknowledge (and lose) the input that caused it, so a
+retriable failure is retried forever, with backoff; a refusal for good (too large, not
+authorised...) raises ``PublishFailed`` and the worker stops instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+
+from parcelwatch.streams.pipeline.error_text import describe
+from parcelwatch.streams.pipeline.messages import OutputMessage
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+
+
+class PublishFailed(RuntimeError):
+    """The broker refused an output for good (too large, not authorised...): retrying cannot
+    help, and dropping it would lose it. The worker stops; the input is read again after the
+    restart, because the ledger and the committed offset never pass it."""
+
+
+def retrying_publisher(
+    topics: Mapping[str, Any], metrics: WorkerMetrics
+) -> Callable[[Sequence[OutputMessage]], Awaitable[None]]:
+    """``publish_many`` for the pipeline: all messages handed to the producer in order, then
+    awaited together (one round trip for a batch), what failed sent again until it is taken."""
+
+    async def publish_many(messages: Sequence[OutputMessage]) -> None:
+        waiting = list(messages)
+        for backoff in backoff_seconds():
+            failed = await send_all(topics, waiting)
+            if not failed:
+                return
+            for topic in {message.topic for message, _ in failed}:
+                metrics.publish_retries.labels(topic).inc()
+            first, error = failed[0]
+            log.warning(
+                "publishing %d message(s) failed (%s, to %s); retrying in %.0f s",
+                len(failed), describe(error), first.topic, backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+            waiting = [message for message, _ in failed]
+
+    return publish_many
+
+
+async def send_all(
+    topics: Mapping[str, Any], messages: Sequence[OutputMessage]
+) -> list[tuple[OutputMessage, BaseException]]:
+    """Send ``messages`` in order and wait for every acknowledgement; the ones that failed with
+    a retriable error. A refusal for good raises PublishFailed."""
+    sent: list[tuple[OutputMessage, Any]] = []
+    failed: list[tuple[OutputMessage, BaseException]] = []
+    for message in messages:
+        try:
+            delivery = await topics[message.topic].send(
+                key=message.key, value=message.value, partition=message.partition
+            )
+        except Exception as error:
+            failed.append((message, error))
+        else:
+            sent.append((message, delivery))
+    results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
+    failed += [
+        (message, result)
+        for (message, _), result in zip(sent, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
+    for message, error in failed:
+        if isinstance(error, asyncio.CancelledError):
+            raise error
+        if not retriable(error):
+            raise PublishFailed(
+                f"the broker refused a message for {message.topic}: {describe(error)}"
+            ) from error
+    return failed
+
+
+def retriable(error: BaseException) -> bool:
+    """Worth retrying: the broker is away or busy (Faust wraps aiokafka's errors)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, KafkaTimeoutError):
+            return True  # no answer in time: an outage, not a refusal
+        if isinstance(cause, KafkaError):
+            return bool(cause.retriable)
+        cause = cause.__cause__
+    return False
+
+
+def backoff_seconds() -> Iterator[float]:
+    """1, 2, 4 ... 30, 30, 30 ... seconds: forever, because giving up would lose the input."""
+    return (min(30.0, 2.0**attempt) for attempt in itertools.count())
