@@ -23,15 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from parcelwatch.schemas.codec import (
-    InvalidEvent,
     decode_pain_point_input,
     encode,
-    make_dead_letter,
 )
 from parcelwatch.schemas.feedback import FeedbackTally
 from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
 from parcelwatch.schemas.topics import TopicNames
-from parcelwatch.schemas.types import DeadLetterReason, Limits
+from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.core.pain_points import (
     PainPointWindows,
     SpikePolicy,
@@ -42,7 +40,8 @@ from parcelwatch.streams.core.pain_points import (
     state_to_json,
     stored_due_at,
 )
-from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.dead_letters import dead_letter
+from parcelwatch.streams.pipeline.error_text import describe
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, PublishMany
 
@@ -149,32 +148,16 @@ class PainPointProcessor:
     def _reject(
         self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
     ) -> None:
-        if not isinstance(error, InvalidEvent):
-            log.error(
-                "failed to process %s[%d]@%d: %s\n%s",
-                message.topic, message.partition, message.offset, describe(error), stack(error),
-            )  # fmt: skip
-            error = InvalidEvent(
-                DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
-            )
-        letter = make_dead_letter(
-            error=error,
-            source_topic=message.topic,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            key=message.key,
-            payload=message.value if message.value is not None else b"",
-            received_at=now,
-            limits=self._limits,
-        )
         batch.outputs.append(
-            OutputMessage(self._topics.dead_letter, letter.dead_letter_id.encode(), encode(letter))
+            dead_letter(
+                message,
+                error,
+                topic=self._topics.dead_letter,
+                now=now,
+                limits=self._limits,
+                metrics=self._metrics,
+            )
         )
-        self._metrics.dead_letters.labels(error.reason.value).inc()
-        log.warning(
-            "dead-lettered %s[%d]@%d: %s",
-            message.topic, message.partition, message.offset, error.reason.value,
-        )  # fmt: skip
 
 
 class PainPointSweeper:

@@ -35,7 +35,6 @@ from parcelwatch.schemas.codec import (
     decode_order,
     decode_scan,
     encode,
-    make_dead_letter,
 )
 from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
@@ -54,7 +53,7 @@ from parcelwatch.streams.core.notification_text import Templates
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
-from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.dead_letters import dead_letter
 from parcelwatch.streams.pipeline.feedback_join import (
     DEFAULT_FEEDBACK_WAIT,
     Analyzer,
@@ -264,18 +263,16 @@ class ShipmentProcessor:
     def _reject(
         self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
     ) -> MessageOutcome:
-        """Dead-letter a message that could not be applied: an invalid one with its reason; one
-        that met a bug as a processing error, so it neither stops the partition nor is lost."""
-        if not isinstance(error, InvalidEvent):
-            # The error's class and frames, not its words: they may quote the input.
-            log.error(
-                "failed to process %s[%d]@%d: %s\n%s", *_origin(message), describe(error),
-                stack(error),
-            )  # fmt: skip
-            error = InvalidEvent(
-                DeadLetterReason.PROCESSING_ERROR, f"{type(error).__name__} while processing"
+        batch.dead_letters.append(
+            dead_letter(
+                message,
+                error,
+                topic=self._topics.dead_letter,
+                now=now,
+                limits=self._limits,
+                metrics=self._metrics,
             )
-        self._dead_letter(message, error, now, batch)
+        )
         return MessageOutcome.DEAD_LETTERED
 
     async def _publish_and_store(
@@ -431,30 +428,6 @@ class ShipmentProcessor:
                 else str(after.tracking.delivered_at <= after.order.promised_by).lower()
             )
             self._metrics.deliveries.labels(on_time).inc()
-
-    def _dead_letter(
-        self, message: InputMessage, error: InvalidEvent, now: datetime, batch: _Batch
-    ) -> None:
-        letter = make_dead_letter(
-            error=error,
-            source_topic=message.topic,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            key=message.key,
-            payload=_payload(message),
-            received_at=now,
-            limits=self._limits,
-        )
-        batch.dead_letters.append(
-            OutputMessage(self._topics.dead_letter, letter.dead_letter_id.encode(), encode(letter))
-        )
-        self._metrics.dead_letters.labels(error.reason.value).inc()
-        # Never the payload or key: they may carry personal data.
-        log.warning("dead-lettered %s[%d]@%d: %s", *_origin(message), error.reason.value)
-
-
-def _origin(message: InputMessage) -> tuple[str, int, int]:
-    return message.topic, message.partition, message.offset
 
 
 def _payload(message: InputMessage) -> bytes:
