@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,23 +20,12 @@ from parcelwatch.schemas.feedback import (
     FeedbackTopic,
     SentimentLabel,
 )
+from tests.models.feedback.labelled_format import FIELDS, LANGUAGES, normalised
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "feedback"
 DATA_FILE = DATA_DIR / "labelled_feedback.jsonl"
 README = DATA_DIR / "README.md"
 
-LANGUAGES = ("en", "pt", "es", "de", "fr")
-FIELDS = {
-    "id",
-    "language",
-    "channel",
-    "text",
-    "rating",
-    "sentiment",
-    "delivery_sentiment",
-    "product_sentiment",
-    "topics",
-}
 MIN_PER_LANGUAGE = 65
 MIN_PER_TOPIC_AND_LANGUAGE = 6
 LABELS = {label.value for label in SentimentLabel}
@@ -57,13 +45,6 @@ RECORDS = _read_records()
 
 def _of_language(language: str) -> list[dict[str, Any]]:
     return [record for record in RECORDS if record["language"] == language]
-
-
-def _normalised(text: str) -> str:
-    """The text without case, accents, punctuation or emoji, so trivial variants compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.findall(r"[a-z0-9]+", letters))
 
 
 def test_every_line_is_a_json_object_with_no_blank_lines() -> None:
@@ -97,10 +78,10 @@ def test_ids_are_unique() -> None:
     assert duplicates == []
 
 
-def test_no_two_texts_are_the_same_once_normalised() -> None:
+def test_no_two_texts_are_the_same_oncenormalised() -> None:
     by_text: dict[str, list[str]] = {}
     for record in RECORDS:
-        by_text.setdefault(_normalised(record["text"]), []).append(record["id"])
+        by_text.setdefault(normalised(record["text"]), []).append(record["id"])
     assert [ids for ids in by_text.values() if len(ids) > 1] == []
 
 

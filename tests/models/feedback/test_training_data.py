@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from parcelwatch.schemas.feedback import FeedbackChannel, FeedbackTopic, SentimentLabel
+from tests.models.feedback.labelled_format import FIELDS, LANGUAGES, normalised
 
 TRAINING_FILE = (
     Path(__file__).resolve().parents[3]
@@ -20,20 +20,8 @@ TRAINING_FILE = (
     / "training_data"
     / "feedback_train.jsonl"
 )
-LANGUAGES = ("en", "pt", "es", "de", "fr")
 MIN_TEXTS_PER_LANGUAGE = 110
 MIN_TEXTS_PER_TOPIC_AND_LANGUAGE = 8
-FIELDS = {
-    "id",
-    "language",
-    "channel",
-    "text",
-    "rating",
-    "sentiment",
-    "delivery_sentiment",
-    "product_sentiment",
-    "topics",
-}
 
 
 def _load() -> list[dict[str, Any]]:
@@ -44,13 +32,6 @@ def _load() -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, Any]]:
     return _load()
-
-
-def _normalised(text: str) -> str:
-    """Case, accents, punctuation and spacing do not make two texts different."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.findall(r"\w+", letters))
 
 
 def test_every_line_is_a_json_object_with_exactly_the_format_fields(
@@ -112,14 +93,14 @@ def test_each_language_has_every_label_and_channel(
     assert {row["channel"] for row in in_language} == {channel.value for channel in FeedbackChannel}
 
 
-def test_no_two_texts_are_the_same_once_normalised(rows: list[dict[str, Any]]) -> None:
+def test_no_two_texts_are_the_same_oncenormalised(rows: list[dict[str, Any]]) -> None:
     seen: dict[str, str] = {}
     for row in rows:
-        key = _normalised(row["text"])
+        key = normalised(row["text"])
         assert key not in seen, (row["id"], seen.get(key))
         seen[key] = row["id"]
 
 
 def test_the_normalisation_ignores_case_accents_and_punctuation() -> None:
-    assert _normalised("Não chegou!!!") == _normalised("nao  CHEGOU")
-    assert _normalised("Não chegou") != _normalised("Chegou")
+    assert normalised("Não chegou!!!") == normalised("nao  CHEGOU")
+    assert normalised("Não chegou") != normalised("Chegou")
