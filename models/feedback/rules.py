@@ -168,15 +168,18 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 entry.valence, words, clause.tokens, position, length, lexicon, shouting, floor
             )
             floor = position + length
-            opener = (
-                position == 0
-                and words[0] in lexicon.sarcasm_openers
-                and all(
-                    word in lexicon.fillers or word in lexicon.sarcasm_openers for word in words
-                )
-            )
+            opener = position == 0 and words[0] in lexicon.sarcasm_openers
             hits.append(Hit(valence, index, entry.aspect, sarcasm_opener=opener))
         position += length
+    if hits and hits[0].sarcasm_opener:
+        # "Great, another week…" (the opener alone) or "Great job losing my parcel" (a complaint
+        # after it in the same clause) may be sarcastic; "Great product and …" is not.
+        small_talk = lexicon.fillers | lexicon.sarcasm_openers
+        alone = all(word in small_talk for word in words)
+        complaint_follows = (
+            words[1:2] and words[1] in small_talk and any(hit.valence < 0 for hit in hits[1:])
+        )
+        hits[0].sarcasm_opener = bool(alone or complaint_follows)
     return hits
 
 

@@ -135,6 +135,8 @@ def test_accent_free_portuguese_reads_like_accented(
 SARCASM = [
     ("en", "Great, another week of waiting."),
     ("en", "Oh perfect. Still not delivered and nobody answers."),
+    ("en", "Great job losing my parcel."),
+    ("en", "Wonderful, the box was empty."),
     ("pt", "Ótimo, mais uma semana esperando."),
     ("es", "Genial, otra semana esperando."),
     ("de", "Toll, noch eine Woche warten."),
@@ -147,6 +149,12 @@ def test_sarcastic_praise_before_a_complaint_is_negative(
     analyzer: FeedbackAnalyzer, language: str, text: str
 ):
     assert read(analyzer, text, language).sentiment.label is NEG
+
+
+def test_praise_of_a_thing_before_a_complaint_is_not_sarcasm(analyzer: FeedbackAnalyzer):
+    analysis = read(analyzer, "Great product and it arrived late.", "en")
+    assert analysis.product_sentiment is not None
+    assert analysis.product_sentiment.label is POS
 
 
 def test_praise_followed_by_praise_is_not_sarcasm(analyzer: FeedbackAnalyzer):
