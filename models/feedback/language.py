@@ -12,7 +12,7 @@ from functools import cache
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from parcelwatch.models.feedback.lexicon import SUPPORTED_LANGUAGES, Lexicon, load_lexicon
-from parcelwatch.models.feedback.text import fold
+from parcelwatch.models.feedback.text import MAX_ANALYSED_CHARS, fold
 
 UNDETERMINED = "und"
 SURE = 0.9  # normalised probability above which the detector's own answer is kept
@@ -79,6 +79,7 @@ def _best_supported(text: str) -> tuple[str, float]:
 def detect_language(text: str | None, hint: str | None = None) -> str:
     """ISO 639-1 code of the text's language, "und" when there is nothing to tell it by."""
     hinted = hint_language(hint)
+    text = text[:MAX_ANALYSED_CHARS] if text else text  # the part the rules read, bounded cost
     if not text or not _LETTERS.search(text):
         return hinted or UNDETERMINED
     if len(text) >= LONG_ENOUGH:

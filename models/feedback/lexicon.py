@@ -59,6 +59,7 @@ class Lexicon:
     prefix_lengths: tuple[int, ...]  # of the prefixes above, longest first
     phrase_lengths: dict[str, tuple[int, ...]]  # of the entries starting with a word, longest first
     negators: WordSet
+    inflections: tuple[str, ...]  # endings tried off an unknown word ("hervorragende")
     intensifiers: dict[str, float]  # > 0 boosts, < 0 dampens
     contrast: frozenset[str]
     sarcasm_openers: frozenset[str]
@@ -75,6 +76,15 @@ class Lexicon:
             entry = self.prefix_entries.get(word[:length]) if length <= len(word) else None
             if entry is not None:
                 return entry
+        return None
+
+    def inflected_entry(self, word: str) -> Entry | None:
+        """The entry of ``word`` without an inflectional ending, if that is one."""
+        for ending in self.inflections:
+            if word.endswith(ending) and len(word) > len(ending) + 2:
+                entry = self.entries.get((word[: -len(ending)],))
+                if entry is not None:
+                    return entry
         return None
 
     def topic_candidates(self, word: str) -> tuple[TopicPattern, ...]:
@@ -207,6 +217,7 @@ def load_lexicon(language: str) -> Lexicon:
         prefix_lengths=tuple(sorted({len(prefix) for prefix in prefix_entries}, reverse=True)),
         phrase_lengths=_phrase_lengths(entries),
         negators=_word_set(language, data["negators"]),
+        inflections=tuple(sorted(data["inflections"], key=len, reverse=True)),
         intensifiers={  # one word each: "a bit" is "bit", or "a" would dampen
             _key(language, word)[0]: boost
             for word, boost in data["intensifiers"].items()

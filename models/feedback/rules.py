@@ -98,7 +98,7 @@ def _match(words: list[str], start: int, lexicon: Lexicon) -> tuple[int, Entry] 
             entry = lexicon.entries.get(tuple(words[start : start + length]))
             if entry is not None:
                 return length, entry
-    entry = lexicon.prefix_entry(words[start])
+    entry = lexicon.prefix_entry(words[start]) or lexicon.inflected_entry(words[start])
     return (1, entry) if entry is not None else None
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,7 @@ from parcelwatch.schemas.feedback import FeedbackTopic
 SECTIONS = {
     "words", "phrases", "delivery", "product", "delivery_terms", "product_terms", "negators",
     "intensifiers", "contrast", "sarcasm_openers", "fillers", "numbers", "long_units",
-    "day_units", "topics",
+    "day_units", "topics", "inflections",
 }  # fmt: skip
 
 
@@ -56,3 +58,10 @@ def test_keys_are_folded(language: str, accented: tuple[str, ...], bare: tuple[s
     lexicon = load_lexicon(language)
     assert accented in lexicon.entries
     assert bare == accented
+
+
+def test_the_lexicon_files_are_package_data():
+    """Read at run time from the installed package: a wheel without them could not start."""
+    pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+    package_data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    assert "lexicons/*.json" in package_data["parcelwatch.models.feedback"]

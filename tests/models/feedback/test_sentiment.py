@@ -231,6 +231,7 @@ DEV = {
         ("Pésima calidad, se rompió al primer uso.", NEG),
         ("Una estafa, nunca llegó el paquete.", NEG),
         ("Tardó un mes en llegar, fatal.", NEG),
+        ("Me llegó otro color.", NEG),
     ],
     "de": [
         ("Schnelle Lieferung, alles bestens.", POS),
@@ -241,12 +242,15 @@ DEV = {
         ("Schlechte Qualität, nach zwei Tagen kaputt.", NEG),
         ("Paket nie angekommen, eine Frechheit.", NEG),
         ("Finger weg, reine Geldverschwendung.", NEG),
+        ("Hervorragende Qualität, sehr zufrieden.", POS),  # an inflected form of "hervorragend"
+        ("Der Verkäufer reagiert nicht auf meine Nachrichten.", NEG),
     ],
     "fr": [
         ("Livraison rapide, produit conforme, parfait.", POS),
         ("Très bonne qualité, je recommande.", POS),
         ("Arrivé en avance et bien emballé, merci.", POS),
         ("Ravie de mon achat.", POS),
+        ("Déçue, la couleur ne correspond pas à la photo.", NEG),
         ("Colis jamais reçu, service client injoignable.", NEG),
         ("Produit défectueux, très déçu.", NEG),
         ("Arnaque, à éviter.", NEG),
