@@ -18,7 +18,9 @@ from typing import Any, TypeVar
 import orjson
 
 from parcelwatch.schemas import patterns
+from parcelwatch.schemas.feedback import FeedbackTally, FeedbackTopic, FlagReason
 from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.pain_points import PainPointClose
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
@@ -182,6 +184,22 @@ class _Fields:
             )
         return value
 
+    def optional_integer(self, name: str, *, minimum: int, maximum: int) -> int | None:
+        if self._get(name, False) is None:
+            return None
+        return self.integer(name, minimum=minimum, maximum=maximum)
+
+    def number(self, name: str, *, minimum: float, maximum: float) -> float:
+        value = self._get(name, True)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._wrong_type(name, "a number", value)
+        if not minimum <= value <= maximum:
+            raise InvalidEvent(
+                DeadLetterReason.INVALID_VALUE,
+                f"field '{self._name(name)}' must be between {minimum:g} and {maximum:g}",
+            )
+        return float(value)
+
     def obj(self, name: str) -> _Fields | None:
         value = self._get(name, False)
         if value is None:
@@ -316,20 +334,22 @@ def _check_within(
 NO_MESSAGE_KEY = object()
 
 
-def _check_key(key: bytes | object | None, tracking_number: str) -> None:
+def _check_key(key: bytes | object | None, expected: str, field: str = "tracking_number") -> None:
     if key is NO_MESSAGE_KEY:
         return
-    # Both input topics are partitioned by tracking number; a wrong key would put this shipment's
-    # state on the wrong partition, so the event cannot be applied safely.
+    # Every input topic is partitioned by its key (the tracking number, or the order id for
+    # feedback); a wrong key would put the event on the wrong partition, so it cannot be applied
+    # safely.
+    words = field.replace("_", " ")
     if key is None:
         raise InvalidEvent(
             DeadLetterReason.KEY_MISMATCH,
-            "message has no key; key input messages by their tracking number",
+            f"message has no key; key input messages by their {words}",
         )
-    if key != tracking_number.encode():
+    if key != expected.encode():
         raise InvalidEvent(
             DeadLetterReason.KEY_MISMATCH,
-            "message key differs from the event's tracking_number; key messages by tracking number",
+            f"message key differs from the event's {field}; key messages by {words}",
         )
 
 
@@ -448,12 +468,80 @@ def decode_check(
     """An internal timer message; validated like any input, since anyone can write to a topic."""
     fields = _load_object(payload, limits)
     check = ShipmentCheck(
-        tracking_number=fields.required_text("tracking_number", pattern=_TRACKING_NUMBER),
+        tracking_number=fields.text("tracking_number", pattern=_TRACKING_NUMBER),
         requested_at=fields.required_timestamp("requested_at"),
+        order_id=fields.text("order_id", max_length=limits.id_max_length),
     )
     _check_event_time("requested_at", check.requested_at, now, limits)
-    _check_key(key, check.tracking_number)
+    if check.order_id is not None and check.tracking_number is None:
+        _check_key(key, check.order_id, "order_id")
+    elif check.tracking_number is not None and check.order_id is None:
+        _check_key(key, check.tracking_number)
+    else:
+        raise InvalidEvent(
+            DeadLetterReason.INVALID_VALUE,
+            "a check names exactly one of 'tracking_number' and 'order_id'",
+        )
     return check
+
+
+def _check_carrier_key(key: bytes | object | None, carrier: str) -> None:
+    # feedback-tallies is partitioned by carrier: one worker owns each carrier's windows.
+    if key is NO_MESSAGE_KEY:
+        return
+    if key != carrier.encode():
+        raise InvalidEvent(
+            DeadLetterReason.KEY_MISMATCH,
+            "message key differs from the event's carrier; key feedback-tallies by carrier",
+        )
+
+
+def _feedback_topics(fields: _Fields) -> tuple[FeedbackTopic, ...]:
+    fields._get("topics", True)  # required, even when empty
+    topics = []
+    for index, value in enumerate(fields.array("topics", max_items=20)):
+        if not isinstance(value, str):
+            raise InvalidEvent(
+                DeadLetterReason.WRONG_TYPE, f"field 'topics[{index}]' must be a string"
+            )
+        try:
+            topics.append(FeedbackTopic(value))
+        except ValueError:
+            raise InvalidEvent(
+                DeadLetterReason.INVALID_VALUE,
+                f"field 'topics[{index}]' is {_shown(value)}, not one of: "
+                + ", ".join(topic.value for topic in FeedbackTopic),
+            ) from None
+    return tuple(dict.fromkeys(topics))
+
+
+def decode_pain_point_input(
+    payload: bytes, *, key: bytes | object | None, now: datetime, limits: Limits
+) -> FeedbackTally | PainPointClose:
+    """A message on the internal ``feedback-tallies`` topic: a ``FeedbackTally`` (it has a
+    ``feedback_id``) or a timer's ``PainPointClose``. Validated like any input."""
+    fields = _load_object(payload, limits)
+    event: FeedbackTally | PainPointClose
+    if fields._get("feedback_id", False) is None and fields._get("requested_at", False) is not None:
+        event = PainPointClose(
+            carrier=fields.required_text("carrier", pattern=_CARRIER),
+            requested_at=fields.required_timestamp("requested_at"),
+        )
+        _check_event_time("requested_at", event.requested_at, now, limits)
+    else:
+        event = FeedbackTally(
+            feedback_id=fields.required_text("feedback_id", max_length=limits.id_max_length),
+            carrier=fields.required_text("carrier", pattern=_CARRIER),
+            region=fields.required_text("region", max_length=100),
+            reason=_required(
+                fields.choice("reason", FlagReason, DeadLetterReason.INVALID_VALUE, required=True)
+            ),
+            topics=_feedback_topics(fields),
+            received_at=fields.required_timestamp("received_at"),
+        )
+        _check_event_time("received_at", event.received_at, now, limits)
+    _check_carrier_key(key, event.carrier)
+    return event
 
 
 def _required(value: _E | None) -> _E:

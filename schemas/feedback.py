@@ -168,6 +168,34 @@ class TextAnalysis:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderShipmentLink:
+    """Internal: "this order has this shipment", on ``order-shipments`` keyed by order id.
+
+    Written by the owner of the shipment when it applies the shipment's order, so the shipment's
+    state exists before any feedback is forwarded to it.
+    """
+
+    order_id: str
+    tracking_number: str
+    shipment_partition: int  # where the shipment's state lives: feedback is sent there
+    linked_at: datetime
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentFeedback:
+    """Internal: analysed feedback forwarded to one shipment of its order, on
+    ``shipment-feedback`` keyed by tracking number (co-partitioned with the shipments table)."""
+
+    tracking_number: str
+    feedback: Feedback
+    analysis: TextAnalysis
+    analyzer_version: str
+    forwarded_at: datetime
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
 class FeedbackTally:
     """Internal: one flagged piece of feedback as the pain-point windows count it, on
     ``feedback-tallies`` keyed by carrier (so one worker owns each carrier's windows)."""

@@ -13,7 +13,8 @@ top-level fields), never the whole state:
 * ``risk`` (``RiskReading``): what the delay-risk model said at the latest scored scan; written
   only by the risk rule. Its hysteresis lives with the other alert episodes, in ``outputs``.
 * ``outputs`` (``OutputRecord``): what parcelwatch has said about the shipment: the alert episodes
-  raised and still open (one alert per episode), and the milestones notified. Written by the alert,
+  raised and still open (one alert per episode), every alert kind ever raised, and the milestones
+  notified. Written by the alert,
   risk and silence rules and by the notification decision.
 * ``timer`` (``TimerSchedule``): where and when the silence timer should look again; written by the
   follow-up and by the pipeline, read by the timer's sweep straight from the stored JSON.
@@ -53,6 +54,7 @@ MAX_RECENT_SCANS = 20
 MAX_EXCEPTIONS = 20
 MAX_SEEN_EVENT_IDS = 500
 MAX_NOTIFIED = 100
+MAX_FEEDBACK_IDS = 100
 
 
 class UnsupportedStateVersion(ValueError):
@@ -117,6 +119,13 @@ class OutputRecord:
     # Milestones the customer has been told about (or that were deliberately skipped): one
     # notification per milestone, whatever is redelivered or replayed.
     notified: tuple[str, ...] = ()
+    # Every kind ever raised, closed episodes included (sorted, unique): feedback is judged against
+    # the whole history, and ``open_episodes`` forgets an episode once it closes. Added within
+    # state version 3; states stored without it are read with it empty.
+    raised_kinds: tuple[AlertKind, ...] = ()
+    # Feedback flagged for this shipment (feedback_id), so a redelivery flags nothing twice.
+    # Added within state_version 3: states written before it read as empty.
+    feedback_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +159,16 @@ class ShipmentState:
         return dict(self.outputs.open_episodes).get(kind)
 
     def with_episode(self, kind: AlertKind, episode: str | None) -> ShipmentState:
+        """The state with ``kind``'s episode opened (``episode``) or closed (None); opening one
+        also records ``kind`` among the kinds ever raised."""
         episodes = {k: v for k, v in self.outputs.open_episodes if k != kind}
+        raised = self.outputs.raised_kinds
         if episode is not None:
             episodes[kind] = episode
-        outputs = replace(self.outputs, open_episodes=tuple(sorted(episodes.items())))
+            raised = tuple(sorted({*raised, kind}))
+        outputs = replace(
+            self.outputs, open_episodes=tuple(sorted(episodes.items())), raised_kinds=raised
+        )
         return replace(self, outputs=outputs)
 
 
@@ -208,6 +223,9 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
                 (AlertKind(kind), episode) for kind, episode in outputs["open_episodes"]
             ),
             notified=tuple(outputs["notified"]),
+            # Additive within version 3: absent from states stored before it existed.
+            raised_kinds=tuple(AlertKind(kind) for kind in outputs.get("raised_kinds", ())),
+            feedback_ids=tuple(outputs.get("feedback_ids", ())),
         ),
         timer=TimerSchedule(
             next_check_at=_time(timer["next_check_at"]),

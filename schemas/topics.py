@@ -58,17 +58,37 @@ class TopicNames:
         )
 
     @property
-    def inputs(self) -> tuple[str, str]:
-        return (self.carrier_scans, self.orders)
+    def inputs(self) -> tuple[str, str, str]:
+        """What producers outside parcelwatch write to."""
+        return (self.carrier_scans, self.orders, self.customer_feedback)
 
     @property
-    def consumed(self) -> tuple[str, str, str]:
-        """What the tracking agent reads: the inputs and the timers' checks, all co-partitioned."""
-        return (*self.inputs, self.shipment_checks)
+    def internal(self) -> tuple[str, str, str]:
+        """parcelwatch's own co-partitioned topics: timers' checks and the feedback join."""
+        return (self.shipment_checks, self.order_shipments, self.shipment_feedback)
 
     @property
-    def outputs(self) -> tuple[str, str, str]:
-        return (self.shipment_alerts, self.customer_notifications, self.dead_letter)
+    def consumed(self) -> tuple[str, ...]:
+        """What the tracking agent reads: the inputs and the internal topics, all co-partitioned
+        with the shipments table."""
+        return (*self.inputs, *self.internal)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (
+            self.shipment_alerts,
+            self.customer_notifications,
+            self.dead_letter,
+            self.feedback_flagged,
+            self.feedback_tallies,
+            self.pain_points,
+            self.pain_point_spikes,
+        )
+
+    @property
+    def pain_point_topics(self) -> tuple[str, str, str]:
+        """The pain-point windows' input (internal, keyed by carrier) and their two outputs."""
+        return (self.feedback_tallies, self.pain_points, self.pain_point_spikes)
 
     @property
     def all(self) -> tuple[str, ...]:

@@ -259,14 +259,18 @@ class Notification:
 
 @dataclass(frozen=True, slots=True)
 class ShipmentCheck:
-    """Internal: "look at this shipment again", on ``shipment-checks`` keyed by tracking number.
+    """Internal: "look at this shipment (or order) again", on ``shipment-checks`` keyed by
+    tracking number (or order id).
 
     Timers send it so that silences are judged where the shipment's state lives, by the worker
     that owns the partition, through the same path (and guarantees) as a scan.
     """
 
-    tracking_number: str
+    tracking_number: str | None  # the shipment to look at; None in an order's check
     requested_at: datetime
+    # An order's check (added within schema_version 1): its waiting feedback may be due to go
+    # out unmatched. A check names exactly one of tracking_number and order_id.
+    order_id: str | None = None
     schema_version: int = SCHEMA_VERSION
 
 

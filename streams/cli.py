@@ -49,11 +49,20 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the Faust worker")
     worker.set_defaults(handler=_worker)
 
-    simulate = commands.add_parser("simulate", help="produce simulated orders and scan journeys")
+    simulate = commands.add_parser(
+        "simulate", help="produce simulated orders, scan journeys and customer feedback"
+    )
     _simulation_arguments(simulate)
     simulate.add_argument(
-        "--jsonl", type=Path, help="write orders.jsonl and scans.jsonl to this folder instead"
-    )
+        "--jsonl", type=Path,
+        help="write orders.jsonl, scans.jsonl, feedback.jsonl and feedback-truth.jsonl (the "
+        "expected flags) to this folder instead",
+    )  # fmt: skip
+    simulate.add_argument(
+        "--feedback-rate", type=_share,
+        help="share of shipments whose customer writes back (0: no feedback; default: the "
+        "simulator's, SimulationConfig.feedback_rate)",
+    )  # fmt: skip
     simulate.add_argument(
         "--days", type=_positive_float, default=10.0, help="orders spread over this many days"
     )
@@ -145,6 +154,13 @@ def _probability(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be in [0, 1]")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -199,12 +215,22 @@ def _simulate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if args.jsonl is not None:
         count = simulate_to_jsonl(
-            args.jsonl, shipments=args.shipments, seed=args.seed, days=args.days
+            args.jsonl,
+            shipments=args.shipments,
+            seed=args.seed,
+            days=args.days,
+            feedback_rate=args.feedback_rate,
         )
         print(f"wrote {count} events to {args.jsonl}")
     else:
         count = asyncio.run(
-            simulate_to_kafka(settings, shipments=args.shipments, rate=args.rate, seed=args.seed)
+            simulate_to_kafka(
+                settings,
+                shipments=args.shipments,
+                rate=args.rate,
+                seed=args.seed,
+                feedback_rate=args.feedback_rate,
+            )
         )
         print(f"produced {count} events")
     return 0

@@ -7,7 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from parcelwatch.schemas.types import AlertKind
+from parcelwatch.streams.devtools.mix_table import MixTable
 from parcelwatch.streams.simulation.ground_truth import RULE_KINDS, InjectedTrouble
+
+ALERT_MIX = MixTable("alert mix    ", "kind", extra_heading="close calls*")
 
 
 @dataclass
@@ -35,20 +38,11 @@ def alert_mix_lines(
         f"ground truth of the {trouble.journeys} played journeys: {trouble.exceptions} carrier "
         f"exceptions ({trouble.weather} weather), {trouble.failed_attempts} failed delivery "
         f"attempts, {trouble.returned} returned, {trouble.late} delivered after the promise",
-        f"alert mix    {'kind':<20}{'expected':>9}{'seen':>7}{'diff':>7}{'close calls*':>14}",
     ]
-
-    def row(label: str, want: int, got: int, close: int, note: str = "") -> str:
-        return f"alert mix    {label:<20}{want:>9}{got:>7}{got - want:>+7}{close:>14}{note}"
-
-    for kind in RULE_KINDS:
-        want, got = expected[kind], seen.in_window[kind.value]
-        if want or got:
-            lines.append(row(kind.value, want, got, close_calls[kind]))
-    want_total = sum(expected[kind] for kind in RULE_KINDS)
-    got_total = sum(seen.in_window[kind.value] for kind in RULE_KINDS)
-    share = f"  ({(got_total - want_total) / want_total:+.1%})" if want_total else ""
-    lines.append(row("total", want_total, got_total, close_calls.total(), share))
+    expected_by_kind = {kind.value: n for kind, n in expected.items()}
+    close_by_kind = {kind.value: close_calls[kind] for kind in RULE_KINDS}
+    kinds = [kind.value for kind in RULE_KINDS]
+    lines += ALERT_MIX.rows(kinds, expected_by_kind, seen.in_window, close_by_kind)
     beyond: dict[str, int] = {}  # kind: how far seen is outside [expected - close calls, expected]
     for kind in RULE_KINDS:
         want, got, close = expected[kind], seen.in_window[kind.value], close_calls[kind]

@@ -1,5 +1,6 @@
-"""``parcelwatch demo``: local broker, a worker process and the simulator, printing alerts and
-customer notifications live, then the alert mix against the simulator's ground truth.
+"""``parcelwatch demo``: local broker, a worker process and the simulator, printing alerts,
+customer notifications and flagged customer feedback live, then the alert mix and the feedback
+flags against the simulator's ground truth.
 
 The simulated journeys are played on the live clock, days in seconds (``demo_clock``), and the
 worker's timers run on that clock too, so the silences they see are the ones the simulator meant.
@@ -20,18 +21,27 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 
 from parcelwatch.schemas.timestamps import parse_rfc3339, utc_now
+from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.core.notification_text import customer_text
 from parcelwatch.streams.devtools.alert_mix import SeenAlerts, alert_mix_lines
 from parcelwatch.streams.devtools.demo_clock import (
     DRAIN_SECONDS,
     DemoClock,
     scaled_check_interval,
+    scaled_feedback_wait_env,
     scaled_worker_env,
+)
+from parcelwatch.streams.devtools.feedback_mix import (
+    SeenFeedback,
+    expected_flags,
+    feedback_mix_lines,
+    flagged_feedback_line,
 )
 from parcelwatch.streams.devtools.localkafka import LocalKafka
 from parcelwatch.streams.runtime.kafka_admin import (
@@ -40,7 +50,12 @@ from parcelwatch.streams.runtime.kafka_admin import (
     ensure_topics,
 )
 from parcelwatch.streams.runtime.settings import Settings
-from parcelwatch.streams.simulation import SimulatedEvent, SimulationConfig, generate_journeys
+from parcelwatch.streams.simulation import (
+    SimulatedFeedback,
+    SimulatedRun,
+    SimulationConfig,
+    generate_run,
+)
 from parcelwatch.streams.simulation.ground_truth import expected_alert_mix, injected_trouble
 from parcelwatch.streams.simulation.playback import compress_timeline, playback_origin, played_at
 from parcelwatch.streams.simulation.sinks import play_to_kafka
@@ -66,11 +81,16 @@ def run_demo(
     config = SimulationConfig(
         shipments=shipments, seed=seed, window_days=clock.simulated / timedelta(days=1)
     )
-    events = generate_journeys(config, now=simulated_end)
+    run = generate_run(config, now=simulated_end)
+    events = run.journeys
     # The policy (defaults or the environment's) is in simulated time, the worker's in played.
-    worker_clock = scaled_worker_env(
-        settings.follow_up_policy, settings.check_interval_seconds, clock.factor
-    )
+    wait = timedelta(hours=settings.feedback_wait_hours)
+    worker_clock = {
+        **scaled_worker_env(
+            settings.follow_up_policy, settings.check_interval_seconds, clock.factor
+        ),
+        **scaled_feedback_wait_env(wait, clock.factor),
+    }
     # A silence due this shortly before the next scan may be over when the timer gets to it: a
     # sweep every check interval, then the check's trip through Kafka (on a busy machine, the
     # sweep's own run time too). Two intervals, in simulated time.
@@ -99,7 +119,7 @@ def run_demo(
         _wait_healthy(settings, worker, log_path)
         print(f"worker ready: metrics on http://{settings.web_host}:{settings.web_port}/metrics")
         print(f"playing {shipments} shipments (seed {seed}): {clock.describe()}", flush=True)
-        counts = asyncio.run(_stream(settings, events, clock.factor, simulated_end))
+        counts = asyncio.run(_stream(settings, run, clock.factor, simulated_end))
     except KeyboardInterrupt:
         counts = None
         print("\nstopping ...")
@@ -113,7 +133,11 @@ def run_demo(
         if started_broker:
             broker.down()
     if counts is not None:
-        for topic, label in (("alert", "alerts"), ("notification", "notifications")):
+        for topic, label in (
+            ("alert", "alerts"),
+            ("notification", "notifications"),
+            ("feedback", "feedback flags"),
+        ):
             seen = {
                 kind: n for (kind_topic, kind), n in counts.outputs.items() if kind_topic == topic
             }
@@ -126,7 +150,23 @@ def run_demo(
         words = _words(close_call)
         for line in alert_mix_lines(expected, close_calls, counts.alerts, trouble, words):
             print(line)
+        for line in _feedback_lines(run.feedback, counts.feedback, clock, simulated_end, wait):
+            print(line)
     return 0
+
+
+def _feedback_lines(
+    played: list[SimulatedFeedback],
+    seen: SeenFeedback,
+    clock: DemoClock,
+    simulated_end: datetime,
+    wait: timedelta,
+) -> list[str]:
+    # The last flags can come in while the demo drains.
+    until = simulated_end + clock.simulated_span(DRAIN_SECONDS)
+    expected = expected_flags(played, wait=wait, until=until)
+    languages = Counter(piece.language for piece in played)
+    return feedback_mix_lines(expected, seen, languages, _words(wait))
 
 
 def _words(span: timedelta) -> str:
@@ -152,18 +192,24 @@ class _Seen:
     """What the demo read back: this run's outputs by (topic, kind), and its alerts sorted."""
 
     tracking_numbers: frozenset[str]
+    order_ids: frozenset[str]  # those this run's feedback names (unknown orders included)
     window_end: datetime  # the end of the played window on the live clock
     outputs: Counter[tuple[str, str]] = field(default_factory=Counter)
     alerts: SeenAlerts = field(default_factory=SeenAlerts)
+    feedback: SeenFeedback = field(default_factory=SeenFeedback)
 
 
 async def _stream(
-    settings: Settings, events: list[SimulatedEvent], factor: float, simulated_end: datetime
+    settings: Settings,
+    run: SimulatedRun,
+    factor: float,
+    simulated_end: datetime,
 ) -> _Seen:
     topics = settings.topics
     consumer = AIOKafkaConsumer(
         topics.shipment_alerts,
         topics.customer_notifications,
+        topics.feedback_flagged,
         **aiokafka_options(settings),
         group_id=None,
     )
@@ -171,13 +217,18 @@ async def _stream(
     try:
         await consumer.seek_to_end()  # only this run's alerts
         start = utc_now() + timedelta(seconds=START_LEAD_SECONDS)
+        events = run.events
         played = compress_timeline(events, factor=factor, now=start)
         window_end = played_at(
             simulated_end, origin=playback_origin(events), factor=factor, now=start
         )
-        seen = _Seen(frozenset(item.key.decode() for item in events), window_end)
+        seen = _Seen(
+            frozenset(item.key.decode() for item in run.journeys),
+            frozenset(piece.feedback.order_id for piece in run.feedback),
+            window_end,
+        )
         simulator = asyncio.create_task(play_to_kafka(settings, played))
-        printer = asyncio.create_task(_print_outputs(consumer, topics.shipment_alerts, seen))
+        printer = asyncio.create_task(_print_outputs(consumer, topics, seen))
         try:
             sent = await simulator
             print(f"simulator done: {sent} events; waiting for the last alerts ...", flush=True)
@@ -194,9 +245,13 @@ async def _stream(
     return seen
 
 
-async def _print_outputs(consumer: AIOKafkaConsumer, alerts_topic: str, seen: _Seen) -> None:
+async def _print_outputs(consumer: AIOKafkaConsumer, topics: TopicNames, seen: _Seen) -> None:
+    alerts_topic = topics.shipment_alerts
     async for record in consumer:
         event = orjson.loads(record.value)
+        if record.topic == topics.feedback_flagged:
+            _print_feedback(event, seen)
+            continue
         if event["tracking_number"] not in seen.tracking_numbers:
             # A previous run's shipment in the worker's table, its silences falling due now.
             seen.alerts.other_shipments += record.topic == alerts_topic
@@ -220,3 +275,9 @@ async def _print_outputs(consumer: AIOKafkaConsumer, alerts_topic: str, seen: _S
                 f"[{event['locale']}, {channels}]: {event['message']}",
                 flush=True,
             )
+
+
+def _print_feedback(event: dict[str, Any], seen: _Seen) -> None:
+    if seen.feedback.record(event, seen.order_ids):
+        seen.outputs["feedback", event["flag"]["reason"]] += 1
+        print(flagged_feedback_line(event), flush=True)

@@ -88,3 +88,11 @@ def scaled_worker_env(
         "PARCELWATCH_NOTIFY_STALE_AFTER_HOURS": hours(notifications.stale_after),
         "PARCELWATCH_CHECK_INTERVAL_SECONDS": f"{interval:.9g}",
     }
+
+
+def scaled_feedback_wait_env(wait: timedelta, factor: float) -> dict[str, str]:
+    """The worker's wait for an order its feedback names (``wait``, in simulated time) on a
+    clock ``factor`` times faster."""
+    if factor <= 0:
+        raise ValueError("factor must be positive")
+    return {"PARCELWATCH_FEEDBACK_WAIT_HOURS": f"{wait.total_seconds() / 3600 / factor:.9g}"}

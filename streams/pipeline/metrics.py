@@ -153,6 +153,49 @@ class WorkerMetrics:
             "The delay-risk model version in use.",
             registry=registry,
         )
+        # Pain points (streams/pipeline/pain_points.py). Labels are bounded by fixed lists:
+        # never a carrier or a region.
+        self.pain_point_spikes = Counter(
+            "parcelwatch_pain_point_spikes",
+            "Pain-point spikes published, by feedback topic.",
+            ["topic"],
+            registry=registry,
+        )
+        self.pain_point_windows_closed = Counter(
+            "parcelwatch_pain_point_windows_closed",
+            "Pain-point windows closed with a summary published, by size (hour, day).",
+            ["size"],
+            registry=registry,
+        )
+        self.pain_point_late_tallies = Counter(
+            "parcelwatch_pain_point_late_tallies",
+            "Flagged feedback that came after its hour's or day's window had closed (counted as a "
+            "late arrival in the next summary, not in the closed window).",
+            registry=registry,
+        )
+        # Customer feedback, recorded by the feedback pipeline (issue 10); shown on the dashboard.
+        self.feedback_flagged = Counter(
+            "parcelwatch_feedback_flagged",
+            "Feedback published on feedback-flagged, by flag reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.feedback_topics = Counter(
+            "parcelwatch_feedback_topics",
+            "Topics detected in flagged feedback (a piece of feedback may have several).",
+            ["topic"],
+            registry=registry,
+        )
+        self.feedback_waiting = Gauge(
+            "parcelwatch_feedback_waiting",
+            "Feedback waiting for its order's shipments (at most PARCELWATCH_FEEDBACK_WAIT_HOURS).",
+            registry=registry,
+        )
+        self.feedback_unmatched = Counter(
+            "parcelwatch_feedback_unmatched",
+            "Feedback published as unmatched: no shipment of its order was seen within the wait.",
+            registry=registry,
+        )
         # The feedback analyzer's learned part, announced on the same topic (model "feedback");
         # apart from the delay-risk series above, which keep their names and labels.
         self.feedback_model_loaded = Gauge(

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -55,20 +55,20 @@ from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_ris
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
 from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.feedback_join import (
+    DEFAULT_FEEDBACK_WAIT,
+    Analyzer,
+    FeedbackBatch,
+    FeedbackJoin,
+    rules_analyzer,
+)
+from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
 # Sends one message and returns once the broker has acknowledged it.
 Publish = Callable[[str, bytes, bytes], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class OutputMessage:
-    topic: str
-    key: bytes
-    value: bytes
-    partition: int | None = None  # None: the key's partition
 
 
 # Sends messages in this order and returns once the broker has acknowledged all of them: one
@@ -95,15 +95,6 @@ class MessageOutcome(StrEnum):
     UNCHANGED = "unchanged"  # a timer's check that found nothing to do
 
 
-@dataclass(frozen=True, slots=True)
-class InputMessage:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
 @dataclass
 class _Batch:
     """Working memory of one batch: states chained across its events, outputs in order."""
@@ -115,6 +106,7 @@ class _Batch:
     notifications: list[tuple[int, Notification]] = field(default_factory=list)
     to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
+    feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
 
 
 class ShipmentProcessor:
@@ -132,6 +124,8 @@ class ShipmentProcessor:
         scorer: Callable[[], Scorer | None] = lambda: None,
         risk_hysteresis: float = 0.15,
         publish_many: PublishMany | None = None,  # None: ``publish`` one message at a time
+        analyzer: Callable[[], Analyzer] = rules_analyzer,  # the feedback analyzer in force
+        feedback_wait: timedelta = DEFAULT_FEEDBACK_WAIT,
     ) -> None:
         self._topics = topics
         self._limits = limits
@@ -144,6 +138,20 @@ class ShipmentProcessor:
         self._risk_hysteresis = risk_hysteresis
         self._templates = templates or load_templates()
         self._follow_up_policy = follow_up_policy or FollowUpPolicy()
+        self._feedback = FeedbackJoin(
+            topics=topics, limits=limits, store=store, analyzer=analyzer, wait=feedback_wait,
+            metrics=metrics,
+        )  # fmt: skip
+        self._dispatch = {
+            topics.shipment_checks: self._apply_check,
+            topics.customer_feedback: self._apply_feedback,
+            topics.order_shipments: self._apply_link,
+            topics.shipment_feedback: self._apply_forwarded_feedback,
+        }
+
+    def warm_up(self) -> None:
+        """Load what the first batch would otherwise load (see ``FeedbackJoin.warm_up``)."""
+        self._feedback.warm_up()
 
     async def process(self, message: InputMessage) -> MessageOutcome:
         (outcome,) = await self.process_batch([message])
@@ -158,14 +166,12 @@ class ShipmentProcessor:
         written on behalf of message ``i`` (Faust routes table writes by the current event)."""
         started = time.perf_counter()
         now = self._clock()
-        batch = _Batch()
+        batch = _Batch(feedback=self._feedback.start(messages, now))
         outcomes = []
         for index, message in enumerate(messages):
             focus(index)
-            if message.topic == self._topics.shipment_checks:
-                outcomes.append(self._apply_check(message, index, batch, now))
-            else:
-                outcomes.append(self._apply_input(message, index, batch, now))
+            apply = self._dispatch.get(message.topic, self._apply_input)
+            outcomes.append(apply(message, index, batch, now))
         self._score(batch, now)
         await self._publish_and_store(messages, batch, focus)
         self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
@@ -190,6 +196,45 @@ class ShipmentProcessor:
             batch.scans_seen.append((event, before, after.state))
             if is_scorable(after.state):
                 batch.to_score.append((index, after.state, event))
+        else:  # the order's index learns of the shipment only once its state exists
+            self._feedback.linked(batch.feedback, event, message.partition, now)
+        return MessageOutcome.APPLIED
+
+    def _apply_feedback(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """Customer feedback (keyed by order id): forwarded to the order's shipments, or kept
+        waiting for them, or a duplicate, or dead-lettered."""
+        try:
+            applied = self._feedback.receive(batch.feedback, index, message.partition, now)
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
+
+    def _apply_link(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """An order's shipment (internal): releases the order's waiting feedback."""
+        try:
+            applied = self._feedback.link(batch.feedback, index, message, now)
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
+
+    def _apply_forwarded_feedback(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """Feedback forwarded to one shipment (internal): joined with its state and flagged."""
+        try:
+            tracking_number = message.key.decode() if message.key is not None else ""
+            before = self._state_before(tracking_number, batch) if tracking_number else None
+            after = self._feedback.join(batch.feedback, message, before, now)
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        if after is None:
+            return MessageOutcome.DUPLICATE if before is not None else MessageOutcome.APPLIED
+        batch.states[tracking_number] = after
+        batch.last_message[tracking_number] = index
         return MessageOutcome.APPLIED
 
     def _apply_check(
@@ -199,6 +244,12 @@ class ShipmentProcessor:
         notifications), or nothing."""
         try:
             check = decode_check(_payload(message), key=message.key, now=now, limits=self._limits)
+            if check.order_id is not None:
+                expired = self._feedback.expire(
+                    batch.feedback, index, message.partition, check.order_id, now
+                )
+                return MessageOutcome.APPLIED if expired else MessageOutcome.UNCHANGED
+            assert check.tracking_number is not None  # a check names one or the other
             before = self._state_before(check.tracking_number, batch)
             if before is None:
                 return MessageOutcome.UNCHANGED
@@ -241,9 +292,11 @@ class ShipmentProcessor:
                 timer = replace(state.timer, home_partition=messages[index].partition)
                 state = replace(state, timer=timer)
             self._store[tracking_number] = state_to_json(state)
+        self._feedback.store(batch.feedback, focus)
 
     async def _send_outputs(self, batch: _Batch) -> None:
-        """Dead letters, then alerts, then notifications, each in the order of their messages."""
+        """Dead letters, then alerts, then notifications, each in the order of their messages,
+        then the feedback join's messages."""
         # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
         alerts = [alert for _, alert in sorted(batch.alerts, key=lambda item: item[0])]
         notifications = [
@@ -266,6 +319,7 @@ class ShipmentProcessor:
                 )
                 for notification in notifications
             ),
+            *batch.feedback.outputs,
         ]
         if outputs:
             await self._publish_many(outputs)
@@ -273,6 +327,7 @@ class ShipmentProcessor:
             self._metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
         for notification in notifications:
             self._metrics.notifications.labels(notification.kind.value).inc()
+        self._feedback.count(batch.feedback)
 
     def _observe_batch(
         self,

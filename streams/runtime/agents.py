@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -37,6 +38,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
 )
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
@@ -70,7 +72,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     topics = settings.topics
     # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
     consumed = app.topic(*topics.consumed, **RAW)
-    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, topics.shipment_checks)}
+    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, *topics.internal)}
     shipments = app.Table(
         "shipments",
         key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
@@ -106,6 +108,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         settings.model_dir, metrics, settings.risk_threshold, signing_key=settings.model_signing_key
     )
     models.load_initial()
+    feedback_models = FeedbackModelHolder(
+        settings.model_dir, metrics, signing_key=settings.model_signing_key
+    )
+    feedback_models.load_initial()
     processor = ShipmentProcessor(
         topics=topics,
         limits=Limits(
@@ -121,7 +127,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         risk_hysteresis=settings.risk_hysteresis,
         templates=load_templates(settings.template_dir),
         follow_up_policy=settings.follow_up_policy,
+        analyzer=feedback_models.current,
+        feedback_wait=timedelta(hours=settings.feedback_wait_hours),
     )
+    processor.warm_up()  # before the agent runs: nothing may stall the event loop later
     sweeper = CheckSweeper(
         table=shipments,
         send_check=lambda key, value, partition: publish(
@@ -179,7 +188,9 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     @app.timer(interval=settings.check_interval_seconds)
     async def request_checks() -> None:
         await sweeper.tick(
-            lambda: sweep_blocker(app, inputs=topics.inputs, max_lag=settings.timer_max_lag),
+            lambda: sweep_blocker(
+                app, inputs=(topics.carrier_scans, topics.orders), max_lag=settings.timer_max_lag
+            ),
             interrupted=lambda: bool(app.rebalancing),
         )
 
@@ -203,7 +214,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
 
     @app.task
     async def follow_model_updates() -> None:
-        await watch_model_updates(settings, models)
+        await watch_model_updates(settings, models, feedback_models)
 
     async def on_agent_error(error: BaseException) -> None:
         ledger.reset()

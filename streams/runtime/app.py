@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import Tracking, register_tracking
 from parcelwatch.streams.runtime.kafka_admin import faust_credentials
+from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.views import register_views
 
@@ -57,5 +58,6 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
     )
     metrics = WorkerMetrics(registry)
     tracking = register_tracking(app, settings, metrics)
+    register_pain_points(app, settings, metrics)
     register_views(app, registry, tracking)
     return WorkerApp(app, tracking)

@@ -14,6 +14,7 @@ from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.notifications import NotificationPolicy
+from parcelwatch.streams.core.pain_points import SpikePolicy
 from parcelwatch.streams.core.silence import SilencePolicy
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -70,6 +71,8 @@ class Settings:
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
+    # Feedback for an order not seen yet waits this long for a shipment, then goes out unmatched.
+    feedback_wait_hours: float = 168.0
     template_dir: Path | None = None  # None: the built-in templates
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Static group membership (a stable, unique name per worker). None, the default: dynamic
@@ -85,6 +88,10 @@ class Settings:
     rocksdb_block_cache_mb: int = 32
     # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
     model_signing_key: bytes | None = field(default=None, repr=False)
+    # Pain points: a window closes this long after its end (later feedback is a late arrival)
+    pain_point_grace: timedelta = timedelta(minutes=60)
+    pain_point_spikes: SpikePolicy = field(default_factory=SpikePolicy)
+    pain_point_interval_seconds: float = 60.0  # how often the timer looks for due windows
 
     @property
     def rocksdb_options(self) -> dict[str, int]:
@@ -158,6 +165,9 @@ class Settings:
                 "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1
             ),
             timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
+            feedback_wait_hours=reader.number(
+                "FEEDBACK_WAIT_HOURS", defaults.feedback_wait_hours, minimum=0, maximum=24 * 366
+            ),
             template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
             security=security,
             instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
@@ -178,6 +188,18 @@ class Settings:
                 "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb_block_cache_mb, minimum=1, maximum=65536
             ),
             model_signing_key=_signing_key(reader),
+            pain_point_grace=timedelta(
+                minutes=reader.number(
+                    "PAIN_POINT_GRACE_MINUTES",
+                    defaults.pain_point_grace.total_seconds() / 60,
+                    minimum=0,
+                    maximum=7 * 24 * 60,
+                )
+            ),
+            pain_point_spikes=_spike_policy(reader),
+            pain_point_interval_seconds=reader.number(
+                "PAIN_POINT_INTERVAL_SECONDS", defaults.pain_point_interval_seconds, minimum=0.1
+            ),
         )
 
 
@@ -193,6 +215,14 @@ def _signing_key(reader: _EnvReader) -> bytes | None:
             "python -c 'import secrets; print(secrets.token_hex(32))'"
         )
     return key
+
+
+def _spike_policy(reader: _EnvReader) -> SpikePolicy:
+    defaults = SpikePolicy()
+    return SpikePolicy(
+        min_count=reader.integer("PAIN_POINT_MIN_COUNT", defaults.min_count, minimum=1),
+        factor=reader.number("PAIN_POINT_FACTOR", defaults.factor, minimum=1.0),
+    )
 
 
 def _follow_up_policy(reader: _EnvReader) -> FollowUpPolicy:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.order_state import ORDER_KEY_PREFIX, is_order_key
 from parcelwatch.schemas.state import stored_timer
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentCheck
@@ -87,6 +88,15 @@ def due_check(
     return DueCheck(tracking_number, due, partition)
 
 
+def check_for(table_key: str, now: datetime) -> tuple[str, ShipmentCheck]:
+    """The message key and check that ask the owner to look at this row: a shipment's, or an
+    order's (its waiting feedback)."""
+    if is_order_key(table_key):
+        order_id = table_key.removeprefix(ORDER_KEY_PREFIX)
+        return order_id, ShipmentCheck(tracking_number=None, requested_at=now, order_id=order_id)
+    return table_key, ShipmentCheck(tracking_number=table_key, requested_at=now)
+
+
 class CheckSweeper:
     def __init__(
         self,
@@ -131,9 +141,12 @@ class CheckSweeper:
         now = self._clock()
         due: list[DueCheck] = []
         present: set[str] = set()
+        waiting_feedback = 0
         for count, (tracking_number, stored) in enumerate(self._table.items(), start=1):
             if is_ledger_key(tracking_number):
                 continue
+            if is_order_key(tracking_number):
+                waiting_feedback += len(stored.get("waiting", ()))
             present.add(tracking_number)
             check = due_check(tracking_number, stored, now, self._requests)
             if check is not None:
@@ -144,11 +157,12 @@ class CheckSweeper:
                     self._metrics.timer_sweeps.labels("interrupted").inc()
                     return None
         for item in due:
-            check = ShipmentCheck(tracking_number=item.tracking_number, requested_at=now)
-            await self._send_check(item.tracking_number, encode(check), item.partition)
+            key, check = check_for(item.tracking_number, now)
+            await self._send_check(key, encode(check), item.partition)
             self._requests.asked(item.tracking_number, item.due, now)
             self._metrics.checks_requested.inc()  # one by one: a failed send leaves the rest
         self._requests.forget_all_but(present)
+        self._metrics.feedback_waiting.set(waiting_feedback)  # in this worker's partitions
         self._metrics.timer_sweeps.labels("done").inc()
         self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
         return len(due)

@@ -1,6 +1,8 @@
-"""A simulator of orders and carrier scans, with its own ground truth (a tool, not the world).
+"""A simulator of orders, carrier scans and customer feedback, with its own ground truth (a tool,
+not the world).
 
-The public API: draw journeys (``generate_journeys``), or one journey's events, and produce them.
+The public API: draw journeys (``generate_journeys``), with the feedback customers write on them
+(``generate_run``), or one journey's events, and produce them.
 
 Everything here is pure and deterministic: randomness comes from a seeded ``random.Random`` (one per
 shipment, derived from the seed and the shipment's index) and the clock is the ``now`` the caller
@@ -28,21 +30,28 @@ What the simulation models (see ``/work/shared/design/DOMAIN.md`` for the facts 
 * public holidays (:func:`public_holidays`, from the ``holidays`` package): no
   deliveries on them in the destination, and merchants and carriers skip them when counting
   business days, as they do weekends (``business_days``);
+* customer feedback in five languages (en, pt, es, de, fr) whose tone and topics follow what
+  happened to the parcel, with the flag a worker should raise for it (``feedback``), drawn from a
+  random stream of its own so the journeys do not change with it;
 * the transport: carriers report each scan minutes to hours after it happened, re-send some
   (same ``event_id``) and report some late, after a later scan (``output``).
 """
 
 from parcelwatch.streams.simulation.business_days import public_holidays
 from parcelwatch.streams.simulation.config import SimulatedEvent, SimulationConfig
-from parcelwatch.streams.simulation.generator import generate_journeys, journey_events
+from parcelwatch.streams.simulation.feedback import SimulatedFeedback, SimulatedRun
+from parcelwatch.streams.simulation.generator import generate_journeys, generate_run, journey_events
 from parcelwatch.streams.simulation.producer import produce
 from parcelwatch.streams.simulation.storms import Storm, storm_calendar
 
 __all__ = [
     "SimulatedEvent",
+    "SimulatedFeedback",
+    "SimulatedRun",
     "SimulationConfig",
     "Storm",
     "generate_journeys",
+    "generate_run",
     "journey_events",
     "produce",
     "public_holidays",

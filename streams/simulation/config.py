@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from parcelwatch.schemas.feedback import Feedback
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Order, Scan
 
@@ -14,12 +15,15 @@ from parcelwatch.schemas.types import Order, Scan
 class SimulatedEvent:
     """One input message as a real system would publish it."""
 
-    topic_kind: Literal["order", "scan"]  # which input topic: orders or carrier-scans
-    key: bytes  # the tracking number, UTF-8
-    event: Order | Scan
+    # which input topic: orders, carrier-scans or customer-feedback
+    topic_kind: Literal["order", "scan", "feedback"]
+    key: bytes  # the tracking number, UTF-8 (the order id for feedback)
+    event: Order | Scan | Feedback
     emit_at: datetime  # when it is published (aware, UTC): occurred time plus reporting delay
 
     def topic(self, topics: TopicNames) -> str:
+        if self.topic_kind == "feedback":
+            return topics.customer_feedback
         return topics.orders if self.topic_kind == "order" else topics.carrier_scans
 
 
@@ -37,6 +41,9 @@ class SimulationConfig:
     never_picked_up_rate: float = 0.015  # labels created but the parcel never handed over
     window_days: float = 10.0  # orders are placed within this many days before ``now``
     storm_rate: float = 1.0  # how often storms form, relative to the usual climate (0: never)
+    # Shipments whose customer writes back (``feedback``); drawn from a random stream of its own,
+    # so the journeys are the same whatever this is.
+    feedback_rate: float = 0.3
 
     def __post_init__(self) -> None:
         if self.shipments < 0:
@@ -52,6 +59,7 @@ class SimulationConfig:
             "failed_attempt_rate",
             "return_rate",
             "never_picked_up_rate",
+            "feedback_rate",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")

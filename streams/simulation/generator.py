@@ -1,4 +1,5 @@
-"""The entry points: draw many shipments' journeys, or one journey's events."""
+"""The entry points: draw many shipments' journeys (with their customers' feedback, or
+without), or one journey's events."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from parcelwatch.streams.simulation.carriers import (
 from parcelwatch.streams.simulation.chance import _weighted
 from parcelwatch.streams.simulation.clock import _whole_seconds, _zone
 from parcelwatch.streams.simulation.config import SimulatedEvent, SimulationConfig
+from parcelwatch.streams.simulation.feedback import SimulatedRun, generate_feedback
 from parcelwatch.streams.simulation.geography import _NY, _draw_lane, _postal_code
 from parcelwatch.streams.simulation.journey import _Journey, _Plan
 from parcelwatch.streams.simulation.output import _emitted, _order, _scan
@@ -44,6 +46,13 @@ def generate_journeys(config: SimulationConfig, *, now: datetime) -> list[Simula
         events.extend(event for event in journey if event.emit_at <= now)
     events.sort(key=lambda event: event.emit_at)
     return events
+
+
+def generate_run(config: SimulationConfig, *, now: datetime) -> SimulatedRun:
+    """:func:`generate_journeys` and the customer feedback written on them by ``now`` (at
+    ``config.feedback_rate``; the journeys are the same whatever the rate)."""
+    journeys = generate_journeys(config, now=now)
+    return SimulatedRun(journeys, generate_feedback(journeys, config, now=now))
 
 
 def journey_events(

@@ -8,6 +8,9 @@ The core's rules, applied to that timeline with a perfect timer (every silence j
 it falls due), say which alerts are due. Pure: no clock, no I/O.
 
 ``delay_risk`` alerts come from a model, not from rules: this module never expects one.
+
+Feedback carries its own truth: the simulator drew each piece from what happened to the shipment
+and knows the flag it calls for (``feedback``); :func:`expected_feedback_flags` sums them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from parcelwatch.schemas.feedback import FlagReason
 from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import (
     AlertKind,
@@ -27,7 +31,7 @@ from parcelwatch.schemas.types import (
 )
 from parcelwatch.streams.core.silence import SilencePolicy, check_silence, pending_silences
 from parcelwatch.streams.core.tracking import Applied, apply_event
-from parcelwatch.streams.simulation import SimulatedEvent
+from parcelwatch.streams.simulation import SimulatedEvent, SimulatedFeedback
 
 # Alert kinds the rules can be expected to raise (everything but the model's delay_risk).
 RULE_KINDS = tuple(kind for kind in AlertKind if kind is not AlertKind.DELAY_RISK)
@@ -100,6 +104,12 @@ def expected_alert_mix(
             if alert.ahead_of_next is not None and alert.ahead_of_next < close_call:
                 close[alert.kind] += 1
     return total, close
+
+
+def expected_feedback_flags(feedback: Iterable[SimulatedFeedback]) -> Counter[FlagReason]:
+    """The flags (by reason) the feedback calls for: each piece's, as the simulator drew it from
+    what happened to the shipment (``feedback``)."""
+    return Counter(piece.expected_flag for piece in feedback)
 
 
 def by_journey(events: Iterable[SimulatedEvent]) -> dict[bytes, list[SimulatedEvent]]:

@@ -2,7 +2,8 @@
 compressed so days of simulated time pass in seconds.
 
 Pure: a function of the journeys' events, the compression factor and ``now``. Every timestamp an
-event carries (publication, scan and order times, promise, estimated delivery) goes through the
+event carries (publication, scan and order times, promise, estimated delivery, when feedback
+was received) goes through the
 same mapping, so the gaps between them keep their meaning, divided by the factor.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from parcelwatch.schemas.feedback import Feedback
 from parcelwatch.schemas.types import Order, Scan
 from parcelwatch.streams.simulation import SimulatedEvent
 
@@ -59,7 +61,11 @@ def played_at(moment: datetime, *, origin: datetime, factor: float, now: datetim
     return (now + (moment - origin) / factor).astimezone(moment.tzinfo)
 
 
-def _shifted(event: Order | Scan, shift: Callable[[datetime], datetime]) -> Order | Scan:
+def _shifted(
+    event: Order | Scan | Feedback, shift: Callable[[datetime], datetime]
+) -> Order | Scan | Feedback:
+    if isinstance(event, Feedback):
+        return replace(event, received_at=shift(event.received_at))
     if isinstance(event, Order):
         return replace(
             event, ordered_at=shift(event.ordered_at), promised_by=shift(event.promised_by)

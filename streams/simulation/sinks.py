@@ -1,12 +1,14 @@
-"""Where simulated journeys go: to the input topics at a chosen rate or on the live clock, or to
-JSONL files."""
+"""Where simulated journeys and feedback go: to the input topics at a chosen rate or on the live
+clock, or to JSONL files."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,23 +21,38 @@ from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, ensure_top
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.simulation import (
     SimulatedEvent,
+    SimulatedFeedback,
+    SimulatedRun,
     SimulationConfig,
-    generate_journeys,
+    generate_run,
     produce,
 )
 
 
-def simulated_events(shipments: int, seed: int | None, days: float = 10.0) -> list[SimulatedEvent]:
-    """Journeys of orders placed over the last ``days`` days, cut at the present."""
+def simulated_run(
+    shipments: int,
+    seed: int | None,
+    days: float = 10.0,
+    feedback_rate: float | None = None,
+) -> SimulatedRun:
+    """Journeys of orders placed over the last ``days`` days, cut at the present, and the
+    feedback their customers wrote by then (``feedback_rate`` None: the configuration's default)."""
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     config = SimulationConfig(shipments=shipments, seed=seed, window_days=days)
-    return generate_journeys(config, now=utc_now())
+    if feedback_rate is not None:
+        config = replace(config, feedback_rate=feedback_rate)
+    return generate_run(config, now=utc_now())
 
 
 async def simulate_to_kafka(
-    settings: Settings, *, shipments: int, rate: float | None, seed: int | None
+    settings: Settings,
+    *,
+    shipments: int,
+    rate: float | None,
+    seed: int | None,
+    feedback_rate: float | None = None,
 ) -> int:
-    events = simulated_events(shipments, seed)
+    events = simulated_run(shipments, seed, feedback_rate=feedback_rate).events
     async with _input_producer(settings) as producer:
         return await produce(events, producer=producer, topics=settings.topics, rate=rate)
 
@@ -71,15 +88,39 @@ async def _input_producer(settings: Settings) -> AsyncIterator[AIOKafkaProducer]
         await producer.stop()
 
 
-def simulate_to_jsonl(folder: Path, *, shipments: int, seed: int | None, days: float) -> int:
-    """``orders.jsonl`` and ``scans.jsonl`` in publish order (duplicates included, as on Kafka)."""
+def simulate_to_jsonl(
+    folder: Path,
+    *,
+    shipments: int,
+    seed: int | None,
+    days: float,
+    feedback_rate: float | None = None,
+) -> int:
+    """``orders.jsonl``, ``scans.jsonl`` and ``feedback.jsonl`` in publish order (duplicates
+    included, as on Kafka), and the feedback's ground truth in ``feedback-truth.jsonl``: for each
+    piece, by ``event_id``, why the customer wrote, in which language, and the expected flag."""
     folder.mkdir(parents=True, exist_ok=True)
-    events = simulated_events(shipments, seed, days)
-    with (
-        (folder / "orders.jsonl").open("wb") as orders,
-        (folder / "scans.jsonl").open("wb") as scans,
-    ):
+    run = simulated_run(shipments, seed, days, feedback_rate)
+    events = run.events
+    targets = {"order": "orders.jsonl", "scan": "scans.jsonl", "feedback": "feedback.jsonl"}
+    with contextlib.ExitStack() as files:
+        opened = {
+            kind: files.enter_context((folder / name).open("wb")) for kind, name in targets.items()
+        }
         for item in events:
-            target = orders if item.topic_kind == "order" else scans
-            target.write(orjson.dumps(to_jsonable(item.event)) + b"\n")
+            opened[item.topic_kind].write(orjson.dumps(to_jsonable(item.event)) + b"\n")
+        truth = files.enter_context((folder / "feedback-truth.jsonl").open("wb"))
+        for piece in run.feedback:
+            truth.write(orjson.dumps(feedback_truth(piece)) + b"\n")
     return len(events)
+
+
+def feedback_truth(piece: SimulatedFeedback) -> dict[str, str]:
+    """One line of ``feedback-truth.jsonl``."""
+    return {
+        "event_id": piece.feedback.event_id,
+        "order_id": piece.feedback.order_id,
+        "situation": piece.situation.value,
+        "language": piece.language,
+        "expected_flag": piece.expected_flag.value,
+    }

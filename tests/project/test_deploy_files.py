@@ -37,6 +37,13 @@ DASHBOARD_METRICS = (
     "parcelwatch_notifications_total",
     "parcelwatch_timer_sweeps_total",
     "parcelwatch_checks_requested_total",
+    "parcelwatch_feedback_flagged_total",
+    "parcelwatch_feedback_topics_total",
+    "parcelwatch_feedback_waiting",
+    "parcelwatch_feedback_unmatched_total",
+    "parcelwatch_pain_point_spikes_total",
+    "parcelwatch_pain_point_windows_closed_total",
+    "parcelwatch_pain_point_late_tallies_total",
 )
 
 

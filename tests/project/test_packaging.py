@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from parcelwatch.streams.simulation.feedback_wording import LANGUAGES
 from tests.project.source_imports import absolute_imports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +93,7 @@ def test_the_wheel_installs_one_import_name_with_its_data(wheel: Path):
         "parcelwatch/schemas/json/scan.v1.schema.json",
         "parcelwatch/schemas/asyncapi.yaml",
         "parcelwatch/streams/message_templates/en.json",
+        *(f"parcelwatch/streams/simulation/feedback_texts/{lang}.json" for lang in LANGUAGES),
     ):
         assert expected in names
     assert not any("/tests/" in name or name.startswith("tests/") for name in names)

@@ -127,13 +127,16 @@ def test_tracking_number_keys_match_the_event_schemas(doc: dict[str, Any]) -> No
             continue
         schema = json.loads((SCHEMAS / ref).read_text(encoding="utf-8"))
         field = schema["properties"].get("tracking_number")
-        if field is None:
+        key = message["bindings"]["kafka"]["key"]
+        if field is None or "equal to the payload's tracking_number" not in key["description"]:
             continue
         key = message["bindings"]["kafka"]["key"]
         assert key["pattern"] == field["pattern"], name
         assert key["maxLength"] == field["maxLength"], name
         keyed_by_tracking_number.add(name)
-    assert keyed_by_tracking_number == {"scan", "order", "shipmentCheck", "alert", "notification"}
+    assert keyed_by_tracking_number == {
+        "scan", "order", "shipmentCheck", "alert", "notification", "shipmentFeedback"
+    }  # fmt: skip
 
 
 def test_channel_messages_exist_in_components(doc: dict[str, Any]) -> None:
@@ -171,7 +174,7 @@ def test_operations_say_what_parcelwatch_does(doc: dict[str, Any]) -> None:
         (op["action"], doc["channels"][_channel_name(op["channel"]["$ref"])]["address"])
         for op in doc["operations"].values()
     }
-    expected_receive = {*topics.consumed, topics.model_updates}
-    expected_send = {*topics.outputs, topics.shipment_checks, topics.model_updates}
+    expected_receive = {*topics.consumed, topics.model_updates, topics.feedback_tallies}
+    expected_send = {*topics.outputs, *topics.internal, topics.model_updates}
     assert {address for action, address in done if action == "receive"} == expected_receive
     assert {address for action, address in done if action == "send"} == expected_send

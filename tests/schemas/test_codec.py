@@ -413,3 +413,64 @@ def test_error_words_are_capped_in_the_dead_letter():
         limits=LIMITS,
     )  # fmt: skip
     assert len(letter.error) <= DEAD_LETTER_ERROR_MAX_CHARS
+
+
+# -- feedback-tallies --------------------------------------------------------------------------
+
+
+def tally_bytes(**overrides) -> bytes:
+    payload = {
+        "schema_version": 1,
+        "feedback_id": "fb-1",
+        "carrier": "acme",
+        "region": "SP",
+        "reason": "logistics_pain",
+        "topics": ["damaged", "late_delivery", "damaged"],
+        "received_at": "2026-11-21T08:00:00-03:00",
+    }
+    payload.update(overrides)
+    return orjson.dumps(payload)
+
+
+def test_a_feedback_tally_decodes_typed_with_topics_once_each():
+    from parcelwatch.schemas.codec import decode_pain_point_input
+    from parcelwatch.schemas.feedback import FeedbackTally, FeedbackTopic, FlagReason
+
+    tally = decode_pain_point_input(tally_bytes(), key=b"acme", now=NOW, limits=LIMITS)
+    assert isinstance(tally, FeedbackTally)
+    assert tally.reason is FlagReason.LOGISTICS_PAIN
+    assert tally.topics == (FeedbackTopic.DAMAGED, FeedbackTopic.LATE_DELIVERY)
+    assert tally.received_at == datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+
+
+def test_a_close_request_decodes_as_one():
+    from parcelwatch.schemas.codec import decode_pain_point_input
+    from parcelwatch.schemas.pain_points import PainPointClose
+
+    payload = orjson.dumps(
+        {"schema_version": 1, "carrier": "acme", "requested_at": "2026-11-21T11:59:00Z"}
+    )
+    close = decode_pain_point_input(payload, key=b"acme", now=NOW, limits=LIMITS)
+    assert close == PainPointClose("acme", datetime(2026, 11, 21, 11, 59, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "reason", "words"),
+    [
+        ({}, b"other", R.KEY_MISMATCH, "key feedback-tallies by carrier"),
+        ({}, None, R.KEY_MISMATCH, "carrier"),
+        ({"reason": "furious"}, b"acme", R.INVALID_VALUE, "field 'reason'"),
+        ({"topics": ["teleported"]}, b"acme", R.INVALID_VALUE, "field 'topics[0]'"),
+        ({"topics": [3]}, b"acme", R.WRONG_TYPE, "field 'topics[0]'"),
+        ({"topics": None}, b"acme", R.MISSING_FIELD, "field 'topics'"),
+        ({"feedback_id": None}, b"acme", R.MISSING_FIELD, "field 'feedback_id'"),
+        ({"received_at": "2026-11-23T12:00:00Z"}, b"acme", R.IMPOSSIBLE_TIMESTAMP, "future"),
+    ],
+)
+def test_each_bad_tally_gets_its_reason_and_words(overrides, key, reason, words):
+    from parcelwatch.schemas.codec import decode_pain_point_input
+
+    with pytest.raises(InvalidEvent) as caught:
+        decode_pain_point_input(tally_bytes(**overrides), key=key, now=NOW, limits=LIMITS)
+    assert caught.value.reason is reason
+    assert words in caught.value.error

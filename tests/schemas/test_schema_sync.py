@@ -17,10 +17,27 @@ from parcelwatch.schemas.codec import (
     InvalidEvent,
     decode_check,
     decode_order,
+    decode_pain_point_input,
     decode_scan,
     encode,
     to_jsonable,
 )
+from parcelwatch.schemas.feedback import (
+    Feedback,
+    FeedbackChannel,
+    FeedbackFlag,
+    FeedbackTally,
+    FeedbackTopic,
+    FlaggedFeedback,
+    FlagReason,
+    OrderShipmentLink,
+    Sentiment,
+    SentimentLabel,
+    ShipmentContext,
+    ShipmentFeedback,
+    TopicConfidence,
+)
+from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
 from parcelwatch.schemas.timestamps import RFC3339_PATTERN
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
@@ -60,6 +77,14 @@ CONTRACTS = [
     ("notification", Notification),
     ("dead-letter", DeadLetter),
     ("model-update", model_update.ModelUpdate),
+    ("customer-feedback", Feedback),
+    ("feedback-flagged", FlaggedFeedback),
+    ("order-shipment", OrderShipmentLink),
+    ("shipment-feedback", ShipmentFeedback),
+    ("feedback-tally", FeedbackTally),
+    ("pain-point-close", PainPointClose),
+    ("pain-point", PainPointSummary),
+    ("pain-point-spike", PainPointSpike),
 ]
 
 
@@ -75,7 +100,15 @@ def test_fields_match(name, cls):
 
 
 @pytest.mark.parametrize(
-    ("name", "cls"), [("scan", Scan), ("order", Order), ("shipment-check", ShipmentCheck)]
+    ("name", "cls"),
+    [
+        ("scan", Scan),
+        ("order", Order),
+        ("shipment-check", ShipmentCheck),
+        ("customer-feedback", Feedback),
+        ("feedback-tally", FeedbackTally),
+        ("pain-point-close", PainPointClose),
+    ],
 )
 def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
     no_default = {
@@ -86,7 +119,10 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
     assert set(load(name)["required"]) == no_default | {"schema_version"}
 
 
-@pytest.mark.parametrize("name", ["alert", "notification", "dead-letter"])
+@pytest.mark.parametrize(
+    "name",
+    ["alert", "notification", "dead-letter", "feedback-flagged", "pain-point", "pain-point-spike"],
+)
 def test_outputs_always_carry_every_field(name):
     schema = load(name)
     assert set(schema["required"]) == set(schema["properties"])
@@ -132,6 +168,10 @@ def test_a_nullable_enumeration_lists_null(name, cls):
         ("notification", "kind", NotificationKind),
         ("notification", "status", ShipmentStatus),
         ("notification", "reason", ExceptionReason),
+        ("customer-feedback", "channel", FeedbackChannel),
+        ("feedback-flagged", "channel", FeedbackChannel),
+        ("pain-point-spike", "topic", FeedbackTopic),
+        ("feedback-tally", "reason", FlagReason),
     ],
 )
 def test_enumerations_match(name, field, enum):
@@ -237,9 +277,9 @@ ORDER_MUTATIONS: list[dict[str, Any]] = [
 ]
 
 
-def _python_verdict(decoder, payload: dict[str, Any]) -> bool:
+def _python_verdict(decoder, payload: dict[str, Any], key: bytes = TRACKING.encode()) -> bool:
     try:
-        decoder(orjson.dumps(payload), key=TRACKING.encode(), now=NOW, limits=Limits())
+        decoder(orjson.dumps(payload), key=key, now=NOW, limits=Limits())
     except InvalidEvent:
         return False
     return True
@@ -414,6 +454,166 @@ def test_encoded_model_update_validates_against_its_schema():
     encoded = model_update.encode_model_update(update)
     jsonschema.validate(orjson.loads(encoded), load("model-update"))
     assert model_update.decode_model_update(encoded) == update
+
+
+def test_flagged_feedback_nested_shapes_and_enumerations_match_the_types():
+    properties = load("feedback-flagged")["properties"]
+    shipment = properties["shipment"]
+    assert set(shipment["properties"]) == {f.name for f in dataclasses.fields(ShipmentContext)}
+    assert set(shipment["required"]) == set(shipment["properties"])
+    for name in ("sentiment", "delivery_sentiment", "product_sentiment"):
+        node = properties[name]
+        assert set(node["properties"]) == {f.name for f in dataclasses.fields(Sentiment)}
+        assert node["properties"]["label"]["enum"] == [label.value for label in SentimentLabel]
+    topic = properties["topics"]["items"]
+    assert set(topic["properties"]) == {f.name for f in dataclasses.fields(TopicConfidence)}
+    assert topic["properties"]["topic"]["enum"] == [topic.value for topic in FeedbackTopic]
+    flag = properties["flag"]
+    assert set(flag["properties"]) == {f.name for f in dataclasses.fields(FeedbackFlag)}
+    assert flag["properties"]["reason"]["enum"] == [reason.value for reason in FlagReason]
+    assert _enum(shipment["properties"]["status"]) == [status.value for status in ShipmentStatus]
+    assert shipment["properties"]["alert_kinds"]["items"]["enum"] == [k.value for k in AlertKind]
+    assert shipment["properties"]["notifications"]["items"]["enum"] == [
+        kind.value for kind in NotificationKind
+    ]
+    assert shipment["properties"]["exceptions"]["items"]["enum"] == [
+        reason.value for reason in ExceptionReason
+    ]
+
+
+FEEDBACK_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"text": None},
+    {"rating": None},
+    {"text": None, "rating": None},
+    {"rating": 0},
+    {"rating": 6},
+    {"rating": 4.5},
+    {"rating": True},
+    {"text": ""},
+    {"text": "x" * 10_001},
+    {"text": "ü" * 10_000},
+    {"channel": "carrier_pigeon"},
+    {"channel": "call_transcript"},
+    {"language": "pt-BR"},
+    {"language": "not a tag"},
+    {"tracking_number": "has space"},
+    {"tracking_number": None},
+    {"customer_id": ""},
+    {"received_at": "yesterday"},
+    {"event_id": None},
+    {"order_id": None},
+    {"schema_version": 2},
+    {"unknown_field": {"kept": True}},
+]
+
+
+@pytest.mark.parametrize("mutation", FEEDBACK_MUTATIONS, ids=str)
+def test_feedback_verdicts_agree(mutation):
+    from parcelwatch.schemas.feedback_codec import decode_feedback
+
+    payload = {
+        "schema_version": 1,
+        "event_id": "fb-1",
+        "order_id": "A-1001",
+        "channel": "review",
+        "received_at": "2026-11-21T10:00:00+01:00",
+        "tracking_number": TRACKING,
+        "text": "Chegou antes do prazo, recomendo!",
+        "rating": 5,
+    }
+    payload.update(mutation)
+    assert _python_verdict(decode_feedback, payload, key=b"A-1001") == _schema_verdict(
+        load("customer-feedback"), payload
+    )
+
+
+# -- pain points -------------------------------------------------------------------------------
+
+TALLY_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"topics": []},
+    {"topics": ["damaged", "price"]},
+    {"extra": 1},
+    {"topics": None},
+    {"topics": ["teleported"]},
+    {"topics": "damaged"},
+    {"reason": "furious"},
+    {"reason": None},
+    {"carrier": "ACME"},
+    {"region": ""},
+    {"region": "r" * 101},
+    {"feedback_id": 7},
+    {"received_at": "yesterday"},
+    {"schema_version": 2},
+]
+
+
+def _tally_payload(**mutation: Any) -> dict[str, Any]:
+    payload = {
+        "schema_version": 1,
+        "feedback_id": "fb-1",
+        "carrier": "acme",
+        "region": "SP",
+        "reason": "logistics_pain",
+        "topics": ["damaged"],
+        "received_at": "2026-11-21T11:00:00Z",
+    }
+    payload.update(mutation)
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def _pain_point_verdict(payload: dict[str, Any]) -> bool:
+    try:
+        decode_pain_point_input(orjson.dumps(payload), key=b"acme", now=NOW, limits=Limits())
+    except InvalidEvent:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("mutation", TALLY_MUTATIONS, ids=str)
+def test_feedback_tally_verdicts_agree(mutation):
+    payload = _tally_payload(**mutation)
+    assert _pain_point_verdict(payload) == _schema_verdict(load("feedback-tally"), payload)
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [{}, {"extra": 1}, {"requested_at": "now"}, {"carrier": "A B"}, {"schema_version": 2}],
+    ids=str,
+)
+def test_pain_point_close_verdicts_agree(mutation):
+    payload = {"schema_version": 1, "carrier": "acme", "requested_at": "2026-11-21T11:00:00Z"}
+    payload.update(mutation)
+    assert _pain_point_verdict(payload) == _schema_verdict(load("pain-point-close"), payload)
+
+
+def test_encoded_pain_points_validate_against_their_schemas():
+    from datetime import timedelta
+
+    from parcelwatch.streams.core.pain_points import (
+        PainPointWindows,
+        SpikePolicy,
+        close_due,
+        record_tally,
+    )
+
+    state = PainPointWindows("acme")
+    start = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    spikes, summaries = [], []
+    for n, count in enumerate([2, 2, 2, 12]):
+        for index in range(count):
+            topics = (FeedbackTopic.DAMAGED,) if index else ()
+            reason = FlagReason.LOGISTICS_PAIN if index else FlagReason.PRAISE
+            moment = start + timedelta(days=n)
+            record_tally(state, FeedbackTally(f"{n}-{index}", "acme", "SP", reason, topics, moment))
+        closing = close_due(state, start + timedelta(days=n + 1), timedelta(0), SpikePolicy())
+        state, spikes, summaries = closing.state, [*spikes, *closing.spikes], [*closing.summaries]
+    assert spikes and summaries
+    for summary in summaries:
+        jsonschema.validate(to_jsonable(summary), load("pain-point"))
+    for spike in spikes:
+        jsonschema.validate(to_jsonable(spike), load("pain-point-spike"))
 
 
 def test_encoded_feedback_model_update_validates_against_its_schema():

@@ -14,12 +14,14 @@ import pytest
 from parcelwatch.schemas.state import (
     STATE_VERSION,
     OutputRecord,
+    ShipmentState,
     TimerSchedule,
     UnsupportedStateVersion,
     state_from_json,
     state_to_json,
 )
 from parcelwatch.schemas.types import (
+    AlertKind,
     Customer,
     Location,
     NotificationChannel,
@@ -85,6 +87,11 @@ def fixture_story():
     return replace(state, timer=replace(state.timer, home_partition=3))
 
 
+def without_raised_kinds(state: ShipmentState) -> ShipmentState:
+    """``state`` as read from a store written before ``raised_kinds`` existed."""
+    return replace(state, outputs=replace(state.outputs, raised_kinds=()))
+
+
 def test_round_trip_through_json_bytes_is_exact():
     state = rich_state()
     stored = orjson.loads(orjson.dumps(state_to_json(state)))  # what the changelog holds
@@ -122,7 +129,7 @@ def test_a_flat_version_2_state_is_read_into_the_parts():
 
     restored = state_from_json(stored)
 
-    assert restored == fixture_story()
+    assert restored == without_raised_kinds(fixture_story())
     rewritten = orjson.loads(orjson.dumps(state_to_json(restored)))
     assert rewritten["state_version"] == STATE_VERSION
     assert state_from_json(rewritten) == restored
@@ -135,7 +142,7 @@ def test_a_version_1_state_is_read_with_empty_notification_bookkeeping():
 
     restored = state_from_json(stored)
 
-    story = fixture_story()
+    story = without_raised_kinds(fixture_story())
     expected = replace(story, outputs=replace(story.outputs, notified=()), timer=TimerSchedule())
     assert restored == expected
     assert state_to_json(restored)["state_version"] == STATE_VERSION
@@ -148,3 +155,34 @@ def test_notification_bookkeeping_survives_the_round_trip():
         timer=TimerSchedule(next_check_at=at(60), home_partition=2),
     )
     assert state_from_json(orjson.loads(orjson.dumps(state_to_json(state)))) == state
+
+
+def test_a_version_3_state_stored_before_raised_kinds_is_read_with_none_raised():
+    stored = stored_fixture("state-v3.json")  # as the release before raised_kinds wrote it
+    assert stored["state_version"] == STATE_VERSION and "raised_kinds" not in stored["outputs"]
+
+    restored = state_from_json(stored)
+
+    assert restored == without_raised_kinds(fixture_story())
+    assert state_from_json(orjson.loads(orjson.dumps(state_to_json(restored)))) == restored
+
+
+def test_raised_kinds_keep_every_kind_ever_raised_closed_episodes_included():
+    state = fixture_story()  # its carrier exception closed when the parcel moved on
+
+    assert AlertKind.CARRIER_EXCEPTION not in dict(state.outputs.open_episodes)
+    assert set(state.outputs.raised_kinds) == {kind for kind, _ in state.outputs.open_episodes} | {
+        AlertKind.CARRIER_EXCEPTION
+    }
+    assert list(state.outputs.raised_kinds) == sorted(set(state.outputs.raised_kinds))
+    assert state_from_json(orjson.loads(orjson.dumps(state_to_json(state)))) == state
+
+
+def test_opening_an_episode_records_its_kind_once_and_closing_keeps_it():
+    state = rich_state().with_episode(AlertKind.STALLED, "e1")
+    reopened = state.with_episode(AlertKind.STALLED, None).with_episode(AlertKind.STALLED, "e2")
+    closed = reopened.with_episode(AlertKind.STALLED, None)
+
+    assert reopened.outputs.raised_kinds.count(AlertKind.STALLED) == 1
+    assert AlertKind.STALLED in closed.outputs.raised_kinds
+    assert closed.open_episode(AlertKind.STALLED) is None

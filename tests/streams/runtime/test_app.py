@@ -26,3 +26,13 @@ def test_recovery_settings_reach_the_consumer(tmp_path) -> None:
     assert app.conf.consumer_group_instance_id == "worker-7"  # static membership
     assert app.conf.broker_session_timeout == 12  # Faust's default is 60 s
     assert app.conf.broker_heartbeat_interval == 4
+
+
+def test_the_pain_point_agent_table_and_timer_are_registered(tmp_path) -> None:
+    app = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
+    assert "pain_point_windows" in app.tables
+    (agent,) = [a for name, a in app.agents.items() if name.endswith("count_pain_points")]
+    assert {topic for channel in [agent.channel] for topic in channel.topics} == {
+        "feedback-tallies"
+    }
+    assert agent.concurrency == 1

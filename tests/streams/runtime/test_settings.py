@@ -28,8 +28,10 @@ def test_environment_overrides_and_prefix():
     )
     assert settings.bootstrap_servers == "k1:9092,k2:9092"
     assert settings.topics.all == (
-        "eu.carrier-scans", "eu.orders", "eu.shipment-checks", "eu.shipment-alerts",
-        "eu.customer-notifications", "eu.dead-letter", "eu.model-updates",
+        "eu.carrier-scans", "eu.orders", "eu.customer-feedback", "eu.shipment-checks",
+        "eu.order-shipments", "eu.shipment-feedback", "eu.shipment-alerts",
+        "eu.customer-notifications", "eu.dead-letter", "eu.feedback-flagged",
+        "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes", "eu.model-updates",
     )  # fmt: skip
     assert settings.partitions == 12
     assert settings.data_dir == Path("/var/lib/pw")
@@ -127,3 +129,38 @@ def test_rocksdb_memory_is_bounded_by_default():
     assert options["block_cache_size"] == 32 * 2**20
     custom = Settings.from_env({"PARCELWATCH_ROCKSDB_BLOCK_CACHE_MB": "256"}).rocksdb_options
     assert custom["block_cache_size"] == 256 * 2**20
+
+
+def test_pain_point_settings():
+    from datetime import timedelta
+
+    from parcelwatch.streams.core.pain_points import SpikePolicy
+
+    defaults = Settings.from_env({})
+    assert defaults.pain_point_grace == timedelta(minutes=60)
+    assert defaults.pain_point_spikes == SpikePolicy()
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_PAIN_POINT_GRACE_MINUTES": "0.5",
+            "PARCELWATCH_PAIN_POINT_MIN_COUNT": "8",
+            "PARCELWATCH_PAIN_POINT_FACTOR": "2.5",
+            "PARCELWATCH_PAIN_POINT_INTERVAL_SECONDS": "2",
+        }
+    )
+    assert settings.pain_point_grace == timedelta(seconds=30)
+    assert (settings.pain_point_spikes.min_count, settings.pain_point_spikes.factor) == (8, 2.5)
+    assert settings.pain_point_interval_seconds == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PARCELWATCH_PAIN_POINT_GRACE_MINUTES", "-1"),
+        ("PARCELWATCH_PAIN_POINT_MIN_COUNT", "0"),
+        ("PARCELWATCH_PAIN_POINT_FACTOR", "0.5"),
+        ("PARCELWATCH_PAIN_POINT_FACTOR", "lots"),
+    ],
+)
+def test_bad_pain_point_settings_are_refused(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

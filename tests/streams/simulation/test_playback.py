@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from parcelwatch.schemas.feedback import Feedback
 from parcelwatch.schemas.types import Order, Scan
-from parcelwatch.streams.simulation import SimulatedEvent, SimulationConfig, generate_journeys
+from parcelwatch.streams.simulation import (
+    SimulatedEvent,
+    SimulationConfig,
+    generate_journeys,
+    generate_run,
+)
 from parcelwatch.streams.simulation.playback import (
     compress_timeline,
     compression_factor,
@@ -112,3 +118,21 @@ def test_nothing_to_play_and_bad_arguments():
     with pytest.raises(ValueError, match="positive"):
         compression_factor(timedelta(days=1), timedelta(0))
     assert compression_factor(timedelta(days=10), timedelta(seconds=80)) == 10800.0
+
+
+def test_feedback_is_received_at_its_place_on_the_live_clock():
+    run = generate_run(SimulationConfig(shipments=60, seed=3), now=SIM_END)
+    events = run.events
+    assert any(item.topic_kind == "feedback" for item in events)
+
+    played = compress_timeline(events, factor=FACTOR, now=LIVE)
+
+    origin = playback_origin(events)
+    for original, compressed in zip(events, played, strict=True):
+        if not isinstance(original.event, Feedback):
+            continue
+        assert isinstance(compressed.event, Feedback)
+        expected = LIVE + (original.event.received_at - origin) / FACTOR
+        assert abs(compressed.event.received_at - expected) <= timedelta(microseconds=1)
+        assert compressed.event.received_at <= compressed.emit_at
+        assert compressed.event.text == original.event.text

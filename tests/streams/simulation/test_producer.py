@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
 import pytest
 
-from parcelwatch.schemas.codec import decode_order, decode_scan
+from parcelwatch.schemas.codec import decode_order, decode_scan, to_jsonable
+from parcelwatch.schemas.feedback import Feedback
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
-from parcelwatch.streams.simulation import SimulationConfig, generate_journeys, produce
+from parcelwatch.streams.simulation import (
+    SimulationConfig,
+    generate_journeys,
+    generate_run,
+    produce,
+)
 from tests.streams.simulation.journeys import NOW
 
 
@@ -34,3 +41,24 @@ async def test_produce_sends_each_event_to_its_topic_at_the_requested_rate() -> 
         assert decode(value, key=key, now=NOW, limits=Limits()) == e.event
     with pytest.raises(ValueError):
         await produce(events, producer=Recorder(), topics=topics, rate=0)
+
+
+async def test_feedback_goes_to_customer_feedback_keyed_by_order_id() -> None:
+    run = generate_run(SimulationConfig(shipments=40, seed=2), now=NOW)
+    pieces = [item for item in run.events if item.topic_kind == "feedback"]
+    assert pieces
+    sent: list[tuple[str, bytes, bytes]] = []
+
+    class Recorder:
+        async def send_and_wait(self, topic: str, *, key: bytes, value: bytes) -> None:
+            sent.append((topic, key, value))
+
+    topics = TopicNames.with_prefix("sim.")
+    await produce(pieces, producer=Recorder(), topics=topics, rate=None)
+
+    for item, (topic, key, value) in zip(pieces, sent, strict=True):
+        assert isinstance(item.event, Feedback)
+        assert topic == "sim.customer-feedback"
+        assert key == item.event.order_id.encode()
+        assert orjson.loads(value) == to_jsonable(item.event)
+        assert orjson.loads(value)["received_at"] == item.event.received_at.isoformat()

@@ -1,0 +1,142 @@
+"""The pain-point agent and its timer: Faust wiring around ``pipeline.pain_points``.
+
+* Agent ``count_pain_points`` (concurrency 1, raw bytes) on ``feedback-tallies``, keyed by
+  carrier: counts tallies into the ``pain_point_windows`` table (keyed by carrier) and, on a
+  close request, closes the due windows and publishes their summaries (``pain-points``) and
+  spikes (``pain-point-spikes``). Outputs are acknowledged before the table write: at-least-once,
+  with deterministic ids (see ``pipeline.pain_points``).
+* Timer ``request_pain_point_closes``: every ``PARCELWATCH_PAIN_POINT_INTERVAL_SECONDS`` each
+  worker reads its own partitions of the table and sends a close request for every carrier with
+  a window past its end plus ``PARCELWATCH_PAIN_POINT_GRACE_MINUTES``. The request goes behind
+  the tallies already in the partition, and the agent applies it (a timer may not write a table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import weakref
+from collections.abc import Sequence
+
+import faust
+from faust.streams import _current_event
+
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.pain_points import PainPointProcessor, PainPointSweeper
+from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage
+from parcelwatch.streams.runtime.agents import (
+    EXIT_AGENT_DIED,
+    RAW,
+    _backoff_seconds,
+    _send_all,
+)
+from parcelwatch.streams.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+TABLE_NAME = "pain_point_windows"
+
+
+def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
+    """Add the pain-point agent, its table and its timer to ``app``."""
+    topics = settings.topics
+    source = app.topic(topics.feedback_tallies, **RAW)
+    outputs = {
+        name: app.topic(name, **RAW)
+        for name in (
+            topics.pain_points,
+            topics.pain_point_spikes,
+            topics.dead_letter,
+            topics.feedback_tallies,
+        )
+    }
+    windows = app.Table(
+        TABLE_NAME,
+        key_type=str,  # values: the JSON object of core.pain_points.state_to_json
+        partitions=settings.partitions,
+        help="Pain-point windows (PainPointWindows), keyed by carrier.",
+        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+    )
+
+    async def publish_many(messages: Sequence[OutputMessage]) -> None:
+        # Retried while the broker cannot take them: giving up would let Faust ack the batch.
+        waiting = list(messages)
+        for backoff in _backoff_seconds():
+            failed = await _send_all(outputs, waiting)
+            if not failed:
+                return
+            for topic in {message.topic for message, _ in failed}:
+                metrics.publish_retries.labels(topic).inc()
+            log.warning(
+                "publishing %d pain-point message(s) failed (%s); retrying in %.0f s",
+                len(failed), describe(failed[0][1]), backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+            waiting = [message for message, _ in failed]
+
+    processor = PainPointProcessor(
+        topics=topics,
+        limits=Limits(
+            max_payload_bytes=settings.max_payload_bytes,
+            max_clock_skew_hours=settings.max_clock_skew_hours,
+        ),
+        store=windows,
+        publish_many=publish_many,
+        clock=utc_now,
+        metrics=metrics,
+        grace=settings.pain_point_grace,
+        policy=settings.pain_point_spikes,
+    )
+
+    async def send_close(carrier: str, value: bytes, partition: int | None) -> None:
+        await publish_many(
+            [OutputMessage(topics.feedback_tallies, carrier.encode(), value, partition)]
+        )
+
+    sweeper = PainPointSweeper(
+        table=windows, send_close=send_close, clock=utc_now, grace=settings.pain_point_grace
+    )
+
+    @app.timer(interval=settings.pain_point_interval_seconds)
+    async def request_pain_point_closes() -> None:
+        if app.rebalancing or app.in_recovery:
+            return  # a closed partition's store must not be read; the next tick starts over
+        try:
+            await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
+        except Exception as error:
+            log.error("pain-point sweep failed: %s\n%s", describe(error), stack(error))
+
+    # concurrency=1 keeps per-partition order (a close request after the tallies before it);
+    # take_events acks a batch only after the loop body has processed it.
+    @app.agent(source, name="count_pain_points", concurrency=1)
+    async def count_pain_points(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
+            try:
+                await count(events)
+            except Exception as error:
+                # Leave at once, like the tracking agent: the batch is not acknowledged, so it is
+                # read again after the restart and nothing is lost.
+                log.critical("agent count_pain_points died (%s)\n%s", describe(error), stack(error))
+                logging.shutdown()
+                os._exit(EXIT_AGENT_DIED)
+
+    async def count(events: Sequence[faust.EventT]) -> None:
+        messages = [
+            InputMessage(
+                topic=event.message.topic,
+                partition=event.message.partition,
+                offset=event.message.offset,
+                key=event.message.key,
+                value=event.message.value,
+            )
+            for event in events
+        ]
+
+        def focus(index: int) -> None:
+            # Faust routes a table read or write to the partition of the current event.
+            _current_event.set(weakref.ref(events[index]))
+
+        await processor.process_batch(messages, focus)
