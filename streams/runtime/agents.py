@@ -23,7 +23,6 @@ from faust.streams import _current_event
 from faust.types import TP
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.message_templates import load_templates
 from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.input_ledger import (
@@ -89,10 +88,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     feedback_models.load_initial()
     processor = ShipmentProcessor(
         topics=topics,
-        limits=Limits(
-            max_payload_bytes=settings.max_payload_bytes,
-            max_clock_skew_hours=settings.max_clock_skew_hours,
-        ),
+        limits=settings.limits,
         store=shipments,
         publish=publish,
         publish_many=publish_many,

@@ -22,7 +22,6 @@ import faust
 from faust.streams import _current_event
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.pain_points import PainPointProcessor, PainPointSweeper
@@ -60,10 +59,7 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
 
     processor = PainPointProcessor(
         topics=topics,
-        limits=Limits(
-            max_payload_bytes=settings.max_payload_bytes,
-            max_clock_skew_hours=settings.max_clock_skew_hours,
-        ),
+        limits=settings.limits,
         store=windows,
         publish_many=publish_many,
         clock=utc_now,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from parcelwatch.models.signing import MIN_KEY_BYTES
 from parcelwatch.schemas.topics import TopicNames
+from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.notifications import NotificationPolicy
@@ -105,6 +106,14 @@ class Settings:
     @property
     def topics(self) -> TopicNames:
         return TopicNames.with_prefix(self.topic_prefix)
+
+    @property
+    def limits(self) -> Limits:
+        """The input limits every agent decodes with."""
+        return Limits(
+            max_payload_bytes=self.max_payload_bytes,
+            max_clock_skew_hours=self.max_clock_skew_hours,
+        )
 
     @property
     def bootstrap_servers(self) -> str:
