@@ -18,6 +18,9 @@ SHIPMENT_FEEDBACK = "shipment-feedback"
 FEEDBACK_TALLIES = "feedback-tallies"
 PAIN_POINTS = "pain-points"
 PAIN_POINT_SPIKES = "pain-point-spikes"
+# The feedback join's internal topics: parcelwatch writes them itself (an applied order sends its
+# shipment's link), so counts of a deployment's inputs leave them out.
+FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK)
 
 
 @dataclass(frozen=True)

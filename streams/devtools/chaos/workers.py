@@ -18,6 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parcelwatch.schemas.topics import FEEDBACK_JOIN_TOPICS
 from parcelwatch.streams.devtools.chaos.broker import free_port
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 
@@ -76,7 +77,8 @@ class WorkerProcess:
             return None
 
     async def events_total(self) -> int | None:
-        """Inputs this process has handled (any outcome); None when /metrics does not answer."""
+        """Inputs this process has handled (any outcome; the feedback join's own messages left
+        out); None when /metrics does not answer."""
         return await asyncio.to_thread(self._events_total)
 
     def _events_total(self) -> int | None:
@@ -91,6 +93,7 @@ class WorkerProcess:
                 float(line.rpartition(" ")[2])
                 for line in text.splitlines()
                 if line.startswith("parcelwatch_events_total{")
+                and not any(f'{topic}"' in line for topic in FEEDBACK_JOIN_TOPICS)
             )
         )
 
