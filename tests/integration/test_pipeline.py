@@ -129,7 +129,7 @@ async def test_exactly_the_expected_alerts_and_dead_letters(deployment, workers)
     assert Counter(letter["reason"] for letter in letters) == EXPECTED_DEAD_LETTERS
     oversize = next(x for x in letters if x["reason"] == "payload_too_large")
     assert oversize["payload_truncated"] is True
-    assert {letter["source_topic"] for letter in letters} == set(topics.inputs)
+    assert {letter["source_topic"] for letter in letters} == {topics.carrier_scans, topics.orders}
 
     exception = next(a for a in alerts if a["kind"] == "carrier_exception")
     assert exception["order_id"] == "A-1001" and exception["severity"] == "critical"
