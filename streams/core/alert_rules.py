@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from parcelwatch.schemas.ids import deterministic_id
-from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.state import ScanRecord, ShipmentState
 from parcelwatch.schemas.timestamps import format_rfc3339
 from parcelwatch.schemas.types import (
     Alert,
@@ -116,19 +116,28 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
     Evidence is the event time of the latest scan, not the processing clock, so a worker catching up
     on a backlog does not call a parcel late whose "delivered" scan is still further down the topic.
     Shipments that fall silent past their promise are the job of timers.
+
+    Orders and scans come on two topics, and Kafka orders nothing across topics: an order may be
+    applied after scans that followed it, even after the delivery. The order then looks at the
+    kept trail: an undelivered scan past the promise raises the alert the scan would have raised
+    (same episode, so the same id), whatever the order of arrival.
     """
     promised_by, status = state.order.promised_by, state.tracking.status
     last_scan_at = state.tracking.last_scan_at
     if promised_by is None or last_scan_at is None or status is None:
         return None
-    if status in NO_PROMISE_CHECK or last_scan_at <= promised_by:
-        return None
     if state.open_episode(AlertKind.MISSED_PROMISE) == promise_episode(state):
         return None
-    hours_late = (last_scan_at - promised_by).total_seconds() / 3600
+    if status not in NO_PROMISE_CHECK and last_scan_at > promised_by:
+        evidence_at, evidence_status = last_scan_at, status
+    elif isinstance(event, Order) and (late := _first_undelivered_after(state, promised_by)):
+        evidence_at, evidence_status = late.occurred_at, late.status
+    else:
+        return None
+    hours_late = (evidence_at - promised_by).total_seconds() / 3600
     message = (
         f"Promised by {format_rfc3339(promised_by)} and still not delivered "
-        f"{hours_late:.0f} h later (status: {status.value.replace('_', ' ')})."
+        f"{hours_late:.0f} h later (status: {evidence_status.value.replace('_', ' ')})."
     )
     return build_alert(
         state,
@@ -136,9 +145,21 @@ def _missed_promise(state: ShipmentState, event: Scan | Order, now: datetime) ->
         promise_episode(state),
         Severity.WARNING,
         message,
-        last_scan_at,
+        evidence_at,
         event.event_id,
         now,
+    )
+
+
+def _first_undelivered_after(state: ShipmentState, promised_by: datetime) -> ScanRecord | None:
+    """The earliest kept scan past the promise that says the parcel was still on its way."""
+    return next(
+        (
+            record
+            for record in state.tracking.recent_scans
+            if record.occurred_at > promised_by and record.status not in NO_PROMISE_CHECK
+        ),
+        None,
     )
 
 

@@ -229,6 +229,19 @@ def test_missed_promise_when_the_order_arrives_after_late_scans():
     assert alerts[0].source_event_id == "order-1"
 
 
+def test_an_order_applied_after_the_delivery_raises_the_missed_promise_its_scans_called_for():
+    # Orders and scans come on two topics: the order may be applied after every scan.
+    events = [order(promised_in_hours=24), scan(S.IN_TRANSIT, 30, "late-1"), scan(S.DELIVERED, 50)]
+    _, in_publish_order = run(*events)
+    _, order_last = run(events[1], events[2], events[0])
+    assert kinds(order_last) == kinds(in_publish_order) == [AlertKind.MISSED_PROMISE]
+    assert order_last[0].alert_id == in_publish_order[0].alert_id
+    assert order_last[0].occurred_at == at(30)
+    # Delivered late with no scan in between said nothing: the order raises nothing either.
+    _, quiet = run(scan(S.IN_TRANSIT, 10), scan(S.DELIVERED, 30), order(promised_in_hours=24))
+    assert quiet == []
+
+
 def test_delivered_on_time_or_late_raises_no_missed_promise():
     _, on_time = run(order(24), scan(S.DELIVERED, 20))
     _, late = run(order(24), scan(S.DELIVERED, 30))
