@@ -12,14 +12,12 @@ import asyncio
 import logging
 import os
 import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import faust
-from faust.streams import _current_event
 from faust.types import TP
 
 from parcelwatch.schemas.timestamps import utc_now
@@ -35,6 +33,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
 )
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
+from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
@@ -211,22 +210,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
                 raise
 
     async def track(events: Sequence[faust.EventT]) -> None:
-        messages = [
-            InputMessage(
-                topic=event.message.topic,
-                partition=event.message.partition,
-                offset=event.message.offset,
-                key=event.message.key,
-                value=event.message.value,
-            )
-            for event in events
-        ]
-
-        def focus(index: int, events: Sequence[faust.EventT] = events) -> None:
-            # Faust routes a table read or write to the partition of the *current* event
-            # (a context variable). Inside a batch we say which event it belongs to. Only the
-            # context variable: Stream.current_event is what take_events' buffer reads.
-            _current_event.set(weakref.ref(events[index]))
+        messages = input_messages(events)
+        focus = focuser(events)
 
         table_view.focus = focus
         assigned = inputs_assigned()

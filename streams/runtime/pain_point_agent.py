@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from collections.abc import Sequence
 
 import faust
-from faust.streams import _current_event
 
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.pain_points import PainPointProcessor, PainPointSweeper
-from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage
+from parcelwatch.streams.pipeline.processing import OutputMessage
 from parcelwatch.streams.runtime.agents import EXIT_AGENT_DIED, RAW
+from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
 
@@ -101,19 +100,5 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
                 os._exit(EXIT_AGENT_DIED)
 
     async def count(events: Sequence[faust.EventT]) -> None:
-        messages = [
-            InputMessage(
-                topic=event.message.topic,
-                partition=event.message.partition,
-                offset=event.message.offset,
-                key=event.message.key,
-                value=event.message.value,
-            )
-            for event in events
-        ]
-
-        def focus(index: int) -> None:
-            # Faust routes a table read or write to the partition of the current event.
-            _current_event.set(weakref.ref(events[index]))
-
+        messages, focus = input_messages(events), focuser(events)
         await processor.process_batch(messages, focus)
