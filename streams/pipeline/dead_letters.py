@@ -39,7 +39,7 @@ def dead_letter(
         source_partition=message.partition,
         source_offset=message.offset,
         key=message.key,
-        payload=message.value if message.value is not None else b"",
+        payload=message.payload,
         received_at=now,
         limits=limits,
     )

@@ -120,8 +120,9 @@ class FeedbackJoin:
             if message.topic != self._topics.customer_feedback:
                 continue
             try:
-                payload = message.value if message.value is not None else b""
-                feedback = decode_feedback(payload, key=message.key, now=now, limits=self._limits)
+                feedback = decode_feedback(
+                    message.payload, key=message.key, now=now, limits=self._limits
+                )
             except InvalidEvent as error:
                 batch.read[index] = error
                 continue
@@ -154,7 +155,7 @@ class FeedbackJoin:
 
     def link(self, batch: FeedbackBatch, index: int, message: InputMessage, now: datetime) -> bool:
         """A shipment of an order; False when the order knew it already."""
-        payload = message.value if message.value is not None else b""
+        payload = message.payload
         link = decode_order_shipment_link(payload, key=message.key, now=now, limits=self._limits)
         routed = link_shipment(self._order_before(order_key(link.order_id), batch), link)
         if routed is None:
@@ -185,7 +186,7 @@ class FeedbackJoin:
         """Forwarded feedback meets its shipment. Returns the shipment's new state (it records
         the feedback id, so a redelivery flags nothing twice), or None: a duplicate, or no state
         to record it in (the feedback goes out unmatched then)."""
-        payload = message.value if message.value is not None else b""
+        payload = message.payload
         forwarded = decode_shipment_feedback(payload, key=message.key, now=now, limits=self._limits)
         target = forwarded.tracking_number
         identity = feedback_id(forwarded.feedback, target)

@@ -13,6 +13,11 @@ class InputMessage:
     key: bytes | None
     value: bytes | None
 
+    @property
+    def payload(self) -> bytes:
+        """The value, with a tombstone (no value) read as empty bytes: decoders reject it."""
+        return self.value if self.value is not None else b""
+
 
 @dataclass(frozen=True, slots=True)
 class OutputMessage:

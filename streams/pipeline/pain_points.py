@@ -109,7 +109,7 @@ class PainPointProcessor:
 
     def _apply(self, index: int, message: InputMessage, now: datetime, batch: _Batch) -> None:
         event = decode_pain_point_input(
-            message.value if message.value is not None else b"",
+            message.payload,
             key=message.key,
             now=now,
             limits=self._limits,

@@ -242,7 +242,7 @@ class ShipmentProcessor:
         """A timer's check: whatever the shipment's state says is due by now (silences, held
         notifications), or nothing."""
         try:
-            check = decode_check(_payload(message), key=message.key, now=now, limits=self._limits)
+            check = decode_check(message.payload, key=message.key, now=now, limits=self._limits)
             if check.order_id is not None:
                 expired = self._feedback.expire(
                     batch.feedback, index, message.partition, check.order_id, now
@@ -399,9 +399,9 @@ class ShipmentProcessor:
 
     def _decode_input(self, message: InputMessage, now: datetime) -> Scan | Order:
         if message.topic == self._topics.carrier_scans:
-            return decode_scan(_payload(message), key=message.key, now=now, limits=self._limits)
+            return decode_scan(message.payload, key=message.key, now=now, limits=self._limits)
         if message.topic == self._topics.orders:
-            return decode_order(_payload(message), key=message.key, now=now, limits=self._limits)
+            return decode_order(message.payload, key=message.key, now=now, limits=self._limits)
         raise InvalidEvent(
             DeadLetterReason.UNKNOWN_TOPIC, f"no decoder for topic {message.topic!r}"
         )
@@ -428,7 +428,3 @@ class ShipmentProcessor:
                 else str(after.tracking.delivered_at <= after.order.promised_by).lower()
             )
             self._metrics.deliveries.labels(on_time).inc()
-
-
-def _payload(message: InputMessage) -> bytes:
-    return message.value if message.value is not None else b""
