@@ -35,6 +35,21 @@ def _messages(topics, events: list[Order | Scan]) -> list[tuple[str, bytes, byte
     ]
 
 
+async def _confirm_orders(topics, orders: list[Order]) -> None:
+    """Produce the orders and wait until each is confirmed to its customer.
+
+    Orders and scans travel on two topics with no order across them: a scan applied before its
+    order rightly skips ``order_confirmed`` (it only comes before the first physical scan), so a
+    test that expects it must see the order applied before it produces the scans.
+    """
+    await produce(_messages(topics, orders))
+    await collect(
+        topics.customer_notifications,
+        lambda v: sum(n["kind"] == "order_confirmed" for n in v) == len(orders),
+        settle=0,
+    )
+
+
 def _journey(tracking: str, now: datetime) -> tuple[list[Order | Scan], list[Order | Scan]]:
     """(first half, second half) of a complete journey, all within the last three hours."""
     first: list[Order | Scan] = [
@@ -63,7 +78,8 @@ async def test_a_silent_parcel_raises_stalled_with_no_newscan_at(deployment, wor
     workers.append(worker)
     now = utc_now()
     tracking = "1ZSTALL" + uuid.uuid4().hex[:8].upper()
-    await produce(_messages(topics, [order_at(tracking, now), scan_at(tracking, "picked_up", now)]))
+    await _confirm_orders(topics, [order_at(tracking, now)])
+    await produce(_messages(topics, [scan_at(tracking, "picked_up", now)]))
 
     # Only the timer can raise it: nothing is produced after the pickup scan.
     alerts = await collect(
@@ -96,7 +112,8 @@ async def test_a_full_journey_yields_exactly_the_expected_notifications(deployme
     first, second = _journey(tracking, now)
     late_out_for_delivery = scan_at(tracking, "out_for_delivery", now - timedelta(minutes=45), "-x")
     # Duplicates and a scan reported after "delivered" must change nothing.
-    events = [*first, first[2], *second, second[1], late_out_for_delivery, first[0]]
+    await _confirm_orders(topics, [first[0]])
+    events = [*first[1:], first[2], *second, second[1], late_out_for_delivery, first[0]]
     await produce(_messages(topics, events))
 
     notifications = await collect(
@@ -124,7 +141,8 @@ async def test_a_worker_killed_mid_journey_sends_nothing_twice(deployment, worke
 
     victim = deployment.start_worker("victim", extra_env=env)
     workers.append(victim)
-    await produce(_messages(topics, first_halves))
+    await _confirm_orders(topics, [event for event in first_halves if isinstance(event, Order)])
+    await produce(_messages(topics, [event for event in first_halves if isinstance(event, Scan)]))
     await collect(
         topics.customer_notifications,
         lambda v: sum(n["kind"] == "shipped" for n in v) == len(trackings),
