@@ -26,8 +26,13 @@ def prepared(texts: Sequence[str], languages: Sequence[str]) -> list[str]:
     ]
 
 
-def fit_polarity(texts: Sequence[str], labels: Sequence[int], languages: Sequence[str]) -> Any:
-    """A fitted estimator of P(positive); label 1 is positive, 0 negative.
+def fit_polarity(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    languages: Sequence[str],
+    weights: Sequence[float] | None = None,
+) -> Any:
+    """A fitted estimator of P(positive); label 1 is positive, 0 negative; ``weights`` per text.
 
     Word uni- and bigrams carry the sentiment words and their negations ("not good"); character
     3-5-grams inside words carry spelling variants and inflections ("atrasado", "atrasada").
@@ -42,7 +47,11 @@ def fit_polarity(texts: Sequence[str], labels: Sequence[int], languages: Sequenc
     )  # fmt: skip
     classifier = LogisticRegression(C=4.0, solver="liblinear", max_iter=1_000)
     estimator = Pipeline([("features", features), ("classifier", classifier)])
-    estimator.fit(prepared(texts, languages), np.asarray(labels, dtype=np.int64))
+    estimator.fit(
+        prepared(texts, languages),
+        np.asarray(labels, dtype=np.int64),
+        classifier__sample_weight=None if weights is None else np.asarray(weights, dtype=float),
+    )
     return estimator
 
 

@@ -32,6 +32,20 @@ UCI_LICENCE = "CC BY 4.0 (UCI Machine Learning Repository; Kotzias et al., KDD 2
 #: ``../shared/data/sentiment`` beside the repository. Absent in an installed package: optional.
 DEFAULT_ENGLISH_CORPORA = Path(__file__).resolve().parents[2].parent / "shared/data/sentiment"
 
+#: The labelled files written for parcelwatch that the built-in model learns from: every
+#: ``*.jsonl`` in ``training_data/`` (the evaluation set lives under ``tests/``, never here).
+TRAINING_DATA_DIR = Path(__file__).resolve().parent / "training_data"
+
+
+def builtin_training_files() -> list[Path]:
+    return sorted(TRAINING_DATA_DIR.glob("*.jsonl"))
+
+
+#: How much one labelled feedback text counts in the fit against one corpus sentence: the
+#: labelled files are the domain (orders, products, deliveries in five languages), the corpora
+#: are English movie and restaurant sentences, many more of them.
+LABELLED_WEIGHT = 1.0
+
 POLAR_LABELS = {SentimentLabel.NEGATIVE: 0, SentimentLabel.POSITIVE: 1}
 
 
@@ -60,6 +74,7 @@ class TrainingSet:
     texts: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)  # 1 positive, 0 negative
     languages: list[str] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)  # per text, in the fit
     sources: list[dict[str, Any]] = field(default_factory=list)  # provenance, one per file
 
     def __len__(self) -> int:
@@ -78,10 +93,11 @@ class TrainingSet:
             "sources": self.sources,
         }
 
-    def _add(self, text: str, label: int, language: str) -> None:
+    def _add(self, text: str, label: int, language: str, weight: float = 1.0) -> None:
         self.texts.append(text)
         self.labels.append(label)
         self.languages.append(language)
+        self.weights.append(weight)
 
 
 def build_training_set(labelled: Sequence[Path], english_corpora: Path | None) -> TrainingSet:
@@ -91,12 +107,13 @@ def build_training_set(labelled: Sequence[Path], english_corpora: Path | None) -
         rows = read_labelled([path])
         polar = [row for row in rows if row.sentiment in POLAR_LABELS]
         for row in polar:
-            training._add(row.text, POLAR_LABELS[row.sentiment], row.language)
+            training._add(row.text, POLAR_LABELS[row.sentiment], row.language, LABELLED_WEIGHT)
         training.sources.append(
             {
                 **_fingerprint(path),
                 "licence": PROJECT_LICENCE,
                 "rows": len(polar),
+                "weight": LABELLED_WEIGHT,
                 "neutral_not_used": len(rows) - len(polar),
                 "rows_per_language": dict(sorted(Counter(r.language for r in polar).items())),
             }

@@ -74,6 +74,7 @@ def _english_corpora(args: argparse.Namespace) -> Path | None:
 
 def _train(args: argparse.Namespace) -> int:
     from parcelwatch.models.feedback.model_store import BUILTIN_DIR
+    from parcelwatch.models.feedback.training_set import builtin_training_files
     from parcelwatch.streams.offline.feedback_commands import (
         train_builtin_command,
         train_feedback_command,
@@ -81,7 +82,7 @@ def _train(args: argparse.Namespace) -> int:
 
     corpora = _english_corpora(args)
     if args.builtin:
-        labelled = args.labelled or [BUILTIN_DIR.parent / "training_data" / "feedback_train.jsonl"]
+        labelled = args.labelled or builtin_training_files()
         version, training = train_builtin_command(labelled, corpora)
         print(f"built-in model written to {BUILTIN_DIR}")
     else:

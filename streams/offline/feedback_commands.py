@@ -44,7 +44,7 @@ def train_feedback_command(
 ) -> tuple[str, TrainingSet]:
     """Fit and store a new version in ``<model_dir>/feedback``; returns it and its data."""
     training = build_training_set(labelled, english_corpora)
-    estimator = fit_polarity(training.texts, training.labels, training.languages)
+    estimator = fit_polarity(training.texts, training.labels, training.languages, training.weights)
     version = feedback_registry(model_dir, signing_key).save_artifact(
         packed(estimator),
         metadata={"training_data": training.provenance()},
@@ -58,7 +58,7 @@ def train_builtin_command(
 ) -> tuple[str, TrainingSet]:
     """Regenerate the model shipped in the package: the same data gives the same bytes."""
     training = build_training_set(labelled, english_corpora)
-    estimator = fit_polarity(training.texts, training.labels, training.languages)
+    estimator = fit_polarity(training.texts, training.labels, training.languages, training.weights)
     version = write_builtin(estimator, {"training_data": training.provenance()}, directory)
     return version, training
 
