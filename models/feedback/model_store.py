@@ -29,7 +29,7 @@ import numpy as np
 import skops.io as sio
 
 from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer
-from parcelwatch.models.feedback.polarity import PolarityModel
+from parcelwatch.models.feedback.polarity import TEXT_PREPARATION, PolarityModel
 from parcelwatch.models.registry import (
     ModelKind,
     ModelRegistry,
@@ -46,7 +46,9 @@ from parcelwatch.schemas.model_update import FEEDBACK_MODEL
 #: all of them by default (``skops.io.get_untrusted_types`` reports none), so nothing is added.
 FEEDBACK_TRUSTED_TYPES: tuple[str, ...] = ()
 FEEDBACK = ModelKind(
-    FEEDBACK_MODEL, FEEDBACK_TRUSTED_TYPES, frozenset({"polarity", "vocabularies"})
+    FEEDBACK_MODEL,
+    FEEDBACK_TRUSTED_TYPES,
+    frozenset({"polarity", "vocabularies", "text_preparation"}),
 )
 REGISTRY_FOLDER = "feedback"
 
@@ -86,11 +88,16 @@ def packed(estimator: Any) -> dict[str, Any]:
         # id() of the stop word list, kept to skip re-checking it: a memory address, which would
         # make every artifact differ; without it the (empty) list is checked again once.
         vectorizer.__dict__.pop("_stop_words_id", None)
-    return {"polarity": slim, "vocabularies": vocabularies}
+    return {"polarity": slim, "vocabularies": vocabularies, "text_preparation": TEXT_PREPARATION}
 
 
 def unpacked(payload: dict[str, Any]) -> Any:
     """The fitted estimator of :func:`packed`'s payload, vocabularies back in place."""
+    if payload.get("text_preparation") != TEXT_PREPARATION:
+        raise ModelRegistryError(
+            f"the model was trained on texts prepared as {payload.get('text_preparation')!r}; "
+            f"this release prepares them as {TEXT_PREPARATION!r}: retrain it"
+        )
     estimator = payload["polarity"]
     vectorizers = _vectorizers(estimator)
     vocabularies = payload["vocabularies"]
@@ -133,9 +140,13 @@ def load_builtin_analyzer(directory: Path = BUILTIN_DIR) -> FeedbackAnalyzer:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelRegistryError(f"{where}: unreadable {BUILTIN_METADATA}: {error}") from error
     payload = load_verified_skops(artifact.read_bytes(), expected, FEEDBACK_TRUSTED_TYPES, where)
-    if not isinstance(payload, dict) or set(payload) != FEEDBACK.payload_keys:
+    if not isinstance(payload, dict) or not {"polarity", "vocabularies"} <= set(payload):
         raise ModelRegistryError(f"{where}: not a feedback model artifact")
-    return FeedbackAnalyzer(PolarityModel(unpacked(payload)), version=version)
+    try:
+        estimator = unpacked(payload)  # also refuses a model of another text preparation
+    except ModelRegistryError as error:
+        raise ModelRegistryError(f"{where}: {error}") from error
+    return FeedbackAnalyzer(PolarityModel(estimator), version=version)
 
 
 def builtin_metadata(directory: Path = BUILTIN_DIR) -> dict[str, Any]:

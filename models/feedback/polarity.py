@@ -1,9 +1,11 @@
 """The learned polarity part: TF-IDF word and character n-grams with logistic regression.
 
 The estimator is a plain scikit-learn pipeline (only sklearn/numpy/scipy types), so it is saved
-and loaded with skops. Texts are folded (lower case, accent-free) before the pipeline sees them,
-here and not inside it, so no custom function has to be trusted when the model is loaded.
-The language is a word of its own in front of the text, so one model serves every language.
+and loaded with skops. Texts are prepared before the pipeline sees them, here and not inside
+it, so no custom function has to be trusted when the model is loaded: folded (lower case,
+accent-free), with every word in a negator's scope marked ("not good" → "not neg_good", up to
+the clause's end), and the language as a word of its own in front, so one model serves every
+language.
 """
 
 from __future__ import annotations
@@ -16,14 +18,42 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from parcelwatch.models.feedback.text import MAX_ANALYSED_CHARS, fold
+from parcelwatch.models.feedback.language import UNDETERMINED
+from parcelwatch.models.feedback.lexicon import SUPPORTED_LANGUAGES, load_lexicon
+from parcelwatch.models.feedback.text import CLAUSE_PUNCTUATION, tokenize
+
+#: How a text becomes the estimator's input. A model is stored with the preparation it was
+#: trained on, and one trained on another is refused: its features would silently not match.
+TEXT_PREPARATION = "folded-negation-scope-1"
+NEGATED_PREFIX = "neg_"
 
 
 def prepared(texts: Sequence[str], languages: Sequence[str]) -> list[str]:
     return [
-        f"lang{language} {fold(text[:MAX_ANALYSED_CHARS], language)}"
+        f"lang{language} {_negation_marked(text, language)}"
         for text, language in zip(texts, languages, strict=True)
     ]
+
+
+def _negation_marked(text: str, language: str) -> str:
+    """The folded tokens, those after a negator marked up to the clause's end.
+
+    A linear model cannot flip "good" after "not"; as "neg_good" it learns the negated word on
+    its own (bigrams alone miss "not really that good"). Negators are the language's lexicon's.
+    """
+    lexicon = load_lexicon(language if language in SUPPORTED_LANGUAGES else UNDETERMINED)
+    words: list[str] = []
+    negated = False
+    for token in tokenize(text, lexicon.language):
+        word = token.norm
+        if word in CLAUSE_PUNCTUATION or word[0] in "!?":
+            negated = False
+        elif word in lexicon.negators:
+            negated = True
+        elif negated:
+            word = NEGATED_PREFIX + word
+        words.append(word)
+    return " ".join(words)
 
 
 def fit_polarity(

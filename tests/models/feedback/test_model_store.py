@@ -28,7 +28,7 @@ from parcelwatch.models.feedback.model_store import (
     unpacked,
     write_builtin,
 )
-from parcelwatch.models.feedback.polarity import fit_polarity
+from parcelwatch.models.feedback.polarity import TEXT_PREPARATION, fit_polarity
 from parcelwatch.models.feedback.training_set import build_training_set
 from parcelwatch.models.registry import ModelRegistry, ModelRegistryError, sha256_hex
 from tests.models.feedback.lifecycle_data import write_corpora, write_labelled
@@ -93,8 +93,16 @@ def test_a_payload_with_a_function_is_refused_when_saved(tmp_path: Path) -> None
     unsafe = make_pipeline(FunctionTransformer(textwrap.dedent))  # any function: code to call
     with pytest.raises(ModelRegistryError, match="untrusted types"):
         feedback_registry(tmp_path).save_artifact(
-            {"polarity": unsafe, "vocabularies": {}}, metadata={}, created_at=T0
+            {"polarity": unsafe, "vocabularies": {}, "text_preparation": TEXT_PREPARATION},
+            metadata={},
+            created_at=T0,
         )
+
+
+def test_a_model_trained_on_another_text_preparation_is_refused(estimator) -> None:
+    payload = {**packed(estimator), "text_preparation": "folded-0"}
+    with pytest.raises(ModelRegistryError, match=r"prepared as 'folded-0'.*retrain"):
+        unpacked(payload)
 
 
 def test_the_builtin_model_round_trips_and_is_checked(tmp_path: Path, estimator) -> None:

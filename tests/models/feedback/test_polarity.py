@@ -11,7 +11,7 @@ import skops.io
 from sklearn.dummy import DummyClassifier
 
 from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer, FeedbackText
-from parcelwatch.models.feedback.polarity import PolarityModel, fit_polarity
+from parcelwatch.models.feedback.polarity import PolarityModel, fit_polarity, prepared
 from parcelwatch.schemas.feedback import SentimentLabel
 
 # Written for this test: enough for a model that separates them, not a benchmark.
@@ -131,3 +131,24 @@ def test_cross_domain_trained_on_movie_reviews_measured_on_restaurant_reviews():
     wanted = [SentimentLabel.POSITIVE if label else SentimentLabel.NEGATIVE for label in expected]
     correct = [a.sentiment.label is w for a, w in zip(analyses, wanted, strict=True)]
     assert np.mean(correct) >= YELP_FLOOR_COMBINED
+
+
+def test_words_in_a_negators_scope_are_marked_up_to_the_clause_end() -> None:
+    texts = [
+        "It didn't work at all, but the seller was great.",
+        "Não gostei do produto, mas chegou rápido.",
+        "Das ist nicht gut.",
+    ]
+    assert prepared(texts, ["en", "pt", "de"]) == [
+        "langen it didn't neg_work neg_at neg_all , but the seller was great .",
+        "langpt nao neg_gostei neg_do neg_produto , mas chegou rapido .",
+        "langde das ist nicht neg_gut .",
+    ]
+
+
+def test_a_negated_word_and_the_word_itself_are_different_features() -> None:
+    texts = ["good", "very good", "not good", "not good at all", "great", "not great"]
+    labels = [1, 1, 0, 0, 1, 0]
+    model = PolarityModel(fit_polarity(texts, labels, ["en"] * len(texts)))
+    good, not_good = model.positive_probability(["good", "not good"], ["en", "en"])
+    assert good > 0.5 > not_good
