@@ -8,7 +8,8 @@ Besides valences, a file names how negation reads: ``negated`` gives the valence
 phrase under a negator when flipping it would be wrong ("not worth" is worse than "worth" is
 good, "did not disappoint" is praise, "won't go back" a complaint); ``scope_words`` are the
 small words a negation reaches across ("not *that* good", "wasn't *even* worth"); a positive
-word after a ``coordinators`` word shares the negation before it ("wasn't helpful or friendly").
+word after a ``coordinators`` word shares the negation before it ("wasn't helpful or friendly");
+``negating_phrases`` negate like a negator ("far from perfect", "would have been nice").
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class Lexicon:
     faint_praise: frozenset[tuple[str, ...]]  # "at best": the praise before it is a complaint
     limiters: frozenset[str]  # "only", "just": "only ok" is lukewarm, read as a mild complaint
     negating_prefixes: tuple[str, ...]  # "un": an unknown "unX" is the opposite of a positive X
+    negating_phrases: dict[str, tuple[tuple[str, ...], ...]]  # by last word: "far from", …
     hyperbole_negators: frozenset[str]  # with a closer after: "can't recommend it enough" praises
     hyperbole_closers: frozenset[str]
     inflections: tuple[str, ...]  # endings tried off an unknown word ("hervorragende")
@@ -141,6 +143,14 @@ def _word_set(language: str, words: list[str]) -> WordSet:
 
 def _key(language: str, phrase: str) -> tuple[str, ...]:
     return tuple(folded_words(phrase, language))
+
+
+def _by_last_word(language: str, phrases: list[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        key = _key(language, phrase)
+        found.setdefault(key[-1], []).append(key)
+    return {last: tuple(keys) for last, keys in found.items()}
 
 
 def _single_words(language: str, words: list[str]) -> frozenset[str]:
@@ -257,6 +267,7 @@ def load_lexicon(language: str) -> Lexicon:
         faint_praise=frozenset(_key(language, phrase) for phrase in data["faint_praise"]),
         limiters=_single_words(language, data["limiters"]),
         negating_prefixes=tuple(data["negating_prefixes"]),
+        negating_phrases=_by_last_word(language, data["negating_phrases"]),
         hyperbole_negators=_single_words(language, data["hyperbole_negators"]),
         hyperbole_closers=_single_words(language, data["hyperbole_closers"]),
         inflections=tuple(sorted(data["inflections"], key=len, reverse=True)),

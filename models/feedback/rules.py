@@ -131,6 +131,9 @@ def _negator_before(words: list[str], start: int, floor: int, lexicon: Lexicon) 
         word = words[index]
         if word in lexicon.negators:
             return word
+        for phrase in lexicon.negating_phrases.get(word, ()):
+            if tuple(words[index + 1 - len(phrase) : index + 1]) == phrase:
+                return phrase[0]
         if word not in lexicon.scope_words and word not in lexicon.intensifiers:
             counted += 1
             if counted == NEGATION_WINDOW:
@@ -230,6 +233,9 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         if entry.valence and length == 1 and _only_an_intensifier(words, position, lexicon):
             position += 1
             continue
+        if length > 1 and not entry.valence and words[position] in lexicon.negators:
+            # "nothing short of", "not only": the negator is used up by its phrase
+            floor = position + length
         if entry.valence or entry.negated is not None:
             # A phrase that starts with its own negator ("no problems", "nenhum problema") is
             # not negated again by the one before it ("não tive nenhum problema").

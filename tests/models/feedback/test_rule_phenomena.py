@@ -75,6 +75,20 @@ CASES = [
     ("en", "I've had better pizza from a gas station", NEG),
     ("en", "Any corner shop sells better than this", NEG),
     ("en", "You can find better elsewhere", NEG),
+    # phrases that negate like a negator, and negators used up by their phrase
+    ("en", "The finish is far from perfect", NEG),
+    ("en", "A tracking link would have been nice", NEG),
+    ("en", "The charger could have been useful", NEG),
+    ("pt", "O acabamento está longe de ser bom", NEG),
+    ("en", "Nothing short of excellent", POS),
+    ("en", "Not only cheap but sturdy too", POS),
+    # a positive adjective that intensifies the word after it
+    ("en", "The lamp was a great disappointment", NEG),
+    ("en", "A total waste, an absolute joke", NEG),
+    # counterfactual wishes and scores
+    ("en", "I wish I had bought the other one", NEG),
+    ("en", "10/10 would buy again", POS),
+    ("en", "1/10, the strap snapped", NEG),
     # derived negatives and luck
     ("en", "Totally unremarkable", NEG),
     ("en", "Best of luck to the rude manager", NEG),
@@ -91,6 +105,10 @@ CASES = [
     ("en", "Five stars, exactly as described and fits perfectly", POS),
     ("en", "Piece of junk, doesn't work", NEG),
     ("en", "Works great and is very comfortable", POS),
+    ("en", "The dialogue is atrocious and the plot makes no sense", NEG),
+    ("en", "The noodles had no flavour", NEG),
+    ("en", "Generous portions, will definitely go back", POS),
+    ("en", "The bakery has gone downhill", NEG),
 ]
 
 
