@@ -88,6 +88,18 @@ class Lexicon:
     topic_patterns: dict[str, tuple[TopicPattern, ...]]  # by first word, or its prefix + "*"
     topic_prefix_lengths: tuple[int, ...]
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
+    _word_entries: dict[str, Entry | None] = field(default_factory=dict)
+
+    def word_entry(self, word: str) -> Entry | None:
+        """The entry of one word not matched exactly: by prefix, inflection or derivation
+        (remembered: words repeat, and most words have none)."""
+        if word in self._word_entries:
+            return self._word_entries[word]
+        entry = self.prefix_entry(word) or self.inflected_entry(word) or self.derived_entry(word)
+        if len(self._word_entries) > MAX_REMEMBERED_WORDS:
+            self._word_entries.clear()
+        self._word_entries[word] = entry
+        return entry
 
     def prefix_entry(self, word: str) -> Entry | None:
         for length in self.prefix_lengths:

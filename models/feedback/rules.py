@@ -110,10 +110,7 @@ def _match(words: list[str], start: int, lexicon: Lexicon) -> tuple[int, Entry] 
             entry = lexicon.entries.get(tuple(words[start : start + length]))
             if entry is not None:
                 return length, entry
-    word = words[start]
-    entry = (
-        lexicon.prefix_entry(word) or lexicon.inflected_entry(word) or lexicon.derived_entry(word)
-    )
+    entry = lexicon.word_entry(words[start])
     return (1, entry) if entry is not None else None
 
 
