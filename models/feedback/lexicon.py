@@ -9,7 +9,9 @@ phrase under a negator when flipping it would be wrong ("not worth" is worse tha
 good, "did not disappoint" is praise, "won't go back" a complaint); ``scope_words`` are the
 small words a negation reaches across ("not *that* good", "wasn't *even* worth"); a positive
 word after a ``coordinators`` word shares the negation before it ("wasn't helpful or friendly");
-``negating_phrases`` negate like a negator ("far from perfect", "would have been nice").
+``negating_phrases`` negate like a negator ("far from perfect", "would have been nice");
+a ``verb_only`` word is a sentiment only after one of its subjects (the "like" of "I like it",
+not of "looks like a toy").
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Lexicon:
     limiters: frozenset[str]  # "only", "just": "only ok" is lukewarm, read as a mild complaint
     negating_prefixes: tuple[str, ...]  # "un": an unknown "unX" is the opposite of a positive X
     negating_phrases: dict[str, tuple[tuple[str, ...], ...]]  # by last word: "far from", …
+    verb_only: dict[str, frozenset[str]]  # "like": a sentiment only after a subject ("I like")
     hyperbole_negators: frozenset[str]  # with a closer after: "can't recommend it enough" praises
     hyperbole_closers: frozenset[str]
     inflections: tuple[str, ...]  # endings tried off an unknown word ("hervorragende")
@@ -280,6 +283,10 @@ def load_lexicon(language: str) -> Lexicon:
         limiters=_single_words(language, data["limiters"]),
         negating_prefixes=tuple(data["negating_prefixes"]),
         negating_phrases=_by_last_word(language, data["negating_phrases"]),
+        verb_only={
+            _key(language, word)[0]: _single_words(language, subjects)
+            for word, subjects in data["verb_only"].items()
+        },
         hyperbole_negators=_single_words(language, data["hyperbole_negators"]),
         hyperbole_closers=_single_words(language, data["hyperbole_closers"]),
         inflections=tuple(sorted(data["inflections"], key=len, reverse=True)),

@@ -230,6 +230,9 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         if entry.valence and length == 1 and _only_an_intensifier(words, position, lexicon):
             position += 1
             continue
+        if length == 1 and _a_preposition(words, position, lexicon):
+            position += 1
+            continue
         if length > 1 and not entry.valence and words[position] in lexicon.negators:
             # "nothing short of", "not only": the negator is used up by its phrase
             floor = position + length
@@ -263,6 +266,15 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         )
         hits[0].sarcasm_opener = bool(alone or complaint_follows)
     return hits
+
+
+def _a_preposition(words: list[str], position: int, lexicon: Lexicon) -> bool:
+    """ "like" after anything but a subject, an auxiliary or a negator: "looks like a toy"."""
+    subjects = lexicon.verb_only.get(words[position])
+    if subjects is None or position == 0:
+        return False
+    before = words[position - 1]
+    return not (before in subjects or before in lexicon.negators or before in lexicon.intensifiers)
 
 
 def _coordinated(words: list[str], end: int, start: int, lexicon: Lexicon) -> bool:

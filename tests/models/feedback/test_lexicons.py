@@ -17,7 +17,7 @@ SECTIONS = {
     "intensifiers", "contrast", "sarcasm_openers", "fillers", "numbers", "long_units",
     "day_units", "topics", "inflections", "negated", "scope_words", "coordinators",
     "faint_praise", "limiters", "negating_prefixes", "hyperbole_negators", "hyperbole_closers",
-    "negating_phrases",
+    "negating_phrases", "verb_only",
 }  # fmt: skip
 
 

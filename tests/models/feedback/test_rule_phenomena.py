@@ -151,3 +151,10 @@ def test_german_nicht_after_a_word_negates_the_word_it_leads_to_instead():
     # "leider nicht so gut": "nicht" negates "gut", not "leider"
     assert rule_score("Ist leider nicht so gut", "de") < rule_score("Ist leider gut", "de")
     assert rule_score("Das gefällt mir nicht", "de") < 0
+
+
+def test_like_is_a_sentiment_only_as_a_verb():
+    assert rule_score("I like the case") > 0
+    assert rule_score("I didn't like the case") < 0
+    assert rule_score("The case looks like leather") == 0
+    assert rule_score("It sounds like a jet engine and smells like burnt plastic") < 0
