@@ -233,8 +233,12 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         if length == 1 and _a_preposition(words, position, lexicon):
             position += 1
             continue
-        if length > 1 and not entry.valence and words[position] in lexicon.negators:
-            # "nothing short of", "not only": the negator is used up by its phrase
+        if (
+            length > 1
+            and not entry.valence
+            and any(word in lexicon.negators for word in words[position : position + length])
+        ):
+            # "nothing short of", "not only", "at least": the negator is used up by its phrase
             floor = position + length
         if entry.valence or entry.negated is not None:
             # A phrase that starts with its own negator ("no problems", "nenhum problema") is
