@@ -282,9 +282,9 @@ def _a_preposition(words: list[str], position: int, lexicon: Lexicon) -> bool:
 
 
 def _coordinated(words: list[str], end: int, start: int, lexicon: Lexicon) -> bool:
-    """Only "or"/"and" between the previous match and this one: "wasn't helpful or friendly"."""
-    between = words[end:start]
-    return bool(between) and all(word in lexicon.coordinators for word in between)
+    """Only "or"/"and", or nothing, between the previous match and this one: "wasn't helpful
+    or friendly", "not as good as expected"."""
+    return all(word in lexicon.coordinators for word in words[end:start])
 
 
 def _valence(
