@@ -128,7 +128,8 @@ def _negator_before(words: list[str], start: int, floor: int, lexicon: Lexicon) 
         word = words[index]
         if word in lexicon.negators:
             return word
-        for phrase in lexicon.negating_phrases.get(word, ()):
+        for phrase in lexicon.negating_phrases.get(word, ()) if not counted else ():
+            # only across small words: "less than ideal", not "less than a day and was great"
             if tuple(words[index + 1 - len(phrase) : index + 1]) == phrase:
                 return phrase[0]
         if word not in lexicon.scope_words and word not in lexicon.intensifiers:

@@ -82,6 +82,8 @@ CASES = [
     ("en", "You can find better elsewhere", NEG),
     # phrases that negate like a negator, and negators used up by their phrase
     ("en", "The finish is far from perfect", NEG),
+    ("en", "The packaging was less than ideal", NEG),
+    ("en", "It took less than a day and the seller was great", POS),
     ("en", "A tracking link would have been nice", NEG),
     ("en", "The charger could have been useful", NEG),
     ("pt", "O acabamento está longe de ser bom", NEG),
