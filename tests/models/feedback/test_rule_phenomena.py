@@ -116,6 +116,8 @@ CASES = [
     ("en", "The noodles had no flavour", NEG),
     ("en", "Generous portions, will definitely go back", POS),
     ("en", "The bakery has gone downhill", NEG),
+    ("en", "Never arrived and no refund", NEG),
+    ("en", "Kind of flimsy", NEG),
 ]
 
 
