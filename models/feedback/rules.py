@@ -276,8 +276,10 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
 def _a_preposition(words: list[str], position: int, lexicon: Lexicon) -> bool:
     """ "like" after anything but a subject, an auxiliary or a negator: "looks like a toy"."""
     subjects = lexicon.verb_only.get(words[position])
-    if subjects is None or position == 0:
+    if subjects is None:
         return False
+    if position == 0:  # "Like it a lot" (no subject written), not "Like the last one, …"
+        return words[1:2] != ["it"]
     before = words[position - 1]
     return not (before in subjects or before in lexicon.negators or before in lexicon.intensifiers)
 

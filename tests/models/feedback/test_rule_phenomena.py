@@ -178,3 +178,5 @@ def test_least_negates_unless_it_is_at_least():
 def test_litotes_of_the_extremes_are_lukewarm():
     assert 0 <= rule_score("It's not the worst kettle") < rule_score("It's a good kettle")
     assert rule_score("Not a fan of the new lid") < 0 < rule_score("Big fan of the new lid")
+    assert rule_score("Like the last kettle, it leaks") < 0
+    assert rule_score("Like it a lot") > 0
