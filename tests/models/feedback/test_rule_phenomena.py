@@ -167,6 +167,8 @@ def test_like_is_a_sentiment_only_as_a_verb():
     assert rule_score("I didn't like the case") < 0
     assert rule_score("The case looks like leather") == 0
     assert rule_score("It sounds like a jet engine and smells like burnt plastic") < 0
+    assert rule_score("Like the last kettle, it leaks") < 0
+    assert rule_score("Like it a lot") > 0
 
 
 def test_least_negates_unless_it_is_at_least():
@@ -178,5 +180,3 @@ def test_least_negates_unless_it_is_at_least():
 def test_litotes_of_the_extremes_are_lukewarm():
     assert 0 <= rule_score("It's not the worst kettle") < rule_score("It's a good kettle")
     assert rule_score("Not a fan of the new lid") < 0 < rule_score("Big fan of the new lid")
-    assert rule_score("Like the last kettle, it leaks") < 0
-    assert rule_score("Like it a lot") > 0
