@@ -304,16 +304,15 @@ def _valence(
     return entry.valence
 
 
-def _damn_with_faint_praise(hits: list[Hit], clause: int) -> None:
+def _damn_with_faint_praise(clause_hits: list[Hit], clause: int) -> None:
     """ "good at best": the praise before it becomes a complaint; "average at best" (no
     sentiment word before it) is a mild complaint of its own."""
-    before = [hit for hit in hits if hit.clause == clause]
-    if before:
-        valence = before[-1].valence
+    if clause_hits:
+        valence = clause_hits[-1].valence
         faint = FAINT_PRAISE_FACTOR * valence if valence > 0 else valence
-        before[-1].valence = min(faint, FAINT_PRAISE_VALENCE)
+        clause_hits[-1].valence = min(faint, FAINT_PRAISE_VALENCE)
     else:
-        hits.append(Hit(FAINT_PRAISE_VALENCE, clause, None))
+        clause_hits.append(Hit(FAINT_PRAISE_VALENCE, clause, None))
 
 
 def _emphasised(total: float, emphasis: str) -> float:
