@@ -3,6 +3,15 @@
 Every key is folded like the text (lower case, accent-free), so accent-free spellings need no
 entries of their own. A key ending in ``*`` matches any word starting with it. English adds the
 VADER lexicon (MIT, shipped inside the ``vaderSentiment`` package) under its own entries.
+
+Besides valences, a file names how negation reads: ``negated`` gives the valence of a word or
+phrase under a negator when flipping it would be wrong ("not worth" is worse than "worth" is
+good, "did not disappoint" is praise, "won't go back" a complaint); ``scope_words`` are the
+small words a negation reaches across ("not *that* good", "wasn't *even* worth"); a positive
+word after a ``coordinators`` word shares the negation before it ("wasn't helpful or friendly");
+``negating_phrases`` negate like a negator ("far from perfect", "would have been nice");
+a ``verb_only`` word is a sentiment only after one of its subjects (the "like" of "I like it",
+not of "looks like a toy").
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from parcelwatch.schemas.feedback import FeedbackTopic
 
 SUPPORTED_LANGUAGES = ("en", "pt", "es", "de", "fr")
 MAX_REMEMBERED_WORDS = 100_000
+MIN_DERIVED_STEM = 4  # "un" + at least four letters: "unfunny", not "until"
+DERIVED_NEGATION_FACTOR = -0.8
 
 
 class Aspect(StrEnum):
@@ -29,6 +40,7 @@ class Aspect(StrEnum):
 class Entry:
     valence: float  # VADER scale, about -4 to 4; 0 for a plain aspect marker
     aspect: Aspect | None
+    negated: float | None = None  # the valence under a negator, when not a weakened flip
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,15 @@ class Lexicon:
     prefix_lengths: tuple[int, ...]  # of the prefixes above, longest first
     phrase_lengths: dict[str, tuple[int, ...]]  # of the entries starting with a word, longest first
     negators: WordSet
+    scope_words: frozenset[str]  # a negation reaches across these (and intensifiers)
+    coordinators: frozenset[str]  # "or", "and": a negation carries over them to the next word
+    faint_praise: frozenset[tuple[str, ...]]  # "at best": the praise before it is a complaint
+    limiters: frozenset[str]  # "only", "just": "only ok" is lukewarm, read as a mild complaint
+    negating_prefixes: tuple[str, ...]  # "un": an unknown "unX" is the opposite of a positive X
+    negating_phrases: dict[str, tuple[tuple[str, ...], ...]]  # by last word: "far from", …
+    verb_only: dict[str, frozenset[str]]  # "like": a sentiment only after a subject ("I like")
+    hyperbole_negators: frozenset[str]  # with a closer after: "can't recommend it enough" praises
+    hyperbole_closers: frozenset[str]
     inflections: tuple[str, ...]  # endings tried off an unknown word ("hervorragende")
     intensifiers: dict[str, float]  # > 0 boosts, < 0 dampens
     contrast: frozenset[str]
@@ -70,6 +91,18 @@ class Lexicon:
     topic_patterns: dict[str, tuple[TopicPattern, ...]]  # by first word, or its prefix + "*"
     topic_prefix_lengths: tuple[int, ...]
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
+    _word_entries: dict[str, Entry | None] = field(default_factory=dict)
+
+    def word_entry(self, word: str) -> Entry | None:
+        """The entry of one word not matched exactly: by prefix, inflection or derivation
+        (remembered: words repeat, and most words have none)."""
+        if word in self._word_entries:
+            return self._word_entries[word]
+        entry = self.prefix_entry(word) or self.inflected_entry(word) or self.derived_entry(word)
+        if len(self._word_entries) > MAX_REMEMBERED_WORDS:
+            self._word_entries.clear()
+        self._word_entries[word] = entry
+        return entry
 
     def prefix_entry(self, word: str) -> Entry | None:
         for length in self.prefix_lengths:
@@ -85,6 +118,15 @@ class Lexicon:
                 entry = self.entries.get((word[: -len(ending)],))
                 if entry is not None:
                     return entry
+        return None
+
+    def derived_entry(self, word: str) -> Entry | None:
+        """An unknown "unX" whose X is praise reads as its opposite ("unremarkable")."""
+        for prefix in self.negating_prefixes:
+            if word.startswith(prefix) and len(word) - len(prefix) >= MIN_DERIVED_STEM:
+                entry = self.entries.get((word[len(prefix) :],))
+                if entry is not None and entry.valence > 0:
+                    return Entry(DERIVED_NEGATION_FACTOR * entry.valence, entry.aspect)
         return None
 
     def topic_candidates(self, word: str) -> tuple[TopicPattern, ...]:
@@ -118,6 +160,18 @@ def _key(language: str, phrase: str) -> tuple[str, ...]:
     return tuple(folded_words(phrase, language))
 
 
+def _by_last_word(language: str, phrases: list[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        key = _key(language, phrase)
+        found.setdefault(key[-1], []).append(key)
+    return {last: tuple(keys) for last, keys in found.items()}
+
+
+def _single_words(language: str, words: list[str]) -> frozenset[str]:
+    return frozenset(_key(language, word)[0] for word in words)
+
+
 def _pattern_words(language: str, pattern: str) -> tuple[str, ...]:
     words: list[str] = []
     for chunk in pattern.split():
@@ -149,7 +203,7 @@ def _tag_phrases_by_their_words(
         if entry.aspect is None and len(key) > 1:
             aspect = next((found for word in key if (found := aspect_of(word))), None)
             if aspect is not None:
-                entries[key] = Entry(entry.valence, aspect)
+                entries[key] = Entry(entry.valence, aspect, entry.negated)
 
 
 def _phrase_lengths(entries: dict[tuple[str, ...], Entry]) -> dict[str, tuple[int, ...]]:
@@ -200,6 +254,12 @@ def load_lexicon(language: str) -> Lexicon:
                 prefix_entries.setdefault(_key(language, phrase[:-1])[0], Entry(0.0, aspect))
             else:
                 entries.setdefault(_key(language, phrase), Entry(0.0, aspect))
+    for phrase in data["faint_praise"]:  # matched as a phrase, so "best" is not read alone
+        entries.setdefault(_key(language, phrase), Entry(0.0, None))
+    for phrase, valence in data["negated"].items():
+        key = _key(language, phrase)
+        entry = entries.get(key, Entry(0.0, None))
+        entries[key] = Entry(entry.valence, entry.aspect, valence)
     for negator in data["negators"]:  # a negator is never itself a sentiment word
         entries.pop(_key(language, negator), None)
     _tag_phrases_by_their_words(entries, prefix_entries)
@@ -217,6 +277,18 @@ def load_lexicon(language: str) -> Lexicon:
         prefix_lengths=tuple(sorted({len(prefix) for prefix in prefix_entries}, reverse=True)),
         phrase_lengths=_phrase_lengths(entries),
         negators=_word_set(language, data["negators"]),
+        scope_words=_single_words(language, data["scope_words"]),
+        coordinators=_single_words(language, data["coordinators"]),
+        faint_praise=frozenset(_key(language, phrase) for phrase in data["faint_praise"]),
+        limiters=_single_words(language, data["limiters"]),
+        negating_prefixes=tuple(data["negating_prefixes"]),
+        negating_phrases=_by_last_word(language, data["negating_phrases"]),
+        verb_only={
+            _key(language, word)[0]: _single_words(language, subjects)
+            for word, subjects in data["verb_only"].items()
+        },
+        hyperbole_negators=_single_words(language, data["hyperbole_negators"]),
+        hyperbole_closers=_single_words(language, data["hyperbole_closers"]),
         inflections=tuple(sorted(data["inflections"], key=len, reverse=True)),
         intensifiers={  # one word each: "a bit" is "bit", or "a" would dampen
             _key(language, word)[0]: boost

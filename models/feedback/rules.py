@@ -2,10 +2,16 @@
 
 A VADER-like sum per clause. Each matched word or phrase has a valence; an intensifier before
 it ("very", "muito", "sehr") or ALL CAPS strengthens it, a negator in the three words before it
-("not", "não", "nicht", "pas") flips and weakens it. A contrastive conjunction ("but", "mas",
-"pero", "aber", "mais") halves what came before it in the sentence and weighs what follows by
-1.5. "!" strengthens the sentence, "??" a complaint. Phrases are matched first and take their
-negators with them ("não recebi", "pas terrible", "not bad" are phrases of their own).
+("not", "não", "nicht", "pas") flips and weakens it. The negation reaches across small words
+("not *that* good", "não é *tão* bom") and over "or"/"and" to the next sentiment word ("wasn't
+helpful or friendly"); some words read differently under it ("not worth", "did not
+disappoint", "won't go back": the lexicon's ``negated`` valences). A contrastive conjunction
+("but", "mas", "pero", "aber", "mais") halves what came before it in the sentence and weighs what
+follows by 1.5. "!" strengthens the sentence, "??" a complaint. Phrases are matched first and
+take their negators with them ("não recebi", "pas terrible", "not bad" are phrases of their
+own). Lukewarm praise after a limiter ("only ok") or before "at best" reads as a mild complaint,
+and a word that also intensifies ("pretty", "super") is only an intensifier before another
+sentiment word ("pretty bland").
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from dataclasses import dataclass, field
 from parcelwatch.models.feedback.lexicon import Aspect, Entry, Lexicon
 from parcelwatch.models.feedback.text import CLAUSE_PUNCTUATION, Token
 
-NEGATION_WINDOW = 3
+NEGATION_WINDOW = 3  # words before a sentiment word, not counting the scope words
+HYPERBOLE_REACH = 4  # words after it: "can't recommend this shop enough"
+MAX_NEGATION_REACH = 6  # words before it, counting them: "don't think you will be disappointed"
 NEGATION_FACTOR = -0.74  # VADER's: "not good" is weaker than "bad"
 CAPS_BOOST = 0.733
 EXCLAMATION_BOOST = 0.292  # per "!", at most four
@@ -24,6 +32,10 @@ QUESTION_BOOST = 0.18  # per "?" beyond the first, at most three, complaints onl
 BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
 LONG_WAIT_VALENCE = -1.8  # "3 weeks", "two months"
 LONG_WAIT_DAYS = 7
+LIMITABLE_VALENCE = 1.6  # "ok", "fine", "decent": lukewarm enough for "only ok" to complain
+LIMITED_VALENCE = -0.6
+FAINT_PRAISE_FACTOR = -0.6  # "good at best"
+FAINT_PRAISE_VALENCE = -1.0  # "average at best"
 NORMALISING_ALPHA = 15.0  # VADER's score / sqrt(score² + alpha)
 
 
@@ -98,7 +110,7 @@ def _match(words: list[str], start: int, lexicon: Lexicon) -> tuple[int, Entry] 
             entry = lexicon.entries.get(tuple(words[start : start + length]))
             if entry is not None:
                 return length, entry
-    entry = lexicon.prefix_entry(words[start]) or lexicon.inflected_entry(words[start])
+    entry = lexicon.word_entry(words[start])
     return (1, entry) if entry is not None else None
 
 
@@ -108,7 +120,52 @@ def _count(word: str, lexicon: Lexicon) -> int | None:
     return lexicon.numbers.get(word)
 
 
-def _modified(
+def _negator_before(words: list[str], start: int, floor: int, lexicon: Lexicon) -> str | None:
+    """A negator among the three words before ``start``, not counting the small words a
+    negation reaches across ("not *that* good", "n'est *vraiment* pas *si* bien")."""
+    counted = 0
+    for index in range(start - 1, max(floor, start - MAX_NEGATION_REACH, 0) - 1, -1):
+        word = words[index]
+        if word in lexicon.negators:
+            return word
+        for phrase in lexicon.negating_phrases.get(word, ()) if not counted else ():
+            # only across small words: "less than ideal", not "less than a day and was great"
+            if tuple(words[index + 1 - len(phrase) : index + 1]) == phrase:
+                return phrase[0]
+        if word not in lexicon.scope_words and word not in lexicon.intensifiers:
+            counted += 1
+            if counted == NEGATION_WINDOW:
+                return None
+    return None
+
+
+def _negated_before(
+    words: list[str], start: int, length: int, floor: int, lexicon: Lexicon
+) -> bool:
+    negator = _negator_before(words, start, floor, lexicon)
+    if negator is None:
+        return False
+    if negator in lexicon.hyperbole_negators:
+        # "can't recommend them enough", "couldn't thank her enough": praise, not negation
+        after = words[start + length : start + length + HYPERBOLE_REACH]
+        return not any(word in lexicon.hyperbole_closers for word in after)
+    return True
+
+
+def _negated_after(words: list[str], start: int, length: int, lexicon: Lexicon) -> bool:
+    """German negates after the verb: "gefällt mir nicht", "funktioniert nicht"; a "nicht"
+    that goes on to a sentiment word of its own negates that one ("leider nicht so gut")."""
+    after = start + length
+    for index in range(after, min(after + 3, len(words))):
+        if words[index] == "nicht":
+            return not any(
+                (found := _match(words, later, lexicon)) is not None and found[1].valence
+                for later in range(index + 1, len(words))
+            )
+    return False
+
+
+def _boosted(
     valence: float,
     words: list[str],
     tokens: list[Token],
@@ -130,21 +187,23 @@ def _modified(
         tokens[i].text.isupper() and len(tokens[i].text) > 1 for i in range(start, start + length)
     ):
         valence += sign * CAPS_BOOST
-    before = words[window_start:start]
-    # German negates after the verb: "gefällt mir nicht", "funktioniert nicht"
-    after = words[start + length : start + length + 3] if lexicon.language == "de" else []
-    # A phrase that starts with its own negator ("no problems", "nenhum problema") is not
-    # negated again by the one before it ("não tive nenhum problema").
-    own_negator = words[start] in lexicon.negators
-    if not own_negator and (any(word in lexicon.negators for word in before) or "nicht" in after):
-        valence *= NEGATION_FACTOR
     return valence
+
+
+def _only_an_intensifier(words: list[str], position: int, lexicon: Lexicon) -> bool:
+    """ "pretty bland", "super fast": a sentiment word that also intensifies is only an
+    intensifier before another sentiment word ("pretty" alone is still praise)."""
+    if words[position] not in lexicon.intensifiers or position + 1 >= len(words):
+        return False
+    following = _match(words, position + 1, lexicon)
+    return following is not None and bool(following[1].valence)
 
 
 def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -> list[Hit]:
     words = [token.norm for token in clause.tokens]
     hits: list[Hit] = []
     position = floor = 0
+    previous_negated = False
     while position < len(words):
         count = _count(words[position], lexicon)
         if count is not None and position + 1 < len(words):
@@ -163,13 +222,44 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         length, entry = found
         if entry.aspect is not None:
             clause.aspects.add(entry.aspect)
-        if entry.valence:
-            valence = _modified(
-                entry.valence, words, clause.tokens, position, length, lexicon, shouting, floor
-            )
+        if lexicon.faint_praise and tuple(words[position : position + length]) in (
+            lexicon.faint_praise
+        ):
+            _damn_with_faint_praise(hits, index)
+            floor = position = position + length
+            continue
+        if entry.valence and length == 1 and _only_an_intensifier(words, position, lexicon):
+            position += 1
+            continue
+        if length == 1 and _a_preposition(words, position, lexicon):
+            position += 1
+            continue
+        if (
+            length > 1
+            and not entry.valence
+            and any(word in lexicon.negators for word in words[position : position + length])
+        ):
+            # "nothing short of", "not only", "at least": the negator is used up by its phrase
             floor = position + length
-            opener = position == 0 and words[0] in lexicon.sarcasm_openers
-            hits.append(Hit(valence, index, entry.aspect, sarcasm_opener=opener))
+        if entry.valence or entry.negated is not None:
+            # A phrase that starts with its own negator ("no problems", "nenhum problema") is
+            # not negated again by the one before it ("não tive nenhum problema").
+            negated = words[position] not in lexicon.negators and (
+                _negated_before(words, position, length, floor, lexicon)
+                or (lexicon.language == "de" and _negated_after(words, position, length, lexicon))
+                or (previous_negated and _coordinated(words, floor, position, lexicon))
+            )
+            valence = _valence(entry, negated, words, position, lexicon)
+            if valence:
+                valence = _boosted(
+                    valence, words, clause.tokens, position, length, lexicon, shouting, floor
+                )
+                if negated and entry.negated is None:
+                    valence *= NEGATION_FACTOR
+                floor = position + length
+                previous_negated = negated
+                opener = position == 0 and words[0] in lexicon.sarcasm_openers
+                hits.append(Hit(valence, index, entry.aspect, sarcasm_opener=opener))
         position += length
     if hits and hits[0].sarcasm_opener:
         # "Great, another week…" (the opener alone) or "Great job losing my parcel" (a complaint
@@ -181,6 +271,48 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         )
         hits[0].sarcasm_opener = bool(alone or complaint_follows)
     return hits
+
+
+def _a_preposition(words: list[str], position: int, lexicon: Lexicon) -> bool:
+    """ "like" after anything but a subject, an auxiliary or a negator: "looks like a toy"."""
+    subjects = lexicon.verb_only.get(words[position])
+    if subjects is None:
+        return False
+    if position == 0:  # "Like it a lot" (no subject written), not "Like the last one, …"
+        return words[1:2] != ["it"]
+    before = words[position - 1]
+    return not (before in subjects or before in lexicon.negators or before in lexicon.intensifiers)
+
+
+def _coordinated(words: list[str], end: int, start: int, lexicon: Lexicon) -> bool:
+    """Only "or"/"and", or nothing, between the previous match and this one: "wasn't helpful
+    or friendly", "not as good as expected"."""
+    return all(word in lexicon.coordinators for word in words[end:start])
+
+
+def _valence(
+    entry: Entry, negated: bool, words: list[str], position: int, lexicon: Lexicon
+) -> float:
+    if negated:
+        return entry.negated if entry.negated is not None else entry.valence
+    if (
+        0 < entry.valence <= LIMITABLE_VALENCE
+        and position > 0
+        and words[position - 1] in lexicon.limiters
+    ):
+        return LIMITED_VALENCE  # "only ok", "just average"
+    return entry.valence
+
+
+def _damn_with_faint_praise(clause_hits: list[Hit], clause: int) -> None:
+    """ "good at best": the praise before it becomes a complaint; "average at best" (no
+    sentiment word before it) is a mild complaint of its own."""
+    if clause_hits:
+        valence = clause_hits[-1].valence
+        faint = FAINT_PRAISE_FACTOR * valence if valence > 0 else valence
+        clause_hits[-1].valence = min(faint, FAINT_PRAISE_VALENCE)
+    else:
+        clause_hits.append(Hit(FAINT_PRAISE_VALENCE, clause, None))
 
 
 def _emphasised(total: float, emphasis: str) -> float:

@@ -15,7 +15,9 @@ from parcelwatch.schemas.feedback import FeedbackTopic
 SECTIONS = {
     "words", "phrases", "delivery", "product", "delivery_terms", "product_terms", "negators",
     "intensifiers", "contrast", "sarcasm_openers", "fillers", "numbers", "long_units",
-    "day_units", "topics", "inflections",
+    "day_units", "topics", "inflections", "negated", "scope_words", "coordinators",
+    "faint_praise", "limiters", "negating_prefixes", "hyperbole_negators", "hyperbole_closers",
+    "negating_phrases", "verb_only",
 }  # fmt: skip
 
 

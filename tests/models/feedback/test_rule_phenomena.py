@@ -1,0 +1,182 @@
+"""How the rules read short review sentences: negation scope, negated readings, faint praise,
+intensifier-only adjectives, comparatives against the thing reviewed, litotes, derived
+negatives and shop vocabulary. Sentences written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer, FeedbackText
+from parcelwatch.models.feedback.lexicon import load_lexicon
+from parcelwatch.models.feedback.rules import read_rules
+from parcelwatch.models.feedback.text import tokenize
+from parcelwatch.schemas.feedback import SentimentLabel
+
+NEG, POS = SentimentLabel.NEGATIVE, SentimentLabel.POSITIVE
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> FeedbackAnalyzer:
+    return FeedbackAnalyzer()
+
+
+def label(analyzer: FeedbackAnalyzer, text: str, language: str = "en") -> SentimentLabel:
+    (analysis,) = analyzer.analyze([FeedbackText(text, language_hint=language)])
+    return analysis.sentiment.label
+
+
+def rule_score(text: str, language: str = "en") -> float:
+    lexicon = load_lexicon(language)
+    return read_rules(tokenize(text, language), lexicon).score
+
+
+CASES = [
+    # negation reaches across small words and over "or"/"and"
+    ("en", "The soup is not that good", NEG),
+    ("en", "The charger wasn't even that useful", NEG),
+    ("en", "The seller was not really very helpful", NEG),
+    ("en", "The clerk wasn't polite or friendly", NEG),
+    ("en", "I don't think you will be disappointed", POS),
+    ("en", "The lamp was not as good as expected", NEG),
+    ("pt", "O entregador não foi rápido nem educado", NEG),
+    ("es", "El vendedor no fue amable ni rápido", NEG),
+    ("de", "Der Fahrer war nicht freundlich oder hilfsbereit", NEG),
+    ("fr", "Le livreur n'était pas aimable ni rapide", NEG),
+    ("pt", "O tênis não é tão bom", NEG),
+    ("es", "La mochila no es tan buena", NEG),
+    ("de", "Die Tasche ist nicht so gut", NEG),
+    ("fr", "Le sac n'est pas si bien", NEG),
+    ("fr", "Ce n'est vraiment pas si bien", NEG),
+    # words with a reading of their own under a negator
+    ("en", "I will not be ordering from them again", NEG),
+    ("en", "Won't go back", NEG),
+    ("en", "We will not return", NEG),
+    ("en", "The case is not worth the price", NEG),
+    ("en", "It wasn't even worth half of what I paid", NEG),
+    ("en", "The blender did not disappoint", POS),
+    ("en", "This kettle never disappoints", POS),
+    ("en", "You won't regret it", POS),
+    ("en", "The zipper didn't last a month", NEG),
+    ("en", "You can't go wrong with this lamp", POS),
+    ("en", "Don't bother with this brand", NEG),
+    ("pt", "A bolsa não decepcionou", POS),
+    ("es", "La chaqueta no decepciona", POS),
+    ("fr", "Je ne suis pas déçu du tout", POS),
+    # litotes and eagerness phrases
+    ("en", "Can't wait for my next order", POS),
+    ("en", "I can't say enough nice things about this seller", POS),
+    ("en", "Cannot recommend this shop enough", POS),
+    # faint praise and limiters
+    ("en", "The stitching is decent at best", NEG),
+    ("en", "Average at best", NEG),
+    ("en", "The fabric is mediocre at best", NEG),
+    ("en", "The headphones are only ok", NEG),
+    ("de", "Die Qualität ist bestenfalls okay", NEG),
+    # intensifier-only adjectives
+    ("en", "The sauce was pretty bland", NEG),
+    ("en", "Super slow shipping", NEG),
+    ("en", "The mug is pretty", POS),
+    # comparatives against the thing reviewed
+    ("en", "I've had better pizza from a gas station", NEG),
+    ("en", "Any corner shop sells better than this", NEG),
+    ("en", "You can find better elsewhere", NEG),
+    # phrases that negate like a negator, and negators used up by their phrase
+    ("en", "The finish is far from perfect", NEG),
+    ("en", "The packaging was less than ideal", NEG),
+    ("en", "It took less than a day and the seller was great", POS),
+    ("en", "A tracking link would have been nice", NEG),
+    ("en", "The charger could have been useful", NEG),
+    ("pt", "O acabamento está longe de ser bom", NEG),
+    ("en", "Nothing short of excellent", POS),
+    ("en", "Not only cheap but sturdy too", POS),
+    # a positive adjective that intensifies the word after it
+    ("en", "The lamp was a great disappointment", NEG),
+    ("en", "A total waste, an absolute joke", NEG),
+    # counterfactual wishes and scores
+    ("en", "I wish I had bought the other one", NEG),
+    ("en", "10/10 would buy again", POS),
+    ("en", "1/10, the strap snapped", NEG),
+    # derived negatives and luck
+    ("en", "Totally unremarkable", NEG),
+    ("en", "Best of luck to the rude manager", NEG),
+    ("en", "Two thumbs up", POS),
+    ("en", "The shirt lacks any charm", NEG),
+    ("en", "I can't thank the courier enough", POS),
+    ("en", "The box isn't big enough for good protection", NEG),
+    # shop vocabulary
+    ("en", "Stale bread and soggy fries", NEG),
+    ("en", "Flimsy and cheaply made, broke on day two", NEG),
+    ("en", "Stopped working after a week, returned it for a refund", NEG),
+    ("en", "Sturdy, durable and reliable", POS),
+    ("en", "Worth every penny, highly recommend", POS),
+    ("en", "Five stars, exactly as described and fits perfectly", POS),
+    ("en", "Piece of junk, doesn't work", NEG),
+    ("en", "Works great and is very comfortable", POS),
+    ("en", "The dialogue is atrocious and the plot makes no sense", NEG),
+    ("en", "The noodles had no flavour", NEG),
+    ("en", "Generous portions, will definitely go back", POS),
+    ("en", "The bakery has gone downhill", NEG),
+    ("en", "Never arrived and no refund", NEG),
+    ("en", "Kind of flimsy", NEG),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), CASES, ids=lambda v: str(v)[:30])
+def test_short_review_sentences(
+    analyzer: FeedbackAnalyzer, language: str, text: str, expected: SentimentLabel
+):
+    assert label(analyzer, text, language) is expected
+
+
+def test_a_negation_beyond_its_reach_negates_nothing():
+    # "not" is four content words before "good": the praise stands
+    assert rule_score("I could not find the cable but the good lamp works") > 0
+    assert rule_score("Nobody told me about it and the quality is good") > 0
+
+
+def test_coordination_carries_only_a_negation():
+    assert rule_score("The courier was polite and friendly") > 0
+    assert rule_score("The courier was not polite and friendly") < 0
+
+
+def test_a_word_under_a_negation_that_means_nothing_alone_adds_nothing():
+    lexicon = load_lexicon("en")
+    plain = read_rules(tokenize("We will go back", "en"), lexicon)
+    negated = read_rules(tokenize("We will not go back", "en"), lexicon)
+    assert negated.score < plain.score <= 0.5
+
+
+def test_faint_praise_turns_praise_into_a_milder_complaint():
+    assert rule_score("good at best") < 0 < rule_score("good")
+    assert rule_score("good at best") > rule_score("bad")
+
+
+def test_an_intensifier_only_adjective_strengthens_the_next_word():
+    assert rule_score("pretty bad") < rule_score("bad") < 0
+    assert rule_score("pretty good") > rule_score("good") > 0
+
+
+def test_german_nicht_after_a_word_negates_the_word_it_leads_to_instead():
+    # "leider nicht so gut": "nicht" negates "gut", not "leider"
+    assert rule_score("Ist leider nicht so gut", "de") < rule_score("Ist leider gut", "de")
+    assert rule_score("Das gefällt mir nicht", "de") < 0
+
+
+def test_like_is_a_sentiment_only_as_a_verb():
+    assert rule_score("I like the case") > 0
+    assert rule_score("I didn't like the case") < 0
+    assert rule_score("The case looks like leather") == 0
+    assert rule_score("It sounds like a jet engine and smells like burnt plastic") < 0
+    assert rule_score("Like the last kettle, it leaks") < 0
+    assert rule_score("Like it a lot") > 0
+
+
+def test_least_negates_unless_it_is_at_least():
+    assert rule_score("One of the least comfortable chairs I own") < 0
+    assert rule_score("At least the courier was friendly") > 0
+    assert rule_score("Not the least bit comfortable") < 0
+
+
+def test_litotes_of_the_extremes_are_lukewarm():
+    assert 0 <= rule_score("It's not the worst kettle") < rule_score("It's a good kettle")
+    assert rule_score("Not a fan of the new lid") < 0 < rule_score("Big fan of the new lid")
