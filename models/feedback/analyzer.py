@@ -23,13 +23,13 @@ from parcelwatch.models.feedback.topics import find_topics
 from parcelwatch.schemas.feedback import Sentiment, SentimentLabel, TextAnalysis
 
 RULES_VERSION = "rules-1"
-NEUTRAL_BAND = 0.05  # |score| below this is neutral
+NEUTRAL_BAND = 0.03  # |score| below this is neutral
 ASPECT_NEUTRAL_BAND = 0.05
 RULE_EVIDENCE_FOR_FULL_WEIGHT = 1.5  # one clear sentiment word (VADER scale)
 LEARNED_WEIGHT = {"en": 0.6}  # per language; others below
 LEARNED_WEIGHT_OTHER_SUPPORTED = 0.5
 LEARNED_WEIGHT_UNSUPPORTED = 0.3
-LEARNED_DEAD_ZONE = 0.1
+LEARNED_DEAD_ZONE = 0.05
 RATING_WEIGHT = 1.0
 RATING_SCORE = {1: -1.0, 2: -0.6, 3: 0.0, 4: 0.6, 5: 1.0}
 UNSUPPORTED_CONFIDENCE_CAP = 0.4
