@@ -100,8 +100,13 @@ class TrainingSet:
         self.weights.append(weight)
 
 
-def build_training_set(labelled: Sequence[Path], english_corpora: Path | None) -> TrainingSet:
-    """The polar texts of ``labelled`` (in order), then the English corpora if a folder is given."""
+def build_training_set(
+    labelled: Sequence[Path],
+    english_corpora: Path | None,
+    corpus_files: Sequence[CorpusFile] = ENGLISH_CORPORA,
+) -> TrainingSet:
+    """The polar texts of ``labelled`` (in order), then ``corpus_files`` of the English corpora
+    folder if one is given (a cross-domain check leaves one corpus out)."""
     training = TrainingSet()
     for path in labelled:
         rows = read_labelled([path])
@@ -119,7 +124,7 @@ def build_training_set(labelled: Sequence[Path], english_corpora: Path | None) -
             }
         )
     if english_corpora is not None:
-        for corpus_file in ENGLISH_CORPORA:
+        for corpus_file in corpus_files:
             _add_corpus_file(training, english_corpora / corpus_file.name, corpus_file)
     if len(set(training.labels)) < 2:
         raise ValueError("the training data needs both negative and positive texts")
