@@ -3,7 +3,8 @@
 Three signals make the overall sentiment, each weighted by how much it knows:
 - the rules (``rules.py``), weighted by how much evidence they found (none: weight 0);
 - the learned polarity model, when there is one, weighted per language (it learned mostly from
-  English, so it counts fully there and less elsewhere);
+  English, so it counts fully there and less elsewhere) and by the share of the text's words it
+  learned (character n-grams give even "asdf qwerty" an opinion; unknown words are no evidence);
 - the rating, when given (1-2 negative, 3 neutral, 4-5 positive).
 Their weighted mean is divided by at least 1, so little evidence gives a score near 0: neutral
 with low confidence, never positive by default. Aspects come from the rules alone.
@@ -30,6 +31,7 @@ LEARNED_WEIGHT = {"en": 0.6}  # per language; others below
 LEARNED_WEIGHT_OTHER_SUPPORTED = 0.5
 LEARNED_WEIGHT_UNSUPPORTED = 0.3
 LEARNED_DEAD_ZONE = 0.05
+LEARNED_FULL_WEIGHT_KNOWN_SHARE = 0.5
 RATING_WEIGHT = 1.0
 RATING_SCORE = {1: -1.0, 2: -0.6, 3: 0.0, 4: 0.6, 5: 1.0}
 UNSUPPORTED_CONFIDENCE_CAP = 0.4
@@ -95,33 +97,36 @@ class FeedbackAnalyzer:
 
     def analyze(self, items: Sequence[FeedbackText]) -> list[TextAnalysis]:
         languages = [detect_language(item.text, item.language_hint) for item in items]
-        learned = [None] * len(items)
+        learned: list[tuple[float, float] | None] = [None] * len(items)
         with_text = [i for i, item in enumerate(items) if item.text and item.text.strip()]
         if self.polarity is not None and with_text:
-            probabilities = self.polarity.positive_probability(
+            probabilities, known_shares = self.polarity.read(
                 [items[i].text or "" for i in with_text], [languages[i] for i in with_text]
             )
-            for i, probability in zip(with_text, probabilities, strict=True):
-                learned[i] = float(probability)
+            for i, probability, known in zip(with_text, probabilities, known_shares, strict=True):
+                learned[i] = (float(probability), float(known))
         return [
             self._analyze_one(item, language, probability)
             for item, language, probability in zip(items, languages, learned, strict=True)
         ]
 
     def _analyze_one(
-        self, item: FeedbackText, language: str, positive_probability: float | None
+        self, item: FeedbackText, language: str, learned: tuple[float, float] | None
     ) -> TextAnalysis:
         supported = language in SUPPORTED_LANGUAGES
         lexicon = load_lexicon(language if supported else UNDETERMINED)
         tokens = tokenize(item.text or "", lexicon.language)
         reading = read_rules(tokens, lexicon)
         signals = [(reading.score, min(1.0, reading.evidence / RULE_EVIDENCE_FOR_FULL_WEIGHT))]
-        if positive_probability is not None:
+        if learned is not None:
+            positive_probability, known_share = learned
             if supported:
                 weight = LEARNED_WEIGHT.get(language, LEARNED_WEIGHT_OTHER_SUPPORTED)
             else:
                 weight = LEARNED_WEIGHT_UNSUPPORTED
-            signals.append((_learned_score(positive_probability), weight))
+            # Unknown words are no evidence: full weight once the model knows half of the words.
+            known = min(1.0, known_share / LEARNED_FULL_WEIGHT_KNOWN_SHARE)
+            signals.append((_learned_score(positive_probability), weight * known))
         if item.rating in RATING_SCORE:
             signals.append((RATING_SCORE[item.rating], RATING_WEIGHT))
         signals = [(score, weight) for score, weight in signals if weight > 0]

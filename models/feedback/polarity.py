@@ -89,9 +89,41 @@ class PolarityModel:
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
         self._positive_column = list(estimator.classes_).index(1)
+        self._word_vocabulary, self._word_tokenizer = _word_features(estimator)
 
     def positive_probability(self, texts: Sequence[str], languages: Sequence[str]) -> np.ndarray:
         """P(positive) per text, in one vectoriser call for the whole batch."""
+        return self.read(texts, languages)[0]
+
+    def read(self, texts: Sequence[str], languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(P(positive), the share of the text's words the model learned) per text.
+
+        The share says how much the probability rests on: character n-grams give every string
+        an opinion, "asdf qwerty" included, and the analyzer weighs the probability by it.
+        """
         if not texts:
-            return np.zeros(0)
-        return self.estimator.predict_proba(prepared(texts, languages))[:, self._positive_column]
+            return np.zeros(0), np.zeros(0)
+        inputs = prepared(texts, languages)
+        probabilities = self.estimator.predict_proba(inputs)[:, self._positive_column]
+        return probabilities, np.array([self._known_share(text) for text in inputs])
+
+    def _known_share(self, prepared_text: str) -> float:
+        if self._word_vocabulary is None:
+            return 1.0  # an estimator without a word vocabulary: trust it as a whole
+        words = [
+            word
+            for word in self._word_tokenizer(prepared_text)[1:]  # [0] is the language token
+            if not word.isdigit()
+        ]
+        if not words:
+            return 0.0
+        return sum(word in self._word_vocabulary for word in words) / len(words)
+
+
+def _word_features(estimator: Any) -> tuple[Any, Any]:
+    """The word vectorizer's vocabulary and tokenizer, if the estimator has one (``fit_polarity``'s
+    pipeline does; a registry model of another shape is read without the share)."""
+    for name, part in estimator.get_params(deep=True).items():
+        if name.endswith("words") and isinstance(getattr(part, "vocabulary_", None), dict):
+            return part.vocabulary_, part.build_tokenizer()
+    return None, None

@@ -158,3 +158,19 @@ def test_a_negated_word_and_the_word_itself_are_different_features() -> None:
     model = PolarityModel(fit_polarity(texts, labels, ["en"] * len(texts)))
     good, not_good = model.positive_probability(["good", "not good"], ["en", "en"])
     assert good > 0.5 > not_good
+
+
+def test_the_model_says_how_many_of_a_texts_words_it_learned(small_model: PolarityModel):
+    texts = ["asdf qwerty", "awful quality", "awful xyzzy", "Order 12345 awful", ""]
+    probabilities, known = small_model.read(texts, ["en"] * len(texts))
+    assert probabilities.shape == known.shape == (len(texts),)
+    np.testing.assert_allclose(known, [0.0, 1.0, 0.5, 0.5, 0.0])  # digits are not words
+
+
+def test_words_the_model_never_saw_are_no_evidence(small_model: PolarityModel):
+    # Character n-grams give any string a probability; without a known word it counts for nothing.
+    gibberish = [FeedbackText("asdf qwerty zxcv", language_hint="en")]
+    assert small_model.positive_probability(["asdf qwerty zxcv"], ["en"])[0] != 0.5
+    (analysis,) = FeedbackAnalyzer(small_model, version="t").analyze(gibberish)
+    assert analysis.sentiment.label is SentimentLabel.NEUTRAL
+    assert analysis.sentiment.score == 0.0
