@@ -132,7 +132,9 @@ class WorkerProcess:
             return False
 
     def metrics(self) -> dict[str, float]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
+        # The endpoint shares the worker's event loop: on a loaded two-core machine a batch can
+        # hold it for seconds (CI once timed out at 5 s mid-test), so wait as a scraper would.
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=20) as r:
             text = r.read().decode()
         samples = {}
         for line in text.splitlines():
