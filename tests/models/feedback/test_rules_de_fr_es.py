@@ -172,7 +172,29 @@ NEGATION = [
     ("es", "La sartén no se pega", POS),
     ("es", "No es justo", NEG),
     ("es", "La tienda dice que no es su problema", NEG),
+    # German negates after the verb: a word that is only a complaint when negated
+    ("de", "Das Klebeband klebt nicht", NEG),
+    ("de", "Die Schublade schließt nicht richtig", NEG),
+    ("de", "Die Kanne ist nicht dicht", NEG),
+    ("de", "Das Paket ist nirgends auffindbar", NEG),
 ]
+
+WRONG_ITEM_AND_WAITING = [
+    ("de", "Statt der blauen Tasse kam eine rote", NEG),
+    ("de", "Ich warte seit Wochen auf die Erstattung", NEG),
+    ("de", "Zum dritten Mal rufe ich an", NEG),
+    ("fr", "Ce n'est pas ma commande", NEG),
+    ("fr", "La tente laisse passer la pluie", NEG),
+    ("fr", "J'attends le remboursement depuis des semaines", NEG),
+    ("es", "La caja vino sin tornillos", NEG),
+    ("es", "Es la tercera vez que llamo", NEG),
+    ("es", "Llevo semanas esperando el reembolso", NEG),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "expected"), WRONG_ITEM_AND_WAITING)
+def test_wrong_items_and_repeated_waiting(analyzer: FeedbackAnalyzer, language, text, expected):
+    assert label(analyzer, text, language) is expected
 
 
 @pytest.mark.parametrize(("language", "text", "expected"), NEGATION)
