@@ -238,3 +238,23 @@ def test_spanish_aunque_weighs_what_follows():
 def test_new_terms_name_their_aspect(language: str, text: str, aspect: Aspect):
     lexicon = load_lexicon(language)
     assert aspect in read_rules(tokenize(text, language), lexicon).aspects
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "topic"),
+    [
+        ("de", "Der Liefertermin wurde verschoben", "late_delivery"),
+        ("de", "Das Paket ist verschwunden", "not_received"),
+        ("de", "Der Zusteller hat mich angeschrien", "courier_behaviour"),
+        ("de", "Die Jeans ist nach dem ersten Waschen ausgeleiert", "product_quality"),
+        ("fr", "Colis introuvable depuis lundi", "not_received"),
+        ("fr", "Le livreur a balancé le carton par-dessus le portail", "courier_behaviour"),
+        ("fr", "Vraiment bas de gamme", "product_quality"),
+        ("es", "El paquete llegó aplastado", "damaged"),
+        ("es", "La caja vino sin tornillos", "wrong_or_missing_item"),
+        ("es", "El repartidor tiró el paquete por encima de la valla", "courier_behaviour"),
+    ],
+)
+def test_new_vocabulary_finds_its_topic(analyzer: FeedbackAnalyzer, language, text, topic):
+    (analysis,) = analyzer.analyze([FeedbackText(text, language_hint=language)])
+    assert topic in {found.topic.value for found in analysis.topics}
