@@ -178,6 +178,9 @@ NEGATION = [
     ("fr", "Je n'ai que des éloges pour ce vendeur", POS),
     ("fr", "Que du bonheur", POS),
     ("es", "No tengo ninguna queja", POS),
+    ("de", "Gar nicht mal so schlecht", POS),
+    ("fr", "Pas du tout satisfait", NEG),
+    ("fr", "La veste n'est pas du tout imperméable", NEG),
     # German negates after the verb: a word that is only a complaint when negated
     ("de", "Das Klebeband klebt nicht", NEG),
     ("de", "Die Schublade schließt nicht richtig", NEG),
@@ -215,6 +218,7 @@ NOT_SENTIMENT = [
     ("fr", "Bonne journée, je voudrais changer l'adresse."),
     ("es", "Buenas tardes, ¿podéis cambiar la dirección?"),
     ("es", "Lo recogí por la tarde."),
+    ("es", "No hace falta llamar antes."),
 ]
 
 
