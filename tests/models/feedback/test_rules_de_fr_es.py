@@ -229,9 +229,14 @@ def test_greetings_and_compounds_carry_no_sentiment(language: str, text: str):
     assert abs(reading.score) < 0.3
 
 
-def test_spanish_aunque_weighs_what_follows():
-    """ "aunque" contrasts like "pero": the complaint after it counts more than the praise."""
-    assert rule_score("Es bonito, aunque se rompió enseguida", "es") < 0
+def test_a_spanish_caveat_after_aunque_does_not_overturn_the_praise(analyzer: FeedbackAnalyzer):
+    """ "aunque" is not a "pero": what follows it concedes a detail, the praise before it stands."""
+    assert label(analyzer, "La chaqueta es preciosa, aunque tardó un poco", "es") is POS
+
+
+def test_a_negation_does_not_carry_into_a_claim_that_was_not_met(analyzer: FeedbackAnalyzer):
+    text = "La veste n'est pas du tout imperméable contrairement à ce qui est écrit"
+    assert label(analyzer, text, "fr") is NEG
 
 
 @pytest.mark.parametrize(
