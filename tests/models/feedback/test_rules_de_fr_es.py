@@ -198,6 +198,9 @@ WRONG_ITEM_AND_WAITING = [
     ("es", "La caja vino sin tornillos", NEG),
     ("es", "Es la tercera vez que llamo", NEG),
     ("es", "Llevo semanas esperando el reembolso", NEG),
+    ("de", "Die Schuhe habe ich zurückgeschickt", NEG),
+    ("fr", "Trop petit, je le renvoie", NEG),
+    ("es", "No es lo que esperaba, lo devuelvo", NEG),
 ]
 
 
