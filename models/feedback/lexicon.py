@@ -11,7 +11,11 @@ small words a negation reaches across ("not *that* good", "wasn't *even* worth")
 word after a ``coordinators`` word shares the negation before it ("wasn't helpful or friendly");
 ``negating_phrases`` negate like a negator ("far from perfect", "would have been nice");
 a ``verb_only`` word is a sentiment only after one of its subjects (the "like" of "I like it",
-not of "looks like a toy").
+not of "looks like a toy"). Optional sections: ``negation_crosses_commas`` ("I will never, ever
+go back"); ``conditional_modals`` and ``conditional_markers`` make praise a wish ("it *would* be
+great *if* it worked") unless an ``addressees`` word follows the marker ("would recommend if
+*you* like spice"); praise in a clause opened by a ``hypothetical_openers`` word counts little
+("If you want quality, look elsewhere"); ``score_verbs`` read a number as a score ("gave it a 9").
 """
 
 from __future__ import annotations
@@ -90,6 +94,14 @@ class Lexicon:
     day_units: WordSet
     topic_patterns: dict[str, tuple[TopicPattern, ...]]  # by first word, or its prefix + "*"
     topic_prefix_lengths: tuple[int, ...]
+    # Optional sections (English so far); empty where a language file has none.
+    negation_crosses_commas: bool = False  # "I will never, ever go back"
+    conditional_modals: frozenset[str] = frozenset()  # "would": "would be great if it worked"
+    conditional_markers: frozenset[str] = frozenset()  # "if", "unless", "except"
+    addressees: frozenset[str] = frozenset()  # "if *you* like spicy food": advice, not a wish
+    hypothetical_openers: frozenset[str] = frozenset()  # "if": "If you want quality, …"
+    score_verbs: frozenset[str] = frozenset()  # "gave it a 9", "I'd rate it 2 out of 10"
+    star_units: frozenset[str] = frozenset()  # "gave it 2 stars": a score out of 5
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
     _word_entries: dict[str, Entry | None] = field(default_factory=dict)
 
@@ -302,6 +314,13 @@ def load_lexicon(language: str) -> Lexicon:
         long_units=_word_set(language, data["long_units"]),
         day_units=_word_set(language, data["day_units"]),
         topic_patterns={first: tuple(found) for first, found in topic_patterns.items()},
+        negation_crosses_commas=bool(data.get("negation_crosses_commas", False)),
+        conditional_modals=_single_words(language, data.get("conditional_modals", [])),
+        conditional_markers=_single_words(language, data.get("conditional_markers", [])),
+        addressees=_single_words(language, data.get("addressees", [])),
+        hypothetical_openers=_single_words(language, data.get("hypothetical_openers", [])),
+        score_verbs=_single_words(language, data.get("score_verbs", [])),
+        star_units=_single_words(language, data.get("star_units", [])),
         topic_prefix_lengths=tuple(
             sorted(
                 {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True

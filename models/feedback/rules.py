@@ -36,6 +36,11 @@ LIMITABLE_VALENCE = 1.6  # "ok", "fine", "decent": lukewarm enough for "only ok"
 LIMITED_VALENCE = -0.6
 FAINT_PRAISE_FACTOR = -0.6  # "good at best"
 FAINT_PRAISE_VALENCE = -1.0  # "average at best"
+WISH_FACTOR = -0.4  # "it would be great if it worked": the praise is missing, a mild complaint
+HYPOTHETICAL_FACTOR = 0.25  # praise in "If you want quality, …" is not said of the thing
+SCORE_WINDOW = 4  # words between a score verb and its number: "rate this movie a 10"
+SCORE_SCALES = (5, 10, 100)  # "out of 5", "/10"
+SCORE_CENTRE, SCORE_SLOPE, SCORE_CAP = 0.6, 7.0, 3.0  # 10/10 -> 2.8, 6/10 -> 0, 1/10 -> -3
 NORMALISING_ALPHA = 15.0  # VADER's score / sqrt(score² + alpha)
 
 
@@ -76,8 +81,14 @@ def normalise(total: float) -> float:
 def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
     clauses = [Clause([], 0)]
     sentence = 0
-    for token in tokens:
+    for position, token in enumerate(tokens):
         current = clauses[-1]
+        if (
+            token.norm == ","
+            and lexicon.negation_crosses_commas
+            and _negation_left_open(current.tokens, tokens[position + 1 : position + 2], lexicon)
+        ):
+            continue
         if token.norm[0] in "!?":
             current.emphasis += token.norm
             sentence += 1
@@ -102,6 +113,20 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
         else:
             current.tokens.append(token)
     return [clause for clause in clauses if clause.tokens or clause.emphasis]
+
+
+def _negation_left_open(before: list[Token], after: list[Token], lexicon: Lexicon) -> bool:
+    """ "I will never, ever go back", "It is not, in any way, comfortable": a comma after a
+    negator (and only its small words) does not end its reach. A clause that is only the
+    negator is an answer ("No, it works"; "Not really, it was fine") unless an intensifier
+    follows ("Never, ever again")."""
+    for index in range(len(before) - 1, -1, -1):
+        word = before[index].norm
+        if word in lexicon.negators:
+            return index > 0 or (bool(after) and after[0].norm in lexicon.intensifiers)
+        if word not in lexicon.scope_words and word not in lexicon.intensifiers:
+            return False
+    return False
 
 
 def _match(words: list[str], start: int, lexicon: Lexicon) -> tuple[int, Entry] | None:
@@ -215,6 +240,13 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 clause.aspects.add(Aspect.DELIVERY)
                 position += 2
                 continue
+        if count is not None and lexicon.score_verbs:
+            score = _score(words, position, count, lexicon)
+            if score is not None:
+                valence, length = score
+                hits.append(Hit(valence, index, None))
+                floor = position = position + length
+                continue
         found = _match(words, position, lexicon)
         if found is None:
             position += 1
@@ -250,6 +282,8 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 or (previous_negated and _coordinated(words, floor, position, lexicon))
             )
             valence = _valence(entry, negated, words, position, lexicon)
+            if valence > 0 and not negated:
+                valence = _unrealised(valence, words, position, length, lexicon)
             if valence:
                 valence = _boosted(
                     valence, words, clause.tokens, position, length, lexicon, shouting, floor
@@ -271,6 +305,55 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
         )
         hits[0].sarcasm_opener = bool(alone or complaint_follows)
     return hits
+
+
+def _score(
+    words: list[str], position: int, count: int, lexicon: Lexicon
+) -> tuple[float, int] | None:
+    """A number read as a score, and how many words it takes: "9 out of 10" anywhere, and
+    after a score verb "gave it a 9", "rate it 2/10", "give it 3 stars" (out of 5)."""
+    after = words[position + 1 : position + 4]
+    if after[:2] == ["out", "of"] and len(after) == 3:
+        scale = _count(after[2], lexicon)
+        if scale in SCORE_SCALES and count <= scale:
+            return _score_valence(count / scale), 4
+        return None
+    window = words[max(position - SCORE_WINDOW, 0) : position]
+    if not any(word in lexicon.score_verbs for word in window):
+        return None
+    if after[:1] and after[0] in lexicon.star_units and count <= 5:
+        return _score_valence(count / 5), 2
+    if not words[position].isdigit():  # "give this *one* a look": a spelled number is a pronoun
+        return None
+    scale = _count(after[0], lexicon) if after else None
+    if scale in SCORE_SCALES and count <= scale:  # "9/10"
+        return _score_valence(count / scale), 2
+    if count <= 10:
+        return _score_valence(count / 10), 1
+    return None
+
+
+def _score_valence(fraction: float) -> float:
+    valence = (fraction - SCORE_CENTRE) * SCORE_SLOPE
+    return max(-SCORE_CAP, min(SCORE_CAP, valence))
+
+
+def _unrealised(
+    valence: float, words: list[str], start: int, length: int, lexicon: Lexicon
+) -> float:
+    """Praise that is only wished for or supposed: "It would be great if it worked", "I'd love
+    it if it charged" (a mild complaint), "If you like good coffee, …" (little of itself)."""
+    opener = words[1] if words[0] in lexicon.scope_words and len(words) > 1 else words[0]
+    if opener in lexicon.hypothetical_openers:  # "If …", "Even if …"
+        return valence * HYPOTHETICAL_FACTOR
+    if any(word in lexicon.conditional_modals for word in words[max(start - 4, 0) : start]):
+        rest = words[start + length :]
+        for index, word in enumerate(rest):
+            if word in lexicon.conditional_markers:
+                if rest[index + 1 : index + 2] and rest[index + 1] in lexicon.addressees:
+                    return valence
+                return WISH_FACTOR * valence
+    return valence
 
 
 def _a_preposition(words: list[str], position: int, lexicon: Lexicon) -> bool:

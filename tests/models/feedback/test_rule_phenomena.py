@@ -118,6 +118,30 @@ CASES = [
     ("en", "The bakery has gone downhill", NEG),
     ("en", "Never arrived and no refund", NEG),
     ("en", "Kind of flimsy", NEG),
+    # a negation reaches across a comma that only interrupts it
+    ("en", "I will never, ever order from this shop again", NEG),
+    ("en", "Never, ever again", NEG),
+    ("en", "The sofa is not, in any way, comfortable", NEG),
+    # modal regrets and wishes: the praise is what is missing
+    ("en", "I should have read the reviews first", NEG),
+    ("en", "Should've bought the other brand", NEG),
+    ("en", "I'd love it if it actually charged", NEG),
+    ("en", "It would be a great kettle if the lid closed", NEG),
+    ("en", "Would recommend if you like spicy food", POS),
+    # praise in an "if" clause is not said of the thing
+    ("en", "If you like crispy fries, look elsewhere", NEG),
+    ("en", "Even if you love cheap gadgets, skip this one", NEG),
+    ("en", "If you like spicy food, you will love this place", POS),
+    # the one good thing, rhetorical questions, litotes of "write home about"
+    ("en", "The only good thing about the hotel was the parking", NEG),
+    ("en", "Why would anyone buy this lamp?", NEG),
+    ("en", "The bread was nothing to write home about", NEG),
+    # scores given with a verb or "out of"
+    ("en", "I gave the blender a 9", POS),
+    ("en", "I'd rate this charger 2/10", NEG),
+    ("en", "Gave it 2 stars for the colour", NEG),
+    ("en", "My verdict: 3 out of 10", NEG),
+    ("en", "Solid 8 out of 10", POS),
 ]
 
 
@@ -180,3 +204,24 @@ def test_least_negates_unless_it_is_at_least():
 def test_litotes_of_the_extremes_are_lukewarm():
     assert 0 <= rule_score("It's not the worst kettle") < rule_score("It's a good kettle")
     assert rule_score("Not a fan of the new lid") < 0 < rule_score("Big fan of the new lid")
+
+
+def test_a_comma_after_a_lone_answer_ends_the_negation():
+    # "No, …" and "Not really, …" answer something; the praise after them stands
+    assert rule_score("No, it works fine") > 0
+    assert rule_score("Not really, the soup was fine") > 0
+
+
+def test_a_wish_is_a_milder_complaint_than_a_plain_one():
+    wish = rule_score("It would be a great kettle if the lid closed")
+    assert rule_score("The lid does not close, a bad kettle") < wish < 0
+
+
+def test_a_spelled_number_after_a_score_verb_is_no_score():
+    # "give this one a try": "one" is a pronoun, not a score of 1/10
+    assert rule_score("Give this one a try") >= 0
+    assert rule_score("I gave it a 1") < 0 < rule_score("I gave it a 10")
+
+
+def test_a_supposed_quality_is_a_missing_one():
+    assert rule_score("The coat is supposed to be warm") < 0 < rule_score("The coat is warm")
