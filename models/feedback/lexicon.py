@@ -15,7 +15,9 @@ not of "looks like a toy"). Optional sections: ``negation_crosses_commas`` ("I w
 go back"); ``conditional_modals`` and ``conditional_markers`` make praise a wish ("it *would* be
 great *if* it worked") unless an ``addressees`` word follows the marker ("would recommend if
 *you* like spice"); praise in a clause opened by a ``hypothetical_openers`` word counts little
-("If you want quality, look elsewhere"); ``score_verbs`` read a number as a score ("gave it a 9").
+("If you want quality, look elsewhere"); ``score_verbs`` read a number as a score ("gave it a 9");
+mild praise after an ``excess_markers`` word is a complaint ("too sweet"; phrases such as "too
+good" keep their own valence).
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ class Lexicon:
     addressees: frozenset[str] = frozenset()  # "if *you* like spicy food": advice, not a wish
     hypothetical_openers: frozenset[str] = frozenset()  # "if": "If you want quality, …"
     score_verbs: frozenset[str] = frozenset()  # "gave it a 9", "I'd rate it 2 out of 10"
+    excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
     star_units: frozenset[str] = frozenset()  # "gave it 2 stars": a score out of 5
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
     _word_entries: dict[str, Entry | None] = field(default_factory=dict)
@@ -321,6 +324,7 @@ def load_lexicon(language: str) -> Lexicon:
         hypothetical_openers=_single_words(language, data.get("hypothetical_openers", [])),
         score_verbs=_single_words(language, data.get("score_verbs", [])),
         star_units=_single_words(language, data.get("star_units", [])),
+        excess_markers=_single_words(language, data.get("excess_markers", [])),
         topic_prefix_lengths=tuple(
             sorted(
                 {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True

@@ -41,6 +41,10 @@ HYPOTHETICAL_FACTOR = 0.25  # praise in "If you want quality, …" is not said o
 SCORE_WINDOW = 4  # words between a score verb and its number: "rate this movie a 10"
 SCORE_SCALES = (5, 10, 100)  # "out of 5", "/10"
 SCORE_CENTRE, SCORE_SLOPE, SCORE_CAP = 0.6, 7.0, 3.0  # 10/10 -> 2.8, 6/10 -> 0, 1/10 -> -3
+SCARE_QUOTE_FACTOR = -0.5  # the "fast charging" version that charges slowly
+SCARE_QUOTE_WORDS = 3  # a quoted span this short among unquoted words is a claim disputed
+EXCESS_FACTOR = -0.6  # "too sweet": mild praise past its measure is a complaint
+EXCESS_LIMIT = 2.5  # above it "too" only intensifies: "too strong" … is rare; see the phrases
 NORMALISING_ALPHA = 15.0  # VADER's score / sqrt(score² + alpha)
 
 
@@ -284,6 +288,8 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
             valence = _valence(entry, negated, words, position, lexicon)
             if valence > 0 and not negated:
                 valence = _unrealised(valence, words, position, length, lexicon)
+                if _scare_quoted(clause.tokens, position, length):
+                    valence *= SCARE_QUOTE_FACTOR
             if valence:
                 valence = _boosted(
                     valence, words, clause.tokens, position, length, lexicon, shouting, floor
@@ -338,6 +344,22 @@ def _score_valence(fraction: float) -> float:
     return max(-SCORE_CAP, min(SCORE_CAP, valence))
 
 
+def _scare_quoted(tokens: list[Token], start: int, length: int) -> bool:
+    """ "The "solid wood" table is chipboard": praise in a short quotation among unquoted words
+    is the seller's claim, disputed. A wholly quoted text or a long quotation is a citation, a
+    capitalised one a name."""
+    if not all(token.quoted for token in tokens[start : start + length]):
+        return False
+    first, last = start, start + length - 1
+    while first > 0 and tokens[first - 1].quoted:
+        first -= 1
+    while last + 1 < len(tokens) and tokens[last + 1].quoted:
+        last += 1
+    unquoted = first > 0 or last + 1 < len(tokens)
+    title = tokens[first].text[:1].isupper()  # a name: the film "Glory", the "Best Buy" outlet
+    return unquoted and not title and last - first + 1 <= SCARE_QUOTE_WORDS
+
+
 def _unrealised(
     valence: float, words: list[str], start: int, length: int, lexicon: Lexicon
 ) -> float:
@@ -376,14 +398,14 @@ def _coordinated(words: list[str], end: int, start: int, lexicon: Lexicon) -> bo
 def _valence(
     entry: Entry, negated: bool, words: list[str], position: int, lexicon: Lexicon
 ) -> float:
-    if negated:
-        return entry.negated if entry.negated is not None else entry.valence
-    if (
-        0 < entry.valence <= LIMITABLE_VALENCE
-        and position > 0
-        and words[position - 1] in lexicon.limiters
-    ):
-        return LIMITED_VALENCE  # "only ok", "just average"
+    if negated and entry.negated is not None:
+        return entry.negated
+    if entry.valence > 0 and position > 0:
+        before = words[position - 1]
+        if not negated and entry.valence <= LIMITABLE_VALENCE and before in lexicon.limiters:
+            return LIMITED_VALENCE  # "only ok", "just average"
+        if entry.valence <= EXCESS_LIMIT and before in lexicon.excess_markers:
+            return EXCESS_FACTOR * entry.valence  # "too sweet"; negated, "not too sweet" praises
     return entry.valence
 
 

@@ -142,6 +142,19 @@ CASES = [
     ("en", "Gave it 2 stars for the colour", NEG),
     ("en", "My verdict: 3 out of 10", NEG),
     ("en", "Solid 8 out of 10", POS),
+    # praise past its measure, and its negation
+    ("en", "The icing was too sweet", NEG),
+    ("en", "The mattress is too soft for my back", NEG),
+    ("en", "The icing was not too sweet", POS),
+    ("en", "The waiter was too kind", POS),
+    ("en", "I was not too pleased with the fit", NEG),
+    # a short quotation of praise is a claim disputed
+    ("en", 'The "waterproof" jacket soaked through in ten minutes', NEG),
+    ("en", "So much for \u201ceasy\u201d assembly", NEG),
+    # everyday product defects, and their absence
+    ("en", "The shelf sags and the drawer jammed", NEG),
+    ("en", "No rattle, no wobble, no fuss", POS),
+    ("en", "Still works after two years", POS),
 ]
 
 
@@ -225,3 +238,10 @@ def test_a_spelled_number_after_a_score_verb_is_no_score():
 
 def test_a_supposed_quality_is_a_missing_one():
     assert rule_score("The coat is supposed to be warm") < 0 < rule_score("The coat is warm")
+
+
+def test_a_quoted_name_or_a_quoted_text_is_no_disputed_claim():
+    assert rule_score('We saw "Happy Feet" at the cinema') > 0
+    assert rule_score('"Excellent seller"') > 0
+    assert rule_score('The card said "we hope you enjoy your new lamp, have a good day"') > 0
+    assert rule_score('The "good" lamp') < 0
