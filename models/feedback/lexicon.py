@@ -103,6 +103,8 @@ class Lexicon:
     addressees: frozenset[str] = frozenset()  # "if *you* like spicy food": advice, not a wish
     hypothetical_openers: frozenset[str] = frozenset()  # "if": "If you want quality, …"
     score_verbs: frozenset[str] = frozenset()  # "gave it a 9", "I'd rate it 2 out of 10"
+    filled_stars: frozenset[str] = frozenset()  # "★★★☆☆": a rating, from common.json
+    empty_stars: frozenset[str] = frozenset()
     excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
     star_units: frozenset[str] = frozenset()  # "gave it 2 stars": a score out of 5
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
@@ -325,6 +327,8 @@ def load_lexicon(language: str) -> Lexicon:
         score_verbs=_single_words(language, data.get("score_verbs", [])),
         star_units=_single_words(language, data.get("star_units", [])),
         excess_markers=_single_words(language, data.get("excess_markers", [])),
+        filled_stars=frozenset(common["star_glyphs"]["filled"]),
+        empty_stars=frozenset(common["star_glyphs"]["empty"]),
         topic_prefix_lengths=tuple(
             sorted(
                 {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True

@@ -39,7 +39,8 @@ FAINT_PRAISE_VALENCE = -1.0  # "average at best"
 WISH_FACTOR = -0.4  # "it would be great if it worked": the praise is missing, a mild complaint
 HYPOTHETICAL_FACTOR = 0.25  # praise in "If you want quality, …" is not said of the thing
 SCORE_WINDOW = 4  # words between a score verb and its number: "rate this movie a 10"
-SCORE_SCALES = (5, 10, 100)  # "out of 5", "/10"
+SCORE_SCALES = (5, 10, 100)
+STAR_SCALE = 5  # "out of 5", "/10"
 SCORE_CENTRE, SCORE_SLOPE, SCORE_CAP = 0.6, 7.0, 3.0  # 10/10 -> 2.8, 6/10 -> 0, 1/10 -> -3
 SCARE_QUOTE_FACTOR = -0.5  # the "fast charging" version that charges slowly
 SCARE_QUOTE_WORDS = 3  # a quoted span this short among unquoted words is a claim disputed
@@ -244,6 +245,12 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 clause.aspects.add(Aspect.DELIVERY)
                 position += 2
                 continue
+        stars = _star_rating(words, position, lexicon)
+        if stars is not None:
+            valence, length = stars
+            hits.append(Hit(valence, index, None))
+            floor = position = position + length
+            continue
         if count is not None and lexicon.score_verbs:
             score = _score(words, position, count, lexicon)
             if score is not None:
@@ -337,6 +344,20 @@ def _score(
     if count <= 10:
         return _score_valence(count / 10), 1
     return None
+
+
+def _star_rating(words: list[str], position: int, lexicon: Lexicon) -> tuple[float, int] | None:
+    """A run of star glyphs as a rating: "★★★★☆" is 4 of 5, "⭐⭐" 2 of 5; one star alone is
+    an emoji (its lexicon valence)."""
+    end = position
+    while end < len(words) and (
+        words[end] in lexicon.filled_stars or words[end] in lexicon.empty_stars
+    ):
+        end += 1
+    if end - position < 2:
+        return None
+    filled = sum(word in lexicon.filled_stars for word in words[position:end])
+    return _score_valence(filled / max(end - position, STAR_SCALE)), end - position
 
 
 def _score_valence(fraction: float) -> float:

@@ -25,7 +25,7 @@ _TOKEN = re.compile(
     r"|\d+(?:[.,]\d+)?"
     r"|[^\W\d_]+(?:'[^\W\d_]+)?"
     r"|[!?]+|[.,;:]"
-    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50]"  # emoji, dingbats ("★"), "⭐"
     r'|["\u201c\u201d]',  # quotation marks: they mark words as quoted and are no tokens
 )
 _OPENING_QUOTE, _CLOSING_QUOTE = "\u201c", "\u201d"

@@ -155,6 +155,20 @@ CASES = [
     ("en", "The shelf sags and the drawer jammed", NEG),
     ("en", "No rattle, no wobble, no fuss", POS),
     ("en", "Still works after two years", POS),
+    # expectations, decline and the one complaint of a happy customer
+    ("en", "For this price I expected better", NEG),
+    ("en", "I really wanted to like this cafe", NEG),
+    ("en", "The bakery used to be great", NEG),
+    ("en", "My only complaint is the colour, otherwise lovely", POS),
+    ("en", "Nothing but good things to say about the seller", POS),
+    ("en", "Nothing but problems since day one", NEG),
+    ("en", "The service couldn't be better", POS),
+    ("en", "What more could you ask for?", POS),
+    ("en", "Hard to beat at this price", POS),
+    # star glyphs and emoji
+    ("en", "★★★★★", POS),
+    ("en", "★☆☆☆☆ the lid cracked", NEG),
+    ("en", "Thanks for the update 🙄", NEG),
 ]
 
 
@@ -245,3 +259,8 @@ def test_a_quoted_name_or_a_quoted_text_is_no_disputed_claim():
     assert rule_score('"Excellent seller"') > 0
     assert rule_score('The card said "we hope you enjoy your new lamp, have a good day"') > 0
     assert rule_score('The "good" lamp') < 0
+
+
+def test_a_run_of_star_glyphs_is_a_rating_out_of_five():
+    assert rule_score("★★☆☆☆") < 0 < rule_score("★★★★☆") < rule_score("★★★★★")
+    assert rule_score("⭐⭐⭐⭐⭐") == rule_score("★★★★★")
