@@ -106,7 +106,10 @@ class Lexicon:
     filled_stars: frozenset[str] = frozenset()  # "★★★☆☆": a rating, from common.json
     empty_stars: frozenset[str] = frozenset()
     excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
-    star_units: frozenset[str] = frozenset()  # "gave it 2 stars": a score out of 5
+    star_units: frozenset[str] = frozenset()
+    score_followers: frozenset[str] = (
+        frozenset()
+    )  # "gave it a 10 *plus*": the number ends  # "gave it 2 stars": a score out of 5
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
     _word_entries: dict[str, Entry | None] = field(default_factory=dict)
 
@@ -326,6 +329,7 @@ def load_lexicon(language: str) -> Lexicon:
         hypothetical_openers=_single_words(language, data.get("hypothetical_openers", [])),
         score_verbs=_single_words(language, data.get("score_verbs", [])),
         star_units=_single_words(language, data.get("star_units", [])),
+        score_followers=_single_words(language, data.get("score_followers", [])),
         excess_markers=_single_words(language, data.get("excess_markers", [])),
         filled_stars=frozenset(common["star_glyphs"]["filled"]),
         empty_stars=frozenset(common["star_glyphs"]["empty"]),

@@ -37,8 +37,8 @@ LIMITED_VALENCE = -0.6
 FAINT_PRAISE_FACTOR = -0.6  # "good at best"
 FAINT_PRAISE_VALENCE = -1.0  # "average at best"
 WISH_FACTOR = -0.4  # "it would be great if it worked": the praise is missing, a mild complaint
-HYPOTHETICAL_FACTOR = 0.25  # praise in "If you want quality, …" is not said of the thing
-SCORE_WINDOW = 4  # words between a score verb and its number: "rate this movie a 10"
+HYPOTHETICAL_FACTOR = 0.25  # "If you want quality, …" is not said of the thing
+SCORE_WINDOW = 5  # words between a score verb and its number: "give this series a 10"
 SCORE_SCALES = (5, 10, 100)
 STAR_SCALE = 5  # "out of 5", "/10"
 SCORE_CENTRE, SCORE_SLOPE, SCORE_CAP = 0.6, 7.0, 3.0  # 10/10 -> 2.8, 6/10 -> 0, 1/10 -> -3
@@ -234,6 +234,7 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
     hits: list[Hit] = []
     position = floor = 0
     previous_negated = False
+    hypothetical = _hypothetical(words, lexicon) if lexicon.hypothetical_openers else ""
     while position < len(words):
         count = _count(words[position], lexicon)
         if count is not None and position + 1 < len(words):
@@ -294,9 +295,11 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
             )
             valence = _valence(entry, negated, words, position, lexicon)
             if valence > 0 and not negated:
-                valence = _unrealised(valence, words, position, length, lexicon)
+                valence = _wished(valence, words, position, length, lexicon)
                 if _scare_quoted(clause.tokens, position, length):
                     valence *= SCARE_QUOTE_FACTOR
+            if hypothetical == "reader" or (hypothetical and valence > 0):
+                valence *= HYPOTHETICAL_FACTOR
             if valence:
                 valence = _boosted(
                     valence, words, clause.tokens, position, length, lexicon, shouting, floor
@@ -330,7 +333,6 @@ def _score(
         scale = _count(after[2], lexicon)
         if scale in SCORE_SCALES and count <= scale:
             return _score_valence(count / scale), 4
-        return None
     window = words[max(position - SCORE_WINDOW, 0) : position]
     if not any(word in lexicon.score_verbs for word in window):
         return None
@@ -341,8 +343,8 @@ def _score(
     scale = _count(after[0], lexicon) if after else None
     if scale in SCORE_SCALES and count <= scale:  # "9/10"
         return _score_valence(count / scale), 2
-    if count <= 10:
-        return _score_valence(count / 10), 1
+    if count <= 10 and (not after or after[0] in lexicon.score_followers):
+        return _score_valence(count / 10), 1  # "a 10 plus", not "gave it to my 3 kids"
     return None
 
 
@@ -381,14 +383,25 @@ def _scare_quoted(tokens: list[Token], start: int, length: int) -> bool:
     return unquoted and not title and last - first + 1 <= SCARE_QUOTE_WORDS
 
 
-def _unrealised(
-    valence: float, words: list[str], start: int, length: int, lexicon: Lexicon
-) -> float:
-    """Praise that is only wished for or supposed: "It would be great if it worked", "I'd love
-    it if it charged" (a mild complaint), "If you like good coffee, …" (little of itself)."""
-    opener = words[1] if words[0] in lexicon.scope_words and len(words) > 1 else words[0]
-    if opener in lexicon.hypothetical_openers:  # "If …", "Even if …"
-        return valence * HYPOTHETICAL_FACTOR
+def _hypothetical(words: list[str], lexicon: Lexicon) -> str:
+    """ "reader" for a clause that states the reader's wish ("If you want a real scare, …": what
+    it says is said of nothing), "other" for any other condition ("If it breaks again, …": only
+    its praise is unreal), "" for none."""
+    if not words:
+        return ""
+    start = 1 if words[0] in lexicon.scope_words else 0  # "Even if …"
+    if len(words) <= start or words[start] not in lexicon.hypothetical_openers:
+        return ""
+    return (
+        "reader"
+        if words[start + 1 : start + 2] and words[start + 1] in lexicon.addressees
+        else "other"
+    )
+
+
+def _wished(valence: float, words: list[str], start: int, length: int, lexicon: Lexicon) -> float:
+    """Praise that is only wished for: "It would be great if it worked", "I'd love it if it
+    charged" are mild complaints; "Would recommend if you like spice" is praise."""
     if any(word in lexicon.conditional_modals for word in words[max(start - 4, 0) : start]):
         rest = words[start + length :]
         for index, word in enumerate(rest):

@@ -142,6 +142,7 @@ CASES = [
     ("en", "Gave it 2 stars for the colour", NEG),
     ("en", "My verdict: 3 out of 10", NEG),
     ("en", "Solid 8 out of 10", POS),
+    ("en", "I would give this bakery a 10 plus if I could", POS),
     # praise past its measure, and its negation
     ("en", "The icing was too sweet", NEG),
     ("en", "The mattress is too soft for my back", NEG),
@@ -165,6 +166,9 @@ CASES = [
     ("en", "The service couldn't be better", POS),
     ("en", "What more could you ask for?", POS),
     ("en", "Hard to beat at this price", POS),
+    ("en", "I struggle to find anything bad to say about the bakery", POS),
+    ("en", "It is hard to find good coffee on this street", NEG),
+    ("en", "Don't miss it", POS),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
@@ -264,3 +268,15 @@ def test_a_quoted_name_or_a_quoted_text_is_no_disputed_claim():
 def test_a_run_of_star_glyphs_is_a_rating_out_of_five():
     assert rule_score("★★☆☆☆") < 0 < rule_score("★★★★☆") < rule_score("★★★★★")
     assert rule_score("⭐⭐⭐⭐⭐") == rule_score("★★★★★")
+
+
+def test_a_condition_on_the_reader_says_nothing_of_the_thing():
+    # "If you want a scare": the scare is the reader's wish; "if it breaks": the thing's fault
+    assert abs(rule_score("If you want a scary film")) < abs(rule_score("A scary film"))
+    assert rule_score("If it breaks again, I am returning it") < 0
+    assert rule_score("!!!") == 0  # a clause of emphasis alone
+
+
+def test_a_number_after_a_score_verb_is_a_score_only_where_it_ends():
+    assert rule_score("I gave it to my 3 kids") == 0
+    assert rule_score("I rate this kettle a 9 out of a possible 10") > 0
