@@ -107,6 +107,10 @@ class Lexicon:
     empty_stars: frozenset[str] = frozenset()
     excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
     star_units: frozenset[str] = frozenset()
+    comparison_word: str = ""  # "than": "sturdier *than* this"
+    comparison_targets: frozenset[str] = frozenset()  # "this": the thing reviewed
+    wait_units: dict[str, int] = field(default_factory=dict)  # "minutes": 20 → "waited 40 minutes"
+    wait_words: frozenset[str] = frozenset()  # a clause about waiting: "waited", "took"
     score_followers: frozenset[str] = (
         frozenset()
     )  # "gave it a 10 *plus*": the number ends  # "gave it 2 stars": a score out of 5
@@ -329,6 +333,10 @@ def load_lexicon(language: str) -> Lexicon:
         hypothetical_openers=_single_words(language, data.get("hypothetical_openers", [])),
         score_verbs=_single_words(language, data.get("score_verbs", [])),
         star_units=_single_words(language, data.get("star_units", [])),
+        comparison_word=data.get("comparison_word", ""),
+        comparison_targets=_single_words(language, data.get("comparison_targets", [])),
+        wait_units=data.get("wait_units", {}),
+        wait_words=_single_words(language, data.get("wait_words", [])),
         score_followers=_single_words(language, data.get("score_followers", [])),
         excess_markers=_single_words(language, data.get("excess_markers", [])),
         filled_stars=frozenset(common["star_glyphs"]["filled"]),

@@ -36,6 +36,7 @@ LIMITABLE_VALENCE = 1.6  # "ok", "fine", "decent": lukewarm enough for "only ok"
 LIMITED_VALENCE = -0.6
 FAINT_PRAISE_FACTOR = -0.6  # "good at best"
 FAINT_PRAISE_VALENCE = -1.0  # "average at best"
+OUTDONE_FACTOR = -0.8  # "sturdier than this"
 WISH_FACTOR = -0.4  # "it would be great if it worked": the praise is missing, a mild complaint
 HYPOTHETICAL_FACTOR = 0.25  # "If you want quality, …" is not said of the thing
 SCORE_WINDOW = 5  # words between a score verb and its number: "give this series a 10"
@@ -252,6 +253,16 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
             hits.append(Hit(valence, index, None))
             floor = position = position + length
             continue
+        if count is not None and position + 1 < len(words):
+            threshold = lexicon.wait_units.get(words[position + 1])
+            if (
+                threshold is not None
+                and count >= threshold
+                and any(word in lexicon.wait_words for word in words)
+            ):
+                hits.append(Hit(LONG_WAIT_VALENCE, index, None))  # "waited 40 minutes"
+                floor = position = position + 2
+                continue
         if count is not None and lexicon.score_verbs:
             score = _score(words, position, count, lexicon)
             if score is not None:
@@ -296,6 +307,8 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
             valence = _valence(entry, negated, words, position, lexicon)
             if valence > 0 and not negated:
                 valence = _wished(valence, words, position, length, lexicon)
+                if _outdone(words, position + length, lexicon):
+                    valence *= OUTDONE_FACTOR
                 if _scare_quoted(clause.tokens, position, length):
                     valence *= SCARE_QUOTE_FACTOR
             if hypothetical == "reader" or (hypothetical and valence > 0):
@@ -381,6 +394,17 @@ def _scare_quoted(tokens: list[Token], start: int, length: int) -> bool:
     unquoted = first > 0 or last + 1 < len(tokens)
     title = tokens[first].text[:1].isupper()  # a name: the film "Glory", the "Best Buy" outlet
     return unquoted and not title and last - first + 1 <= SCARE_QUOTE_WORDS
+
+
+def _outdone(words: list[str], end: int, lexicon: Lexicon) -> bool:
+    """ "The free ones are sturdier than this", "I've seen soap operas more intelligent than this
+    film": praise of something else, measured against the thing reviewed."""
+    return (
+        words[end : end + 1] == [lexicon.comparison_word]
+        and bool(lexicon.comparison_word)
+        and words[end + 1 : end + 2] != []
+        and words[end + 1] in lexicon.comparison_targets
+    )
 
 
 def _hypothetical(words: list[str], lexicon: Lexicon) -> str:

@@ -169,6 +169,13 @@ CASES = [
     ("en", "I struggle to find anything bad to say about the bakery", POS),
     ("en", "It is hard to find good coffee on this street", NEG),
     ("en", "Don't miss it", POS),
+    ("en", "We waited 45 minutes for our starters", NEG),
+    ("en", "Took 2 hours to get a table", NEG),
+    ("en", "My old kettle was sturdier than this", NEG),
+    ("en", "I've seen cartoons more believable than this", NEG),
+    ("en", "I can't find a single thing wrong with this bag", POS),
+    ("en", "Not once has it worked", NEG),
+    ("en", "Good sound but the battery dies fast", NEG),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
@@ -280,3 +287,12 @@ def test_a_condition_on_the_reader_says_nothing_of_the_thing():
 def test_a_number_after_a_score_verb_is_a_score_only_where_it_ends():
     assert rule_score("I gave it to my 3 kids") == 0
     assert rule_score("I rate this kettle a 9 out of a possible 10") > 0
+
+
+def test_a_short_wait_is_no_complaint():
+    assert rule_score("Ready in 10 minutes and delicious") > 0
+    assert rule_score("The film runs 95 minutes") == 0  # no waiting in the clause
+
+
+def test_nothing_beats_the_thing_itself():
+    assert rule_score("Nothing is better than this") > 0
