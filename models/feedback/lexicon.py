@@ -107,6 +107,8 @@ class Lexicon:
     empty_stars: frozenset[str] = frozenset()
     excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
     star_units: frozenset[str] = frozenset()
+    concessive_openers: frozenset[str] = frozenset()  # "Although …, …": the rest weighs more
+    concessive_anywhere: frozenset[str] = frozenset()  # "… despite …": the concession less
     comparison_word: str = ""  # "than": "sturdier *than* this"
     comparison_targets: frozenset[str] = frozenset()  # "this": the thing reviewed
     wait_units: dict[str, int] = field(default_factory=dict)  # "minutes": 20 → "waited 40 minutes"
@@ -333,6 +335,8 @@ def load_lexicon(language: str) -> Lexicon:
         hypothetical_openers=_single_words(language, data.get("hypothetical_openers", [])),
         score_verbs=_single_words(language, data.get("score_verbs", [])),
         star_units=_single_words(language, data.get("star_units", [])),
+        concessive_openers=_single_words(language, data.get("concessive_openers", [])),
+        concessive_anywhere=_single_words(language, data.get("concessive_anywhere", [])),
         comparison_word=data.get("comparison_word", ""),
         comparison_targets=_single_words(language, data.get("comparison_targets", [])),
         wait_units=data.get("wait_units", {}),

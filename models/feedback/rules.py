@@ -87,6 +87,7 @@ def normalise(total: float) -> float:
 def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
     clauses = [Clause([], 0)]
     sentence = 0
+    conceding = False  # in "Although the food was good, …" before its comma
     for position, token in enumerate(tokens):
         current = clauses[-1]
         if (
@@ -98,11 +99,24 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
         if token.norm[0] in "!?":
             current.emphasis += token.norm
             sentence += 1
+            conceding = False
             clauses.append(Clause([], sentence))
         elif token.norm in CLAUSE_PUNCTUATION:
             if token.norm == ".":
                 sentence += 1
-            clauses.append(Clause([], sentence))
+            if conceding and token.norm != ".":
+                # "Although the food was good, the service was slow": what follows weighs more
+                current.weight = BEFORE_CONTRAST
+                clauses.append(Clause([], sentence, weight=AFTER_CONTRAST))
+            else:
+                clauses.append(Clause([], sentence))
+            conceding = False
+        elif _opens_a_concession(token, current, clauses, lexicon):
+            conceding = True
+            current.tokens.append(token)
+        elif token.norm in lexicon.concessive_anywhere and current.tokens:
+            # "Lovely hotel despite the noise": the concession weighs less, the rest as it was
+            clauses.append(Clause([], sentence, weight=BEFORE_CONTRAST))
         elif token.norm in lexicon.contrast and current.tokens:
             for earlier in clauses:
                 if earlier.sentence == sentence:
@@ -119,6 +133,17 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
         else:
             current.tokens.append(token)
     return [clause for clause in clauses if clause.tokens or clause.emphasis]
+
+
+def _opens_a_concession(
+    token: Token, current: Clause, clauses: list[Clause], lexicon: Lexicon
+) -> bool:
+    """ "Although …", "Even though …", "Despite …" at the start of a sentence."""
+    if token.norm not in lexicon.concessive_openers:
+        return False
+    if any(token.norm not in lexicon.scope_words for token in current.tokens):
+        return False
+    return len(clauses) == 1 or clauses[-2].sentence != current.sentence
 
 
 def _negation_left_open(before: list[Token], after: list[Token], lexicon: Lexicon) -> bool:

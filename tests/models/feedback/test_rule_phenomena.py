@@ -176,6 +176,15 @@ CASES = [
     ("en", "I can't find a single thing wrong with this bag", POS),
     ("en", "Not once has it worked", NEG),
     ("en", "Good sound but the battery dies fast", NEG),
+    # concessions weigh less than what they concede to; "then" turns a story
+    ("en", "Although the food was good, the service was awful", NEG),
+    ("en", "Even though the decor is lovely, the food is bland", NEG),
+    ("en", "While the staff were friendly, the rooms were dirty", NEG),
+    ("en", "Although the room was small, the staff were wonderful", POS),
+    ("en", "A lovely hotel despite the noise", POS),
+    ("en", "Great for a week, then it died", NEG),
+    ("en", "The curry could use more salt", NEG),
+    ("en", "Good moments are few and far between", NEG),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
