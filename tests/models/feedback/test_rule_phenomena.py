@@ -185,6 +185,12 @@ CASES = [
     ("en", "Great for a week, then it died", NEG),
     ("en", "The curry could use more salt", NEG),
     ("en", "Good moments are few and far between", NEG),
+    # a negator used up by its phrase
+    ("en", "This bakery never fails to impress", POS),
+    ("en", "The chef never ceases to amaze me", POS),
+    ("en", "I didn't realize how good this soup is", POS),
+    ("en", "A below average meal", NEG),
+    ("en", "There are some obvious flaws", NEG),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
