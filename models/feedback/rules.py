@@ -330,11 +330,14 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 or (previous_negated and _coordinated(words, floor, position, lexicon))
             )
             valence = _valence(entry, negated, words, position, lexicon)
+            quotation = _quotation(clause.tokens, position, length)
+            if quotation == "name":
+                valence = 0.0
             if valence > 0 and not negated:
                 valence = _wished(valence, words, position, length, lexicon)
                 if _outdone(words, position + length, lexicon):
                     valence *= OUTDONE_FACTOR
-                if _scare_quoted(clause.tokens, position, length):
+                if quotation == "claim":
                     valence *= SCARE_QUOTE_FACTOR
             if hypothetical == "reader" or (hypothetical and valence > 0):
                 valence *= HYPOTHETICAL_FACTOR
@@ -405,20 +408,23 @@ def _score_valence(fraction: float) -> float:
     return max(-SCORE_CAP, min(SCORE_CAP, valence))
 
 
-def _scare_quoted(tokens: list[Token], start: int, length: int) -> bool:
-    """ "The "solid wood" table is chipboard": praise in a short quotation among unquoted words
-    is the seller's claim, disputed. A wholly quoted text or a long quotation is a citation, a
-    capitalised one a name."""
+def _quotation(tokens: list[Token], start: int, length: int) -> str:
+    """What quotation marks around a match make of it, among unquoted words: a "name" when the
+    quotation is capitalised (the film "My Best Friend's Wedding": no opinion), a "claim" when
+    it is a short lower-case one ("The "solid wood" table is chipboard": praise disputed), or
+    "" (no quotation, a wholly quoted text, a long citation)."""
     if not all(token.quoted for token in tokens[start : start + length]):
-        return False
+        return ""
     first, last = start, start + length - 1
     while first > 0 and tokens[first - 1].quoted:
         first -= 1
     while last + 1 < len(tokens) and tokens[last + 1].quoted:
         last += 1
-    unquoted = first > 0 or last + 1 < len(tokens)
-    title = tokens[first].text[:1].isupper()  # a name: the film "Glory", the "Best Buy" outlet
-    return unquoted and not title and last - first + 1 <= SCARE_QUOTE_WORDS
+    if first == 0 and last + 1 == len(tokens):
+        return ""
+    if tokens[first].text[:1].isupper():
+        return "name"
+    return "claim" if last - first + 1 <= SCARE_QUOTE_WORDS else ""
 
 
 def _outdone(words: list[str], end: int, lexicon: Lexicon) -> bool:

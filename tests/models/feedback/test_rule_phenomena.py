@@ -191,6 +191,9 @@ CASES = [
     ("en", "I didn't realize how good this soup is", POS),
     ("en", "A below average meal", NEG),
     ("en", "There are some obvious flaws", NEG),
+    ("en", "I don't see how anyone could enjoy this pizza", NEG),
+    ("en", "On a scale of 1 to 10, I give it a 9", POS),
+    ("en", "The less said about the dessert the better", NEG),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
@@ -281,7 +284,8 @@ def test_a_supposed_quality_is_a_missing_one():
 
 
 def test_a_quoted_name_or_a_quoted_text_is_no_disputed_claim():
-    assert rule_score('We saw "Happy Feet" at the cinema') > 0
+    assert rule_score('We saw "Happy Feet" at the cinema') == 0  # a name is no opinion
+    assert rule_score('A poor remake of "The Best Years"') < 0
     assert rule_score('"Excellent seller"') > 0
     assert rule_score('The card said "we hope you enjoy your new lamp, have a good day"') > 0
     assert rule_score('The "good" lamp') < 0
