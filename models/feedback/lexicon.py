@@ -23,6 +23,7 @@ good" keep their own valence).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -35,6 +36,7 @@ SUPPORTED_LANGUAGES = ("en", "pt", "es", "de", "fr")
 MAX_REMEMBERED_WORDS = 100_000
 MIN_DERIVED_STEM = 4  # "un" + at least four letters: "unfunny", not "until"
 DERIVED_NEGATION_FACTOR = -0.8
+_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
 
 
 class Aspect(StrEnum):
@@ -124,7 +126,12 @@ class Lexicon:
         (remembered: words repeat, and most words have none)."""
         if word in self._word_entries:
             return self._word_entries[word]
-        entry = self.prefix_entry(word) or self.inflected_entry(word) or self.derived_entry(word)
+        entry = (
+            self.prefix_entry(word)
+            or self.inflected_entry(word)
+            or self.derived_entry(word)
+            or self.elongated_entry(word)
+        )
         if len(self._word_entries) > MAX_REMEMBERED_WORDS:
             self._word_entries.clear()
         self._word_entries[word] = entry
@@ -144,6 +151,17 @@ class Lexicon:
                 entry = self.entries.get((word[: -len(ending)],))
                 if entry is not None:
                     return entry
+        return None
+
+    def elongated_entry(self, word: str) -> Entry | None:
+        """ "Yummmm", "amaaazing", "sooo gooood": a letter written three or more times is the
+        word with that letter once or twice."""
+        if _ELONGATION.search(word) is None:
+            return None
+        for letters in (r"\1\1", r"\1"):
+            entry = self.entries.get((_ELONGATION.sub(letters, word),))
+            if entry is not None:
+                return entry
         return None
 
     def derived_entry(self, word: str) -> Entry | None:

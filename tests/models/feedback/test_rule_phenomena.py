@@ -194,6 +194,14 @@ CASES = [
     ("en", "I don't see how anyone could enjoy this pizza", NEG),
     ("en", "On a scale of 1 to 10, I give it a 9", POS),
     ("en", "The less said about the dessert the better", NEG),
+    # restaurant vocabulary, superlatives through a negation, elongated words
+    ("en", "The steak was barely edible", NEG),
+    ("en", "Perfectly cooked, moist and well seasoned", POS),
+    ("en", "I have never had better ramen", POS),
+    ("en", "Nothing beats their fries", POS),
+    ("en", "Would go back in a heartbeat", POS),
+    ("en", "The pasta was amaaazing", POS),
+    ("en", "Sooo disappointed", NEG),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
@@ -315,3 +323,9 @@ def test_a_short_wait_is_no_complaint():
 
 def test_nothing_beats_the_thing_itself():
     assert rule_score("Nothing is better than this") > 0
+
+
+def test_an_elongated_word_reads_as_the_word():
+    assert rule_score("Yummmm") == rule_score("Yumm") or rule_score("Yummmm") == rule_score("Yum")
+    assert rule_score("Yummmm") > 0
+    assert rule_score("Zzzzz") == 0  # no word under it
