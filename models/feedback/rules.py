@@ -88,6 +88,7 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
     clauses = [Clause([], 0)]
     sentence = 0
     conceding = False  # in "Although the food was good, …" before its comma
+    summing_up = False  # in the sentence after "Overall"
     for position, token in enumerate(tokens):
         current = clauses[-1]
         if (
@@ -99,7 +100,7 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
         if token.norm[0] in "!?":
             current.emphasis += token.norm
             sentence += 1
-            conceding = False
+            conceding = summing_up = False
             clauses.append(Clause([], sentence))
         elif token.norm in CLAUSE_PUNCTUATION:
             if token.norm == ".":
@@ -108,9 +109,18 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
                 # "Although the food was good, the service was slow": what follows weighs more
                 current.weight = BEFORE_CONTRAST
                 clauses.append(Clause([], sentence, weight=AFTER_CONTRAST))
+            elif summing_up and token.norm != ".":
+                clauses.append(Clause([], sentence, weight=AFTER_CONTRAST))
             else:
                 clauses.append(Clause([], sentence))
+                summing_up = False
             conceding = False
+        elif token.norm in lexicon.summary_markers and not current.tokens:
+            # "Overall, a good meal": the verdict outweighs what came before it
+            for earlier in clauses[:-1]:
+                earlier.weight = min(earlier.weight, BEFORE_CONTRAST)
+            current.weight = AFTER_CONTRAST
+            summing_up = True
         elif _opens_a_concession(token, current, clauses, lexicon):
             conceding = True
             current.tokens.append(token)

@@ -202,6 +202,13 @@ CASES = [
     ("en", "Would go back in a heartbeat", POS),
     ("en", "The pasta was amaaazing", POS),
     ("en", "Sooo disappointed", NEG),
+    ("en", "I had high hopes for this place", NEG),
+    ("en", "The service was lacking", NEG),
+    ("en", "Nothing to rave about", NEG),
+    ("en", "I keep coming back", POS),
+    # a verdict outweighs what came before it
+    ("en", "The wait was long and the room was loud. Overall, a lovely evening", POS),
+    ("en", "The staff were nice. Overall, a disappointing meal", NEG),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
