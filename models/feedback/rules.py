@@ -36,6 +36,7 @@ LIMITABLE_VALENCE = 1.6  # "ok", "fine", "decent": lukewarm enough for "only ok"
 LIMITED_VALENCE = -0.6
 FAINT_PRAISE_FACTOR = -0.6  # "good at best"
 FAINT_PRAISE_VALENCE = -1.0  # "average at best"
+BARE_NEGATION_VALENCE = -0.5  # "It doesn't hold your attention"
 OUTDONE_FACTOR = -0.8  # "sturdier than this"
 WISH_FACTOR = -0.4  # "it would be great if it worked": the praise is missing, a mild complaint
 HYPOTHETICAL_FACTOR = 0.25  # "If you want quality, …" is not said of the thing
@@ -271,6 +272,7 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
     position = floor = 0
     previous_negated = False
     hypothetical = _hypothetical(words, lexicon) if lexicon.hypothetical_openers else ""
+    covered: set[int] = set()  # positions inside matched phrases
     while position < len(words):
         count = _count(words[position], lexicon)
         if count is not None and position + 1 < len(words):
@@ -310,6 +312,8 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
             position += 1
             continue
         length, entry = found
+        if length > 1:
+            covered.update(range(position, position + length))
         if entry.aspect is not None:
             clause.aspects.add(entry.aspect)
         if lexicon.faint_praise and tuple(words[position : position + length]) in (
@@ -362,6 +366,12 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 opener = position == 0 and words[0] in lexicon.sarcasm_openers
                 hits.append(Hit(valence, index, entry.aspect, sarcasm_opener=opener))
         position += length
+    if not hits and any(
+        word in lexicon.bare_negators and where not in covered for where, word in enumerate(words)
+    ):
+        # "The plot doesn't hold together", "Nothing happens": a negation with no sentiment word
+        # to negate still tells of something missing (not in a phrase: "can't wait")
+        hits.append(Hit(BARE_NEGATION_VALENCE, index, None))
     if hits and hits[0].sarcasm_opener:
         # "Great, another week…" (the opener alone) or "Great job losing my parcel" (a complaint
         # after it in the same clause) may be sarcastic; "Great product and …" is not.

@@ -209,6 +209,13 @@ CASES = [
     # a verdict outweighs what came before it
     ("en", "The wait was long and the room was loud. Overall, a lovely evening", POS),
     ("en", "The staff were nice. Overall, a disappointing meal", NEG),
+    # a negation with nothing to negate still tells of something missing
+    ("en", "The plot doesn't hold together", NEG),
+    ("en", "Nothing happens for an hour", NEG),
+    ("en", "The sauce lacks depth", NEG),
+    ("en", "Couldn't put it down", POS),
+    ("en", "Wouldn't change a thing", POS),
+    ("en", "Arrived without a scratch", POS),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
@@ -336,3 +343,8 @@ def test_an_elongated_word_reads_as_the_word():
     assert rule_score("Yummmm") == rule_score("Yumm") or rule_score("Yummmm") == rule_score("Yum")
     assert rule_score("Yummmm") > 0
     assert rule_score("Zzzzz") == 0  # no word under it
+
+
+def test_a_bare_negation_is_a_weak_complaint_and_a_phrase_uses_it_up():
+    assert -0.3 < rule_score("The lid doesn't stay shut") < 0 < rule_score("Can't wait")
+    assert rule_score("No, it works fine") > 0  # "no" alone is an answer, not a bare negation
