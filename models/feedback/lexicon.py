@@ -109,6 +109,7 @@ class Lexicon:
     empty_stars: frozenset[str] = frozenset()
     excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
     star_units: frozenset[str] = frozenset()
+    questions_complain: bool = False  # "Did nobody check these?"
     bare_negators: frozenset[str] = frozenset()  # "Nothing happens": a complaint of its own
     summary_markers: frozenset[str] = frozenset()  # "Overall, …": the verdict weighs more
     concessive_openers: frozenset[str] = frozenset()  # "Although …, …": the rest weighs more
@@ -358,6 +359,7 @@ def load_lexicon(language: str) -> Lexicon:
         concessive_openers=_single_words(language, data.get("concessive_openers", [])),
         summary_markers=_single_words(language, data.get("summary_markers", [])),
         bare_negators=_single_words(language, data.get("bare_negators", [])),
+        questions_complain=bool(data.get("questions_complain", False)),
         concessive_anywhere=_single_words(language, data.get("concessive_anywhere", [])),
         comparison_word=data.get("comparison_word", ""),
         comparison_targets=_single_words(language, data.get("comparison_targets", [])),

@@ -37,6 +37,7 @@ LIMITED_VALENCE = -0.6
 FAINT_PRAISE_FACTOR = -0.6  # "good at best"
 FAINT_PRAISE_VALENCE = -1.0  # "average at best"
 BARE_NEGATION_VALENCE = -0.5  # "It doesn't hold your attention"
+BARE_QUESTION_VALENCE = -0.5  # "Who is this made for?"
 OUTDONE_FACTOR = -0.8  # "sturdier than this"
 WISH_FACTOR = -0.4  # "it would be great if it worked": the praise is missing, a mild complaint
 HYPOTHETICAL_FACTOR = 0.25  # "If you want quality, …" is not said of the thing
@@ -550,6 +551,13 @@ def read_rules(tokens: list[Token], lexicon: Lexicon) -> RuleReading:
         for index, clause in enumerate(clauses)
         for hit in _clause_hits(clause, index, lexicon, shouting)
     ]
+    if lexicon.questions_complain:
+        # "Did nobody check these?", "Who is this made for?": a question that names no sentiment
+        # is mostly a rhetorical complaint
+        answered = {hit.clause for hit in hits}
+        for index, clause in enumerate(clauses):
+            if "?" in clause.emphasis and clause.tokens and index not in answered:
+                hits.append(Hit(BARE_QUESTION_VALENCE, index, None))
     # Sarcasm: a clause that is only "great"/"thanks"/"perfect" in a text that otherwise complains.
     complaint = sum(hit.valence for hit in hits if hit.valence < 0 and not hit.sarcasm_opener)
     if complaint <= -1.5:

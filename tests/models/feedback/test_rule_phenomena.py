@@ -216,6 +216,11 @@ CASES = [
     ("en", "Couldn't put it down", POS),
     ("en", "Wouldn't change a thing", POS),
     ("en", "Arrived without a scratch", POS),
+    # a question that names no sentiment is a rhetorical complaint
+    ("en", "Did nobody check these before sending them?", NEG),
+    ("en", "Who is this jacket even made for?", NEG),
+    ("en", "Why would you put a glass lid on a camping pot?", NEG),
+    ("en", "Is it worth it? Absolutely, a great buy", POS),
     # star glyphs and emoji
     ("en", "★★★★★", POS),
     ("en", "★☆☆☆☆ the lid cracked", NEG),
