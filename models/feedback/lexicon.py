@@ -107,6 +107,7 @@ class Lexicon:
     score_verbs: frozenset[str] = frozenset()  # "gave it a 9", "I'd rate it 2 out of 10"
     filled_stars: frozenset[str] = frozenset()  # "★★★☆☆": a rating, from common.json
     empty_stars: frozenset[str] = frozenset()
+    star_glyphs: frozenset[str] = frozenset()  # either
     excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
     star_units: frozenset[str] = frozenset()
     questions_complain: bool = False  # "Did nobody check these?"
@@ -369,6 +370,7 @@ def load_lexicon(language: str) -> Lexicon:
         excess_markers=_single_words(language, data.get("excess_markers", [])),
         filled_stars=frozenset(common["star_glyphs"]["filled"]),
         empty_stars=frozenset(common["star_glyphs"]["empty"]),
+        star_glyphs=frozenset(common["star_glyphs"]["filled"] + common["star_glyphs"]["empty"]),
         topic_prefix_lengths=tuple(
             sorted(
                 {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 from parcelwatch.models.feedback.lexicon import Aspect, Entry, Lexicon
-from parcelwatch.models.feedback.text import CLAUSE_PUNCTUATION, Token
+from parcelwatch.models.feedback.text import CLAUSE_PUNCTUATION, QuotedToken, Token
 
 NEGATION_WINDOW = 3  # words before a sentiment word, not counting the scope words
 HYPERBOLE_REACH = 4  # words after it: "can't recommend this shop enough"
@@ -123,7 +123,9 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
                 earlier.weight = min(earlier.weight, BEFORE_CONTRAST)
             current.weight = AFTER_CONTRAST
             summing_up = True
-        elif _opens_a_concession(token, current, clauses, lexicon):
+        elif token.norm in lexicon.concessive_openers and _opens_a_concession(
+            current, clauses, lexicon
+        ):
             conceding = True
             current.tokens.append(token)
         elif token.norm in lexicon.concessive_anywhere and current.tokens:
@@ -147,12 +149,8 @@ def split_clauses(tokens: list[Token], lexicon: Lexicon) -> list[Clause]:
     return [clause for clause in clauses if clause.tokens or clause.emphasis]
 
 
-def _opens_a_concession(
-    token: Token, current: Clause, clauses: list[Clause], lexicon: Lexicon
-) -> bool:
-    """ "Although …", "Even though …", "Despite …" at the start of a sentence."""
-    if token.norm not in lexicon.concessive_openers:
-        return False
+def _opens_a_concession(current: Clause, clauses: list[Clause], lexicon: Lexicon) -> bool:
+    """A concessive word ("Although …", "Even though …", "Despite …") at a sentence's start."""
     if any(token.norm not in lexicon.scope_words for token in current.tokens):
         return False
     return len(clauses) == 1 or clauses[-2].sentence != current.sentence
@@ -267,13 +265,20 @@ def _only_an_intensifier(words: list[str], position: int, lexicon: Lexicon) -> b
     return following is not None and bool(following[1].valence)
 
 
-def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -> list[Hit]:
+def _clause_hits(
+    clause: Clause, index: int, lexicon: Lexicon, shouting: bool, quotations: bool = False
+) -> list[Hit]:
     words = [token.norm for token in clause.tokens]
     hits: list[Hit] = []
     position = floor = 0
     previous_negated = False
     hypothetical = _hypothetical(words, lexicon) if lexicon.hypothetical_openers else ""
     covered: set[int] = set()  # positions inside matched phrases
+    # what a clause lacks needs no look at its hits: most clauses have no quotation, modal, …
+    quoted = quotations and QuotedToken in set(map(type, clause.tokens))
+    star_glyphs = lexicon.star_glyphs
+    modal = not lexicon.conditional_modals.isdisjoint(words)
+    compared = bool(lexicon.comparison_word) and lexicon.comparison_word in words
     while position < len(words):
         count = _count(words[position], lexicon)
         if count is not None and position + 1 < len(words):
@@ -285,7 +290,7 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 clause.aspects.add(Aspect.DELIVERY)
                 position += 2
                 continue
-        stars = _star_rating(words, position, lexicon)
+        stars = _star_rating(words, position, lexicon) if words[position] in star_glyphs else None
         if stars is not None:
             valence, length = stars
             hits.append(Hit(valence, index, None))
@@ -345,12 +350,13 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 or (previous_negated and _coordinated(words, floor, position, lexicon))
             )
             valence = _valence(entry, negated, words, position, lexicon)
-            quotation = _quotation(clause.tokens, position, length)
+            quotation = _quotation(clause.tokens, position, length) if quoted else ""
             if quotation == "name":
                 valence = 0.0
             if valence > 0 and not negated:
-                valence = _wished(valence, words, position, length, lexicon)
-                if _outdone(words, position + length, lexicon):
+                if modal:
+                    valence = _wished(valence, words, position, length, lexicon)
+                if compared and _outdone(words, position + length, lexicon):
                     valence *= OUTDONE_FACTOR
                 if quotation == "claim":
                     valence *= SCARE_QUOTE_FACTOR
@@ -367,8 +373,13 @@ def _clause_hits(clause: Clause, index: int, lexicon: Lexicon, shouting: bool) -
                 opener = position == 0 and words[0] in lexicon.sarcasm_openers
                 hits.append(Hit(valence, index, entry.aspect, sarcasm_opener=opener))
         position += length
-    if not hits and any(
-        word in lexicon.bare_negators and where not in covered for where, word in enumerate(words)
+    if (
+        not hits
+        and not lexicon.bare_negators.isdisjoint(words)
+        and any(
+            word in lexicon.bare_negators and where not in covered
+            for where, word in enumerate(words)
+        )
     ):
         # "The plot doesn't hold together", "Nothing happens": a negation with no sentiment word
         # to negate still tells of something missing (not in a phrase: "can't wait")
@@ -434,12 +445,12 @@ def _quotation(tokens: list[Token], start: int, length: int) -> str:
     quotation is capitalised (the film "My Best Friend's Wedding": no opinion), a "claim" when
     it is a short lower-case one ("The "solid wood" table is chipboard": praise disputed), or
     "" (no quotation, a wholly quoted text, a long citation)."""
-    if not all(token.quoted for token in tokens[start : start + length]):
+    if not all(isinstance(token, QuotedToken) for token in tokens[start : start + length]):
         return ""
     first, last = start, start + length - 1
-    while first > 0 and tokens[first - 1].quoted:
+    while first > 0 and isinstance(tokens[first - 1], QuotedToken):
         first -= 1
-    while last + 1 < len(tokens) and tokens[last + 1].quoted:
+    while last + 1 < len(tokens) and isinstance(tokens[last + 1], QuotedToken):
         last += 1
     if first == 0 and last + 1 == len(tokens):
         return ""
@@ -546,10 +557,11 @@ def read_rules(tokens: list[Token], lexicon: Lexicon) -> RuleReading:
         word.isupper() for word in letters
     )
     clauses = split_clauses(tokens, lexicon)
+    quotations = QuotedToken in set(map(type, tokens))
     hits = [
         hit
         for index, clause in enumerate(clauses)
-        for hit in _clause_hits(clause, index, lexicon, shouting)
+        for hit in _clause_hits(clause, index, lexicon, shouting, quotations)
     ]
     if lexicon.questions_complain:
         # "Did nobody check these?", "Who is this made for?": a question that names no sentiment
