@@ -11,12 +11,19 @@ small words a negation reaches across ("not *that* good", "wasn't *even* worth")
 word after a ``coordinators`` word shares the negation before it ("wasn't helpful or friendly");
 ``negating_phrases`` negate like a negator ("far from perfect", "would have been nice");
 a ``verb_only`` word is a sentiment only after one of its subjects (the "like" of "I like it",
-not of "looks like a toy").
+not of "looks like a toy"). Optional sections: ``negation_crosses_commas`` ("I will never, ever
+go back"); ``conditional_modals`` and ``conditional_markers`` make praise a wish ("it *would* be
+great *if* it worked") unless an ``addressees`` word follows the marker ("would recommend if
+*you* like spice"); praise in a clause opened by a ``hypothetical_openers`` word counts little
+("If you want quality, look elsewhere"); ``score_verbs`` read a number as a score ("gave it a 9");
+mild praise after an ``excess_markers`` word is a complaint ("too sweet"; phrases such as "too
+good" keep their own valence).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -29,6 +36,7 @@ SUPPORTED_LANGUAGES = ("en", "pt", "es", "de", "fr")
 MAX_REMEMBERED_WORDS = 100_000
 MIN_DERIVED_STEM = 4  # "un" + at least four letters: "unfunny", not "until"
 DERIVED_NEGATION_FACTOR = -0.8
+_ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
 
 
 class Aspect(StrEnum):
@@ -90,6 +98,30 @@ class Lexicon:
     day_units: WordSet
     topic_patterns: dict[str, tuple[TopicPattern, ...]]  # by first word, or its prefix + "*"
     topic_prefix_lengths: tuple[int, ...]
+    # Optional sections (English so far); empty where a language file has none.
+    negation_crosses_commas: bool = False  # "I will never, ever go back"
+    conditional_modals: frozenset[str] = frozenset()  # "would": "would be great if it worked"
+    conditional_markers: frozenset[str] = frozenset()  # "if", "unless", "except"
+    addressees: frozenset[str] = frozenset()  # "if *you* like spicy food": advice, not a wish
+    hypothetical_openers: frozenset[str] = frozenset()  # "if": "If you want quality, …"
+    score_verbs: frozenset[str] = frozenset()  # "gave it a 9", "I'd rate it 2 out of 10"
+    filled_stars: frozenset[str] = frozenset()  # "★★★☆☆": a rating, from common.json
+    empty_stars: frozenset[str] = frozenset()
+    star_glyphs: frozenset[str] = frozenset()  # either
+    excess_markers: frozenset[str] = frozenset()  # "too": "too sweet" complains
+    star_units: frozenset[str] = frozenset()
+    questions_complain: bool = False  # "Did nobody check these?"
+    bare_negators: frozenset[str] = frozenset()  # "Nothing happens": a complaint of its own
+    summary_markers: frozenset[str] = frozenset()  # "Overall, …": the verdict weighs more
+    concessive_openers: frozenset[str] = frozenset()  # "Although …, …": the rest weighs more
+    concessive_anywhere: frozenset[str] = frozenset()  # "… despite …": the concession less
+    comparison_word: str = ""  # "than": "sturdier *than* this"
+    comparison_targets: frozenset[str] = frozenset()  # "this": the thing reviewed
+    wait_units: dict[str, int] = field(default_factory=dict)  # "minutes": 20 → "waited 40 minutes"
+    wait_words: frozenset[str] = frozenset()  # a clause about waiting: "waited", "took"
+    score_followers: frozenset[str] = (
+        frozenset()
+    )  # "gave it a 10 *plus*": the number ends  # "gave it 2 stars": a score out of 5
     _candidates: dict[str, tuple[TopicPattern, ...]] = field(default_factory=dict)
     _word_entries: dict[str, Entry | None] = field(default_factory=dict)
 
@@ -98,7 +130,12 @@ class Lexicon:
         (remembered: words repeat, and most words have none)."""
         if word in self._word_entries:
             return self._word_entries[word]
-        entry = self.prefix_entry(word) or self.inflected_entry(word) or self.derived_entry(word)
+        entry = (
+            self.prefix_entry(word)
+            or self.inflected_entry(word)
+            or self.derived_entry(word)
+            or self.elongated_entry(word)
+        )
         if len(self._word_entries) > MAX_REMEMBERED_WORDS:
             self._word_entries.clear()
         self._word_entries[word] = entry
@@ -118,6 +155,17 @@ class Lexicon:
                 entry = self.entries.get((word[: -len(ending)],))
                 if entry is not None:
                     return entry
+        return None
+
+    def elongated_entry(self, word: str) -> Entry | None:
+        """ "Yummmm", "amaaazing", "sooo gooood": a letter written three or more times is the
+        word with that letter once or twice."""
+        if _ELONGATION.search(word) is None:
+            return None
+        for letters in (r"\1\1", r"\1"):
+            entry = self.entries.get((_ELONGATION.sub(letters, word),))
+            if entry is not None:
+                return entry
         return None
 
     def derived_entry(self, word: str) -> Entry | None:
@@ -302,6 +350,27 @@ def load_lexicon(language: str) -> Lexicon:
         long_units=_word_set(language, data["long_units"]),
         day_units=_word_set(language, data["day_units"]),
         topic_patterns={first: tuple(found) for first, found in topic_patterns.items()},
+        negation_crosses_commas=bool(data.get("negation_crosses_commas", False)),
+        conditional_modals=_single_words(language, data.get("conditional_modals", [])),
+        conditional_markers=_single_words(language, data.get("conditional_markers", [])),
+        addressees=_single_words(language, data.get("addressees", [])),
+        hypothetical_openers=_single_words(language, data.get("hypothetical_openers", [])),
+        score_verbs=_single_words(language, data.get("score_verbs", [])),
+        star_units=_single_words(language, data.get("star_units", [])),
+        concessive_openers=_single_words(language, data.get("concessive_openers", [])),
+        summary_markers=_single_words(language, data.get("summary_markers", [])),
+        bare_negators=_single_words(language, data.get("bare_negators", [])),
+        questions_complain=bool(data.get("questions_complain", False)),
+        concessive_anywhere=_single_words(language, data.get("concessive_anywhere", [])),
+        comparison_word=data.get("comparison_word", ""),
+        comparison_targets=_single_words(language, data.get("comparison_targets", [])),
+        wait_units=data.get("wait_units", {}),
+        wait_words=_single_words(language, data.get("wait_words", [])),
+        score_followers=_single_words(language, data.get("score_followers", [])),
+        excess_markers=_single_words(language, data.get("excess_markers", [])),
+        filled_stars=frozenset(common["star_glyphs"]["filled"]),
+        empty_stars=frozenset(common["star_glyphs"]["empty"]),
+        star_glyphs=frozenset(common["star_glyphs"]["filled"] + common["star_glyphs"]["empty"]),
         topic_prefix_lengths=tuple(
             sorted(
                 {len(first) - 1 for first in topic_patterns if first.endswith("*")}, reverse=True

@@ -25,8 +25,10 @@ _TOKEN = re.compile(
     r"|\d+(?:[.,]\d+)?"
     r"|[^\W\d_]+(?:'[^\W\d_]+)?"
     r"|[!?]+|[.,;:]"
-    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF]",
+    r"|[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50]"  # emoji, dingbats ("★"), "⭐"
+    r'|["\u201c\u201d]',  # quotation marks: they mark words as quoted and are no tokens
 )
+_OPENING_QUOTE, _CLOSING_QUOTE = "\u201c", "\u201d"
 CLAUSE_PUNCTUATION = frozenset({".", ",", ";", ":"})
 
 
@@ -34,6 +36,12 @@ CLAUSE_PUNCTUATION = frozenset({".", ",", ";", ":"})
 class Token:
     text: str  # as written (for ALL CAPS emphasis)
     norm: str  # lower case, accent-free: what lexicons are keyed by
+
+
+@dataclass(frozen=True, slots=True)
+class QuotedToken(Token):
+    """A token inside double quotation marks: the "solid wood" of a chipboard table. A subclass
+    rather than a field, so the unquoted tokens of most texts cost no more to make."""
 
 
 def fold(text: str, language: str = "") -> str:
@@ -53,7 +61,19 @@ def tokenize(text: str, language: str) -> list[Token]:
     text = text[:MAX_ANALYSED_CHARS].translate(_APOSTROPHES)
     if language != "en":  # "n'est", "l'article", "d'un": the apostrophe separates words
         text = text.replace("'", " ")
-    return [Token(raw, _folded_token(raw, language)) for raw in _TOKEN.findall(text)]
+    if '"' not in text and _OPENING_QUOTE not in text and _CLOSING_QUOTE not in text:
+        return [Token(raw, _folded_token(raw, language)) for raw in _TOKEN.findall(text)]
+    tokens: list[Token] = []
+    quoted = False
+    for raw in _TOKEN.findall(text):
+        if raw == '"':
+            quoted = not quoted
+        elif raw in (_OPENING_QUOTE, _CLOSING_QUOTE):
+            quoted = raw == _OPENING_QUOTE
+        else:
+            kind = QuotedToken if quoted else Token
+            tokens.append(kind(raw, _folded_token(raw, language)))
+    return tokens
 
 
 def folded_words(text: str, language: str) -> list[str]:

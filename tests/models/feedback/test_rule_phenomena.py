@@ -118,6 +118,113 @@ CASES = [
     ("en", "The bakery has gone downhill", NEG),
     ("en", "Never arrived and no refund", NEG),
     ("en", "Kind of flimsy", NEG),
+    # a negation reaches across a comma that only interrupts it
+    ("en", "I will never, ever order from this shop again", NEG),
+    ("en", "Never, ever again", NEG),
+    ("en", "The sofa is not, in any way, comfortable", NEG),
+    # modal regrets and wishes: the praise is what is missing
+    ("en", "I should have read the reviews first", NEG),
+    ("en", "Should've bought the other brand", NEG),
+    ("en", "I'd love it if it actually charged", NEG),
+    ("en", "It would be a great kettle if the lid closed", NEG),
+    ("en", "Would recommend if you like spicy food", POS),
+    # praise in an "if" clause is not said of the thing
+    ("en", "If you like crispy fries, look elsewhere", NEG),
+    ("en", "Even if you love cheap gadgets, skip this one", NEG),
+    ("en", "If you like spicy food, you will love this place", POS),
+    # the one good thing, rhetorical questions, litotes of "write home about"
+    ("en", "The only good thing about the hotel was the parking", NEG),
+    ("en", "Why would anyone buy this lamp?", NEG),
+    ("en", "The bread was nothing to write home about", NEG),
+    # scores given with a verb or "out of"
+    ("en", "I gave the blender a 9", POS),
+    ("en", "I'd rate this charger 2/10", NEG),
+    ("en", "Gave it 2 stars for the colour", NEG),
+    ("en", "My verdict: 3 out of 10", NEG),
+    ("en", "Solid 8 out of 10", POS),
+    ("en", "I would give this bakery a 10 plus if I could", POS),
+    # praise past its measure, and its negation
+    ("en", "The icing was too sweet", NEG),
+    ("en", "The mattress is too soft for my back", NEG),
+    ("en", "The icing was not too sweet", POS),
+    ("en", "The waiter was too kind", POS),
+    ("en", "I was not too pleased with the fit", NEG),
+    # a short quotation of praise is a claim disputed
+    ("en", 'The "waterproof" jacket soaked through in ten minutes', NEG),
+    ("en", "So much for \u201ceasy\u201d assembly", NEG),
+    # everyday product defects, and their absence
+    ("en", "The shelf sags and the drawer jammed", NEG),
+    ("en", "No rattle, no wobble, no fuss", POS),
+    ("en", "Still works after two years", POS),
+    # expectations, decline and the one complaint of a happy customer
+    ("en", "For this price I expected better", NEG),
+    ("en", "I really wanted to like this cafe", NEG),
+    ("en", "The bakery used to be great", NEG),
+    ("en", "My only complaint is the colour, otherwise lovely", POS),
+    ("en", "Nothing but good things to say about the seller", POS),
+    ("en", "Nothing but problems since day one", NEG),
+    ("en", "The service couldn't be better", POS),
+    ("en", "What more could you ask for?", POS),
+    ("en", "Hard to beat at this price", POS),
+    ("en", "I struggle to find anything bad to say about the bakery", POS),
+    ("en", "It is hard to find good coffee on this street", NEG),
+    ("en", "Don't miss it", POS),
+    ("en", "We waited 45 minutes for our starters", NEG),
+    ("en", "Took 2 hours to get a table", NEG),
+    ("en", "My old kettle was sturdier than this", NEG),
+    ("en", "I've seen cartoons more believable than this", NEG),
+    ("en", "I can't find a single thing wrong with this bag", POS),
+    ("en", "Not once has it worked", NEG),
+    ("en", "Good sound but the battery dies fast", NEG),
+    # concessions weigh less than what they concede to; "then" turns a story
+    ("en", "Although the food was good, the service was awful", NEG),
+    ("en", "Even though the decor is lovely, the food is bland", NEG),
+    ("en", "While the staff were friendly, the rooms were dirty", NEG),
+    ("en", "Although the room was small, the staff were wonderful", POS),
+    ("en", "A lovely hotel despite the noise", POS),
+    ("en", "Great for a week, then it died", NEG),
+    ("en", "The curry could use more salt", NEG),
+    ("en", "Good moments are few and far between", NEG),
+    # a negator used up by its phrase
+    ("en", "This bakery never fails to impress", POS),
+    ("en", "The chef never ceases to amaze me", POS),
+    ("en", "I didn't realize how good this soup is", POS),
+    ("en", "A below average meal", NEG),
+    ("en", "There are some obvious flaws", NEG),
+    ("en", "I don't see how anyone could enjoy this pizza", NEG),
+    ("en", "On a scale of 1 to 10, I give it a 9", POS),
+    ("en", "The less said about the dessert the better", NEG),
+    # restaurant vocabulary, superlatives through a negation, elongated words
+    ("en", "The steak was barely edible", NEG),
+    ("en", "Perfectly cooked, moist and well seasoned", POS),
+    ("en", "I have never had better ramen", POS),
+    ("en", "Nothing beats their fries", POS),
+    ("en", "Would go back in a heartbeat", POS),
+    ("en", "The pasta was amaaazing", POS),
+    ("en", "Sooo disappointed", NEG),
+    ("en", "I had high hopes for this place", NEG),
+    ("en", "The service was lacking", NEG),
+    ("en", "Nothing to rave about", NEG),
+    ("en", "I keep coming back", POS),
+    # a verdict outweighs what came before it
+    ("en", "The wait was long and the room was loud. Overall, a lovely evening", POS),
+    ("en", "The staff were nice. Overall, a disappointing meal", NEG),
+    # a negation with nothing to negate still tells of something missing
+    ("en", "The plot doesn't hold together", NEG),
+    ("en", "Nothing happens for an hour", NEG),
+    ("en", "The sauce lacks depth", NEG),
+    ("en", "Couldn't put it down", POS),
+    ("en", "Wouldn't change a thing", POS),
+    ("en", "Arrived without a scratch", POS),
+    # a question that names no sentiment is a rhetorical complaint
+    ("en", "Did nobody check these before sending them?", NEG),
+    ("en", "Who is this jacket even made for?", NEG),
+    ("en", "Why would you put a glass lid on a camping pot?", NEG),
+    ("en", "Is it worth it? Absolutely, a great buy", POS),
+    # star glyphs and emoji
+    ("en", "★★★★★", POS),
+    ("en", "★☆☆☆☆ the lid cracked", NEG),
+    ("en", "Thanks for the update 🙄", NEG),
 ]
 
 
@@ -180,3 +287,69 @@ def test_least_negates_unless_it_is_at_least():
 def test_litotes_of_the_extremes_are_lukewarm():
     assert 0 <= rule_score("It's not the worst kettle") < rule_score("It's a good kettle")
     assert rule_score("Not a fan of the new lid") < 0 < rule_score("Big fan of the new lid")
+
+
+def test_a_comma_after_a_lone_answer_ends_the_negation():
+    # "No, …" and "Not really, …" answer something; the praise after them stands
+    assert rule_score("No, it works fine") > 0
+    assert rule_score("Not really, the soup was fine") > 0
+
+
+def test_a_wish_is_a_milder_complaint_than_a_plain_one():
+    wish = rule_score("It would be a great kettle if the lid closed")
+    assert rule_score("The lid does not close, a bad kettle") < wish < 0
+
+
+def test_a_spelled_number_after_a_score_verb_is_no_score():
+    # "give this one a try": "one" is a pronoun, not a score of 1/10
+    assert rule_score("Give this one a try") >= 0
+    assert rule_score("I gave it a 1") < 0 < rule_score("I gave it a 10")
+
+
+def test_a_supposed_quality_is_a_missing_one():
+    assert rule_score("The coat is supposed to be warm") < 0 < rule_score("The coat is warm")
+
+
+def test_a_quoted_name_or_a_quoted_text_is_no_disputed_claim():
+    assert rule_score('We saw "Happy Feet" at the cinema') == 0  # a name is no opinion
+    assert rule_score('A poor remake of "The Best Years"') < 0
+    assert rule_score('"Excellent seller"') > 0
+    assert rule_score('The card said "we hope you enjoy your new lamp, have a good day"') > 0
+    assert rule_score('The "good" lamp') < 0
+
+
+def test_a_run_of_star_glyphs_is_a_rating_out_of_five():
+    assert rule_score("★★☆☆☆") < 0 < rule_score("★★★★☆") < rule_score("★★★★★")
+    assert rule_score("⭐⭐⭐⭐⭐") == rule_score("★★★★★")
+
+
+def test_a_condition_on_the_reader_says_nothing_of_the_thing():
+    # "If you want a scare": the scare is the reader's wish; "if it breaks": the thing's fault
+    assert abs(rule_score("If you want a scary film")) < abs(rule_score("A scary film"))
+    assert rule_score("If it breaks again, I am returning it") < 0
+    assert rule_score("!!!") == 0  # a clause of emphasis alone
+
+
+def test_a_number_after_a_score_verb_is_a_score_only_where_it_ends():
+    assert rule_score("I gave it to my 3 kids") == 0
+    assert rule_score("I rate this kettle a 9 out of a possible 10") > 0
+
+
+def test_a_short_wait_is_no_complaint():
+    assert rule_score("Ready in 10 minutes and delicious") > 0
+    assert rule_score("The film runs 95 minutes") == 0  # no waiting in the clause
+
+
+def test_nothing_beats_the_thing_itself():
+    assert rule_score("Nothing is better than this") > 0
+
+
+def test_an_elongated_word_reads_as_the_word():
+    assert rule_score("Yummmm") == rule_score("Yumm") or rule_score("Yummmm") == rule_score("Yum")
+    assert rule_score("Yummmm") > 0
+    assert rule_score("Zzzzz") == 0  # no word under it
+
+
+def test_a_bare_negation_is_a_weak_complaint_and_a_phrase_uses_it_up():
+    assert -0.3 < rule_score("The lid doesn't stay shut") < 0 < rule_score("Can't wait")
+    assert rule_score("No, it works fine") > 0  # "no" alone is an answer, not a bare negation
