@@ -28,11 +28,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> FeedbackAnalyzer:
-    return FeedbackAnalyzer()
-
-
 def _label(sentiment):
     return None if sentiment is None else sentiment.label
 

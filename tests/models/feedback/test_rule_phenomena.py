@@ -6,28 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer, FeedbackText
+from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer
 from parcelwatch.models.feedback.lexicon import load_lexicon
 from parcelwatch.models.feedback.rules import read_rules
 from parcelwatch.models.feedback.text import tokenize
 from parcelwatch.schemas.feedback import SentimentLabel
+from tests.models.feedback.reading import label, rule_score
 
 NEG, POS = SentimentLabel.NEGATIVE, SentimentLabel.POSITIVE
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> FeedbackAnalyzer:
-    return FeedbackAnalyzer()
-
-
-def label(analyzer: FeedbackAnalyzer, text: str, language: str = "en") -> SentimentLabel:
-    (analysis,) = analyzer.analyze([FeedbackText(text, language_hint=language)])
-    return analysis.sentiment.label
-
-
-def rule_score(text: str, language: str = "en") -> float:
-    lexicon = load_lexicon(language)
-    return read_rules(tokenize(text, language), lexicon).score
 
 
 CASES = [

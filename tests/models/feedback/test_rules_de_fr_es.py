@@ -11,22 +11,9 @@ from parcelwatch.models.feedback.lexicon import Aspect, load_lexicon
 from parcelwatch.models.feedback.rules import read_rules
 from parcelwatch.models.feedback.text import tokenize
 from parcelwatch.schemas.feedback import SentimentLabel
+from tests.models.feedback.reading import label, rule_score
 
 NEG, NEU, POS = SentimentLabel.NEGATIVE, SentimentLabel.NEUTRAL, SentimentLabel.POSITIVE
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> FeedbackAnalyzer:
-    return FeedbackAnalyzer()
-
-
-def label(analyzer: FeedbackAnalyzer, text: str, language: str) -> SentimentLabel:
-    (analysis,) = analyzer.analyze([FeedbackText(text, language_hint=language)])
-    return analysis.sentiment.label
-
-
-def rule_score(text: str, language: str) -> float:
-    return read_rules(tokenize(text, language), load_lexicon(language)).score
 
 
 VOCABULARY = [

@@ -11,11 +11,6 @@ from parcelwatch.schemas.feedback import SentimentLabel, TextAnalysis
 NEG, NEU, POS = SentimentLabel.NEGATIVE, SentimentLabel.NEUTRAL, SentimentLabel.POSITIVE
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> FeedbackAnalyzer:
-    return FeedbackAnalyzer()
-
-
 def read(analyzer: FeedbackAnalyzer, text: str | None, language: str | None = None,
          rating: int | None = None) -> TextAnalysis:  # fmt: skip
     (analysis,) = analyzer.analyze([FeedbackText(text, rating=rating, language_hint=language)])

@@ -57,11 +57,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> FeedbackAnalyzer:
-    return FeedbackAnalyzer()
-
-
 @pytest.mark.parametrize(("language", "text", "topic"), CASES, ids=lambda v: str(v)[:30])
 def test_the_topic_is_found(analyzer: FeedbackAnalyzer, language: str, text: str, topic: T):
     (analysis,) = analyzer.analyze([FeedbackText(text, language_hint=language)])
