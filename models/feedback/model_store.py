@@ -140,7 +140,10 @@ def load_builtin_analyzer(directory: Path = BUILTIN_DIR) -> FeedbackAnalyzer:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelRegistryError(f"{where}: unreadable {BUILTIN_METADATA}: {error}") from error
     payload = load_verified_skops(artifact.read_bytes(), expected, FEEDBACK_TRUSTED_TYPES, where)
-    if not isinstance(payload, dict) or not {"polarity", "vocabularies"} <= set(payload):
+    # Exactly the artifact's keys; one without ``text_preparation`` (an older release's) gets
+    # unpacked's "retrain" message rather than this one.
+    keys = set(payload) | {"text_preparation"} if isinstance(payload, dict) else set()
+    if keys != FEEDBACK.payload_keys:
         raise ModelRegistryError(f"{where}: not a feedback model artifact")
     try:
         estimator = unpacked(payload)  # also refuses a model of another text preparation
