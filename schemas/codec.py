@@ -24,19 +24,25 @@ from parcelwatch.schemas.pain_points import PainPointClose
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
+    CarrierSource,
     Customer,
     DeadLetter,
     DeadLetterReason,
+    DeliveryLocation,
+    DeliveryLocationKind,
     ExceptionReason,
     Item,
     Limits,
     Location,
     NotificationChannel,
     Order,
+    PickupPoint,
     Place,
     Scan,
+    ScanTimeZone,
     ShipmentCheck,
     ShipmentStatus,
+    TimeZoneSource,
 )
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
@@ -199,6 +205,14 @@ class _Fields:
                 f"field '{self._name(name)}' must be between {minimum:g} and {maximum:g}",
             )
         return float(value)
+
+    def flag(self, name: str) -> bool | None:
+        value = self._get(name, False)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise self._wrong_type(name, "true or false", value)
+        return value
 
     def obj(self, name: str) -> _Fields | None:
         value = self._get(name, False)
@@ -364,6 +378,42 @@ def _location(fields: _Fields | None) -> Location | None:
     )
 
 
+def _scan_time_zone(fields: _Fields | None) -> ScanTimeZone | None:
+    if fields is None:
+        return None
+    return ScanTimeZone(
+        resolved_by=_required(
+            fields.choice(
+                "resolved_by", TimeZoneSource, DeadLetterReason.INVALID_VALUE, required=True
+            )
+        ),
+        zone=fields.text("zone", max_length=64, pattern=_TIMEZONE),
+    )
+
+
+def _delivery_location(fields: _Fields | None) -> DeliveryLocation | None:
+    if fields is None:
+        return None
+    return DeliveryLocation(
+        kind=_required(
+            fields.choice(
+                "kind", DeliveryLocationKind, DeadLetterReason.INVALID_VALUE, required=True
+            )
+        ),
+        description=fields.text("description"),
+    )
+
+
+def _pickup_point(fields: _Fields | None) -> PickupPoint | None:
+    if fields is None:
+        return None
+    return PickupPoint(
+        id=fields.text("id", max_length=100),
+        name=fields.text("name"),
+        location=_location(fields.obj("location")),
+    )
+
+
 def _place(fields: _Fields | None) -> Place | None:
     if fields is None:
         return None
@@ -424,6 +474,12 @@ def decode_scan(
         description=fields.text("description", max_length=limits.max_text_length),
         location=_location(fields.obj("location")),
         estimated_delivery=fields.timestamp("estimated_delivery"),
+        source=fields.choice("source", CarrierSource, DeadLetterReason.INVALID_VALUE),
+        time_zone=_scan_time_zone(fields.obj("time_zone")),
+        signer=fields.text("signer"),
+        delivery_location=_delivery_location(fields.obj("delivery_location")),
+        return_to_sender=fields.flag("return_to_sender"),
+        pickup_point=_pickup_point(fields.obj("pickup_point")),
     )
     _check_event_time("occurred_at", scan.occurred_at, now, limits)
     if scan.estimated_delivery is not None:

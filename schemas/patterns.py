@@ -10,6 +10,7 @@ SERVICE_LEVEL = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 COUNTRY = r"^[A-Z]{2}$"
 LOCALE = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
 TIMEZONE = r"^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$"
+BASE64 = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"  # carrier-raw bytes
 SHA256_HEX = r"^[0-9a-f]{64}$"  # dead letters: digests of the original payload and key
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CARRIER_SCANS = "carrier-scans"
+CARRIER_RAW = "carrier-raw"
 ORDERS = "orders"
 SHIPMENT_ALERTS = "shipment-alerts"
 DEAD_LETTER = "dead-letter"
@@ -26,6 +27,7 @@ FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK)
 @dataclass(frozen=True)
 class TopicNames:
     carrier_scans: str = CARRIER_SCANS
+    carrier_raw: str = CARRIER_RAW  # raw carrier payloads, normalised into carrier_scans
     orders: str = ORDERS
     shipment_alerts: str = SHIPMENT_ALERTS
     dead_letter: str = DEAD_LETTER
@@ -45,6 +47,7 @@ class TopicNames:
         """``prefix`` is prepended as is: ``"staging."`` gives ``staging.carrier-scans``."""
         return cls(
             carrier_scans=prefix + CARRIER_SCANS,
+            carrier_raw=prefix + CARRIER_RAW,
             orders=prefix + ORDERS,
             shipment_alerts=prefix + SHIPMENT_ALERTS,
             dead_letter=prefix + DEAD_LETTER,
@@ -95,4 +98,4 @@ class TopicNames:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.consumed, *self.outputs, self.model_updates)
+        return (*self.consumed, *self.outputs, self.model_updates, self.carrier_raw)

@@ -129,6 +129,79 @@ class Location:
     country: str | None = None
 
 
+class CarrierSource(StrEnum):
+    """Where a ``carrier-raw`` payload comes from: a carrier's tracking API or a platform."""
+
+    UPS = "ups"
+    FEDEX = "fedex"
+    USPS = "usps"
+    DHL_EXPRESS = "dhl_express"
+    DHL_PARCEL_DE = "dhl_parcel_de"
+    CANADAPOST = "canadapost"
+    ROYALMAIL = "royalmail"
+    DPD = "dpd"
+    GLS = "gls"
+    LAPOSTE = "laposte"
+    POSTNL = "postnl"
+    AUSTRALIAPOST = "australiapost"
+    CORREIOS = "correios"
+    EASYPOST = "easypost"
+    AFTERSHIP = "aftership"
+    SHIPPO = "shippo"
+    SEVENTEEN_TRACK = "17track"
+
+
+class TimeZoneSource(StrEnum):
+    """How a scan's event time got its UTC offset (carriers often write local times without one)."""
+
+    OFFSET = "offset"  # the source wrote the offset (or UTC) itself
+    LOCATION = "location"  # the event location's zone (postal code, region or country)
+    CARRIER_HOME = "carrier_home"  # the carrier's home zone: the location named no zone
+    UTC = "utc"  # nothing better known: the local time was read as UTC
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTimeZone:
+    """The zone a scan's local time was read in; None when the source wrote the offset."""
+
+    resolved_by: TimeZoneSource
+    zone: str | None = None
+
+
+class DeliveryLocationKind(StrEnum):
+    """Where a delivered parcel was left, as far as the carrier says."""
+
+    RECIPIENT = "recipient"  # handed to the addressee
+    FRONT_DOOR = "front_door"
+    BACK_DOOR = "back_door"
+    PORCH = "porch"
+    GARAGE = "garage"
+    MAILBOX = "mailbox"
+    PARCEL_LOCKER = "parcel_locker"
+    PICKUP_POINT = "pickup_point"
+    NEIGHBOUR = "neighbour"
+    RECEPTION = "reception"  # front desk, mail room, concierge
+    SAFE_PLACE = "safe_place"  # a place the recipient chose
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLocation:
+    """Where the parcel was left: a kind, and the carrier's own words."""
+
+    kind: DeliveryLocationKind
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PickupPoint:
+    """A locker, post office or shop holding the parcel for collection."""
+
+    id: str | None = None
+    name: str | None = None
+    location: Location | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """Origin or destination of an order: coarse enough to derive a lane, never a street address."""
@@ -167,6 +240,13 @@ class Scan:
     description: str | None = None
     location: Location | None = None
     estimated_delivery: datetime | None = None
+    # Carried over from carrier payloads (carrier-raw); other producers may send them too.
+    source: CarrierSource | None = None  # the carrier-raw source the scan was normalised from
+    time_zone: ScanTimeZone | None = None
+    signer: str | None = None
+    delivery_location: DeliveryLocation | None = None
+    return_to_sender: bool | None = None
+    pickup_point: PickupPoint | None = None
     schema_version: int = SCHEMA_VERSION
 
 

@@ -16,13 +16,22 @@ ALLOWED = {
     "schemas": set(),
     "models": {"schemas"},
     "streams.core": {"schemas"},
+    "streams.carriers": {"schemas"},
     "streams.message_templates": {"schemas", "streams.core"},
-    "streams.pipeline": {"schemas", "models", "streams.core", "streams.message_templates"},
-    "streams.runtime": {
-        "schemas", "models", "streams.core", "streams.message_templates", "streams.pipeline",
+    "streams.pipeline": {
+        "schemas", "models", "streams.core", "streams.carriers", "streams.message_templates",
     },
-    "streams.offline": {"schemas", "models", "streams.core", "streams.pipeline", "streams.runtime"},
-    "streams.simulation": {"schemas", "streams.core", "streams.pipeline", "streams.runtime"},
+    "streams.runtime": {
+        "schemas", "models", "streams.core", "streams.carriers", "streams.message_templates",
+        "streams.pipeline",
+    },
+    "streams.offline": {
+        "schemas", "models", "streams.core", "streams.carriers", "streams.pipeline",
+        "streams.runtime",
+    },
+    "streams.simulation": {
+        "schemas", "streams.core", "streams.carriers", "streams.pipeline", "streams.runtime",
+    },
 }  # fmt: skip
 # devtools and cli.py sit on top: they may import anything.
 

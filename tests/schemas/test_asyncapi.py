@@ -174,7 +174,12 @@ def test_operations_say_what_parcelwatch_does(doc: dict[str, Any]) -> None:
         (op["action"], doc["channels"][_channel_name(op["channel"]["$ref"])]["address"])
         for op in doc["operations"].values()
     }
-    expected_receive = {*topics.consumed, topics.model_updates, topics.feedback_tallies}
-    expected_send = {*topics.outputs, *topics.internal, topics.model_updates}
+    expected_receive = {
+        *topics.consumed,
+        topics.model_updates,
+        topics.feedback_tallies,
+        topics.carrier_raw,
+    }
+    expected_send = {*topics.outputs, *topics.internal, topics.model_updates, topics.carrier_scans}
     assert {address for action, address in done if action == "receive"} == expected_receive
     assert {address for action, address in done if action == "send"} == expected_send

@@ -13,6 +13,11 @@ import orjson
 import pytest
 
 from parcelwatch.schemas import model_update, patterns
+from parcelwatch.schemas.carrier_raw import (
+    PayloadEncoding,
+    RawCarrierPayload,
+    decode_carrier_raw,
+)
 from parcelwatch.schemas.codec import (
     InvalidEvent,
     decode_check,
@@ -43,8 +48,11 @@ from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
     Alert,
     AlertKind,
+    CarrierSource,
     DeadLetter,
     DeadLetterReason,
+    DeliveryLocation,
+    DeliveryLocationKind,
     EstimateSource,
     ExceptionReason,
     Limits,
@@ -52,10 +60,13 @@ from parcelwatch.schemas.types import (
     NotificationChannel,
     NotificationKind,
     Order,
+    PickupPoint,
     Scan,
+    ScanTimeZone,
     Severity,
     ShipmentCheck,
     ShipmentStatus,
+    TimeZoneSource,
 )
 from tests.factories import TRACKING, order_json, scan_json
 
@@ -70,6 +81,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 CONTRACTS = [
+    ("carrier-raw", RawCarrierPayload),
     ("scan", Scan),
     ("order", Order),
     ("shipment-check", ShipmentCheck),
@@ -102,6 +114,7 @@ def test_fields_match(name, cls):
 @pytest.mark.parametrize(
     ("name", "cls"),
     [
+        ("carrier-raw", RawCarrierPayload),
         ("scan", Scan),
         ("order", Order),
         ("shipment-check", ShipmentCheck),
@@ -160,6 +173,9 @@ def test_a_nullable_enumeration_lists_null(name, cls):
     [
         ("scan", "status", ShipmentStatus),
         ("scan", "reason", ExceptionReason),
+        ("scan", "source", CarrierSource),
+        ("carrier-raw", "source", CarrierSource),
+        ("carrier-raw", "payload_encoding", PayloadEncoding),
         ("alert", "kind", AlertKind),
         ("alert", "severity", Severity),
         ("alert", "status", ShipmentStatus),
@@ -254,6 +270,35 @@ SCAN_MUTATIONS: list[dict[str, Any]] = [
     {"description": "d" * 1000},
     {"description": "d" * 1001},
     {"carrier_status_code": "X" * 65},
+    # Fields carried over from carrier payloads (carrier-raw)
+    {"source": "17track", "time_zone": {"resolved_by": "location", "zone": "America/Chicago"}},
+    {"source": "dhl"},
+    {"time_zone": {"resolved_by": "offset", "zone": None}},
+    {"time_zone": {"zone": "Europe/Berlin"}},
+    {"time_zone": {"resolved_by": "guess"}},
+    {"time_zone": {"resolved_by": "location", "zone": "not a zone"}},
+    {"signer": "J SMITH", "return_to_sender": False},
+    {"return_to_sender": "yes"},
+    {"delivery_location": {"kind": "parcel_locker", "description": "Locker 12"}},
+    {"delivery_location": {"kind": "roof"}},
+    {"delivery_location": {"description": "porch"}},
+    {"pickup_point": {"id": "P-1", "name": "Kiosk", "location": {"country": "DE"}}},
+    {"pickup_point": {"location": {"country": "Germany"}}},
+]
+RAW_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"tracking_number": None, "content_type": "application/xml"},
+    {"payload_encoding": "base64", "payload": "PD94bWw/Pg=="},
+    {"payload_encoding": "base64", "payload": "not base64!"},
+    {"payload_encoding": "latin-1"},
+    {"source": "dhl"},
+    {"source": None},
+    {"payload": ""},
+    {"payload": 5},
+    {"received_at": "2026-11-20T10:00:00"},
+    {"tracking_number": "with space"},
+    {"schema_version": 2},
+    {"extra": True},
 ]
 ORDER_MUTATIONS: list[dict[str, Any]] = [
     {},
@@ -293,6 +338,36 @@ def _schema_verdict(schema: dict[str, Any], payload: dict[str, Any]) -> bool:
 def test_scan_verdicts_agree(mutation):
     payload = scan_json(**mutation)
     assert _python_verdict(decode_scan, payload) == _schema_verdict(load("scan"), payload)
+
+
+@pytest.mark.parametrize("mutation", RAW_MUTATIONS, ids=str)
+def test_carrier_raw_verdicts_agree(mutation):
+    payload = {
+        "schema_version": 1,
+        "source": "ups",
+        "received_at": "2026-11-21T11:00:00Z",
+        "tracking_number": TRACKING,
+        "payload": '{"trackResponse": {}}',
+    }
+    payload.update(mutation)
+
+    def decode(data: bytes, *, key: bytes, now: datetime, limits: Limits) -> object:
+        return decode_carrier_raw(data, now=now, limits=limits)
+
+    assert _python_verdict(decode, payload) == _schema_verdict(load("carrier-raw"), payload)
+
+
+def test_scan_nested_shapes_match_the_types():
+    properties = load("scan")["properties"]
+    for node, cls in (
+        (properties["time_zone"], ScanTimeZone),
+        (properties["delivery_location"], DeliveryLocation),
+        (properties["pickup_point"], PickupPoint),
+    ):
+        assert set(node["properties"]) == {field.name for field in dataclasses.fields(cls)}
+    assert _enum(properties["time_zone"]["properties"]["resolved_by"]) == list(TimeZoneSource)
+    kinds = properties["delivery_location"]["properties"]["kind"]
+    assert _enum(kinds) == list(DeliveryLocationKind)
 
 
 CHECK_MUTATIONS: list[dict[str, Any]] = [

@@ -1,0 +1,18 @@
+"""Shared helpers of the carrier tests: payload files live in tests/data/carriers/<source>/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parcelwatch.streams.carriers.reading import PayloadScans, scans_from_payload
+
+PAYLOADS = Path(__file__).resolve().parents[2] / "data" / "carriers"
+
+
+def payload(source: str, name: str) -> bytes:
+    return (PAYLOADS / source / name).read_bytes()
+
+
+def read(source: str, name: str, *, named: bool = True) -> PayloadScans:
+    """The scans of a payload file; its source is named, or recognised when ``named`` is False."""
+    return scans_from_payload(payload(source, name), source if named else None)
