@@ -1,4 +1,5 @@
-"""The ``parcelwatch`` command: kafka, topics, worker, simulate, the model commands, demo, chaos."""
+"""The ``parcelwatch`` command: kafka, topics, worker, simulate, the model commands, normalize,
+demo, chaos."""
 
 from __future__ import annotations
 
@@ -99,6 +100,13 @@ def _parser() -> argparse.ArgumentParser:
         "feedback", help="the feedback analyzer's learned model: train, evaluate, promote"
     )
     add_feedback_arguments(feedback)
+
+    from parcelwatch.streams.offline import normalize_command
+
+    normalize = commands.add_parser(
+        "normalize", help="saved carrier payloads or webhook bodies -> canonical scans as JSONL"
+    )
+    normalize_command.add_arguments(normalize)
 
     demo = commands.add_parser("demo", help="broker, worker and simulator together; Ctrl-C stops")
     demo.add_argument("--shipments", type=_positive_int, default=200)

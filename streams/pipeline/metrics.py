@@ -216,3 +216,36 @@ class WorkerMetrics:
             "The feedback analyzer version in use.",
             registry=registry,
         )
+        # Raw carrier payloads (streams/pipeline/carrier_raw.py). The only label is the source:
+        # the contract's names (or "unknown" for an unreadable envelope), never a code, a text or
+        # a tracking number from the payload.
+        self.carrier_raw_messages = Counter(
+            "parcelwatch_carrier_raw_messages",
+            "carrier-raw messages by source and outcome: normalized (scans published), empty (no "
+            "events: a webhook about something else, an empty history), carrier_error (only the "
+            "carrier's error answer; dead-lettered), dead_lettered (invalid envelope or "
+            "unreadable payload).",
+            ["source", "outcome"],
+            registry=registry,
+        )
+        self.carrier_raw_scans = Counter(
+            "parcelwatch_carrier_raw_scans",
+            "Scans published on carrier-scans from carrier-raw messages, by source (a resent "
+            "history counts again; the tracking agent counts its duplicates).",
+            ["source"],
+            registry=registry,
+        )
+        self.carrier_errors = Counter(
+            "parcelwatch_carrier_errors",
+            "Error answers in carrier-raw payloads (bad credentials, unknown tracking number), by "
+            "source; one payload may hold several.",
+            ["source"],
+            registry=registry,
+        )
+        self.carrier_codes_unmapped = Counter(
+            "parcelwatch_carrier_codes_unmapped",
+            "Carrier events whose code (or words) no mapping table entry matched, published with "
+            "status unknown, by source; the worker logs each code (never its description).",
+            ["source"],
+            registry=registry,
+        )

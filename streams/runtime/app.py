@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import Tracking, register_tracking
+from parcelwatch.streams.runtime.carrier_raw_agent import register_carrier_raw
 from parcelwatch.streams.runtime.kafka_admin import faust_credentials
 from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
 from parcelwatch.streams.runtime.settings import Settings
@@ -59,5 +60,6 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
     metrics = WorkerMetrics(registry)
     tracking = register_tracking(app, settings, metrics)
     register_pain_points(app, settings, metrics)
+    register_carrier_raw(app, settings, metrics)
     register_views(app, registry, tracking)
     return WorkerApp(app, tracking)

@@ -36,3 +36,13 @@ def test_the_pain_point_agent_table_and_timer_are_registered(tmp_path) -> None:
         "feedback-tallies"
     }
     assert agent.concurrency == 1
+
+
+def test_the_carrier_raw_agent_reads_carrier_raw_without_a_table(tmp_path) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path, topic_prefix="p."), registry=CollectorRegistry()
+    ).faust
+    (agent,) = [a for name, a in app.agents.items() if name.endswith("normalize_carrier_raw")]
+    assert set(agent.channel.topics) == {"p.carrier-raw"}
+    assert agent.concurrency == 1
+    assert set(app.tables) == {"shipments", "pain_point_windows"}  # it keeps no state

@@ -1,0 +1,54 @@
+"""The raw-payload agent: Faust wiring around ``pipeline.carrier_raw``.
+
+Agent ``normalize_carrier_raw`` (concurrency 1, raw bytes) on ``carrier-raw``: each batch's
+payloads become canonical scans on ``carrier-scans`` (keyed by tracking number), or dead letters.
+It keeps no table. Outputs are acknowledged before the batch is: at-least-once, and a batch read
+again publishes the same scan ids, which the tracking agent counts as duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import faust
+
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.streams.pipeline.carrier_raw import CarrierRawProcessor
+from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.runtime.agents import EXIT_AGENT_DIED, RAW
+from parcelwatch.streams.runtime.faust_events import input_messages
+from parcelwatch.streams.runtime.publishing import retrying_publisher
+from parcelwatch.streams.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+AGENT_NAME = "normalize_carrier_raw"
+
+
+def register_carrier_raw(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
+    """Add the raw-payload agent to ``app``."""
+    topics = settings.topics
+    source = app.topic(topics.carrier_raw, **RAW)
+    outputs = {name: app.topic(name, **RAW) for name in (topics.carrier_scans, topics.dead_letter)}
+    processor = CarrierRawProcessor(
+        topics=topics,
+        limits=settings.limits,
+        publish_many=retrying_publisher(outputs, metrics),
+        clock=utc_now,
+        metrics=metrics,
+    )
+
+    # concurrency=1 keeps each partition's order (a parcel's payloads are keyed by its number);
+    # take_events acks a batch only after the loop body has processed it.
+    @app.agent(source, name=AGENT_NAME, concurrency=1)
+    async def normalize_carrier_raw(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
+            try:
+                await processor.process_batch(input_messages(events))
+            except Exception as error:
+                # Leave at once, like the tracking agent: the batch is not acknowledged, so it is
+                # read again after the restart and nothing is lost.
+                log.critical("agent %s died (%s)\n%s", AGENT_NAME, describe(error), stack(error))
+                logging.shutdown()
+                os._exit(EXIT_AGENT_DIED)
