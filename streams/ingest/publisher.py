@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from parcelwatch.streams.runtime.kafka_admin import (
     KafkaUnreachableError,
@@ -13,6 +15,8 @@ from parcelwatch.streams.runtime.kafka_admin import (
     connection_summary,
 )
 from parcelwatch.streams.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Publisher(Protocol):
@@ -42,6 +46,12 @@ class KafkaPublisher:
                 "PARCELWATCH_KAFKA_SECURITY_PROTOCOL, _SASL_* and _SSL_* settings"
             ) from None
         self._producer = producer
+        if not await _topic_exists(self._settings, self._topic):
+            log.warning(
+                "topic %s does not exist yet: webhooks are answered 503 until it does (a worker "
+                "creates it at start, or run `parcelwatch topics`)",
+                self._topic,
+            )
 
     async def publish(self, key: bytes, value: bytes) -> None:
         if self._producer is None:
@@ -52,3 +62,16 @@ class KafkaPublisher:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+
+
+async def _topic_exists(settings: Settings, topic: str) -> bool:
+    """Asks for all topics: asking for a missing one by name makes a broker with
+    ``auto.create.topics.enable`` create it, with the wrong settings."""
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
+    try:
+        await admin.start()
+        return any(entry["topic"] == topic for entry in await admin.describe_topics())
+    except KafkaError:
+        return True  # unknown: the producer is connected, publishing will tell
+    finally:
+        await admin.close()

@@ -238,7 +238,13 @@ async def serve(settings: IngestSettings, stop: asyncio.Event | None = None) -> 
     try:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            raise RuntimeError(
+                f"cannot listen on {settings.host}:{settings.port} ({error.strerror}); check "
+                "PARCELWATCH_INGEST_HOST and PARCELWATCH_INGEST_PORT"
+            ) from None
         log.info(
             "ingest listening on http://%s:%d/webhooks/{platform}, publishing to %s; %s",
             settings.host, settings.port, settings.kafka.topics.carrier_raw,
