@@ -38,7 +38,7 @@ class IngestSettings:
     max_body_bytes: int = MAX_RAW_PAYLOAD_CHARS  # the carrier-raw contract's payload limit
     shippo_tolerance_seconds: float = DEFAULT_SHIPPO_TOLERANCE_SECONDS
     # A webhook is answered 503 (the platform retries) when Kafka has not acknowledged it in time.
-    publish_timeout_seconds: float = 10.0
+    publish_timeout_seconds: float = 5.0
     secrets: Mapping[CarrierSource, str] = field(default_factory=dict, repr=False)
     # Platforms whose webhooks are accepted without a signature while no secret is set for them.
     allow_unsigned: frozenset[CarrierSource] = frozenset()

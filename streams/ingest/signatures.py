@@ -1,18 +1,20 @@
 """Each tracking platform's webhook signature, checked on the raw body (pure: no I/O, no clock).
 
-The schemes, as the platforms and their official clients document them (sources in
-/work/research/issue11 notes, summarised in the README's "Webhooks from tracking platforms"):
+The schemes, as the platforms document them:
 
-* EasyPost: ``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256(NFKD(secret), body)>``, the
-  scheme every official EasyPost client implements. The newer timestamped
-  ``x-hmac-signature-v2`` is not checked: its string-to-sign is not published where it could be
-  read.
-* AfterShip: ``aftership-hmac-sha256: <base64 HMAC-SHA256(secret, body)>``.
-* Shippo: ``Shippo-Auth-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``.
-  Shippo's retries resend the *original* ``t``, so the age limit must outlast its retries.
+* EasyPost: ``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256(NFKD(secret), body)>``, what
+  every official EasyPost client checks (easypost-python's ``validate_webhook``;
+  https://docs.easypost.com/docs/webhooks). The newer timestamped ``x-hmac-signature-v2`` is not
+  checked: its string-to-sign is not published where it could be read.
+* AfterShip: ``aftership-hmac-sha256: <base64 HMAC-SHA256(secret, body)>``
+  (https://www.aftership.com/docs/tracking/webhook/webhook-signature).
+* Shippo: ``Shippo-Auth-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``
+  (https://docs.goshippo.com/docs/tracking/webhooksecurity, as Shippo's own verifier in
+  github.com/goshippo/ai reads it). Shippo's retries resend the *original* ``t``, so the age
+  limit must outlast its retries.
 * 17TRACK: ``sign: <hex SHA-256(body + "/" + security key)>`` (a plain hash over the body and the
   API security key, not an HMAC). Only third-party receivers document it; 17TRACK's own webhook
-  page could not be read.
+  page (https://api.17track.net/en/doc) could not be read, so this is unconfirmed.
 
 Every comparison is constant-time; hex digests are compared without regard to letter case.
 """
