@@ -72,7 +72,9 @@ def _same(expected: bytes, received: bytes) -> bool:
 
 
 def _hex_matches(expected_hex: str, received: str) -> bool:
-    return _same(expected_hex.encode("ascii"), received.strip().lower().encode("utf-8"))
+    # aiohttp hands over undecodable header bytes as surrogate escapes: give them back as bytes.
+    candidate = received.strip().lower().encode("utf-8", "surrogateescape")
+    return _same(expected_hex.encode("ascii"), candidate)
 
 
 def verify_easypost(headers: Mapping[str, str], body: bytes, secret: str) -> Verdict:

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.carrier_raw import decode_carrier_raw
 from parcelwatch.schemas.types import CarrierSource, Limits
-from parcelwatch.streams.ingest.server import create_app
+from parcelwatch.streams.ingest.server import create_app, describe_platforms
 from parcelwatch.streams.ingest.settings import IngestSettings
 from parcelwatch.streams.ingest.signatures import WEBHOOK_PLATFORMS
 from tests.webhook_signing import signed_headers
@@ -358,3 +358,16 @@ async def test_logs_name_platform_size_and_outcome_never_the_body_or_headers(
     assert f"({len(body)} bytes" in logged
     for secret in (marker, SECRET, signature, "AS123"):
         assert secret not in logged
+
+
+def test_the_start_up_summary_says_how_each_platform_is_treated_without_secrets():
+    ingest = settings(
+        secrets={CarrierSource.EASYPOST: SECRET},
+        allow_unsigned=frozenset({CarrierSource.SHIPPO}),
+    )
+    summary = describe_platforms(ingest)
+    assert summary == (
+        "easypost: signed, aftership: refused (no PARCELWATCH_WEBHOOK_SECRET_AFTERSHIP), "
+        "shippo: UNSIGNED ACCEPTED, 17track: refused (no PARCELWATCH_WEBHOOK_SECRET_17TRACK)"
+    )
+    assert SECRET not in summary

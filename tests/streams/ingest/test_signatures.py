@@ -5,6 +5,8 @@ import hashlib
 import hmac
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parcelwatch.schemas.types import CarrierSource
 from parcelwatch.streams.ingest.signatures import (
@@ -250,3 +252,25 @@ def test_each_verifier_accepts_its_own_platforms_signature_only(platform):
         if other is not platform:
             other_headers = signed_headers(other, BODY, SECRET, timestamp=int(NOW))
             assert checks[platform](other_headers, BODY, SECRET, NOW) is not Verdict.VALID
+
+
+@pytest.mark.parametrize("platform", WEBHOOK_PLATFORMS, ids=str)
+def test_undecodable_header_bytes_are_a_refusal_not_a_crash(platform):
+    # aiohttp decodes header values as UTF-8 with surrogate escapes
+    value = b"hmac-sha256-hex=\xff\xfe t=1,v1=\xff".decode("utf-8", "surrogateescape")
+    names = ("X-Hmac-Signature", "aftership-hmac-sha256", "Shippo-Auth-Signature", "sign")
+    for name in names:
+        verdict = verifiers()[platform]({name: value}, BODY, SECRET, NOW)
+        assert verdict is not Verdict.VALID
+
+
+@given(
+    value=st.text(alphabet=st.characters(exclude_categories=()), max_size=100),
+    body=st.binary(max_size=200),
+    secret=st.text(min_size=1, max_size=40),
+)
+def test_any_header_value_gets_a_refusal_never_an_exception(value, body, secret):
+    names = ("X-Hmac-Signature", "aftership-hmac-sha256", "Shippo-Auth-Signature", "sign")
+    for verify in verifiers().values():
+        for name in names:
+            assert verify({name: value}, body, secret, NOW) is not Verdict.VALID
