@@ -125,7 +125,7 @@ class WebhookReceiver:
         level = logging.INFO if result.outcome is Outcome.ACCEPTED else logging.WARNING
         log.log(
             level, "webhook %s: %s%s (%d bytes, %.0f ms)",
-            label, result.outcome.value, f", {result.detail}" if result.detail else "",
+            label, result.outcome, f", {result.detail}" if result.detail else "",
             result.size, elapsed * 1000,
         )  # fmt: skip
         return web.json_response(
