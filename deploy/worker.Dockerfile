@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The parcelwatch image: the worker by default, the simulator with `simulate ...`.
+# The parcelwatch image: the worker by default, the webhook receiver with `ingest`, the
+# simulator with `simulate ...`.
 # Build from the repository root:  docker build -f deploy/worker.Dockerfile -t parcelwatch:local .
 # The base image is pinned to an exact release, so a rebuild does not silently pick up a new
 # Python or Debian. Digests could not be resolved where this was written (no registry access);
@@ -30,7 +31,7 @@ ENV PARCELWATCH_DATA_DIR=/var/lib/parcelwatch \
 USER parcelwatch:parcelwatch
 WORKDIR /var/lib/parcelwatch
 VOLUME ["/var/lib/parcelwatch"]
-EXPOSE 6066
+EXPOSE 6066 8088
 
 ENTRYPOINT ["parcelwatch"]
 CMD ["worker"]

@@ -1,5 +1,5 @@
-"""The ``parcelwatch`` command: kafka, topics, worker, simulate, the model commands, normalize,
-demo, chaos."""
+"""The ``parcelwatch`` command: kafka, topics, worker, ingest, simulate, the model commands,
+normalize, demo, chaos."""
 
 from __future__ import annotations
 
@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = commands.add_parser("worker", help="run the Faust worker")
     worker.set_defaults(handler=_worker)
+
+    ingest = commands.add_parser(
+        "ingest", help="receive tracking platforms' webhooks and publish them to carrier-raw"
+    )
+    ingest.set_defaults(handler=_ingest)
 
     simulate = commands.add_parser(
         "simulate", help="produce simulated orders, scan journeys and customer feedback"
@@ -214,6 +219,14 @@ def _worker(args: argparse.Namespace) -> int:
     from parcelwatch.streams.runtime.worker import run_worker
 
     run_worker(Settings.from_env())
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from parcelwatch.streams.ingest.server import run_ingest
+    from parcelwatch.streams.ingest.settings import IngestSettings
+
+    run_ingest(IngestSettings.from_env())
     return 0
 
 

@@ -182,6 +182,16 @@ def workers() -> Iterator[list[WorkerProcess]]:
         worker.stop(signal.SIGKILL)
 
 
+@pytest.fixture
+def ingests() -> Iterator[list[Any]]:
+    """``parcelwatch ingest`` processes a test started (tests/integration/ingest_harness.py),
+    stopped after it."""
+    started: list[Any] = []
+    yield started
+    for ingest in started:
+        ingest.stop()
+
+
 async def produce(
     messages: list[tuple[str, bytes | None, bytes]], client: dict[str, Any] | None = None
 ) -> None:

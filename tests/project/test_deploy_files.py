@@ -19,6 +19,9 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.streams.devtools.localkafka import KAFKA_VERSION
+from parcelwatch.streams.ingest.metrics import IngestMetrics
+from parcelwatch.streams.ingest.settings import IngestSettings, secret_variable
+from parcelwatch.streams.ingest.signatures import WEBHOOK_PLATFORMS
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.settings import Settings
 
@@ -76,7 +79,7 @@ class _RecordingEnv(Mapping[str, str]):
 @pytest.fixture(scope="module")
 def settings_env_names() -> set[str]:
     env = _RecordingEnv()
-    Settings.from_env(env)
+    IngestSettings.from_env(env)  # the worker's settings and the webhook receiver's
     return {name for name in env.asked if name.startswith("PARCELWATCH_")}
 
 
@@ -91,10 +94,20 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _env(service: dict[str, Any]) -> dict[str, str]:
+    """The variables a service sets here; one without a value (passed on from the host's
+    environment, as secrets are) is left out."""
     environment = service.get("environment") or {}
     if isinstance(environment, list):  # the "KEY=value" form
-        environment = dict(item.split("=", 1) for item in environment)
-    return {key: str(value) for key, value in environment.items()}
+        environment = dict(item.split("=", 1) for item in environment if "=" in item)
+    return {key: str(value) for key, value in environment.items() if value is not None}
+
+
+def _env_names(service: dict[str, Any]) -> set[str]:
+    """Every variable a service names, with a value or passed on from the host."""
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        return {item.split("=", 1)[0] for item in environment}
+    return set(environment)
 
 
 def _depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -134,7 +147,7 @@ def _listeners(value: str) -> dict[str, tuple[str, int]]:
 
 
 def test_expected_services(services: dict[str, Any]) -> None:
-    assert {"kafka", "worker", "simulator", "prometheus", "grafana"} <= services.keys()
+    assert {"kafka", "worker", "ingest", "simulator", "prometheus", "grafana"} <= services.keys()
 
 
 def test_every_service_has_an_image_or_a_buildable_dockerfile(services: dict[str, Any]) -> None:
@@ -195,10 +208,11 @@ def test_parcelwatch_env_vars_are_all_read_by_settings(
     services: dict[str, Any], settings_env_names: set[str]
 ) -> None:
     assert "PARCELWATCH_KAFKA_BROKER" in settings_env_names  # the recorder works
+    assert "PARCELWATCH_WEBHOOK_SECRET_17TRACK" in settings_env_names
     for name, service in services.items():
         unknown = {
             key
-            for key in _env(service)
+            for key in _env_names(service)
             if key.startswith("PARCELWATCH_") and key not in settings_env_names
         }
         assert not unknown, f"{name} passes variables Settings.from_env never reads: {unknown}"
@@ -207,6 +221,7 @@ def test_parcelwatch_env_vars_are_all_read_by_settings(
 def test_parcelwatch_env_values_are_accepted_by_settings(services: dict[str, Any]) -> None:
     for name in ("worker", "simulator"):
         Settings.from_env(_env(services[name]))  # raises SettingsError on a bad value
+    IngestSettings.from_env(_env(services["ingest"]))
 
 
 def test_dockerfile_env_vars_are_read_by_settings(settings_env_names: set[str]) -> None:
@@ -226,7 +241,7 @@ def test_worker_and_simulator_use_the_listener_kafka_advertises_to_containers(
     )
     kafka_names = {"kafka", services["kafka"].get("hostname", "kafka")}
 
-    for name in ("worker", "simulator"):
+    for name in ("worker", "ingest", "simulator"):
         settings = Settings.from_env(_env(services[name]))
         assert settings.broker.startswith("kafka://")
         host, port = settings.bootstrap_servers.rsplit(":", 1)
@@ -334,10 +349,29 @@ def test_simulator_is_an_opt_in_demo(services: dict[str, Any]) -> None:
     )
 
 
+def test_ingest_service(services: dict[str, Any]) -> None:
+    ingest, worker = services["ingest"], services["worker"]
+    assert ingest["command"] == ["ingest"]
+    assert (ingest.get("image"), ingest.get("build")) == (worker.get("image"), worker.get("build"))
+    # the worker creates carrier-raw (broker auto-creation is off)
+    assert _depends_on(ingest)["worker"]["condition"] == "service_healthy"
+    settings = IngestSettings.from_env(_env(ingest))
+    assert settings.host == "0.0.0.0"
+    assert settings.port in _published_ports(ingest)
+    assert all(entry.startswith("127.0.0.1:") for entry in ingest["ports"])
+    assert f":{settings.port}/healthz" in " ".join(ingest["healthcheck"]["test"])
+    # every platform's secret is passed on from the host, none is written in the file
+    secrets = {secret_variable(platform) for platform in WEBHOOK_PLATFORMS}
+    assert secrets <= ingest["environment"].keys()
+    assert all(ingest["environment"][name] is None for name in secrets)
+    assert settings.secrets == {}
+    assert str(settings.port) in _dockerfile_values()["EXPOSE"].split()
+
+
 def test_service_commands_are_valid_cli_invocations(services: dict[str, Any]) -> None:
     from parcelwatch.streams.cli import _parser
 
-    for name in ("worker", "simulator"):
+    for name in ("worker", "ingest", "simulator"):
         args = _parser().parse_args(services[name]["command"])
         assert args.command == services[name]["command"][0]
 
@@ -356,9 +390,13 @@ def _dockerfile_instructions() -> list[tuple[str, str]]:
     return result
 
 
+def _dockerfile_values() -> dict[str, str]:
+    return {keyword: rest for keyword, rest in _dockerfile_instructions()}  # last one wins
+
+
 def test_dockerfile_runs_parcelwatch_as_non_root() -> None:
     instructions = _dockerfile_instructions()
-    values = {keyword: rest for keyword, rest in instructions}  # last one wins, as in Docker
+    values = _dockerfile_values()
 
     assert instructions[0][0] == "FROM"
     assert re.fullmatch(
@@ -416,6 +454,19 @@ def test_compose_prometheus_scrapes_the_worker_service(services: dict[str, Any])
     assert config_path == ROOT / "deploy" / "prometheus" / "prometheus.yml"
     port = Settings.from_env(_env(services["worker"])).web_port
     assert ("/metrics", f"worker:{port}") in _scrape_targets(config_path)
+
+
+def test_compose_prometheus_scrapes_the_ingest_service(services: dict[str, Any]) -> None:
+    mounts = {target: source for source, target in _volume_mounts(services["prometheus"])}
+    port = IngestSettings.from_env(_env(services["ingest"])).port
+    targets = _scrape_targets(ROOT / mounts["/etc/prometheus/prometheus.yml"])
+    assert ("/metrics", f"ingest:{port}") in targets
+    registry = CollectorRegistry()
+    IngestMetrics(registry)
+    assert {family.name for family in registry.collect()} == {
+        "parcelwatch_webhooks",
+        "parcelwatch_webhook_seconds",
+    }
 
 
 def test_local_prometheus_scrapes_a_worker_on_the_host() -> None:

@@ -29,6 +29,7 @@ ALLOWED = {
         "schemas", "models", "streams.core", "streams.carriers", "streams.pipeline",
         "streams.runtime",
     },
+    "streams.ingest": {"schemas", "streams.carriers", "streams.pipeline", "streams.runtime"},
     "streams.simulation": {
         "schemas", "streams.core", "streams.carriers", "streams.pipeline", "streams.runtime",
     },
