@@ -41,8 +41,10 @@ _FINAL_STEP = 5  # timeline step "livré": its date is the planned delivery whil
 
 
 def parse(document: Document) -> CarrierResponse:
+    if isinstance(document, dict) and _is_gateway_error(document):
+        return CarrierResponse(errors=(CarrierError(text(document["code"]), _words(document)),))
     items = document if isinstance(document, list) else [document]
-    if not items or not all(_is_unitary(item) for item in items):
+    if not items or not all(_is_item(item) for item in items):
         raise PayloadError("not a La Poste Suivi v2 response (returnCode/shipment items)")
     histories: list[TrackingHistory] = []
     errors: list[CarrierError] = []
@@ -57,16 +59,39 @@ def parse(document: Document) -> CarrierResponse:
 
 def recognises(document: Document) -> bool:
     items = document if isinstance(document, list) else [document]
-    return bool(items) and all(_is_unitary(item) for item in items)
+    return bool(items) and all(_looks_unitary(item) for item in items)
 
 
-def _is_unitary(item: Any) -> bool:
+def _is_item(item: Any) -> bool:
+    """A unitary response: a shipment, or La Poste's answer for an id it could not track."""
+    if not isinstance(item, dict):
+        return False
+    return isinstance(item.get("shipment"), dict) or "returnCode" in item
+
+
+def _looks_unitary(item: Any) -> bool:
+    """Stricter, for recognition: fields only La Poste's answers have together."""
     if not isinstance(item, dict):
         return False
     shipment = item.get("shipment")
     if isinstance(shipment, dict):
         return "idShip" in shipment and ("event" in shipment or "timeline" in shipment)
     return "returnCode" in item and ("returnMessage" in item or "idShip" in item)
+
+
+def _is_gateway_error(document: dict[str, Any]) -> bool:
+    """The Okapi gateway's own refusal (bad key, quota); the spec shows no body for it, so it is
+    read when it has a ``code`` and a ``message``."""
+    return (
+        "shipment" not in document
+        and "returnCode" not in document
+        and bool(text(document.get("code")))
+        and bool(text(document.get("message")) or text(document.get("description")))
+    )
+
+
+def _words(document: dict[str, Any]) -> str:
+    return text(document.get("message")) or text(document.get("description")) or "no message"
 
 
 def _history(shipment: dict[str, Any]) -> TrackingHistory:

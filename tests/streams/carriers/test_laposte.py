@@ -137,3 +137,11 @@ def test_a_shipment_without_events_gives_a_history_and_no_scans():
 def test_other_shapes_are_payload_errors(body):
     with pytest.raises(PayloadError):
         scans_from_payload(body, SOURCE)
+
+
+def test_the_gateways_own_refusal_is_an_error_when_the_source_is_named():
+    body = b'{"code": "UNAUTHORIZED", "message": "The API key is not valid"}'
+    result = scans_from_payload(body, SOURCE)
+    [error] = result.errors
+    assert (error.code, error.message) == ("UNAUTHORIZED", "The API key is not valid")
+    assert result.normalized.scans == []
