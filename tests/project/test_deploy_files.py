@@ -47,6 +47,10 @@ DASHBOARD_METRICS = (
     "parcelwatch_pain_point_spikes_total",
     "parcelwatch_pain_point_windows_closed_total",
     "parcelwatch_pain_point_late_tallies_total",
+    "parcelwatch_carrier_raw_messages_total",
+    "parcelwatch_carrier_codes_unmapped_total",
+    "parcelwatch_webhooks_total",
+    "parcelwatch_webhook_seconds_bucket",
 )
 
 
@@ -483,9 +487,11 @@ def _dashboard() -> dict[str, Any]:
 
 
 def _exported_sample_names() -> set[str]:
-    """What the worker's /metrics can expose, derived from pipeline.metrics itself."""
+    """What the worker's and the webhook receiver's /metrics can expose, derived from their
+    metrics modules themselves (Prometheus scrapes both)."""
     registry = CollectorRegistry()
     WorkerMetrics(registry)
+    IngestMetrics(registry)
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
     return {
         family.name + suffix
