@@ -41,6 +41,7 @@ _DELIVERED_TYPE = "D"
 _ESTIMATE_TYPES = ("RDD", "SDD")
 # deliveryTime types whose endTime is the end of the promised window (not the delivered time).
 _WINDOW_TYPES = frozenset({"EDW", "CDW", "IDW", "CMT", "EOD"})
+_UPS_ERROR_CODE = re.compile(r"(UJ|VSS)?\d{3,6}")
 _OFFSET = re.compile(r"([+-])(\d{1,2})[:.]?(\d{2})?")
 
 
@@ -62,7 +63,13 @@ def recognises(document: Document) -> bool:
         return False
     if isinstance(dig(document, "trackResponse", "shipment"), list):
         return True
-    return _is_alert(document) or _errors(document) is not None
+    if _is_alert(document):
+        return True
+    errors = _errors(document)
+    if errors is None:
+        return False
+    # A bare {"errors": [...]} is common to many APIs: claim it only with UPS-style codes.
+    return "response" in document or all(_UPS_ERROR_CODE.fullmatch(e.code or "") for e in errors)
 
 
 def _is_alert(document: dict[str, Any]) -> bool:
