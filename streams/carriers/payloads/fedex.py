@@ -156,16 +156,16 @@ def _zero_variants(code: str) -> list[str]:
 
 
 def _estimate(result: dict[str, Any]) -> datetime | date | None:
+    """The end of the estimated window, else the estimated (appointment, commitment) day."""
     moments = {text(item.get("type")): text(item.get("dateTime")) for item in
                objects(result.get("dateAndTimes"))}  # fmt: skip
-    found = next((moments[kind] for kind in _ESTIMATES if moments.get(kind)), None)
-    if found is None:
-        found = text(dig(result, "estimatedDeliveryTimeWindow", "window", "ends"))
+    window_end = text(dig(result, "estimatedDeliveryTimeWindow", "window", "ends"))
+    found = window_end or next((moments[kind] for kind in _ESTIMATES if moments.get(kind)), None)
     if found is None:
         return None
     moment = parse_iso(found)
     # "Format: YYYY-MM-DD" in the spec, written as midnight: a day, not a time.
-    if moment.tzinfo is None and (moment.hour, moment.minute, moment.second) == (0, 0, 0):
+    if (moment.hour, moment.minute, moment.second) == (0, 0, 0):
         return moment.date()
     return moment
 

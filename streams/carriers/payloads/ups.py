@@ -282,8 +282,11 @@ def _moment(
 
 
 def _clock(day: str, clock: str | None) -> datetime:
-    # UPS drops the leading zero of times (the spec's own gmtTime example is '74700').
-    return parse_with(f"{day} {(clock or '0').zfill(6)}", "%Y%m%d %H%M%S")
+    # YYYYMMDD and HHMMSS, but UPS drops the leading zero of times (the spec's own gmtTime
+    # example is '74700'), and separators are accepted too ("2024-04-23", "13:50:04").
+    digits = "".join(char for char in clock or "0" if char.isdigit())
+    day = "".join(char for char in day if char.isdigit())
+    return parse_with(f"{day} {digits.zfill(6)}", "%Y%m%d %H%M%S")
 
 
 def _offset(value: str | None) -> tzinfo | None:

@@ -206,3 +206,26 @@ def test_an_unknown_code_is_kept_as_unknown_never_dropped():
 def test_a_shape_ups_does_not_document_is_a_payload_error(body):
     with pytest.raises(PayloadError):
         scans_from_payload(body, SOURCE)
+
+
+def test_times_written_with_separators_are_read_too():
+    event = json.loads(payload(SOURCE, "track_alert_out_for_delivery.json"))
+    event.update(gmtActivityDate="2024-04-23", gmtActivityTime="13:15:19")
+    [scan] = scans_from_payload(json.dumps(event).encode(), SOURCE).normalized.scans
+    assert scan.occurred_at == datetime(2024, 4, 23, 13, 15, 19, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "status"),
+    [
+        ("U", "Your package will be delivered tomorrow", ShipmentStatus.IN_TRANSIT),
+        ("X", "The package could not be delivered", ShipmentStatus.ATTEMPT_FAILED),
+        ("X", "A mechanical failure has caused a delay", ShipmentStatus.EXCEPTION),
+        ("I", "Delivered to UPS Access Point", ShipmentStatus.AVAILABLE_FOR_PICKUP),
+        ("D", "Your package was delivered", ShipmentStatus.DELIVERED),
+    ],
+)
+def test_unlisted_codes_are_read_by_their_words_then_their_type(kind, words, status):
+    body = _alert(type=kind, code="ZQ", description=words, descriptionCode="999")
+    [scan] = scans_from_payload(body, SOURCE).normalized.scans
+    assert scan.status is status
