@@ -18,6 +18,7 @@ stays naive and normalisation reads it in the location's zone.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -111,10 +112,9 @@ def _track_response(response: dict[str, Any]) -> CarrierResponse:
             # A number UPS could not answer comes back as a shipment with warnings only.
             number = text(shipment.get("inquiryNumber"))
             errors.extend(
-                CarrierError(text(item.get("code")), text(item.get("message")) or "no message",
-                             number)
+                CarrierError(text(item.get("code")), text(item.get("message")) or "no text", number)
                 for item in objects(shipment.get("warnings"))
-            )  # fmt: skip
+            )
     return CarrierResponse(histories=tuple(histories), errors=tuple(errors))
 
 
@@ -128,9 +128,11 @@ def _package(package: dict[str, Any], shipment: dict[str, Any]) -> TrackingHisto
     # Activities come newest first; the signer and place belong to the newest delivery.
     delivered = next((i for i, event in enumerate(events) if _is_delivery(event)), None)
     if delivered is not None:
-        place = text(delivery.get("location"))
-        events[delivered] = _with_delivery(events[delivered], text(delivery.get("receivedBy")),
-                                           place)  # fmt: skip
+        events[delivered] = replace(
+            events[delivered],
+            signer=text(delivery.get("receivedBy")),
+            delivery_location_text=text(delivery.get("location")),
+        )
     return TrackingHistory(
         tracking_number=number,
         carrier=CARRIER,
@@ -207,7 +209,7 @@ def _alert(event: dict[str, Any]) -> TrackingHistory:
         _location(event.get("activityLocation")),
     )
     if _is_delivery(found):
-        found = _with_delivery(found, text(event.get("receivedBy")), None)
+        found = replace(found, signer=text(event.get("receivedBy")))
     scheduled = text(event.get("scheduledDeliveryDate"))
     return TrackingHistory(
         tracking_number=number,
@@ -246,19 +248,6 @@ def _event(
 
 def _is_delivery(event: CarrierEvent) -> bool:
     return (event.code or "").startswith(f"{_DELIVERED_TYPE}/") or "011" in event.mapping_keys
-
-
-def _with_delivery(event: CarrierEvent, signer: str | None, place: str | None) -> CarrierEvent:
-    return CarrierEvent(
-        occurred_at=event.occurred_at,
-        code=event.code,
-        description=event.description,
-        location=event.location,
-        mapping_keys=event.mapping_keys,
-        return_to_sender=event.return_to_sender,
-        signer=signer,
-        delivery_location_text=place,
-    )
 
 
 def _moment(
