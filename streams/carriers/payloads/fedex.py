@@ -104,9 +104,11 @@ def _history(number: str, result: dict[str, Any], webhook: bool) -> TrackingHist
         code = text(scan.get("eventType"))
         if code == _DELIVERED:
             event = replace(
-                event, signer=signer, delivery_location=place_kind,
+                event,
+                signer=signer,
+                delivery_location=place_kind,
                 delivery_location_text=place_text,
-            )  # fmt: skip
+            )
         elif code in _HELD and pickup is not None:
             event = replace(event, pickup_point=pickup)
         events.append(event)
@@ -157,8 +159,10 @@ def _zero_variants(code: str) -> list[str]:
 
 def _estimate(result: dict[str, Any]) -> datetime | date | None:
     """The end of the estimated window, else the estimated (appointment, commitment) day."""
-    moments = {text(item.get("type")): text(item.get("dateTime")) for item in
-               objects(result.get("dateAndTimes"))}  # fmt: skip
+    moments = {
+        text(item.get("type")): text(item.get("dateTime"))
+        for item in objects(result.get("dateAndTimes"))
+    }
     window_end = text(dig(result, "estimatedDeliveryTimeWindow", "window", "ends"))
     found = window_end or next((moments[kind] for kind in _ESTIMATES if moments.get(kind)), None)
     if found is None:

@@ -164,8 +164,10 @@ def _activity(activity: dict[str, Any]) -> CarrierEvent:
 
 
 def _estimate(package: dict[str, Any]) -> datetime | date | None:
-    dates = {text(item.get("type")): text(item.get("date")) for item in
-             objects(package.get("deliveryDate"))}  # fmt: skip
+    dates = {
+        text(item.get("type")): text(item.get("date"))
+        for item in objects(package.get("deliveryDate"))
+    }
     found = next((dates[kind] for kind in _ESTIMATE_TYPES if dates.get(kind)), None)
     if found is None:
         return None

@@ -55,10 +55,12 @@ _DAY_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%m/%d/%Y", "%Y-%m-%d")
 _SUMMARY_ROOTS = frozenset({"TrackSummary", "trackingSummary", "TrackingSummary"})
 # USPS's delivered wording that names no place the shared words know.
 _PLACE_WORDS = (
-    (re.compile(r"picked up at (the )?(postal facility|post office)", re.I),
-     DeliveryLocationKind.PICKUP_POINT),
+    (
+        re.compile(r"picked up at (the )?(postal facility|post office)", re.I),
+        DeliveryLocationKind.PICKUP_POINT,
+    ),
     (re.compile(r"\bindividual\b|\bagent\b", re.I), DeliveryLocationKind.RECIPIENT),
-)  # fmt: skip
+)
 
 # --- the text lines of the older TrackV2 and of 3.x summaries
 _MONTHS = (
@@ -114,9 +116,17 @@ def _is_detail(item: dict[str, Any]) -> bool:
     return (
         "trackingNumber" in item
         and "activityStatus" not in item
-        and any(key in item for key in ("trackingEvents", "eventSummaries", "statusCategory",
-                                        "statusSummary", "mailClass"))
-    )  # fmt: skip
+        and any(
+            key in item
+            for key in (
+                "trackingEvents",
+                "eventSummaries",
+                "statusCategory",
+                "statusSummary",
+                "mailClass",
+            )
+        )
+    )
 
 
 # --- Web Tools XML
@@ -200,8 +210,12 @@ def _xml_summary(root: Element) -> TrackingHistory:
     number = _child_text(root, "trackingNumber")
     if number is None:
         raise PayloadError("a USPS tracking summary without trackingNumber")
-    lines = [text(item.text) for holder in root if holder.tag.lower() == "eventsummaries"
-             for item in holder]  # fmt: skip
+    lines = [
+        text(item.text)
+        for holder in root
+        if holder.tag.lower() == "eventsummaries"
+        for item in holder
+    ]
     return TrackingHistory(
         tracking_number=number,
         carrier=CARRIER,
@@ -345,8 +359,9 @@ def _event(
         place_text = None  # "Delivered, To Original Sender": a return, not a place
     place_kind = None
     if place_text is not None:
-        place_kind = next((kind for pattern, kind in _PLACE_WORDS if pattern.search(place_text)),
-                          None)  # fmt: skip
+        place_kind = next(
+            (kind for pattern, kind in _PLACE_WORDS if pattern.search(place_text)), None
+        )
     pickup = None
     if code in _PICKUP_CODES or "available for pickup" in (description or "").lower():
         pickup = PickupPoint(name=firm, location=location) if firm or location else None
