@@ -40,11 +40,11 @@ from parcelwatch.streams.carriers.mapping import mapping_table
 from parcelwatch.streams.carriers.timezones import resolve_zone
 from parcelwatch.streams.simulation.config import SimulatedEvent
 
-# A status a source cannot say, sent as the nearest one it can (the core treats them alike).
+# A status a source cannot say, sent as the nearest one it can (picked_up and in_transit the
+# core treats alike: both are moving and "shipped").
 _NEAREST: dict[ShipmentStatus, ShipmentStatus] = {
     ShipmentStatus.PICKED_UP: ShipmentStatus.IN_TRANSIT,
     ShipmentStatus.RETURNED_TO_SENDER: ShipmentStatus.RETURNING_TO_SENDER,
-    ShipmentStatus.AVAILABLE_FOR_PICKUP: ShipmentStatus.OUT_FOR_DELIVERY,
 }
 
 
@@ -83,28 +83,29 @@ def as_raw_payloads(
     """``events`` with every scan replaced by ``source``'s payload of its parcel's history so far
     (keyed and timed as the scan was); orders and feedback unchanged, order kept."""
     chosen = RAW_FORMATS[CarrierSource(source).value]
-    published: dict[bytes, dict[str, Scan]] = {}
-    bodies: dict[tuple[bytes, str], bytes] = {}
-    result: list[SimulatedEvent] = []
-    for item in sorted(events, key=lambda event: event.emit_at):
+    published: dict[bytes, dict[str, Scan]] = {}  # per parcel, the scans sent so far
+    bodies: dict[tuple[bytes, str], bytes] = {}  # (parcel, scan) → the body first sent for it
+    result = list(events)
+    # The history so far is what was published before: walk in publication order.
+    for position in sorted(range(len(result)), key=lambda index: result[index].emit_at):
+        item = result[position]
         scan = item.event
         if item.topic_kind != "scan" or not isinstance(scan, Scan):
-            result.append(item)
             continue
-        history = published.setdefault(item.key, {})
-        sent_before = bodies.get((item.key, scan.event_id))
-        if sent_before is None:
+        body = bodies.get((item.key, scan.event_id))
+        if body is None:
+            history = published.setdefault(item.key, {})
             history[scan.event_id] = scan
             in_order = sorted(history.values(), key=lambda known: known.occurred_at)
-            sent_before = bodies[item.key, scan.event_id] = chosen.render(in_order, item.emit_at)
+            body = bodies[item.key, scan.event_id] = chosen.render(in_order, item.emit_at)
         raw = raw_payload_for(
             chosen.source,
-            sent_before,
+            body,
             received_at=item.emit_at,
             tracking_number=scan.tracking_number,
             content_type=chosen.content_type,
         )
-        result.append(replace(item, topic_kind="raw", event=raw))
+        result[position] = replace(item, topic_kind="raw", event=raw)
     return result
 
 
