@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--days", type=_positive_float, default=10.0, help="orders spread over this many days"
     )
+    _raw_source_argument(simulate)
     simulate.set_defaults(handler=_simulate)
 
     train = commands.add_parser("train", help="train a delay-risk model on JSONL history")
@@ -124,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         "--duration", type=_positive_float,
         help="seconds to play 10 simulated days in, and to wait for the last alerts (default 65)",
     )  # fmt: skip
+    _raw_source_argument(demo)
     demo.set_defaults(handler=_demo)
 
     from parcelwatch.streams.devtools.chaos.options import add_arguments as add_chaos_arguments
@@ -215,6 +217,16 @@ def _topics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _raw_source_argument(parser: argparse.ArgumentParser) -> None:
+    from parcelwatch.streams.simulation.raw_payloads import RAW_FORMATS
+
+    parser.add_argument(
+        "--raw-source", choices=sorted(RAW_FORMATS),
+        help="send each scan to carrier-raw as this source's payload (the parcel's history so "
+        "far), for the worker to normalise, instead of a canonical scan on carrier-scans",
+    )  # fmt: skip
+
+
 def _worker(args: argparse.Namespace) -> int:
     from parcelwatch.streams.runtime.worker import run_worker
 
@@ -241,6 +253,7 @@ def _simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             days=args.days,
             feedback_rate=args.feedback_rate,
+            raw_source=args.raw_source,
         )
         print(f"wrote {count} events to {args.jsonl}")
     else:
@@ -251,6 +264,7 @@ def _simulate(args: argparse.Namespace) -> int:
                 rate=args.rate,
                 seed=args.seed,
                 feedback_rate=args.feedback_rate,
+                raw_source=args.raw_source,
             )
         )
         print(f"produced {count} events")
@@ -336,7 +350,11 @@ def _demo(args: argparse.Namespace) -> int:
     if args.rate is not None:
         print("note: --rate is ignored; the demo plays its journeys on the live clock")
     return run_demo(
-        Settings.from_env(), shipments=args.shipments, seed=args.seed, duration=args.duration
+        Settings.from_env(),
+        shipments=args.shipments,
+        seed=args.seed,
+        duration=args.duration,
+        raw_source=args.raw_source,
     )
 
 

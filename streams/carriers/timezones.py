@@ -2,9 +2,10 @@
 
 Offline, from ``data/zones.json`` (written for this project from the IANA tz database's
 zone1970.tab and the countries' postal code plans): a country with one zone has it; countries with
-several are split by region (state, province) and, where carriers often give only a postal code,
-by postal code prefix. A location that names no zone falls back to the carrier's home zone, and
-the scan says which was used.
+several are split by postal code prefix (the most precise: it also finds the places whose zone
+differs from their state's, such as El Paso or the Florida panhandle), then by region (state,
+province), then by big city. A location that names no zone falls back to the carrier's home zone,
+and the scan says which was used.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -45,7 +47,10 @@ def _zone(name: str) -> tzinfo | None:
 
 
 def _normal(text: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", text.upper())
+    """Upper-case letters and digits only, accents folded: "Québec" and "QUEBEC" are one key."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[^A-Z0-9]", "", bare.upper())
 
 
 def zone_of_location(location: Location | None) -> str | None:
@@ -57,18 +62,19 @@ def zone_of_location(location: Location | None) -> str | None:
         return None
     if isinstance(country, str):
         return country
-    if location.region:
-        zone = country.get("regions", {}).get(_normal(location.region))
-        if zone:
-            return zone
-    if location.postal_code:
-        postal = _normal(location.postal_code)
+    postal = _normal(location.postal_code or "")
+    # Every postal code these tables split has digits: "N/A" or "NONE" must not read as a prefix.
+    if len(postal) >= 3 and any(char.isdigit() for char in postal):
         # Longest prefix first: "prefixes" maps postal code beginnings to zones.
         prefixes = country.get("prefixes", {})
         for length in range(min(len(postal), 5), 0, -1):
             zone = prefixes.get(postal[:length])
             if zone:
                 return zone
+    if location.region:
+        zone = country.get("regions", {}).get(_normal(location.region))
+        if zone:
+            return zone
     if location.city:
         zone = country.get("cities", {}).get(_normal(location.city))
         if zone:
@@ -79,7 +85,8 @@ def zone_of_location(location: Location | None) -> str | None:
 def is_us_state(region: str) -> bool:
     """Whether ``region`` is a US state's (or territory's) two-letter code: US carriers and
     platforms often write the state without the country."""
-    return _normal(region) in _zones()["US"]["regions"]
+    code = _normal(region)
+    return len(code) == 2 and code in _zones()["US"]["regions"]
 
 
 def resolve_zone(location: Location | None, home_zone: str | None) -> ResolvedZone:

@@ -4,6 +4,10 @@ flags against the simulator's ground truth.
 
 The simulated journeys are played on the live clock, days in seconds (``demo_clock``), and the
 worker's timers run on that clock too, so the silences they see are the ones the simulator meant.
+
+With ``raw_source`` the scans go to ``carrier-raw`` as that source's payloads (each the parcel's
+history so far) and the worker's normaliser turns them back into scans; the expected alert mix is
+still the simulator's, from its canonical journeys.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from parcelwatch.streams.simulation import (
 )
 from parcelwatch.streams.simulation.ground_truth import expected_alert_mix, injected_trouble
 from parcelwatch.streams.simulation.playback import compress_timeline, playback_origin, played_at
+from parcelwatch.streams.simulation.raw_payloads import as_raw_payloads
 from parcelwatch.streams.simulation.sinks import play_to_kafka
 
 SEVERITY_MARK = {"critical": "!!", "warning": " !", "info": "  "}
@@ -74,6 +79,7 @@ def run_demo(
     shipments: int,
     seed: int | None,
     duration: float | None,
+    raw_source: str | None = None,
 ) -> int:
     clock = DemoClock.for_duration(duration)
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
@@ -119,7 +125,9 @@ def run_demo(
         _wait_healthy(settings, worker, log_path)
         print(f"worker ready: metrics on http://{settings.web_host}:{settings.web_port}/metrics")
         print(f"playing {shipments} shipments (seed {seed}): {clock.describe()}", flush=True)
-        counts = asyncio.run(_stream(settings, run, clock.factor, simulated_end))
+        if raw_source is not None:
+            print(f"scans go to {settings.topics.carrier_raw} as {raw_source} payloads", flush=True)
+        counts = asyncio.run(_stream(settings, run, clock.factor, simulated_end, raw_source))
     except KeyboardInterrupt:
         counts = None
         print("\nstopping ...")
@@ -204,6 +212,7 @@ async def _stream(
     run: SimulatedRun,
     factor: float,
     simulated_end: datetime,
+    raw_source: str | None = None,
 ) -> _Seen:
     topics = settings.topics
     consumer = AIOKafkaConsumer(
@@ -219,6 +228,8 @@ async def _stream(
         start = utc_now() + timedelta(seconds=START_LEAD_SECONDS)
         events = run.events
         played = compress_timeline(events, factor=factor, now=start)
+        if raw_source is not None:  # rendered after compressing: the times are in the payloads
+            played = as_raw_payloads(played, raw_source)
         window_end = played_at(
             simulated_end, origin=playback_origin(events), factor=factor, now=start
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from parcelwatch.schemas.carrier_raw import RawCarrierPayload
 from parcelwatch.schemas.feedback import Feedback
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Order, Scan
@@ -15,15 +16,18 @@ from parcelwatch.schemas.types import Order, Scan
 class SimulatedEvent:
     """One input message as a real system would publish it."""
 
-    # which input topic: orders, carrier-scans or customer-feedback
-    topic_kind: Literal["order", "scan", "feedback"]
+    # which input topic: orders, carrier-scans, customer-feedback or carrier-raw (a scan sent as
+    # a source's own payload: ``raw_payloads``)
+    topic_kind: Literal["order", "scan", "feedback", "raw"]
     key: bytes  # the tracking number, UTF-8 (the order id for feedback)
-    event: Order | Scan | Feedback
+    event: Order | Scan | Feedback | RawCarrierPayload
     emit_at: datetime  # when it is published (aware, UTC): occurred time plus reporting delay
 
     def topic(self, topics: TopicNames) -> str:
         if self.topic_kind == "feedback":
             return topics.customer_feedback
+        if self.topic_kind == "raw":
+            return topics.carrier_raw
         return topics.orders if self.topic_kind == "order" else topics.carrier_scans
 
 

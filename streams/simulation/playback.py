@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from parcelwatch.schemas.carrier_raw import RawCarrierPayload
 from parcelwatch.schemas.feedback import Feedback
 from parcelwatch.schemas.types import Order, Scan
 from parcelwatch.streams.simulation import SimulatedEvent
@@ -62,10 +63,13 @@ def played_at(moment: datetime, *, origin: datetime, factor: float, now: datetim
 
 
 def _shifted(
-    event: Order | Scan | Feedback, shift: Callable[[datetime], datetime]
+    event: Order | Scan | Feedback | RawCarrierPayload, shift: Callable[[datetime], datetime]
 ) -> Order | Scan | Feedback:
     if isinstance(event, Feedback):
         return replace(event, received_at=shift(event.received_at))
+    if isinstance(event, RawCarrierPayload):
+        # Its times are inside the payload's text: render raw payloads after compressing.
+        raise TypeError("compress the canonical events, then render them as raw payloads")
     if isinstance(event, Order):
         return replace(
             event, ordered_at=shift(event.ordered_at), promised_by=shift(event.promised_by)

@@ -27,6 +27,7 @@ from parcelwatch.streams.simulation import (
     generate_run,
     produce,
 )
+from parcelwatch.streams.simulation.raw_payloads import as_raw_payloads
 
 
 def simulated_run(
@@ -51,8 +52,13 @@ async def simulate_to_kafka(
     rate: float | None,
     seed: int | None,
     feedback_rate: float | None = None,
+    raw_source: str | None = None,
 ) -> int:
+    """Produce a simulated run; with ``raw_source`` each scan goes to ``carrier-raw`` as that
+    source's payload of the parcel's history so far (``raw_payloads``)."""
     events = simulated_run(shipments, seed, feedback_rate=feedback_rate).events
+    if raw_source is not None:
+        events = as_raw_payloads(events, raw_source)
     async with _input_producer(settings) as producer:
         return await produce(events, producer=producer, topics=settings.topics, rate=rate)
 
@@ -95,14 +101,21 @@ def simulate_to_jsonl(
     seed: int | None,
     days: float,
     feedback_rate: float | None = None,
+    raw_source: str | None = None,
 ) -> int:
     """``orders.jsonl``, ``scans.jsonl`` and ``feedback.jsonl`` in publish order (duplicates
     included, as on Kafka), and the feedback's ground truth in ``feedback-truth.jsonl``: for each
-    piece, by ``event_id``, why the customer wrote, in which language, and the expected flag."""
+    piece, by ``event_id``, why the customer wrote, in which language, and the expected flag.
+    With ``raw_source``, ``carrier-raw.jsonl`` (the scans as that source's payloads) instead of
+    ``scans.jsonl``."""
     folder.mkdir(parents=True, exist_ok=True)
     run = simulated_run(shipments, seed, days, feedback_rate)
     events = run.events
     targets = {"order": "orders.jsonl", "scan": "scans.jsonl", "feedback": "feedback.jsonl"}
+    if raw_source is not None:
+        events = as_raw_payloads(events, raw_source)
+        targets = {**targets, "raw": "carrier-raw.jsonl"}
+        del targets["scan"]
     with contextlib.ExitStack() as files:
         opened = {
             kind: files.enter_context((folder / name).open("wb")) for kind, name in targets.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from parcelwatch.streams.cli import _hours, _number, main
@@ -25,3 +26,37 @@ def test_simulate_writes_feedback_at_the_rate_asked_for(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "--feedback-rate", "1.5"])
     assert "must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_simulate_can_write_scans_as_raw_carrier_payloads(tmp_path, capsys):
+    assert main(["simulate", "--jsonl", str(tmp_path), "--shipments", "30", "--seed", "3",
+                 "--raw-source", "easypost"]) == 0  # fmt: skip
+    assert not (tmp_path / "scans.jsonl").exists()
+    lines = (tmp_path / "carrier-raw.jsonl").read_bytes().splitlines()
+    assert lines
+    assert {orjson.loads(line)["source"] for line in lines} == {"easypost"}
+
+
+def test_simulate_and_demo_pass_the_raw_source_on(monkeypatch):
+    from parcelwatch.streams.devtools import demo
+    from parcelwatch.streams.simulation import sinks
+
+    asked: dict[str, object] = {}
+
+    async def fake_simulate(settings, **options):
+        asked["simulate"] = options["raw_source"]
+        return 0
+
+    def fake_demo(settings, **options):
+        asked["demo"] = options["raw_source"]
+        return 0
+
+    monkeypatch.setattr(sinks, "simulate_to_kafka", fake_simulate)
+    monkeypatch.setattr(demo, "run_demo", fake_demo)
+    assert main(["simulate", "--raw-source", "easypost"]) == 0
+    assert main(["demo", "--raw-source", "easypost"]) == 0
+    assert asked == {"simulate": "easypost", "demo": "easypost"}
+    assert main(["simulate"]) == 0 and main(["demo"]) == 0
+    assert asked == {"simulate": None, "demo": None}  # canonical scans stay the default
+    with pytest.raises(SystemExit):
+        main(["simulate", "--raw-source", "karrio"])
