@@ -82,6 +82,8 @@ def test_what_nothing_maps_is_unknown_and_says_so():
         ("Objeto recusado pelo destinatário", ExceptionReason.REFUSED),
         ("Package damaged in transit", ExceptionReason.DAMAGED),
         ("Scanned at the wrong facility", ExceptionReason.MISSORTED),
+        # An address problem that "may delay delivery" is about the address.
+        ("The street number is incorrect. This may delay delivery.", ExceptionReason.ADDRESS_ISSUE),
     ],
 )
 def test_shared_reasons_read_the_carriers_words_in_several_languages(words, reason):
