@@ -62,6 +62,8 @@ def parse(document: Document) -> CarrierResponse:
     if not isinstance(meta, dict):
         raise PayloadError("neither an AfterShip webhook (msg) nor an API response (meta, data)")
     code = meta.get("code")
+    if not isinstance(code, int):
+        raise PayloadError("an AfterShip response whose meta has no numeric code")
     if code not in _OK_CODES:
         number = text(dig(document, "data", "tracking_number")) or text(
             dig(document, "data", "tracking", "tracking_number")
@@ -83,9 +85,10 @@ def recognises(document: Document) -> bool:
     data = document.get("data")
     if meta["code"] not in _OK_CODES:
         return "type" in meta and "message" in meta
-    return isinstance(data, dict) and any(
-        key in data for key in ("tracking", "trackings", "checkpoint", "checkpoints")
-    )
+    if not isinstance(data, dict):
+        return False
+    wrapped = any(key in data for key in ("tracking", "trackings", "checkpoint"))
+    return wrapped or ("tracking_number" in data and ("slug" in data or "checkpoints" in data))
 
 
 def _histories(data: Any) -> tuple[TrackingHistory, ...]:

@@ -24,7 +24,7 @@ time alone, resolved from the event's location; else ``time_raw`` as the carrier
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from parcelwatch.schemas.types import CarrierSource, Location, PickupPoint
@@ -86,12 +86,13 @@ def recognises(document: Document) -> bool:
         return False
     if document.get("event") in _EVENTS:
         return all("number" in item for item in objects(document.get("data")))
-    data = document.get("data")
-    if not isinstance(document.get("code"), int) or set(document) - {"code", "data", "message"}:
+    code, data = document.get("code"), document.get("data")
+    if not isinstance(code, int) or isinstance(code, bool):
         return False
     if isinstance(data, dict):
-        return "accepted" in data or "rejected" in data or "errors" in data
-    return data is None and document["code"] < 0
+        return any(key in data for key in ("accepted", "rejected", "errors"))
+    # A refused call may come with no data at all: only 17TRACK's -1801xxxx codes then.
+    return data is None and set(document) <= {"code", "data", "message"} and code < 0
 
 
 def _numbers(items: list[dict[str, Any]]) -> CarrierResponse:
@@ -177,15 +178,12 @@ def _has_time(event: dict[str, Any]) -> bool:
 
 
 def _event_time(event: dict[str, Any]) -> datetime:
-    local = text(event.get("time_iso"))
-    local_time = parse_iso(local) if local else None
+    local_time = _optional_time(text(event.get("time_iso")))
     if local_time is not None and local_time.tzinfo is not None:
         return local_time
-    utc = text(event.get("time_utc"))
+    utc = _optional_time(text(event.get("time_utc")))
     if utc is not None:
-        moment = parse_iso(utc)
-        if moment.tzinfo is not None:
-            return moment
+        return utc if utc.tzinfo is not None else utc.replace(tzinfo=UTC)
     if local_time is not None:
         return local_time  # the carrier's wall clock: the location resolves it
     raw_date = text(dig(event, "time_raw", "date"))
@@ -194,6 +192,16 @@ def _event_time(event: dict[str, Any]) -> datetime:
         offset = text(dig(event, "time_raw", "timezone")) or ""
         return parse_iso(f"{raw_date}T{raw_time}{offset}")
     raise PayloadError("a 17TRACK event without time_iso, time_utc or time_raw")
+
+
+def _optional_time(written: str | None) -> datetime | None:
+    """A time the event may also give in another form: None when absent or unreadable."""
+    if written is None:
+        return None
+    try:
+        return parse_iso(written)
+    except PayloadError:
+        return None
 
 
 def _event_location(event: dict[str, Any]) -> Location | None:
@@ -253,7 +261,9 @@ def _rejected(item: dict[str, Any]) -> CarrierError:
     )
 
 
-def _request_errors(code: int, document: dict[str, Any], data: dict[str, Any]) -> tuple:
+def _request_errors(
+    code: int, document: dict[str, Any], data: dict[str, Any]
+) -> tuple[CarrierError, ...]:
     errors = tuple(
         CarrierError(text(error.get("code")) or str(code), text(error.get("message")) or "error")
         for error in objects(data.get("errors"))

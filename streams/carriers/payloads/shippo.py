@@ -80,8 +80,10 @@ def recognises(document: Document) -> bool:
 
 
 def _looks_like_track(value: dict[str, Any]) -> bool:
+    # A Transaction also has tracking_number and a tracking_status, but as a plain string.
     return "tracking_number" in value and (
-        "tracking_history" in value or "tracking_status" in value
+        isinstance(value.get("tracking_history"), list)
+        or isinstance(value.get("tracking_status"), dict)
     )
 
 

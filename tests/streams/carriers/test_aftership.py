@@ -203,6 +203,7 @@ def test_a_neighbour_delivery_and_a_missing_location_text():
     [
         {"msg": {"title": "no tracking number"}, "event": "tracking_update"},
         {"meta": {"code": 200}, "data": {"page": 1}},
+        {"meta": {}, "data": {"tracking": {"tracking_number": "1"}}},
         {"tracking_number": "123"},
         ["not", "an", "object"],
     ],
@@ -218,3 +219,22 @@ def test_other_sources_documents_are_not_claimed():
     assert not aftership.recognises(
         json.loads(payload("17track", "constructed_gettrackinfo_mixed.json"))
     )
+
+
+def test_a_last_checkpoint_response_reads_its_one_checkpoint():
+    tracking = json.loads(payload(SOURCE, "constructed_api_exception_customs.json"))["data"]
+    body = {
+        "meta": {"code": 200},
+        "data": {
+            "id": tracking["id"],
+            "tracking_number": tracking["tracking_number"],
+            "slug": tracking["slug"],
+            "tag": tracking["tag"],
+            "subtag": tracking["subtag"],
+            "checkpoint": tracking["checkpoints"][-1],
+        },
+    }
+    result = scans_from_payload(json.dumps(body).encode())
+    [scan] = result.normalized.scans
+    full = read(SOURCE, "constructed_api_exception_customs.json").normalized.scans[-1]
+    assert (scan.event_id, scan.status, scan.reason) == (full.event_id, full.status, full.reason)

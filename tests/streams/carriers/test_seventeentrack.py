@@ -188,3 +188,15 @@ def test_other_sources_documents_are_not_claimed():
     assert not seventeentrack.recognises(
         json.loads(payload("aftership", "constructed_error_tracking_not_found.json"))
     )
+
+
+def test_a_register_response_accepts_parcels_without_scans_yet():
+    body = {
+        "code": 0,
+        "data": {
+            "accepted": [{"origin": 1, "number": "RR123456785CN", "carrier": 3011}],
+            "rejected": [],
+        },
+    }
+    result = scans_from_payload(json.dumps(body).encode())
+    assert (result.source.value, result.histories, result.normalized.scans) == (SOURCE, 1, [])

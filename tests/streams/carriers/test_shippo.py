@@ -203,3 +203,8 @@ def test_other_sources_documents_are_not_claimed():
         json.loads(payload("aftership", "constructed_webhook_delivered_legacy.json"))
     )
     assert not shippo.recognises(json.loads(payload("17track", "constructed_push_delivered.json")))
+
+
+def test_a_transaction_object_is_not_taken_for_a_track():
+    webhook = json.loads(payload(SOURCE, "constructed_webhook_transaction_created.json"))
+    assert not shippo.recognises(webhook["data"])  # tracking_status is a plain string there
