@@ -129,7 +129,9 @@ def _event(checkpoint: dict[str, Any], tracking: dict[str, Any]) -> CarrierEvent
     tag = text(checkpoint.get("tag"))
     subtag = text(checkpoint.get("subtag"))
     location = _checkpoint_location(checkpoint)
-    event_codes = {text(item.get("code")) for item in objects(checkpoint.get("events"))}
+    event_codes = [
+        code for item in objects(checkpoint.get("events")) if (code := text(item.get("code")))
+    ]
     delivered = tag == _DELIVERED
     description = text(checkpoint.get("message")) or text(checkpoint.get("subtag_message"))
     return CarrierEvent(
@@ -138,16 +140,25 @@ def _event(checkpoint: dict[str, Any], tracking: dict[str, Any]) -> CarrierEvent
         code=text(checkpoint.get("raw_tag")) or subtag or tag,
         description=description,
         location=location,
-        mapping_keys=tuple(key for key in (subtag, tag) if key),
+        mapping_keys=_mapping_keys(subtag, tag, event_codes),
         signer=text(tracking.get("signed_by")) if delivered else None,
-        delivery_location=_NEIGHBOUR if delivered and event_codes & _NEIGHBOUR_EVENTS else None,
+        delivery_location=(
+            _NEIGHBOUR if delivered and _NEIGHBOUR_EVENTS.intersection(event_codes) else None
+        ),
         # Where it was left: AfterShip's delivery_location_type, else the carrier's words.
         delivery_location_text=(
             text(tracking.get("delivery_location_type")) or description if delivered else None
         ),
         pickup_point=_pickup_point(tracking, location) if tag == _PICKUP else None,
-        return_to_sender=True if event_codes & _RETURN_EVENTS else None,
+        return_to_sender=True if _RETURN_EVENTS.intersection(event_codes) else None,
     )
+
+
+def _mapping_keys(subtag: str | None, tag: str | None, event_codes: list[str]) -> tuple[str, ...]:
+    """``<subtag>/<event code>`` first: a generic subtag (``Exception_001``) with an event such as
+    ``held_by_customs`` says why (the table lists the pairs that do); then the subtag, the tag."""
+    pairs = [f"{subtag}/{code}" for code in event_codes] if subtag else []
+    return tuple(dict.fromkeys(key for key in (*pairs, subtag, tag) if key))
 
 
 def _checkpoint_time(checkpoint: dict[str, Any]) -> datetime:

@@ -238,3 +238,16 @@ def test_a_last_checkpoint_response_reads_its_one_checkpoint():
     [scan] = result.normalized.scans
     full = read(SOURCE, "constructed_api_exception_customs.json").normalized.scans[-1]
     assert (scan.event_id, scan.status, scan.reason) == (full.event_id, full.status, full.reason)
+
+
+def test_a_generic_exception_subtag_takes_its_reason_from_the_checkpoint_event():
+    def generic(document):
+        checkpoint = document["data"]["checkpoints"][-1]
+        checkpoint.update(subtag="Exception_001", message="Shipment on hold")
+
+    scan = scans_from_payload(
+        _edited("constructed_api_exception_customs.json", generic), SOURCE
+    ).normalized.scans[-1]
+    # events[].code held_by_customs says what the words do not.
+    assert (scan.status, scan.reason) == (ShipmentStatus.EXCEPTION, ExceptionReason.CUSTOMS_DELAY)
+    assert scan.carrier_status_code == "CR"
