@@ -23,7 +23,7 @@ from typing import Any
 from parcelwatch.schemas.types import CarrierSource, Location, PickupPoint
 from parcelwatch.streams.carriers.carrier_names import carrier_id
 from parcelwatch.streams.carriers.countries import country_code
-from parcelwatch.streams.carriers.documents import Document, objects, text
+from parcelwatch.streams.carriers.documents import Document, as_list, objects, text
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -123,7 +123,7 @@ def _statuses(track: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _messages(track: dict[str, Any]) -> str | None:
     words = []
-    for message in track.get("messages") or []:
+    for message in as_list(track.get("messages")):
         if isinstance(message, dict):
             words.append(text(message.get("text")) or text(message.get("message")))
         else:
