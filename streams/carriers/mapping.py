@@ -20,7 +20,8 @@ was taken from. The format (checked on load, so a bad table fails at start-up an
 
 Lookup: the event's mapping keys in order (its code; or a platform's detailed status, then its
 coarse status), else the first ``texts`` pattern that matches the description (for sources that
-publish words but no codes, and for codes not in the table). What nothing maps is ``unknown``
+publish words but no codes, and for codes not in the table), else the event's fallback keys
+(coarse codes its words may refine). What nothing maps is ``unknown``
 and counted by the caller; the scan keeps the carrier's code and words either way. A status that
 needs a reason and got none takes one from the description: the source's ``reasons`` first, then
 the shared ones in ``mapping/common.json``.
@@ -85,7 +86,9 @@ class MappingTable:
     reasons: Reasons
     common_reasons: Reasons
 
-    def lookup(self, keys: tuple[str, ...], description: str | None) -> Mapped:
+    def lookup(
+        self, keys: tuple[str, ...], description: str | None, fallback: tuple[str, ...] = ()
+    ) -> Mapped:
         found = next(filter(None, (self._by_code(key) for key in keys)), None)
         if found is None and description:
             found = next(
@@ -96,6 +99,8 @@ class MappingTable:
                 ),
                 None,
             )
+        if found is None:
+            found = next(filter(None, (self._by_code(key) for key in fallback)), None)
         if found is None:
             return _UNKNOWN
         if found.mapping.reason is None and found.mapping.status in REASONED and description:
