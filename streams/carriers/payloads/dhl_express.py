@@ -44,6 +44,7 @@ _DELIVERED = ("OK", "DD")  # MyDHL checkpoints that hand the parcel over (signed
 # Unified statusCodes the words may refine: they are tried after the table's texts.
 _COARSE = frozenset({"transit", "failure", "unknown"})
 _UNIFIED_SERVICES = {"express": "dhl_express", "parcel-de": "dhl_parcel_de"}
+_MYDHL_PATHS = ("/expressapi/", "/mydhlapi/")
 _OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$|^Z$")
 
 
@@ -67,7 +68,12 @@ def parse(document: Document) -> CarrierResponse:
 
 
 def recognises(document: Document) -> bool:
-    if not isinstance(document, dict) or not isinstance(document.get("shipments"), list):
+    if not isinstance(document, dict):
+        return False
+    instance = text(document.get("instance")) or ""
+    if instance.startswith(_MYDHL_PATHS) and "status" in document:
+        return True  # a MyDHL error names the MyDHL path it answers
+    if not isinstance(document.get("shipments"), list):
         return False
     shipments = document["shipments"]
     return bool(shipments) and all(

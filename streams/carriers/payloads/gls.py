@@ -33,7 +33,7 @@ from parcelwatch.streams.carriers.registry import SourceFormat
 from parcelwatch.streams.carriers.times import parse_iso
 
 CARRIER = "gls"
-_PARCEL_KEYS = frozenset({"unitno", "requested", "events", "status", "errorCode"})
+_PARCEL_FIELDS = ("events", "status", "statusDateTime", "errorCode")
 
 
 def parse(document: Document) -> CarrierResponse:
@@ -60,8 +60,8 @@ def recognises(document: Document) -> bool:
     parcels = document["parcels"]
     return bool(parcels) and all(
         isinstance(parcel, dict)
-        and "requested" in parcel
-        and set(parcel) <= _PARCEL_KEYS | {"statusDateTime", "errorMessage", "_links"}
+        and ("requested" in parcel or "unitno" in parcel)
+        and any(key in parcel for key in _PARCEL_FIELDS)
         for parcel in parcels
     )
 

@@ -134,6 +134,7 @@ def test_an_error_body_gives_the_code_and_words_and_no_scans(name, code, words):
         "constructed_mydhl_delivered_and_not_home.json",
         "constructed_unified_return_delivered.json",
         "constructed_unified_express_delivered.json",
+        "error_mydhl_no_data_found.json",
     ],
 )
 def test_dhl_payloads_are_recognised(name):
