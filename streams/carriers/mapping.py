@@ -21,7 +21,7 @@ was taken from. The format (checked on load, so a bad table fails at start-up an
 Lookup: the event's mapping keys in order (its code; or a platform's detailed status, then its
 coarse status), else the first ``texts`` pattern that matches the description (for sources that
 publish words but no codes, and for codes not in the table), else the event's fallback keys
-(written ``"~key"`` by the parser, listed in the table as ``"key"``). What nothing maps is
+(coarse codes its words may refine, such as a carrier's status type). What nothing maps is
 ``unknown`` and counted by the caller; the scan keeps the carrier's code and words either way. A
 status that needs a reason and got none takes one from the description: the source's ``reasons``
 first, then the shared ones in ``mapping/common.json``.
@@ -40,9 +40,6 @@ from parcelwatch.schemas.types import DeliveryLocationKind, ExceptionReason, Shi
 
 MAPPING_DIR = Path(__file__).resolve().parent / "mapping"
 COMMON = "common"
-# A mapping key starting with this is a coarse fallback, tried only after the words (``texts``):
-# e.g. a carrier's status type, when its unknown codes' words say more than the type does.
-FALLBACK = "~"
 # Statuses whose scan says why: without a reason from the code, one is read from the words.
 REASONED = frozenset(
     {
@@ -89,9 +86,10 @@ class MappingTable:
     reasons: Reasons
     common_reasons: Reasons
 
-    def lookup(self, keys: tuple[str, ...], description: str | None) -> Mapped:
-        primary = tuple(key for key in keys if not key.startswith(FALLBACK))
-        found = next(filter(None, (self._by_code(key) for key in primary)), None)
+    def lookup(
+        self, keys: tuple[str, ...], description: str | None, fallback: tuple[str, ...] = ()
+    ) -> Mapped:
+        found = next(filter(None, (self._by_code(key) for key in keys)), None)
         if found is None and description:
             found = next(
                 (
@@ -102,8 +100,7 @@ class MappingTable:
                 None,
             )
         if found is None:
-            fallbacks = (key[len(FALLBACK) :] for key in keys if key.startswith(FALLBACK))
-            found = next(filter(None, map(self._by_code, fallbacks)), None)
+            found = next(filter(None, (self._by_code(key) for key in fallback)), None)
         if found is None:
             return _UNKNOWN
         if found.mapping.reason is None and found.mapping.status in REASONED and description:

@@ -33,6 +33,9 @@ class CarrierEvent:
     do); normalisation reads it in the location's zone. ``code`` is the source's own code, kept
     on the scan (sources with two-part codes join them, e.g. ``"PU/01"``). ``mapping_keys`` are the
     keys tried in the source's mapping table, most specific first; empty means ``(code,)``.
+    ``fallback_keys`` are tried only when neither those keys nor the table's words (``texts``)
+    found anything: coarse codes the carrier's words can refine (DHL's unified ``transit`` hides
+    "out for delivery"); a code among them is not tried first.
     """
 
     occurred_at: datetime
@@ -46,11 +49,12 @@ class CarrierEvent:
     pickup_point: PickupPoint | None = None
     return_to_sender: bool | None = None
     mapping_keys: tuple[str, ...] = ()
+    fallback_keys: tuple[str, ...] = ()
 
     def keys(self) -> tuple[str, ...]:
         if self.mapping_keys:
             return self.mapping_keys
-        return (self.code,) if self.code else ()
+        return (self.code,) if self.code and self.code not in self.fallback_keys else ()
 
 
 @dataclass(frozen=True, slots=True)

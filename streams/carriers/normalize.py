@@ -66,7 +66,7 @@ def _normalize_history(
     tracking_number = "".join(history.tracking_number.split())
     scans: list[Scan] = []
     for event in history.events:
-        mapped = table.lookup(event.keys(), event.description)
+        mapped = table.lookup(event.keys(), event.description, event.fallback_keys)
         if not mapped.mapped:
             result.unmapped.append(UnmappedCode(event.code, event.description))
         occurred_at, said = _aware(event.occurred_at, event.location, home_zone)

@@ -25,7 +25,6 @@ from typing import Any
 from parcelwatch.schemas.types import CarrierSource, Location
 from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
-from parcelwatch.streams.carriers.mapping import FALLBACK
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -234,16 +233,17 @@ def _event(
 ) -> CarrierEvent:
     if status_code is not None and status_code.isdigit():
         status_code = status_code.zfill(3)  # Track Alert v2 may send 011 as the number 11
-    keys = [key for key in (code, status_code) if key]
-    if kind and kind != _DELIVERED_TYPE:
-        keys.append(f"{FALLBACK}type:{kind}")  # after the words
+    keys = tuple(key for key in (code, status_code) if key)
+    # The status type only after the words: they say more than "I" or "X" does.
+    fallback = (f"type:{kind}",) if kind and kind != _DELIVERED_TYPE else ()
     own = "/".join(part for part in (kind, code) if part) or status_code
     return CarrierEvent(
         occurred_at=moment,
         code=own,
         description=description,
         location=location,
-        mapping_keys=tuple(keys),
+        mapping_keys=keys,
+        fallback_keys=fallback,
         return_to_sender=True if kind == "RS" else None,
     )
 

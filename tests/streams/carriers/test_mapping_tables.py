@@ -92,3 +92,14 @@ def test_shared_reasons_read_the_carriers_words_in_several_languages(words, reas
 
 def test_the_module_table_covers_every_contract_source():
     assert set(MODULES) == set(CarrierSource)
+
+
+def test_fallback_keys_are_tried_only_after_the_words():
+    table = mapping_table("dhl_express")
+    refined = table.lookup(
+        (), "The shipment has been loaded onto the delivery vehicle", ("transit",)
+    )
+    assert refined.mapping.status is ShipmentStatus.OUT_FOR_DELIVERY
+    assert refined.by == "text"
+    plain = table.lookup((), "Arrived at the sort facility LEIPZIG", ("transit",))
+    assert (plain.mapping.status, plain.by) == (ShipmentStatus.IN_TRANSIT, "code")

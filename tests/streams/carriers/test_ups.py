@@ -121,10 +121,10 @@ def test_a_return_is_flagged_with_its_reason():
 
 def test_the_status_type_is_a_fallback_tried_after_the_words():
     table = mapping_table(SOURCE)
-    by_words = table.lookup(("ZZ", "~type:I"), "Returning to sender")
+    by_words = table.lookup(("ZZ",), "Returning to sender", ("type:I",))
     assert by_words.mapping.status is ShipmentStatus.RETURNING_TO_SENDER
     assert by_words.by == "text"
-    by_type = table.lookup(("ZZ", "~type:I"), "Arrived at Facility")
+    by_type = table.lookup(("ZZ",), "Arrived at Facility", ("type:I",))
     assert (by_type.mapping.status, by_type.by) == (ShipmentStatus.IN_TRANSIT, "code")
     assert table.lookup(("ZZ",), "Arrived at Facility").mapped is False
 
