@@ -32,6 +32,7 @@ from parcelwatch.schemas.types import (
 from parcelwatch.streams.carriers.carrier_names import carrier_id
 from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -41,7 +42,6 @@ from parcelwatch.streams.carriers.model import (
 )
 from parcelwatch.streams.carriers.registry import SourceFormat
 from parcelwatch.streams.carriers.times import parse_iso
-from parcelwatch.streams.carriers.timezones import is_us_state
 
 _OK_CODES = frozenset({200, 201})
 _DELIVERED = "Delivered"
@@ -197,17 +197,7 @@ def _place(
     country = next(
         (code for key in countries if (code := country_code(text(value.get(key))))), None
     )
-    location = Location(
-        city=text(value.get(city)),
-        region=text(value.get(region)),
-        postal_code=text(value.get(postal_code)),
-        country=country,
-    )
-    if location == Location():
-        return None
-    if location.country is None and location.region and is_us_state(location.region):
-        location = Location(location.city, location.region, location.postal_code, "US")
-    return location
+    return location_of(value.get(city), value.get(region), value.get(postal_code), country)
 
 
 def _pickup_point(tracking: dict[str, Any], location: Location | None) -> PickupPoint | None:

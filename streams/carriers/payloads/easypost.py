@@ -17,8 +17,8 @@ from typing import Any
 
 from parcelwatch.schemas.types import CarrierSource, Location
 from parcelwatch.streams.carriers.carrier_names import carrier_id
-from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -28,7 +28,6 @@ from parcelwatch.streams.carriers.model import (
 )
 from parcelwatch.streams.carriers.registry import SourceFormat
 from parcelwatch.streams.carriers.times import parse_date, parse_iso
-from parcelwatch.streams.carriers.timezones import is_us_state
 
 _DELIVERED = "delivered"
 
@@ -128,18 +127,9 @@ def _estimate(tracker: dict[str, Any]) -> datetime | None:
 def _location(value: Any) -> Location | None:
     if not isinstance(value, dict):
         return None
-    location = Location(
-        city=text(value.get("city")),
-        region=text(value.get("state")),
-        postal_code=text(value.get("zip")),
-        country=country_code(text(value.get("country"))),
+    return location_of(
+        value.get("city"), value.get("state"), value.get("zip"), value.get("country")
     )
-    if location == Location():
-        return None
-    # EasyPost often leaves the country out of US scans (the published Houston example).
-    if location.country is None and location.region and is_us_state(location.region):
-        location = Location(location.city, location.region, location.postal_code, "US")
-    return location
 
 
 def _error(error: dict[str, Any]) -> CarrierError:

@@ -31,6 +31,7 @@ from parcelwatch.schemas.types import CarrierSource, Location, PickupPoint
 from parcelwatch.streams.carriers.carrier_names import UNKNOWN_CARRIER, carrier_id
 from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -40,7 +41,6 @@ from parcelwatch.streams.carriers.model import (
 )
 from parcelwatch.streams.carriers.registry import SourceFormat
 from parcelwatch.streams.carriers.times import parse_iso
-from parcelwatch.streams.carriers.timezones import is_us_state
 
 _EVENTS = frozenset({"TRACKING_UPDATED", "TRACKING_STOPPED"})
 _NOT_FOUND = "NotFound"
@@ -214,17 +214,9 @@ def _event_location(event: dict[str, Any]) -> Location | None:
 def _location(value: Any) -> Location | None:
     if not isinstance(value, dict):
         return None
-    location = Location(
-        city=text(value.get("city")),
-        region=text(value.get("state")),
-        postal_code=text(value.get("postal_code")),
-        country=country_code(text(value.get("country"))),
+    return location_of(
+        value.get("city"), value.get("state"), value.get("postal_code"), value.get("country")
     )
-    if location == Location():
-        return None
-    if location.country is None and location.region and is_us_state(location.region):
-        location = Location(location.city, location.region, location.postal_code, "US")
-    return location
 
 
 def _carrier(item: dict[str, Any], info: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from parcelwatch.schemas.types import (
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.payloads import aftership
 from parcelwatch.streams.carriers.reading import scans_from_payload
-from tests.streams.carriers.conftest import payload, read
+from tests.streams.carriers.conftest import assert_error_answer, payload, read
 
 SOURCE = "aftership"
 
@@ -131,10 +131,7 @@ def test_a_list_response_gives_each_tracking_and_a_pickup_point():
     ],
 )
 def test_an_error_body_gives_aftership_code_and_words_and_no_scans(name, code, words):
-    result = read(SOURCE, name)
-    assert result.normalized.scans == []
-    [error] = result.errors
-    assert (error.code, error.message) == (code, words)
+    assert_error_answer(SOURCE, name, code, words)
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,11 @@ def test_a_file_reads_as_its_own_source_and_is_never_taken_for_another(source, n
     # Every file says something (a parcel's history or an error), or is one of the documented
     # bodies that are about something else, which give nothing and are no error.
     assert result.histories or result.errors or (source, name) in ABOUT_SOMETHING_ELSE
+    # Sources resend whole histories: the same body gives the same scans, ids included, and no
+    # two events of one body share an id.
+    ids = [scan.event_id for scan in result.normalized.scans]
+    assert read(source, name).normalized.scans == result.normalized.scans
+    assert len(set(ids)) == len(ids)
 
 
 @pytest.mark.parametrize("source", list(CarrierSource), ids=str)

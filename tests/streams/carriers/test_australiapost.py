@@ -134,13 +134,6 @@ def test_australia_post_payloads_are_recognised(name):
     assert read(SOURCE, name, named=False).source.value == SOURCE
 
 
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_track_delivered_safe_place.json").normalized.scans
-    again = read(SOURCE, "constructed_track_delivered_safe_place.json").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
-
-
 @pytest.mark.parametrize(
     "body",
     [

@@ -13,7 +13,7 @@ import pytest
 from parcelwatch.schemas.types import ExceptionReason, ShipmentStatus, TimeZoneSource
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.reading import scans_from_payload
-from tests.streams.carriers.conftest import PAYLOADS, payload, read
+from tests.streams.carriers.conftest import PAYLOADS, assert_error_answer, payload, read
 
 SOURCE = "canadapost"
 
@@ -99,22 +99,12 @@ def test_a_return_is_flagged_and_a_foreign_site_names_its_country():
     ],
 )  # fmt: skip
 def test_a_messages_answer_gives_the_code_and_words_and_no_scans(name, code, message):
-    result = read(SOURCE, name)
-    assert result.normalized.scans == []
-    [error] = result.errors
-    assert (error.code, error.message) == (code, message)
+    assert_error_answer(SOURCE, name, code, message)
 
 
 @pytest.mark.parametrize("path", sorted((PAYLOADS / SOURCE).glob("*.xml")), ids=lambda p: p.name)
 def test_canada_post_payloads_are_recognised(path):
     assert read(SOURCE, path.name, named=False).source.value == SOURCE
-
-
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_details_delivered.xml").normalized.scans
-    again = read(SOURCE, "constructed_details_delivered.xml").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
 
 
 def test_an_unknown_identifier_is_kept_as_unknown_never_dropped():

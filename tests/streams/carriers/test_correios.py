@@ -138,13 +138,6 @@ def test_correios_payloads_are_recognised(name):
     assert read(SOURCE, name, named=False).source.value == SOURCE
 
 
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_rest_delivered.json").normalized.scans
-    again = read(SOURCE, "constructed_rest_delivered.json").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
-
-
 def test_a_status_written_as_a_number_is_the_same_pair():
     body = payload(SOURCE, "constructed_rest_return.json").replace(b'"tipo": "04"', b'"tipo": 4')
     refused = scans_from_payload(body, SOURCE).normalized.scans[0]

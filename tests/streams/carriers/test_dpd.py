@@ -12,7 +12,7 @@ from parcelwatch.schemas.types import (
 )
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.reading import scans_from_payload
-from tests.streams.carriers.conftest import payload, read
+from tests.streams.carriers.conftest import assert_error_answer, payload, read
 
 SOURCE = "dpd"
 
@@ -109,10 +109,12 @@ def test_a_milestone_with_error_items_is_an_exception():
 
 
 def test_a_soap_fault_gives_the_code_and_words_and_no_scans():
-    result = read(SOURCE, "constructed_soap_fault.xml")
-    assert result.normalized.scans == []
-    [error] = result.errors
-    assert (error.code, error.message) == ("LOGIN_5", "The given authentication token is invalid.")
+    assert_error_answer(
+        SOURCE,
+        "constructed_soap_fault.xml",
+        "LOGIN_5",
+        "The given authentication token is invalid.",
+    )
 
 
 @pytest.mark.parametrize(

@@ -110,13 +110,6 @@ def test_easypost_payloads_are_recognised(name):
     assert read(SOURCE, name, named=False).source.value == SOURCE
 
 
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_webhook_delivered.json").normalized.scans
-    again = read(SOURCE, "constructed_webhook_delivered.json").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
-
-
 def test_a_tracker_without_a_tracking_code_is_a_payload_error():
     body = payload(SOURCE, "tracker_retrieve.json").replace(b'"tracking_code"', b'"code"')
     with pytest.raises(PayloadError, match="tracking_code"):

@@ -16,7 +16,7 @@ from parcelwatch.schemas.types import (
 )
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.reading import scans_from_payload
-from tests.streams.carriers.conftest import PAYLOADS, payload, read
+from tests.streams.carriers.conftest import PAYLOADS, assert_error_answer, payload, read
 
 SOURCE = "fedex"
 CENTRAL = timezone(timedelta(hours=-6))
@@ -122,22 +122,12 @@ def test_a_webhook_push_reads_codes_with_their_webhook_meaning():
     ],
 )  # fmt: skip
 def test_an_error_body_gives_the_code_and_words_and_no_scans(name, code, message):
-    result = read(SOURCE, name)
-    assert result.normalized.scans == []
-    [error] = result.errors
-    assert (error.code, error.message) == (code, message)
+    assert_error_answer(SOURCE, name, code, message)
 
 
 @pytest.mark.parametrize("path", sorted((PAYLOADS / SOURCE).glob("*.json")), ids=lambda p: p.name)
 def test_fedex_payloads_are_recognised(path):
     assert read(SOURCE, path.name, named=False).source.value == SOURCE
-
-
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_delivered_and_not_found.json").normalized.scans
-    again = read(SOURCE, "constructed_delivered_and_not_found.json").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
 
 
 def test_an_unknown_code_is_kept_as_unknown_never_dropped():

@@ -113,13 +113,6 @@ def test_la_poste_payloads_are_recognised(name):
     assert read(SOURCE, name, named=False).source.value == SOURCE
 
 
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_delivered_colissimo.json").normalized.scans
-    again = read(SOURCE, "constructed_delivered_colissimo.json").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
-
-
 def test_a_shipment_without_events_gives_a_history_and_no_scans():
     body = b'{"returnCode": 200, "shipment": {"idShip": "6A1", "timeline": []}}'
     result = scans_from_payload(body, SOURCE)

@@ -17,7 +17,7 @@ from parcelwatch.schemas.types import (
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.payloads import seventeentrack
 from parcelwatch.streams.carriers.reading import scans_from_payload
-from tests.streams.carriers.conftest import payload, read
+from tests.streams.carriers.conftest import assert_error_answer, payload, read
 
 SOURCE = "17track"
 
@@ -109,10 +109,9 @@ def test_a_return_is_returning_then_returned_and_flagged():
 
 
 def test_a_refused_call_gives_17tracks_code_and_words_and_no_scans():
-    result = read(SOURCE, "constructed_error_invalid_key.json")
-    assert result.normalized.scans == []
-    [error] = result.errors
-    assert (error.code, error.message) == ("-18010002", "Invalid security key.")
+    assert_error_answer(
+        SOURCE, "constructed_error_invalid_key.json", "-18010002", "Invalid security key."
+    )
 
 
 @pytest.mark.parametrize(

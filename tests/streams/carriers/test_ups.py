@@ -17,7 +17,7 @@ from parcelwatch.schemas.types import (
 from parcelwatch.streams.carriers.mapping import mapping_table
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.reading import scans_from_payload
-from tests.streams.carriers.conftest import PAYLOADS, payload, read
+from tests.streams.carriers.conftest import PAYLOADS, assert_error_answer, payload, read
 
 SOURCE = "ups"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -168,22 +168,12 @@ def test_a_track_alert_delivery_has_its_signer_and_a_numeric_description_code():
     ],
 )  # fmt: skip
 def test_an_error_body_gives_the_code_and_words_and_no_scans(name, code, message):
-    result = read(SOURCE, name)
-    assert result.normalized.scans == []
-    [error] = result.errors
-    assert (error.code, error.message) == (code, message)
+    assert_error_answer(SOURCE, name, code, message)
 
 
 @pytest.mark.parametrize("path", sorted((PAYLOADS / SOURCE).glob("*.json")), ids=lambda p: p.name)
 def test_ups_payloads_are_recognised(path):
     assert read(SOURCE, path.name, named=False).source.value == SOURCE
-
-
-def test_a_resent_history_gives_the_same_ids():
-    once = read(SOURCE, "constructed_track_delivered_two_numbers.json").normalized.scans
-    again = read(SOURCE, "constructed_track_delivered_two_numbers.json").normalized.scans
-    assert [scan.event_id for scan in once] == [scan.event_id for scan in again]
-    assert len({scan.event_id for scan in once}) == len(once)
 
 
 def test_an_unknown_code_is_kept_as_unknown_never_dropped():
