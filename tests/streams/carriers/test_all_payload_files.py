@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from parcelwatch.schemas.types import CarrierSource
+from parcelwatch.schemas.types import CarrierSource, ShipmentStatus
 from parcelwatch.streams.carriers.documents import read_document
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.registry import available_formats, detect_source, source_format
@@ -59,3 +59,21 @@ def test_each_sources_format_says_where_its_local_times_are(source):
     assert found.source is source
     assert found.kind in {"carrier", "platform"}
     assert found.home_zone is None or "/" in found.home_zone
+
+
+@pytest.mark.parametrize("source", [source.value for source in CarrierSource])
+def test_each_sources_files_cover_the_journeys_that_matter(source):
+    # A delivery, an exception, a failed attempt, a return and an error answer, per source.
+    statuses: set[ShipmentStatus] = set()
+    errors = 0
+    for file_source, name in FILES:
+        if file_source != source or (source, name) in REFUSED:
+            continue
+        result = read(source, name)
+        statuses |= {scan.status for scan in result.normalized.scans}
+        errors += len(result.errors)
+    assert {ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION, ShipmentStatus.ATTEMPT_FAILED} <= (
+        statuses
+    )
+    assert statuses & {ShipmentStatus.RETURNING_TO_SENDER, ShipmentStatus.RETURNED_TO_SENDER}
+    assert errors > 0
