@@ -13,7 +13,7 @@ from parcelwatch.streams.carriers.normalize import Normalized, normalize
 from parcelwatch.streams.carriers.registry import detect_source, source_format
 
 # A parser walks untrusted documents; a shape it did not expect surfaces as one of these.
-_SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError)
 
 
 @dataclass
