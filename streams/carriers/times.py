@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from parcelwatch.streams.carriers.model import PayloadError
 
@@ -31,18 +31,32 @@ def parse_iso(value: str) -> datetime:
         raise PayloadError(f"impossible time {value[:40]!r}: {error}") from None
     if offset is None:
         return moment
-    return moment.replace(tzinfo=_offset(offset))
+    zone = utc_offset(offset)
+    if zone is None:
+        raise PayloadError(f"impossible UTC offset {offset!r}")
+    return moment.replace(tzinfo=zone)
 
 
-def _offset(text: str) -> timezone:
-    if text in ("Z", "z"):
+# A UTC offset as carriers write it beside a local time: Z, -05:00, -0500, -05, -5:00 (USPS) or
+# -04.00 (UPS Track Alert).
+_OFFSET = re.compile(r"([+-])(\d{1,2})(?:[:.]?(\d{2}))?")
+
+
+def utc_offset(value: str | None) -> tzinfo | None:
+    """``value`` as a fixed-offset zone; None when absent, unreadable or impossible."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value in ("Z", "z"):
         return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-    if hours > 23 or minutes > 59:
-        raise PayloadError(f"impossible UTC offset {text!r}")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    match = _OFFSET.fullmatch(value)
+    if match is None:
+        return None
+    sign, hours, minutes = match.groups()
+    if int(hours) > 23 or int(minutes or 0) > 59:
+        return None
+    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    return timezone(-delta if sign == "-" else delta)
 
 
 def parse_with(value: str, *formats: str) -> datetime:

@@ -20,7 +20,6 @@ Errors of both are RFC 7807 problems: ``{title, status, detail, instance}`` (MyD
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -36,7 +35,7 @@ from parcelwatch.streams.carriers.model import (
     TrackingHistory,
 )
 from parcelwatch.streams.carriers.registry import SourceFormat
-from parcelwatch.streams.carriers.times import parse_iso
+from parcelwatch.streams.carriers.times import parse_iso, utc_offset
 from parcelwatch.streams.carriers.timezones import is_us_state
 
 CARRIER = "dhl_express"
@@ -45,7 +44,6 @@ _DELIVERED = ("OK", "DD")  # MyDHL checkpoints that hand the parcel over (signed
 _COARSE = frozenset({"transit", "failure", "unknown"})
 _UNIFIED_SERVICES = {"express": "dhl_express", "parcel-de": "dhl_parcel_de"}
 _MYDHL_PATHS = ("/expressapi/", "/mydhlapi/")
-_OFFSET = re.compile(r"^[+-]\d{2}:?\d{2}$|^Z$")
 
 
 def parse(document: Document) -> CarrierResponse:
@@ -118,14 +116,14 @@ def _mydhl_event(event: dict[str, Any]) -> CarrierEvent:
     day, clock = text(event.get("date")), text(event.get("time"))
     if day is None:
         raise PayloadError("a MyDHL event without date")
-    offset = text(event.get("GMTOffset"))
-    stamp = f"{day}T{clock}" if clock else day
-    if offset and _OFFSET.match(offset):
-        stamp += offset
+    moment = parse_iso(f"{day}T{clock}" if clock else day)
+    zone = utc_offset(text(event.get("GMTOffset")))
+    if zone is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
     code = text(event.get("typeCode"))
     area = next(objects(event.get("serviceArea")), {})
     return CarrierEvent(
-        occurred_at=parse_iso(stamp),
+        occurred_at=moment,
         code=code,
         description=text(event.get("description")),
         location=_service_area(text(area.get("description"))),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime
 from typing import Any
 
 from parcelwatch.schemas.types import CarrierSource, Location
@@ -33,7 +33,7 @@ from parcelwatch.streams.carriers.model import (
     TrackingHistory,
 )
 from parcelwatch.streams.carriers.registry import SourceFormat
-from parcelwatch.streams.carriers.times import parse_with
+from parcelwatch.streams.carriers.times import parse_with, utc_offset
 
 CARRIER = "ups"
 _DELIVERED_TYPE = "D"
@@ -42,7 +42,6 @@ _ESTIMATE_TYPES = ("RDD", "SDD")
 # deliveryTime types whose endTime is the end of the promised window (not the delivered time).
 _WINDOW_TYPES = frozenset({"EDW", "CDW", "IDW", "CMT", "EOD"})
 _UPS_ERROR_CODE = re.compile(r"(UJ|VSS)?\d{3,6}")
-_OFFSET = re.compile(r"([+-])(\d{1,2})[:.]?(\d{2})?")
 
 
 def parse(document: Document) -> CarrierResponse:
@@ -264,7 +263,7 @@ def _moment(
             raise PayloadError("a UPS activity without a date")
         return _clock(gmt_date, gmt_time).replace(tzinfo=UTC)
     local = _clock(local_date, local_time)
-    zone = _offset(offset)
+    zone = utc_offset(offset)  # -05:00 (Track API) or -04.00 (Track Alert v2)
     if zone is not None:
         return local.replace(tzinfo=zone)
     if gmt_date is not None and gmt_time is not None:
@@ -278,20 +277,6 @@ def _clock(day: str, clock: str | None) -> datetime:
     digits = "".join(char for char in clock or "0" if char.isdigit())
     day = "".join(char for char in day if char.isdigit())
     return parse_with(f"{day} {digits.zfill(6)}", "%Y%m%d %H%M%S")
-
-
-def _offset(value: str | None) -> tzinfo | None:
-    """``-05:00`` (Track API) or ``-04.00`` (Track Alert v2) as a tzinfo; None if absent/odd."""
-    if value is None:
-        return None
-    match = _OFFSET.fullmatch(value)
-    if match is None:
-        return None
-    sign, hours, minutes = match.groups()
-    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-    if delta >= timedelta(hours=24):
-        return None
-    return timezone(-delta if sign == "-" else delta)
 
 
 def _location(value: Any) -> Location | None:

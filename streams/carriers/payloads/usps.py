@@ -46,7 +46,7 @@ from parcelwatch.streams.carriers.model import (
     TrackingHistory,
 )
 from parcelwatch.streams.carriers.registry import SourceFormat
-from parcelwatch.streams.carriers.times import parse_date, parse_iso, parse_with
+from parcelwatch.streams.carriers.times import parse_date, parse_iso, parse_with, utc_offset
 from parcelwatch.streams.carriers.timezones import is_us_state
 
 CARRIER = "usps"
@@ -307,13 +307,9 @@ def _json_moment(event: dict[str, Any]) -> datetime:
     gmt = text(event.get("GMTTimestamp"))
     if local is not None:
         moment = parse_iso(local)
-        offset = text(event.get("GMTOffset"))
-        if moment.tzinfo is None and offset is not None and len(local) > 10:
-            try:  # "-7:00": USPS writes single-digit hours
-                sign, rest = offset[0], offset[1:]
-                return parse_iso(f"{local[:19]}{sign}{rest.zfill(5)}")
-            except PayloadError:
-                pass
+        zone = utc_offset(text(event.get("GMTOffset")))  # "-7:00": single-digit hours
+        if moment.tzinfo is None and zone is not None and len(local) > 10:
+            return moment.replace(tzinfo=zone)
         if moment.tzinfo is None and gmt is not None and len(local) <= 10:
             return parse_iso(gmt)  # a date alone; the GMT time is more precise
         return moment

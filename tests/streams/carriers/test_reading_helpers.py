@@ -12,7 +12,13 @@ from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.delivery_places import delivery_kind_from_text
 from parcelwatch.streams.carriers.documents import as_list, dig, read_document, text, xml_text
 from parcelwatch.streams.carriers.model import PayloadError
-from parcelwatch.streams.carriers.times import from_epoch, parse_date, parse_iso, parse_with
+from parcelwatch.streams.carriers.times import (
+    from_epoch,
+    parse_date,
+    parse_iso,
+    parse_with,
+    utc_offset,
+)
 
 
 def test_json_and_xml_are_told_apart_and_xml_loses_its_namespaces():
@@ -77,6 +83,22 @@ def test_iso_times_as_carriers_write_them(value, expected):
 def test_impossible_or_foreign_iso_times_are_payload_errors(value):
     with pytest.raises(PayloadError):
         parse_iso(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "hours"),
+    [("Z", 0.0), ("-05:00", -5.0), ("-0500", -5.0), ("+05", 5.0), ("-7:00", -7.0),
+     ("-04.00", -4.0), ("+05:30", 5.5)],
+)  # fmt: skip
+def test_utc_offsets_as_carriers_write_them(value, hours):
+    zone = utc_offset(value)
+    assert zone is not None
+    assert zone.utcoffset(None) == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("value", [None, "", "EST", "+25:00", "-05:75", "5"])
+def test_unreadable_or_impossible_offsets_are_none(value):
+    assert utc_offset(value) is None
 
 
 def test_other_formats_dates_and_epochs():
