@@ -1,4 +1,4 @@
-"""A scan location from a source's fields, as the platforms write them."""
+"""A scan location from a source's fields."""
 
 from __future__ import annotations
 
@@ -11,16 +11,21 @@ from parcelwatch.streams.carriers.timezones import is_us_state
 
 
 def location_of(city: Any, region: Any, postal_code: Any, country: Any) -> Location | None:
-    """The location the fields name (None when they name nothing). US platforms often leave the
-    country out of a US scan: a US state's code then stands for it."""
+    """The location the fields name, the country as ISO 3166-1 alpha-2; None when they name
+    nothing."""
     location = Location(
         city=text(city),
         region=text(region),
         postal_code=text(postal_code),
         country=country_code(text(country)),
     )
-    if location == Location():
-        return None
-    if location.country is None and location.region and is_us_state(location.region):
-        location = Location(location.city, location.region, location.postal_code, "US")
-    return location
+    return None if location == Location() else location
+
+
+def assume_us(location: Location | None) -> Location | None:
+    """US platforms often leave the country out of a US scan: a US state's code stands for it."""
+    if location is None or location.country is not None or not location.region:
+        return location
+    if not is_us_state(location.region):
+        return location
+    return Location(location.city, location.region, location.postal_code, "US")

@@ -32,7 +32,7 @@ from parcelwatch.schemas.types import (
 from parcelwatch.streams.carriers.carrier_names import carrier_id
 from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
-from parcelwatch.streams.carriers.locations import location_of
+from parcelwatch.streams.carriers.locations import assume_us, location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -197,7 +197,9 @@ def _place(
     country = next(
         (code for key in countries if (code := country_code(text(value.get(key))))), None
     )
-    return location_of(value.get(city), value.get(region), value.get(postal_code), country)
+    return assume_us(
+        location_of(value.get(city), value.get(region), value.get(postal_code), country)
+    )
 
 
 def _pickup_point(tracking: dict[str, Any], location: Location | None) -> PickupPoint | None:

@@ -27,6 +27,7 @@ from parcelwatch.schemas.types import CarrierSource, Location
 from parcelwatch.streams.carriers.carrier_names import carrier_id
 from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -150,13 +151,12 @@ def _service_area(words: str | None) -> Location | None:
 def _postal_address(address: Any) -> Location | None:
     if not isinstance(address, dict):
         return None
-    location = Location(
-        city=text(address.get("cityName")),
-        region=text(address.get("provinceCode")),
-        postal_code=text(address.get("postalCode")),
-        country=country_code(text(address.get("countryCode"))),
+    return location_of(
+        address.get("cityName"),
+        address.get("provinceCode"),
+        address.get("postalCode"),
+        address.get("countryCode"),
     )
-    return None if location == Location() else location
 
 
 # --- Unified Shipment Tracking API
@@ -212,8 +212,7 @@ def _address(address: Any) -> Location | None:
     # DHL writes the country's name where it has no town ("Germany").
     if locality is not None and country_code(locality) is not None and len(locality) > 3:
         country, locality = country or country_code(locality), None
-    location = Location(city=locality, postal_code=text(address.get("postalCode")), country=country)
-    return None if location == Location() else location
+    return location_of(locality, None, address.get("postalCode"), country)
 
 
 def _estimate(value: str | None) -> datetime | date | None:

@@ -26,8 +26,8 @@ from datetime import date, datetime
 from xml.etree.ElementTree import Element
 
 from parcelwatch.schemas.types import CarrierSource, Location
-from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -139,15 +139,12 @@ def _event(
     delivered = ice == _DELIVERED or (ice is None and standard == "ZU")
     if delivered and returning:
         keys.insert(0, f"{_DELIVERED}/return")
-    location = Location(
-        city=text(element.get("event-location")),
-        country=country_code(text(element.get("event-country"))),
-    )
+    location = location_of(element.get("event-location"), None, None, element.get("event-country"))
     return CarrierEvent(
         occurred_at=_time(moment),
         code=code,
         description=words,
-        location=None if location == Location() else location,
+        location=location,
         return_to_sender=True if returning else None,
         delivery_location_text=text(element.get("recipient-id-text")) if delivered else None,
         mapping_keys=tuple(dict.fromkeys(keys)),
@@ -182,12 +179,7 @@ def _destination(piece: Element) -> Location | None:
     postal = None
     if city is not None and (match := _CITY_WITH_POSTCODE.match(city)):
         postal, city = match.groups()
-    location = Location(
-        city=city,
-        postal_code=postal,
-        country=country_code(text(piece.get("dest-country"))),
-    )
-    return None if location == Location() else location
+    return location_of(city, None, postal, piece.get("dest-country"))
 
 
 def _error_words(element: Element) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from parcelwatch.schemas.types import CarrierSource, Location
 from parcelwatch.streams.carriers.carrier_names import carrier_id
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
-from parcelwatch.streams.carriers.locations import location_of
+from parcelwatch.streams.carriers.locations import assume_us, location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -127,8 +127,8 @@ def _estimate(tracker: dict[str, Any]) -> datetime | None:
 def _location(value: Any) -> Location | None:
     if not isinstance(value, dict):
         return None
-    return location_of(
-        value.get("city"), value.get("state"), value.get("zip"), value.get("country")
+    return assume_us(
+        location_of(value.get("city"), value.get("state"), value.get("zip"), value.get("country"))
     )
 
 

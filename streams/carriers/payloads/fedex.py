@@ -23,8 +23,8 @@ from datetime import date, datetime
 from typing import Any
 
 from parcelwatch.schemas.types import CarrierSource, DeliveryLocationKind, Location, PickupPoint
-from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -195,13 +195,12 @@ def _pickup_point(value: Any) -> PickupPoint | None:
 def _location(value: Any) -> Location | None:
     if not isinstance(value, dict):
         return None
-    location = Location(
-        city=text(value.get("city")),
-        region=text(value.get("stateOrProvinceCode")),
-        postal_code=text(value.get("postalCode")),
-        country=country_code(text(value.get("countryCode")) or text(value.get("countryName"))),
+    return location_of(
+        value.get("city"),
+        value.get("stateOrProvinceCode"),
+        value.get("postalCode"),
+        text(value.get("countryCode")) or text(value.get("countryName")),
     )
-    return None if location == Location() else location
 
 
 def _error(error: dict[str, Any], number: str | None = None) -> CarrierError:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from parcelwatch.schemas.types import CarrierSource, Location
-from parcelwatch.streams.carriers.countries import country_code
+from parcelwatch.schemas.types import CarrierSource
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -86,16 +86,12 @@ def _event(event: dict[str, Any]) -> CarrierEvent:
     code = text(event.get("code"))
     # The category (DELIVD, INBOUD, ...) stands in for subtypes the table does not list.
     category = code.split(".", 1)[0] if code and "." in code else None
-    location = Location(
-        city=text(event.get("city")),
-        postal_code=text(event.get("postalCode")),
-        country=country_code(text(event.get("country"))),
-    )
+    location = location_of(event.get("city"), None, event.get("postalCode"), event.get("country"))
     return CarrierEvent(
         occurred_at=parse_iso(moment),
         code=code,
         description=text(event.get("description")),
-        location=None if location == Location() else location,
+        location=location,
         mapping_keys=tuple(key for key in (code, category) if key),
     )
 

@@ -22,8 +22,8 @@ from datetime import date, datetime
 from typing import Any
 
 from parcelwatch.schemas.types import CarrierSource, Location
-from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, as_list, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -158,13 +158,12 @@ def _estimate(shipment: dict[str, Any]) -> datetime | date | None:
 def _receiver(addresses: Any) -> Location | None:
     for address in objects(addresses):
         if _value(address.get("AddressType")) == _RECEIVER:
-            location = Location(
-                city=_value(address.get("City")),
-                region=_value(address.get("Region")),
-                postal_code=_value(address.get("Zipcode")),
-                country=country_code(_value(address.get("CountryCode"))),
+            return location_of(
+                _value(address.get("City")),
+                _value(address.get("Region")),
+                _value(address.get("Zipcode")),
+                _value(address.get("CountryCode")),
             )
-            return None if location == Location() else location
     return None
 
 

@@ -31,7 +31,7 @@ from parcelwatch.schemas.types import CarrierSource, Location, PickupPoint
 from parcelwatch.streams.carriers.carrier_names import UNKNOWN_CARRIER, carrier_id
 from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
-from parcelwatch.streams.carriers.locations import location_of
+from parcelwatch.streams.carriers.locations import assume_us, location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -214,8 +214,10 @@ def _event_location(event: dict[str, Any]) -> Location | None:
 def _location(value: Any) -> Location | None:
     if not isinstance(value, dict):
         return None
-    return location_of(
-        value.get("city"), value.get("state"), value.get("postal_code"), value.get("country")
+    return assume_us(
+        location_of(
+            value.get("city"), value.get("state"), value.get("postal_code"), value.get("country")
+        )
     )
 
 

@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from parcelwatch.schemas.types import CarrierSource, Location
-from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.carriers.documents import Document, dig, objects, text
+from parcelwatch.streams.carriers.locations import location_of
 from parcelwatch.streams.carriers.model import (
     CarrierError,
     CarrierEvent,
@@ -282,13 +282,12 @@ def _clock(day: str, clock: str | None) -> datetime:
 def _location(value: Any) -> Location | None:
     if not isinstance(value, dict):
         return None
-    location = Location(
-        city=text(value.get("city")),
-        region=text(value.get("stateProvince")),
-        postal_code=text(value.get("postalCode")),
-        country=country_code(text(value.get("countryCode")) or text(value.get("country"))),
+    return location_of(
+        value.get("city"),
+        value.get("stateProvince"),
+        value.get("postalCode"),
+        text(value.get("countryCode")) or text(value.get("country")),
     )
-    return None if location == Location() else location
 
 
 FORMAT = SourceFormat(
