@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 from faust.types import TP
@@ -285,6 +285,14 @@ async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
                 "could not rewind %s[%d] to %d: %s",
                 item.topic, item.partition, item.offset, describe(error),
             )  # fmt: skip
+
+
+def leave_at_once(agent: str, error: BaseException) -> NoReturn:
+    """A table-less side agent died: leave now, without Faust's orderly stop, which would
+    acknowledge the batch in hand. It was not applied, so it is read again after the restart."""
+    log.critical("agent %s died (%s)\n%s", agent, describe(error), stack(error))
+    logging.shutdown()
+    os._exit(EXIT_AGENT_DIED)
 
 
 async def _exit_worker(health: WorkerHealth, reason: str) -> None:

@@ -9,15 +9,13 @@ again publishes the same scan ids, which the tracking agent counts as duplicates
 from __future__ import annotations
 
 import logging
-import os
 
 import faust
 
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.pipeline.carrier_raw import CarrierRawProcessor
-from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
-from parcelwatch.streams.runtime.agents import EXIT_AGENT_DIED, RAW
+from parcelwatch.streams.runtime.agents import RAW, leave_at_once
 from parcelwatch.streams.runtime.faust_events import input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
@@ -47,8 +45,4 @@ def register_carrier_raw(app: faust.App, settings: Settings, metrics: WorkerMetr
             try:
                 await processor.process_batch(input_messages(events))
             except Exception as error:
-                # Leave at once, like the tracking agent: the batch is not acknowledged, so it is
-                # read again after the restart and nothing is lost.
-                log.critical("agent %s died (%s)\n%s", AGENT_NAME, describe(error), stack(error))
-                logging.shutdown()
-                os._exit(EXIT_AGENT_DIED)
+                leave_at_once(AGENT_NAME, error)

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 
 import faust
@@ -24,7 +23,7 @@ from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.pain_points import PainPointProcessor, PainPointSweeper
 from parcelwatch.streams.pipeline.processing import OutputMessage
-from parcelwatch.streams.runtime.agents import EXIT_AGENT_DIED, RAW
+from parcelwatch.streams.runtime.agents import RAW, leave_at_once
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
@@ -93,11 +92,7 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
             try:
                 await count(events)
             except Exception as error:
-                # Leave at once, like the tracking agent: the batch is not acknowledged, so it is
-                # read again after the restart and nothing is lost.
-                log.critical("agent count_pain_points died (%s)\n%s", describe(error), stack(error))
-                logging.shutdown()
-                os._exit(EXIT_AGENT_DIED)
+                leave_at_once("count_pain_points", error)
 
     async def count(events: Sequence[faust.EventT]) -> None:
         messages, focus = input_messages(events), focuser(events)
