@@ -19,11 +19,10 @@ from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.types import CarrierSource
 from parcelwatch.streams.carriers.model import PayloadError
 from parcelwatch.streams.carriers.reading import PayloadScans, scans_from_payload
-from parcelwatch.streams.carriers.registry import AmbiguousPayload, source_format
+from parcelwatch.streams.carriers.registry import AmbiguousPayload
 
 STDIN = "-"
 EXIT_PROBLEM = 2
-_PAYLOAD_MODULES = "parcelwatch.streams.carriers.payloads."
 
 
 def add_arguments(normalize: argparse.ArgumentParser) -> None:
@@ -59,9 +58,6 @@ def normalize_files(
 ) -> int:
     """Print every file's scans; 0, or ``EXIT_PROBLEM`` when any file had a problem."""
     streams = _Streams(out or sys.stdout, err or sys.stderr, stdin or sys.stdin.buffer)
-    if source is not None and not _has_parser(source):
-        print(f"parcelwatch normalize: no parser for source {source} yet", file=streams.err)
-        return EXIT_PROBLEM
     problems = [_normalize_file(name, source, streams) for name in names]
     return EXIT_PROBLEM if any(problems) else 0
 
@@ -106,14 +102,4 @@ def _warn_unmapped(shown: str, read: PayloadScans, streams: _Streams) -> None:
 
 def _problem(streams: _Streams, words: str) -> bool:
     print(f"parcelwatch normalize: {words}", file=streams.err)
-    return True
-
-
-def _has_parser(source: str) -> bool:
-    try:
-        source_format(source)
-    except ModuleNotFoundError as error:
-        if (error.name or "").startswith(_PAYLOAD_MODULES):
-            return False
-        raise
     return True
