@@ -10,6 +10,7 @@ from typing import Any
 
 from parcelwatch.schemas import patterns
 from parcelwatch.schemas.types import CarrierSource
+from parcelwatch.streams.carriers.documents import dig
 
 _TRACKING_NUMBER = patterns.compile_full(patterns.TRACKING_NUMBER)
 
@@ -27,9 +28,7 @@ _PATHS: dict[CarrierSource, tuple[tuple[str, ...], ...]] = {
 def tracking_number_in(platform: CarrierSource, document: Any) -> str | None:
     """The number at the platform's documented place, if it is a valid tracking number."""
     for path in _PATHS.get(platform, ()):
-        value = document
-        for name in path:
-            value = value.get(name) if isinstance(value, dict) else None
+        value = dig(document, *path)
         if isinstance(value, str) and _TRACKING_NUMBER.fullmatch(value):
             return value
     return None
