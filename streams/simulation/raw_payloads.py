@@ -19,6 +19,7 @@ Pure: the rendered bytes are a function of the scans and the publication times.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -57,6 +58,8 @@ class RawFormat:
     render: Callable[[Sequence[Scan], datetime], bytes]
 
 
+# Cached: every resend renders the parcel's whole history again, each scan asking anew.
+@functools.cache
 def source_code(
     source: CarrierSource | str, status: ShipmentStatus, reason: ExceptionReason | None
 ) -> str:
