@@ -76,6 +76,7 @@ __all__ = [
     "ModelKind",
     "ModelRegistry",
     "ModelRegistryError",
+    "NotPromotable",
     "StoredArtifact",
     "artifact_metadata",
     "load_verified_skops",
@@ -134,6 +135,10 @@ DELAY_RISK = ModelKind(DELAY_RISK_MODEL, TRUSTED_TYPES, frozenset({"classifier",
 
 class ModelRegistryError(RuntimeError):
     """A version is unknown, incomplete, corrupted or contains types we refuse to load."""
+
+
+class NotPromotable(ModelRegistryError):
+    """``train`` registered the version as not promotable: it lost to its baseline."""
 
 
 @dataclass(frozen=True)
@@ -355,14 +360,28 @@ class ModelRegistry:
         _fsync_dir(self.root)
         return version
 
-    def promote(self, version: str, *, promoted_at: datetime | None = None) -> ModelUpdate:
+    def promote(
+        self, version: str, *, promoted_at: datetime | None = None, force: bool = False
+    ) -> ModelUpdate:
         """Verify ``version`` fully (checksum, types, load) and atomically make it the promoted one.
 
         Returns the announcement (signed when the registry has a key) that is also the content
         of ``root/PROMOTED``. ``promoted_at`` is later than the previous promotion's even if
         clocks disagree, because workers ignore an announcement that is not newer than theirs.
+
+        A version whose metadata says ``"promotable": false`` raises :class:`NotPromotable` with
+        the reasons ``train`` recorded, unless ``force``; a forced announcement says so, and
+        only then do workers run it.
         """
         stored = self.load_artifact(version)
+        forced = stored.metadata.get("promotable") is False
+        if forced and not force:
+            reasons = stored.metadata.get("not_promotable_reasons") or ["no reason recorded"]
+            raise NotPromotable(
+                f"version {stored.version} is not promotable: {'; '.join(map(str, reasons))}. "
+                "Workers score with its best baseline instead; promote it with --force to run it "
+                "anyway"
+            )
         moment = promoted_at or datetime.now(UTC)
         _rfc3339(moment)  # refuses a naive time
         with contextlib.suppress(ModelRegistryError):  # an unreadable PROMOTED is being replaced
@@ -370,7 +389,11 @@ class ModelRegistry:
             if previous is not None and moment <= previous.promoted_at:
                 moment = previous.promoted_at + timedelta(microseconds=1)
         announcement = ModelUpdate(
-            stored.version, stored.metadata["artifact_sha256"], moment, model=self.kind.name
+            stored.version,
+            stored.metadata["artifact_sha256"],
+            moment,
+            model=self.kind.name,
+            forced=forced,
         )
         if self.signing_key is not None:
             announcement = sign_update(self.signing_key, announcement)

@@ -11,6 +11,11 @@ as in announcements written before there was a second model) and is the message 
 compaction keeps each model's latest announcement. For any model but ``delay-risk`` the model name
 is a fifth line of the signing input, right after the domain tag, so a delay-risk signature cannot
 be replayed as another model's (and the delay-risk input stays what it always was).
+
+``forced`` marks a promotion made with ``--force`` of a version ``train`` registered as not
+promotable (it lost to its baseline on held-out data); without it, a worker refuses such a version.
+A forced announcement's signing input ends with a last line ``forced``, so the flag cannot be
+added to a signed announcement by anyone without the key (unforced inputs are unchanged).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class ModelUpdate:
     signature: str | None = None  # "hmac-sha256:<hex>", see signing_input
     schema_version: int = SCHEMA_VERSION
     model: str = DELAY_RISK_MODEL  # which model the version belongs to; also the message key
+    forced: bool = False  # promoted although registered as not promotable
 
 
 def model_update_key(update: ModelUpdate) -> bytes:
@@ -72,6 +78,8 @@ def signing_input(update: ModelUpdate) -> bytes:
     parts = (update.version, update.artifact_sha256, utc_instant(update.promoted_at))
     if update.model != DELAY_RISK_MODEL:
         parts = (update.model, *parts)
+    if update.forced:
+        parts = (*parts, "forced")
     return b"\n".join([SIGNING_DOMAIN, *(part.encode("ascii") for part in parts)])
 
 
@@ -83,6 +91,8 @@ def encode_model_update(update: ModelUpdate) -> bytes:
         "artifact_sha256": update.artifact_sha256,
         "promoted_at": utc_instant(update.promoted_at),
     }
+    if update.forced:
+        document["forced"] = True
     if update.signature is not None:
         document["signature"] = update.signature
     return orjson.dumps(document)
@@ -116,7 +126,10 @@ def decode_model_update(payload: bytes) -> ModelUpdate:
         raise InvalidModelUpdate("promoted_at is not an RFC 3339 timestamp") from None
     signature = _matching(document, "signature", _SIGNATURE) if "signature" in document else None
     model = _matching(document, "model", _MODEL_NAME) if "model" in document else DELAY_RISK_MODEL
-    return ModelUpdate(version, sha256, promoted_at, signature, schema_version, model)
+    forced = document.get("forced", False)
+    if not isinstance(forced, bool):
+        raise InvalidModelUpdate("forced is not a boolean")
+    return ModelUpdate(version, sha256, promoted_at, signature, schema_version, model, forced)
 
 
 def _matching(document: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str:

@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     promote = commands.add_parser("promote", help="promote a model version to running workers")
     promote.add_argument("version")
     promote.add_argument("--model-dir", type=Path, required=True)
+    promote.add_argument(
+        "--force",
+        action="store_true",
+        help="promote a version that train registered as not promotable (it lost to its baseline)",
+    )
     promote.set_defaults(handler=_promote)
 
     from parcelwatch.streams.offline.feedback_cli import add_arguments as add_feedback_arguments
@@ -334,12 +339,16 @@ def _number(value: float | None, spec: str = ".3f") -> str:
 def _promote(args: argparse.Namespace) -> int:
     from parcelwatch.streams.offline.ml_commands import promote_command
 
-    announcement = asyncio.run(promote_command(Settings.from_env(), args.model_dir, args.version))
+    announcement = asyncio.run(
+        promote_command(Settings.from_env(), args.model_dir, args.version, force=args.force)
+    )
     signed = (
         "signed" if announcement.signature else "UNSIGNED: PARCELWATCH_MODEL_SIGNING_KEY is not set"
     )
+    forced = ", FORCED although not promotable" if announcement.forced else ""
     print(
-        f"promoted {announcement.version} (sha256 {announcement.artifact_sha256[:12]}…, {signed})"
+        f"promoted {announcement.version} "
+        f"(sha256 {announcement.artifact_sha256[:12]}…, {signed}{forced})"
     )
     return 0
 

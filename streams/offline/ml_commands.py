@@ -216,22 +216,25 @@ def _maybe_time(moment: datetime | None) -> str | None:
     return None if moment is None else format_rfc3339(moment)
 
 
-async def promote_command(settings: Settings, model_dir: Path, version: str) -> ModelUpdate:
+async def promote_command(
+    settings: Settings, model_dir: Path, version: str, *, force: bool = False
+) -> ModelUpdate:
     """Mark ``version`` promoted and announce it; running workers swap it in.
 
     With PARCELWATCH_MODEL_SIGNING_KEY the version must carry metadata signed with that key
     (written by ``train`` with it), and the announcement is signed for the workers to verify.
+    A version ``train`` registered as not promotable is refused unless ``force``.
     """
     registry = ModelRegistry(model_dir, signing_key=settings.model_signing_key)
-    return await announce_promotion(settings, registry, version)
+    return await announce_promotion(settings, registry, version, force=force)
 
 
 async def announce_promotion(
-    settings: Settings, registry: ModelRegistry, version: str
+    settings: Settings, registry: ModelRegistry, version: str, *, force: bool = False
 ) -> ModelUpdate:
     """Promote ``version`` in ``registry`` (PROMOTED) and publish the announcement under the
     registry's model name on ``model-updates``."""
-    announcement = registry.promote(version)
+    announcement = registry.promote(version, force=force)
     await ensure_topics(settings)
     producer = AIOKafkaProducer(**aiokafka_options(settings), acks="all")
     await producer.start()

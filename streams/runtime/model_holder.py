@@ -12,6 +12,12 @@ set) and newer than the one in force, loads the version from its model directory
 loop, checks that the artifact is the one announced, and swaps it in between two batches: no
 restart, no lost event. Refused announcements are counted by reason and logged without their
 content: whoever wrote them may not be who they claim to be.
+
+A delay-risk version that ``train`` registered as not promotable (it lost to its own baseline on
+held-out data) runs only when its announcement is forced (``promote --force``). At start-up the
+worker otherwise scores with that version's best baseline (``models.fallback``, model version
+``baseline:<name>``); an unforced announcement of such a version is refused
+(``not_promotable``) and the scorer in force stays.
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from typing import Generic, TypeVar
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import Counter, Gauge, Info
 
-from parcelwatch.models.registry import ModelRegistry, ModelRegistryError
+from parcelwatch.models.fallback import BaselineScorer, is_promotable
+from parcelwatch.models.registry import (
+    ModelBundle,
+    ModelRegistry,
+    ModelRegistryError,
+    NotPromotable,
+)
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.models.signing import update_is_authentic
 from parcelwatch.schemas.model_update import (
@@ -52,6 +64,7 @@ class Refusal(StrEnum):
     BAD_SIGNATURE = "bad_signature"  # signed with another key, or altered after signing
     STALE = "stale"  # not newer than the announcement in force: a replay, or old history
     NOT_LOADABLE = "not_loadable"  # unknown version, checksum mismatch, refused by the registry
+    NOT_PROMOTABLE = "not_promotable"  # lost to its baseline, and the announcement is not forced
 
 
 class UpdateRefused(Exception):
@@ -168,9 +181,12 @@ class AnnouncedModelHolder(ABC, Generic[M]):
         if update.version != current:
             loop = asyncio.get_running_loop()
             try:
-                model = await loop.run_in_executor(
-                    None, self._load_announced, update.version, update.artifact_sha256
+                model = await loop.run_in_executor(None, self._load_announced, update)
+            except NotPromotable as error:
+                log.error(
+                    "not switching to %s model %s: %s", self.model_name, update.version, error
                 )
+                raise UpdateRefused(Refusal.NOT_PROMOTABLE) from None
             except (ModelRegistryError, ValueError) as error:
                 # The version passed the contract's pattern, so the message is safe to log.
                 log.error(
@@ -178,14 +194,23 @@ class AnnouncedModelHolder(ABC, Generic[M]):
                 )
                 raise UpdateRefused(Refusal.NOT_LOADABLE) from None
             self._install(model)
-            self._gauges.loaded.set(1)
+            self._gauges.loaded.set(1 if self._is_learned(model) else 0)
         self._in_force_since = update.promoted_at
 
-    def _load_announced(self, version: str, expected_sha: str) -> M:
+    def _load_announced(self, update: ModelUpdate) -> M:
         assert self._registry is not None
-        if self._registry.metadata(version).get("artifact_sha256") != expected_sha:
-            raise ModelRegistryError(f"model {version} does not match its announcement's checksum")
-        return self._load(version)
+        if self._registry.metadata(update.version).get("artifact_sha256") != (
+            update.artifact_sha256
+        ):
+            raise ModelRegistryError(
+                f"model {update.version} does not match its announcement's checksum"
+            )
+        return self._load_update(update)
+
+    def _load_update(self, update: ModelUpdate) -> M:
+        """The model an authentic, newer announcement asks for; subclasses may refuse it by
+        raising ``NotPromotable``."""
+        return self._load(update.version)
 
     def _install(self, model: M) -> None:
         previous = None if self._model is None else self._version(self._model)
@@ -195,8 +220,12 @@ class AnnouncedModelHolder(ABC, Generic[M]):
         log.info("%s model %s in use (was %s)", self.model_name, version, previous or "none")
 
 
-class ModelHolder(AnnouncedModelHolder[DelayRiskModel]):
-    """The delay-risk model: the promoted (else newest) version; without one, rules only."""
+Scorer = DelayRiskModel | BaselineScorer
+
+
+class ModelHolder(AnnouncedModelHolder[Scorer]):
+    """The delay-risk scorer: the promoted (else newest) version, or that version's best baseline
+    when it is not promotable and not forced; without any version, rules only."""
 
     model_name = DELAY_RISK_MODEL
 
@@ -218,32 +247,64 @@ class ModelHolder(AnnouncedModelHolder[DelayRiskModel]):
         super().__init__(registry, gauges)
         self._threshold = threshold
 
-    def current(self) -> DelayRiskModel | None:
+    def current(self) -> Scorer | None:
         return self._model
 
-    def _start_model(self, promoted: ModelUpdate | None) -> DelayRiskModel | None:
+    def _start_model(self, promoted: ModelUpdate | None) -> Scorer | None:
         if self._registry is None:
             log.warning("no model directory (PARCELWATCH_MODEL_DIR): running rules only")
             return None
         if not self._registry.versions():
             log.warning("no model in %s yet: running rules only", self._registry.root)
             return None
-        return self._load(None)
+        bundle = self._bundle(None)
+        if is_promotable(bundle.metadata) or (
+            promoted is not None and promoted.version == bundle.version and promoted.forced
+        ):
+            return DelayRiskModel(bundle)
+        try:
+            fallback = BaselineScorer.from_metadata(
+                bundle.metadata, float(bundle.metadata["alert_threshold"])
+            )
+        except (KeyError, ValueError) as error:
+            log.error(
+                "model %s is not promotable and %s: running rules only", bundle.version, error
+            )
+            return None
+        log.warning(
+            "model %s lost to its baseline on held-out data (not promotable): scoring with %s; "
+            "promote a better version, or this one with --force",
+            bundle.version,
+            fallback.version,
+        )
+        return fallback
 
     def _load(self, version: str | None) -> DelayRiskModel:
+        return DelayRiskModel(self._bundle(version))
+
+    def _load_update(self, update: ModelUpdate) -> DelayRiskModel:
+        bundle = self._bundle(update.version)
+        if not is_promotable(bundle.metadata) and not update.forced:
+            raise NotPromotable(
+                f"version {update.version} was registered as not promotable and the "
+                "announcement is not forced"
+            )
+        return DelayRiskModel(bundle)
+
+    def _bundle(self, version: str | None) -> ModelBundle:
         assert self._registry is not None
         bundle = self._registry.load(version)
         if self._threshold is not None:
             bundle = replace(
                 bundle, metadata={**bundle.metadata, "alert_threshold": self._threshold}
             )
-        return DelayRiskModel(bundle)
+        return bundle
 
-    def _version(self, model: DelayRiskModel) -> str:
+    def _version(self, model: Scorer) -> str:
         return model.version
 
-    def _is_learned(self, model: DelayRiskModel) -> bool:
-        return True
+    def _is_learned(self, model: Scorer) -> bool:
+        return isinstance(model, DelayRiskModel)
 
 
 async def watch_model_updates(settings: Settings, *holders: AnnouncedModelHolder) -> None:

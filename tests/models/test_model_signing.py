@@ -14,6 +14,7 @@ from parcelwatch.models.signing import MIN_KEY_BYTES, sign, sign_update, update_
 from parcelwatch.schemas.model_update import (
     DELAY_RISK_MODEL,
     FEEDBACK_MODEL,
+    InvalidModelUpdate,
     ModelUpdate,
     decode_model_update,
     encode_model_update,
@@ -57,6 +58,22 @@ def test_a_delay_risk_signature_cannot_be_replayed_for_another_model_nor_back() 
     feedback = sign_update(KEY, replace(UPDATE, model=FEEDBACK_MODEL))
     assert update_is_authentic(KEY, feedback)
     assert not update_is_authentic(KEY, replace(feedback, model=DELAY_RISK_MODEL))
+
+
+def test_forcing_is_the_last_line_of_the_signing_input_and_cannot_be_added_later() -> None:
+    forced = replace(UPDATE, forced=True)
+    assert signing_input(forced) == signing_input(UPDATE) + b"\nforced"
+    assert not update_is_authentic(KEY, replace(sign_update(KEY, UPDATE), forced=True))
+    signed = sign_update(KEY, forced)
+    assert update_is_authentic(KEY, decode_model_update(encode_model_update(signed)))
+    assert b'"forced":true' in encode_model_update(signed)
+    assert b"forced" not in encode_model_update(UPDATE)  # written only when true
+
+
+def test_forced_must_be_a_boolean() -> None:
+    document = encode_model_update(UPDATE)[:-1] + b',"forced":"yes"}'
+    with pytest.raises(InvalidModelUpdate, match="forced is not a boolean"):
+        decode_model_update(document)
 
 
 def test_an_announcement_without_a_model_is_for_the_delay_risk_model() -> None:

@@ -16,12 +16,15 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
+from parcelwatch.models.baselines import fit_baselines
+from parcelwatch.models.fallback import BaselineScorer
 from parcelwatch.models.features import CATEGORICAL_FEATURES, FEATURE_NAMES
-from parcelwatch.models.registry import ARTIFACT_FILE, ModelRegistry
+from parcelwatch.models.registry import ARTIFACT_FILE, ModelRegistry, NotPromotable
 from parcelwatch.models.signing import sign_update
 from parcelwatch.schemas.model_update import ModelUpdate, encode_model_update
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.model_holder import ModelHolder, Refusal
+from tests.models.test_evaluate import Ship, make_examples
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -29,9 +32,14 @@ T0 = datetime(2026, 11, 28, 3, 45, tzinfo=UTC)
 
 
 def save_version(
-    registry: ModelRegistry, created_at: datetime, feature_names: list[str] | None = None
+    registry: ModelRegistry,
+    created_at: datetime,
+    feature_names: list[str] | None = None,
+    *,
+    verdict: dict | None = None,
 ) -> str:
-    """A loadable version: constant estimators (fast to fit) with the metadata a worker needs."""
+    """A loadable version: constant estimators (fast to fit) with the metadata a worker needs;
+    ``verdict``: the promotion gate's metadata (none: a version from before the gate)."""
     x = np.zeros((4, len(FEATURE_NAMES)))
     return registry.save(
         classifier=DummyClassifier(strategy="prior").fit(x, [0, 1, 0, 1]),
@@ -42,9 +50,23 @@ def save_version(
             "feature_names": feature_names if feature_names is not None else list(FEATURE_NAMES),
             "alert_threshold": 0.6,
             "feature_vocabularies": {name: [] for name in CATEGORICAL_FEATURES},
+            **(verdict or {}),
         },
         created_at=created_at,
     )
+
+
+def losing_verdict() -> dict:
+    """What ``train`` records for a model that lost to slack-to-promise on held-out data."""
+    ships = [
+        Ship(f"S{i}", scans=[2.0], promised=24.0 + (i % 10) * 10, delivered=70.0) for i in range(40)
+    ]
+    return {
+        "promotable": False,
+        "not_promotable_reasons": ["held-out PR-AUC 0.31 < slack_to_promise 0.55"],
+        "heldout": {"best_baseline": "slack_to_promise"},
+        "baselines_fitted": fit_baselines(make_examples(ships)).to_json(),
+    }
 
 
 class Worker:
@@ -126,6 +148,59 @@ def test_the_configured_threshold_overrides_the_models(tmp_path: Path) -> None:
     worker.holder.load_initial()
     model = worker.holder.current()
     assert model is not None and model.threshold == 0.35
+
+
+# -- the promotion gate ----------------------------------------------------------------------
+
+
+def test_a_version_that_lost_to_its_baseline_is_not_loaded_its_baseline_scores(
+    tmp_path: Path,
+) -> None:
+    registry = ModelRegistry(tmp_path)
+    save_version(registry, T0)
+    losing = save_version(registry, T0 + timedelta(hours=1), verdict=losing_verdict())
+    with pytest.raises(NotPromotable, match="PR-AUC 0.31 < slack_to_promise 0.55"):
+        registry.promote(losing)
+    worker = Worker(tmp_path, threshold=0.3)
+    worker.holder.load_initial()
+    scorer = worker.holder.current()
+    assert isinstance(scorer, BaselineScorer)
+    assert scorer.version == worker.info_version() == "baseline:slack_to_promise"
+    assert scorer.trained_with == losing and scorer.threshold == 0.3
+    assert worker.loaded() == 0  # no learned model is running
+
+
+def test_a_forced_promotion_runs_the_version_that_lost(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path, signing_key=KEY)
+    losing = save_version(registry, T0, verdict=losing_verdict())
+    announcement = registry.promote(losing, promoted_at=T0, force=True)
+    assert announcement.forced
+    worker = Worker(tmp_path, key=KEY)
+    worker.holder.load_initial()
+    assert worker.version == losing and worker.loaded() == 1
+
+
+def test_a_losing_version_without_fitted_baselines_leaves_the_rules(tmp_path: Path) -> None:
+    verdict = {**losing_verdict(), "baselines_fitted": None}
+    save_version(ModelRegistry(tmp_path), T0, verdict=verdict)
+    worker = Worker(tmp_path)
+    worker.holder.load_initial()
+    assert worker.version is None and worker.loaded() == 0
+
+
+async def test_an_unforced_announcement_of_a_losing_version_is_refused(running) -> None:
+    worker, registry, v1, _ = running
+    losing = save_version(registry, T0 + timedelta(hours=3), verdict=losing_verdict())
+    forged = sign_update(
+        KEY,
+        ModelUpdate(losing, registry.metadata(losing)["artifact_sha256"], T0 + timedelta(hours=4)),
+    )
+    await worker.receive(forged)
+    assert worker.version == v1
+    assert worker.rejected(Refusal.NOT_PROMOTABLE) == 1
+    await worker.receive(registry.promote(losing, promoted_at=T0 + timedelta(hours=5), force=True))
+    assert worker.version == losing
+    assert worker.loaded() == 1
 
 
 # -- hot swaps --------------------------------------------------------------------------------
@@ -223,3 +298,16 @@ async def test_a_version_saved_without_the_key_is_refused_by_a_keyed_worker(runn
     await worker.receive(sign_update(KEY, ModelUpdate(version, digest, T0 + timedelta(hours=4))))
     assert worker.rejected(Refusal.NOT_LOADABLE) == 1
     assert worker.version == v1
+
+
+def test_promote_refuses_a_losing_version_in_plain_words_before_touching_kafka(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from parcelwatch.streams.cli import main
+
+    losing = save_version(ModelRegistry(tmp_path), T0, verdict=losing_verdict())
+    assert main(["promote", losing, "--model-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert f"version {losing} is not promotable: held-out PR-AUC 0.31" in error
+    assert "--force" in error and "Traceback" not in error
+    assert ModelRegistry(tmp_path).promoted() is None
