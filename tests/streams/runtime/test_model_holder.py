@@ -159,7 +159,7 @@ def test_a_version_that_lost_to_its_baseline_is_not_loaded_its_baseline_scores(
     registry = ModelRegistry(tmp_path)
     save_version(registry, T0)
     losing = save_version(registry, T0 + timedelta(hours=1), verdict=losing_verdict())
-    with pytest.raises(NotPromotable, match="PR-AUC 0.31 < slack_to_promise 0.55"):
+    with pytest.raises(NotPromotable, match=r"PR-AUC 0\.31 < slack_to_promise 0\.55"):
         registry.promote(losing)
     worker = Worker(tmp_path, threshold=0.3)
     worker.holder.load_initial()
