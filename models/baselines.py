@@ -172,7 +172,8 @@ class Baselines:
         if name not in self.risk_curves:
             raise KeyError(f"no risk curve for baseline {name!r}: known {sorted(self.risk_curves)}")
         score = self.scores_from_rows(rows)[name]
-        return self.risk_curves[name].probability(score, missing=self.global_late_rate)
+        # No promise (its order not seen yet): nothing to be late for, so no risk to alert on.
+        return self.risk_curves[name].probability(score, missing=0.0)
 
     def summary(self) -> dict[str, float | int]:
         """Sizes of what was learnt, for reports."""

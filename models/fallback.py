@@ -4,7 +4,8 @@
 promotable* and stores what the baselines learnt (``baselines_fitted``) beside it. Rather than
 run a worse model, the worker then scores with that baseline (:class:`BaselineScorer`): the
 baseline's score becomes a probability through the risk curve it learnt on the training rows, so
-the alert threshold means what it means for a model, and the predicted delivery is the lane's
+the alert threshold means what it means for a model (a shipment whose promise is not known yet,
+its order not seen, has no risk), and the predicted delivery is the lane's
 p10/p50/p90 transit from the order time (never before the scan). Its version,
 ``baseline:<name>``, is what alerts and monitoring carry as ``model_version``.
 """

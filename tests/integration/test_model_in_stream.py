@@ -226,3 +226,38 @@ async def _wait_for(worker, sample: str, timeout: float = 30) -> None:
     while worker.metrics().get(sample) != 1.0:
         assert asyncio.get_running_loop().time() < deadline, worker.log_tail()
         await asyncio.sleep(0.5)
+
+
+async def test_a_worker_scores_with_the_baseline_when_the_model_lost_to_it(
+    deployment, workers, trained, tmp_path
+):
+    """The newest version lost to slack-to-promise on held-out data: the worker does not run it,
+    it scores with that baseline, and its alerts say so in model_version."""
+    from parcelwatch.models.fallback import BaselineScorer
+    from tests.streams.runtime.test_model_holder import losing_verdict
+
+    model_dir = tmp_path / "models"
+    registry = ModelRegistry(model_dir)
+    bundle = ModelRegistry(trained.model_dir).load(trained.version)
+    losing = _signed_copy(registry, bundle, utc_now(), **losing_verdict())
+    metadata = registry.metadata(losing)
+    scorer = BaselineScorer.from_metadata(metadata, float(metadata["alert_threshold"]))
+    topics = deployment.topics
+    _, messages = traffic(topics, seed=7, shipments=80)
+    expected = await expected_risk_alerts(messages, scorer)
+    assert expected
+
+    worker = worker_with_model(deployment, model_dir)
+    workers.append(worker)
+    await produce(messages)
+    alerts = await collect(
+        topics.shipment_alerts,
+        lambda v: {a["alert_id"] for a in v if a["kind"] == "delay_risk"} >= expected,
+        timeout=90,
+    )
+    risk_alerts = [a for a in alerts if a["kind"] == "delay_risk"]
+    assert {a["alert_id"] for a in risk_alerts} == expected
+    assert {a["model_version"] for a in risk_alerts} == {"baseline:slack_to_promise"}
+    metrics = worker.metrics()
+    assert metrics["parcelwatch_model_loaded"] == 0.0  # no learned model runs
+    assert metrics['parcelwatch_model_info{version="baseline:slack_to_promise"}'] == 1.0

@@ -90,12 +90,15 @@ def test_the_predicted_delivery_is_never_before_the_scan(baselines: Baselines) -
     assert estimate.risk == pytest.approx(baselines.risk_curves["lane_p90"].probabilities[-1])
 
 
-def test_a_row_without_a_promise_gets_the_training_late_rate(baselines: Baselines) -> None:
-    scorer = BaselineScorer(baselines, "slack_to_promise", threshold=0.5)
+def test_a_row_without_a_promise_has_no_risk_to_alert_on(baselines: Baselines) -> None:
+    """A scan that arrives before its order: no promise yet, so nothing to be late for."""
     row = {"hours_since_order": np.nan, "hours_to_promise": np.nan}
-    [estimate] = scorer.score([row], [_at(0)])
-    assert estimate.risk == pytest.approx(baselines.global_late_rate)
-    assert estimate.expected_delivery - _at(0) == timedelta(hours=baselines.global_transit_hours[1])
+    for name in ("slack_to_promise", "lane_p90"):
+        [estimate] = BaselineScorer(baselines, name, threshold=0.5).score([row], [_at(0)])
+        assert estimate.risk == 0.0
+        assert estimate.expected_delivery - _at(0) == timedelta(
+            hours=baselines.global_transit_hours[1]
+        )
 
 
 def test_the_scorer_comes_from_a_versions_metadata(baselines: Baselines) -> None:
