@@ -10,7 +10,8 @@ top-level fields), never the whole state:
 * ``order`` (``OrderTerms``): what was ordered and promised; written only by order events.
 * ``tracking`` (``TrackingRecord``): what the carrier's scans say (status, scan times, the trail,
   the carrier's estimate); written only by scans.
-* ``risk`` (``RiskReading``): what the delay-risk model said at the latest scored scan; written
+* ``risk`` (``RiskReading``): what the delay-risk model said at the latest scored scan, and at
+  the two moments the live model monitoring compares (pickup, 24 h before the promise); written
   only by the risk rule. Its hysteresis lives with the other alert episodes, in ``outputs``.
 * ``outputs`` (``OutputRecord``): what parcelwatch has said about the shipment: the alert episodes
   raised and still open (one alert per episode), every alert kind ever raised, and the milestones
@@ -103,12 +104,26 @@ class TrackingRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskAtMoment:
+    """A risk the model issued, kept for the live model monitoring: which version, on which scan
+    time."""
+
+    risk: float
+    model_version: str
+    scan_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RiskReading:
     """The delay-risk model's verdict at the latest scored scan (all None before any)."""
 
     score: float | None = None
     model_version: str | None = None
     predicted_delivery: PredictedDelivery | None = None
+    # The risk at comparable moments of every shipment (streams/core/risk_rules.py says which
+    # score each one keeps). Added within state_version 3: states stored before read as None.
+    at_pickup: RiskAtMoment | None = None  # the first carrier movement
+    before_promise: RiskAtMoment | None = None  # in force 24 h before promised_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +141,9 @@ class OutputRecord:
     # Feedback flagged for this shipment (feedback_id), so a redelivery flags nothing twice.
     # Added within state_version 3: states written before it read as empty.
     feedback_ids: tuple[str, ...] = ()
+    # The shipment's outcome records went out on ``model-outcomes`` (one set per shipment, however
+    # often its deciding scan is redelivered). Added within state_version 3: absent reads False.
+    outcome_recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +235,9 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             score=risk["score"],
             model_version=risk["model_version"],
             predicted_delivery=_prediction(risk["predicted_delivery"]),
+            # Additive within version 3: absent from states stored before they existed.
+            at_pickup=_risk_at_moment(risk.get("at_pickup")),
+            before_promise=_risk_at_moment(risk.get("before_promise")),
         ),
         outputs=OutputRecord(
             open_episodes=tuple(
@@ -226,6 +247,7 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             # Additive within version 3: absent from states stored before it existed.
             raised_kinds=tuple(AlertKind(kind) for kind in outputs.get("raised_kinds", ())),
             feedback_ids=tuple(outputs.get("feedback_ids", ())),
+            outcome_recorded=outputs.get("outcome_recorded", False),
         ),
         timer=TimerSchedule(
             next_check_at=_time(timer["next_check_at"]),
@@ -306,6 +328,16 @@ def _prediction(value: dict[str, str] | None) -> PredictedDelivery | None:
         expected=parse_rfc3339(value["expected"]),
         earliest=parse_rfc3339(value["earliest"]),
         latest=parse_rfc3339(value["latest"]),
+    )
+
+
+def _risk_at_moment(value: dict[str, Any] | None) -> RiskAtMoment | None:
+    if value is None:
+        return None
+    return RiskAtMoment(
+        risk=value["risk"],
+        model_version=value["model_version"],
+        scan_time=parse_rfc3339(value["scan_time"]),
     )
 
 

@@ -3,22 +3,40 @@
 An episode opens when risk reaches ``threshold`` and closes only when it falls below
 ``threshold - hysteresis`` (or the shipment settles), so a risk hovering around the threshold does
 not flap between alert and silence.
+
+The rule also keeps the risk at two comparable moments of every shipment, for the live model
+monitoring (``streams/core/model_watch.py``), so that every shipment is judged at the same point of
+its journey whatever its number of scans:
+
+* at pickup: the first score issued once the shipment has moved (the scored snapshot's status is
+  past label creation). It is what the worker said at that point, so it is kept once and never
+  replaced, not even by the score of an older scan arriving late (that score was computed later,
+  knowing more).
+* 24 h before the promise: the score in force then, i.e. of the latest scan (by event time) at
+  or before ``promised_by - 24 h``. A score replaces it only if its scan is at least as recent:
+  a scan arriving late with an older event time never overwrites a newer one; a scan after the
+  cut-off never counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from parcelwatch.schemas.state import RiskReading, ShipmentState
+from parcelwatch.schemas.state import RiskAtMoment, RiskReading, ShipmentState
 from parcelwatch.schemas.types import (
     SETTLED_STATUSES,
     Alert,
     AlertKind,
     PredictedDelivery,
     Severity,
+    ShipmentStatus,
 )
 from parcelwatch.streams.core.alert_rules import build_alert
+
+BEFORE_PROMISE = timedelta(hours=24)
+# A snapshot with one of these statuses (or none: no carrier scan yet) has not moved yet.
+_NOT_MOVED = frozenset({None, ShipmentStatus.INFO_RECEIVED, ShipmentStatus.UNKNOWN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +70,13 @@ def apply_risk(
     ``state`` may be newer than ``score.snapshot`` (later scans of the same shipment in the same
     batch): the risk part is independent of the tracking part, so scores are applied in order.
     """
-    reading = RiskReading(score.risk, score.model_version, score.prediction)
+    reading = RiskReading(
+        score.risk,
+        score.model_version,
+        score.prediction,
+        at_pickup=_at_pickup(state.risk.at_pickup, score),
+        before_promise=_before_promise(state.risk.before_promise, score),
+    )
     updated = replace(state, risk=reading)
     episode = updated.open_episode(AlertKind.DELAY_RISK)
     # Judge by the snapshot the model scored, never by ``state``: a later scan of the same batch
@@ -67,6 +91,21 @@ def apply_risk(
         return updated, None
     updated = updated.with_episode(AlertKind.DELAY_RISK, score.scan_event_id)
     return updated, _risk_alert(score, now)
+
+
+def _at_pickup(kept: RiskAtMoment | None, score: RiskScore) -> RiskAtMoment | None:
+    if kept is not None or score.snapshot.tracking.status in _NOT_MOVED:
+        return kept
+    return RiskAtMoment(score.risk, score.model_version, score.scan_time)
+
+
+def _before_promise(kept: RiskAtMoment | None, score: RiskScore) -> RiskAtMoment | None:
+    promised_by = score.snapshot.order.promised_by
+    if promised_by is None or score.scan_time > promised_by - BEFORE_PROMISE:
+        return kept
+    if kept is not None and score.scan_time < kept.scan_time:
+        return kept  # an older scan arriving late: the newer score stays in force
+    return RiskAtMoment(score.risk, score.model_version, score.scan_time)
 
 
 def _risk_alert(score: RiskScore, now: datetime) -> Alert:

@@ -88,8 +88,10 @@ def fixture_story():
 
 
 def without_raised_kinds(state: ShipmentState) -> ShipmentState:
-    """``state`` as read from a store written before ``raised_kinds`` existed."""
-    return replace(state, outputs=replace(state.outputs, raised_kinds=()))
+    """``state`` as read from a store written before ``raised_kinds`` (and the later additions
+    within version 3: the risk moments) existed."""
+    risk = replace(state.risk, at_pickup=None, before_promise=None)
+    return replace(state, outputs=replace(state.outputs, raised_kinds=()), risk=risk)
 
 
 def test_round_trip_through_json_bytes_is_exact():
@@ -186,3 +188,21 @@ def test_opening_an_episode_records_its_kind_once_and_closing_keeps_it():
     assert reopened.outputs.raised_kinds.count(AlertKind.STALLED) == 1
     assert AlertKind.STALLED in closed.outputs.raised_kinds
     assert closed.open_episode(AlertKind.STALLED) is None
+
+
+def test_risk_moments_and_the_outcome_mark_survive_the_round_trip():
+    state = fixture_story()
+    assert state.risk.at_pickup is not None and state.risk.before_promise is not None
+    state = replace(state, outputs=replace(state.outputs, outcome_recorded=True))
+    assert state_from_json(orjson.loads(orjson.dumps(state_to_json(state)))) == state
+
+
+def test_a_version_3_state_stored_before_the_risk_moments_reads_them_empty():
+    stored = state_to_json(fixture_story())
+    del stored["risk"]["at_pickup"], stored["risk"]["before_promise"]
+    del stored["outputs"]["outcome_recorded"]
+
+    restored = state_from_json(stored)
+
+    assert restored.risk.at_pickup is None and restored.risk.before_promise is None
+    assert restored.outputs.outcome_recorded is False

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from parcelwatch.schemas.state import RiskAtMoment
 from parcelwatch.schemas.types import AlertKind, PredictedDelivery, ShipmentStatus
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import apply_event
@@ -98,3 +100,58 @@ def test_policy_rejects_nonsense(threshold, hysteresis):
 def test_status_is_taken_from_the_snapshot():
     _, alerts = run([0.9])
     assert alerts[0].status is ShipmentStatus.IN_TRANSIT
+
+
+# -- the risk at comparable moments (for the live model monitoring) ----------------------------
+
+
+def scored(steps, promise_hours=72):
+    """Apply (status, scan hour, risk, version) in arrival order, scoring each snapshot."""
+    state = apply_event(None, order(promise_hours), at(0)).state
+    for status, hours, risk, version in steps:
+        state = apply_event(state, scan(status, hours, f"s-{status}-{hours}"), at(99)).state
+        current = replace(score(state, risk, f"s-{status}-{hours}", hours), model_version=version)
+        state, _ = apply_risk(state, current, POLICY, at(99))
+    return state.risk
+
+
+def test_pickup_is_the_first_score_once_the_shipment_moved():
+    risk = scored([("info_received", 1, 0.1, "v1"), ("picked_up", 5, 0.2, "v1"),
+                   ("in_transit", 20, 0.3, "v2")])  # fmt: skip
+    assert risk.at_pickup == RiskAtMoment(0.2, "v1", at(5))
+
+
+def test_no_pickup_moment_before_the_carrier_moves_it():
+    assert scored([("info_received", 1, 0.1, "v1")]).at_pickup is None
+
+
+def test_a_late_older_movement_scan_does_not_replace_the_pickup_risk():
+    # The in_transit score was what the worker said first once the parcel moved.
+    risk = scored([("in_transit", 20, 0.3, "v1"), ("picked_up", 5, 0.9, "v1")])
+    assert risk.at_pickup == RiskAtMoment(0.3, "v1", at(20))
+
+
+def test_before_promise_is_the_last_score_at_or_before_the_cut_off():
+    # promise at 72 h: the cut-off is 48 h; the 48 h scan counts, the 50 h one does not.
+    risk = scored([("picked_up", 5, 0.2, "v1"), ("in_transit", 48, 0.4, "v1"),
+                   ("in_transit", 50, 0.8, "v2")])  # fmt: skip
+    assert risk.before_promise == RiskAtMoment(0.4, "v1", at(48))
+    assert risk.score == 0.8  # the latest reading goes on regardless
+
+
+def test_a_late_older_scan_does_not_overwrite_the_risk_in_force_before_the_promise():
+    risk = scored([("in_transit", 30, 0.4, "v1"), ("picked_up", 5, 0.9, "v2")])
+    assert risk.before_promise == RiskAtMoment(0.4, "v1", at(30))
+
+
+def test_a_late_scan_newer_than_the_kept_one_but_before_the_cut_off_replaces_it():
+    risk = scored([("picked_up", 5, 0.2, "v1"), ("in_transit", 60, 0.5, "v1"),
+                   ("in_transit", 40, 0.7, "v1")])  # fmt: skip
+    assert risk.before_promise == RiskAtMoment(0.7, "v1", at(40))
+
+
+def test_no_promise_no_before_promise_moment():
+    state = apply_event(None, scan("picked_up", 5, "s-p"), at(99)).state
+    state, _ = apply_risk(state, score(state, 0.3, "s-p", 5), POLICY, at(99))
+    assert state.risk.before_promise is None
+    assert state.risk.at_pickup == RiskAtMoment(0.3, "v1", at(5))
