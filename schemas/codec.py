@@ -20,6 +20,7 @@ import orjson
 from parcelwatch.schemas import patterns
 from parcelwatch.schemas.feedback import FeedbackTally, FeedbackTopic, FlagReason
 from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.model_monitoring import ModelOutcome, RiskMoment
 from parcelwatch.schemas.pain_points import PainPointClose
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
@@ -598,6 +599,41 @@ def decode_pain_point_input(
         _check_event_time("received_at", event.received_at, now, limits)
     _check_carrier_key(key, event.carrier)
     return event
+
+
+def decode_model_outcome(
+    payload: bytes, *, key: bytes | object | None, now: datetime, limits: Limits
+) -> ModelOutcome:
+    """A message on the internal ``model-outcomes`` topic, keyed by its model version."""
+    fields = _load_object(payload, limits)
+    service_level = fields.text("service_level", pattern=_SERVICE_LEVEL)
+    outcome = ModelOutcome(
+        outcome_id=fields.required_text("outcome_id", max_length=limits.id_max_length),
+        model_version=fields.required_text("model_version"),
+        moment=_required(
+            fields.choice("moment", RiskMoment, DeadLetterReason.INVALID_VALUE, required=True)
+        ),
+        risk=fields.number("risk", minimum=0.0, maximum=1.0),
+        late=_required_flag(fields, "late"),
+        alerted=_required_flag(fields, "alerted"),
+        decided_at=fields.required_timestamp("decided_at"),
+        carrier=fields.text("carrier", pattern=_CARRIER),
+        service_level=service_level,
+    )
+    _check_event_time("decided_at", outcome.decided_at, now, limits)
+    if key is not NO_MESSAGE_KEY and key != outcome.model_version.encode():
+        raise InvalidEvent(
+            DeadLetterReason.KEY_MISMATCH,
+            "message key differs from the outcome's model_version; key model-outcomes by it",
+        )
+    return outcome
+
+
+def _required_flag(fields: _Fields, name: str) -> bool:
+    value = fields.flag(name)
+    if value is None:
+        raise InvalidEvent(DeadLetterReason.MISSING_FIELD, f"required field '{name}' is missing")
+    return value
 
 
 def _required(value: _E | None) -> _E:

@@ -19,6 +19,8 @@ SHIPMENT_FEEDBACK = "shipment-feedback"
 FEEDBACK_TALLIES = "feedback-tallies"
 PAIN_POINTS = "pain-points"
 PAIN_POINT_SPIKES = "pain-point-spikes"
+MODEL_OUTCOMES = "model-outcomes"
+MODEL_MONITORING = "model-monitoring"
 # The feedback join's internal topics: parcelwatch writes them itself (an applied order sends its
 # shipment's link), so counts of a deployment's inputs leave them out.
 FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK)
@@ -41,6 +43,8 @@ class TopicNames:
     feedback_tallies: str = FEEDBACK_TALLIES  # internal: flagged feedback -> its carrier's windows
     pain_points: str = PAIN_POINTS
     pain_point_spikes: str = PAIN_POINT_SPIKES
+    model_outcomes: str = MODEL_OUTCOMES  # internal: outcomes -> their model version's windows
+    model_monitoring: str = MODEL_MONITORING
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -61,6 +65,8 @@ class TopicNames:
             feedback_tallies=prefix + FEEDBACK_TALLIES,
             pain_points=prefix + PAIN_POINTS,
             pain_point_spikes=prefix + PAIN_POINT_SPIKES,
+            model_outcomes=prefix + MODEL_OUTCOMES,
+            model_monitoring=prefix + MODEL_MONITORING,
         )
 
     @property
@@ -89,12 +95,19 @@ class TopicNames:
             self.feedback_tallies,
             self.pain_points,
             self.pain_point_spikes,
+            self.model_outcomes,
+            self.model_monitoring,
         )
 
     @property
     def pain_point_topics(self) -> tuple[str, str, str]:
         """The pain-point windows' input (internal, keyed by carrier) and their two outputs."""
         return (self.feedback_tallies, self.pain_points, self.pain_point_spikes)
+
+    @property
+    def model_monitoring_topics(self) -> tuple[str, str]:
+        """The monitoring windows' input (internal, keyed by model version) and their output."""
+        return (self.model_outcomes, self.model_monitoring)
 
     @property
     def all(self) -> tuple[str, ...]:

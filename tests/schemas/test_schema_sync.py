@@ -21,6 +21,7 @@ from parcelwatch.schemas.carrier_raw import (
 from parcelwatch.schemas.codec import (
     InvalidEvent,
     decode_check,
+    decode_model_outcome,
     decode_order,
     decode_pain_point_input,
     decode_scan,
@@ -41,6 +42,13 @@ from parcelwatch.schemas.feedback import (
     ShipmentContext,
     ShipmentFeedback,
     TopicConfidence,
+)
+from parcelwatch.schemas.model_monitoring import (
+    RISK_BANDS,
+    CalibrationBand,
+    ModelMonitoringSummary,
+    ModelOutcome,
+    RiskMoment,
 )
 from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
 from parcelwatch.schemas.timestamps import RFC3339_PATTERN
@@ -97,6 +105,8 @@ CONTRACTS = [
     ("pain-point-close", PainPointClose),
     ("pain-point", PainPointSummary),
     ("pain-point-spike", PainPointSpike),
+    ("model-outcome", ModelOutcome),
+    ("model-monitoring", ModelMonitoringSummary),
 ]
 
 
@@ -121,6 +131,7 @@ def test_fields_match(name, cls):
         ("customer-feedback", Feedback),
         ("feedback-tally", FeedbackTally),
         ("pain-point-close", PainPointClose),
+        ("model-outcome", ModelOutcome),
     ],
 )
 def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
@@ -134,7 +145,15 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
 
 @pytest.mark.parametrize(
     "name",
-    ["alert", "notification", "dead-letter", "feedback-flagged", "pain-point", "pain-point-spike"],
+    [
+        "alert",
+        "notification",
+        "dead-letter",
+        "feedback-flagged",
+        "pain-point",
+        "pain-point-spike",
+        "model-monitoring",
+    ],
 )
 def test_outputs_always_carry_every_field(name):
     schema = load(name)
@@ -188,6 +207,8 @@ def test_a_nullable_enumeration_lists_null(name, cls):
         ("feedback-flagged", "channel", FeedbackChannel),
         ("pain-point-spike", "topic", FeedbackTopic),
         ("feedback-tally", "reason", FlagReason),
+        ("model-outcome", "moment", RiskMoment),
+        ("model-monitoring", "moment", RiskMoment),
     ],
 )
 def test_enumerations_match(name, field, enum):
@@ -698,3 +719,82 @@ def test_encoded_feedback_model_update_validates_against_its_schema():
     encoded = model_update.encode_model_update(update)
     jsonschema.validate(orjson.loads(encoded), load("model-update"))
     assert model_update.decode_model_update(encoded) == update
+
+
+# -- model monitoring --------------------------------------------------------------------------
+
+OUTCOME_MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"carrier": None, "service_level": None},
+    {"moment": "promise_minus_24h", "risk": 1, "late": True},
+    {"model_version": "baseline:slack_to_promise"},
+    {"extra": 1},
+    {"moment": "at_lunch"},
+    {"moment": None},
+    {"risk": 1.5},
+    {"risk": -0.1},
+    {"risk": "0.4"},
+    {"late": 1},
+    {"alerted": None},
+    {"model_version": ""},
+    {"model_version": "v" * 201},
+    {"carrier": "UPS"},
+    {"service_level": "Two Day"},
+    {"decided_at": "yesterday"},
+    {"outcome_id": ""},
+    {"schema_version": 2},
+]
+
+
+def _outcome_payload(**mutation: Any) -> dict[str, Any]:
+    payload = {
+        "schema_version": 1,
+        "outcome_id": "2b0c1d52-0c36-5d55-9f4c-6f5b2b6d3a11",
+        "model_version": "v20261126T042304Z-4e6e0951",
+        "moment": "pickup",
+        "risk": 0.42,
+        "late": False,
+        "alerted": False,
+        "decided_at": "2026-11-21T11:00:00Z",
+        "carrier": "ups",
+        "service_level": "ground",
+    }
+    payload.update(mutation)
+    return {key: value for key, value in payload.items() if key not in mutation or
+            value is not None or key in ("carrier", "service_level")}  # fmt: skip
+
+
+@pytest.mark.parametrize("mutation", OUTCOME_MUTATIONS, ids=str)
+def test_model_outcome_verdicts_agree(mutation):
+    payload = _outcome_payload(**mutation)
+    key = str(payload.get("model_version", "")).encode()
+    assert _python_verdict(decode_model_outcome, payload, key=key) == _schema_verdict(
+        load("model-outcome"), payload
+    )
+
+
+def test_model_monitoring_calibration_shape_matches_the_type():
+    item = load("model-monitoring")["properties"]["calibration"]["items"]
+    assert set(item["properties"]) == {f.name for f in dataclasses.fields(CalibrationBand)}
+    assert set(item["required"]) == set(item["properties"])
+    assert item["properties"]["risk_band"]["enum"] == list(RISK_BANDS)
+
+
+def test_encoded_model_monitoring_outputs_validate_against_their_schemas():
+    from datetime import timedelta
+
+    from parcelwatch.streams.core.model_watch import ModelWatch, record_outcome, summaries
+
+    watch = ModelWatch("v20261126T042304Z-4e6e0951")
+    for number in range(40):
+        outcome = ModelOutcome(
+            f"o-{number}", watch.model_version, list(RiskMoment)[number % 2], number / 39,
+            number % 3 == 0, number % 4 == 0, NOW - timedelta(hours=number), "ups", None,
+        )  # fmt: skip
+        jsonschema.validate(to_jsonable(outcome), load("model-outcome"))
+        record_outcome(watch, outcome, 7)
+    found = summaries(watch, 7, NOW)
+    assert len(found) == 2
+    for summary in found:
+        jsonschema.validate(to_jsonable(summary), load("model-monitoring"))
+        assert set(to_jsonable(summary)) == set(load("model-monitoring")["required"])
