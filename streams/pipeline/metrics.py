@@ -249,3 +249,63 @@ class WorkerMetrics:
             ["source"],
             registry=registry,
         )
+        # Live model quality (streams/core/model_watch.py): per model version and moment
+        # (pickup, promise_minus_24h), over the rolling window of outcomes of the partitions this
+        # worker owns. Versions are few (promoted ones and the baseline:<name> fallbacks).
+        self.model_outcomes = Counter(
+            "parcelwatch_model_outcomes",
+            "Outcome records sent on model-outcomes (one per scored shipment and moment, once "
+            "its outcome is known).",
+            registry=registry,
+        )
+        self.model_heldout_roc_auc = Gauge(
+            "parcelwatch_model_heldout_roc_auc",
+            "ROC-AUC of the model version on its held-out split (its model card), set by the "
+            "model holder: the yardstick for parcelwatch_model_live_roc_auc.",
+            ["model_version"],
+            registry=registry,
+        )
+        self.model_live_roc_auc = Gauge(
+            "parcelwatch_model_live_roc_auc",
+            "Live ROC-AUC of the risk issued at the moment against lateness, over the window "
+            "(absent while the window holds one class only).",
+            ["model_version", "moment"],
+            registry=registry,
+        )
+        self.model_live_brier = Gauge(
+            "parcelwatch_model_live_brier",
+            "Live Brier score (mean squared error of the risk against lateness) over the window.",
+            ["model_version", "moment"],
+            registry=registry,
+        )
+        self.model_live_late_rate = Gauge(
+            "parcelwatch_model_live_late_rate",
+            "Share of the window's outcomes that were late.",
+            ["model_version", "moment"],
+            registry=registry,
+        )
+        self.model_live_outcomes = Gauge(
+            "parcelwatch_model_live_outcomes",
+            "Outcomes in the window (what the live figures are computed over).",
+            ["model_version", "moment"],
+            registry=registry,
+        )
+        self.model_live_alert_precision = Gauge(
+            "parcelwatch_model_live_alert_precision",
+            "Share of the shipments alerted for delay risk that were late, over the window "
+            "(outcomes with a pickup risk: each shipment once; absent without alerts).",
+            ["model_version"],
+            registry=registry,
+        )
+        self.model_live_calibration_predicted = Gauge(
+            "parcelwatch_model_live_calibration_predicted",
+            "Mean risk issued, per tenth of risk, over the window.",
+            ["model_version", "moment", "risk_band"],
+            registry=registry,
+        )
+        self.model_live_calibration_observed = Gauge(
+            "parcelwatch_model_live_calibration_observed",
+            "Observed late rate of the outcomes per tenth of risk issued, over the window.",
+            ["model_version", "moment", "risk_band"],
+            registry=registry,
+        )

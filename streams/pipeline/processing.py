@@ -63,6 +63,7 @@ from parcelwatch.streams.pipeline.feedback_join import (
 )
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.model_outcomes import decide_outcome
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class _Batch:
     dead_letters: list[OutputMessage] = field(default_factory=list)
     alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
     notifications: list[tuple[int, Notification]] = field(default_factory=list)
+    model_outcomes: list[OutputMessage] = field(default_factory=list)
     to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
     feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
@@ -172,6 +174,7 @@ class ShipmentProcessor:
             apply = self._dispatch.get(message.topic, self._apply_input)
             outcomes.append(apply(message, index, batch, now))
         self._score(batch, now)
+        self._decide_outcomes(batch)
         await self._publish_and_store(messages, batch, focus)
         self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
         return outcomes
@@ -293,7 +296,7 @@ class ShipmentProcessor:
 
     async def _send_outputs(self, batch: _Batch) -> None:
         """Dead letters, then alerts, then notifications, each in the order of their messages,
-        then the feedback join's messages."""
+        then the model outcomes, then the feedback join's messages."""
         # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
         alerts = [alert for _, alert in sorted(batch.alerts, key=lambda item: item[0])]
         notifications = [
@@ -316,6 +319,7 @@ class ShipmentProcessor:
                 )
                 for notification in notifications
             ),
+            *batch.model_outcomes,
             *batch.feedback.outputs,
         ]
         if outputs:
@@ -325,6 +329,7 @@ class ShipmentProcessor:
         for notification in notifications:
             self._metrics.notifications.labels(notification.kind.value).inc()
         self._feedback.count(batch.feedback)
+        self._metrics.model_outcomes.inc(len(batch.model_outcomes))
 
     def _observe_batch(
         self,
@@ -396,6 +401,18 @@ class ShipmentProcessor:
         for key in rescored:  # a risk alert may call for a "delayed" notification
             after = self._follow_up(batch.states[key], now, check_silences=False)
             self._keep(batch, batch.last_message[key], after)
+
+    def _decide_outcomes(self, batch: _Batch) -> None:
+        """The outcome records of every shipment of the batch whose outcome became known (after
+        scoring, so the batch's own scans have set their risk moments)."""
+        for key, state in batch.states.items():
+            batch.states[key], outcomes = decide_outcome(state)
+            batch.model_outcomes += [
+                OutputMessage(
+                    self._topics.model_outcomes, outcome.model_version.encode(), encode(outcome)
+                )
+                for outcome in outcomes
+            ]
 
     def _decode_input(self, message: InputMessage, now: datetime) -> Scan | Order:
         if message.topic == self._topics.carrier_scans:
