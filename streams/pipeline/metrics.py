@@ -258,6 +258,13 @@ class WorkerMetrics:
             "its outcome is known).",
             registry=registry,
         )
+        self.model_outcomes_counted = Counter(
+            "parcelwatch_model_outcomes_counted",
+            "Messages on model-outcomes read by the monitoring windows, by outcome: counted; "
+            "duplicate (its outcome_id was counted before); too_old (decided before the window).",
+            ["outcome"],
+            registry=registry,
+        )
         self.model_heldout_roc_auc = Gauge(
             "parcelwatch_model_heldout_roc_auc",
             "ROC-AUC of the model version on its held-out split (its model card), set by the "

@@ -11,6 +11,7 @@ from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import Tracking, register_tracking
 from parcelwatch.streams.runtime.carrier_raw_agent import register_carrier_raw
 from parcelwatch.streams.runtime.kafka_admin import faust_credentials
+from parcelwatch.streams.runtime.model_monitoring_agent import register_model_monitoring
 from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.views import register_views
@@ -61,5 +62,6 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
     tracking = register_tracking(app, settings, metrics)
     register_pain_points(app, settings, metrics)
     register_carrier_raw(app, settings, metrics)
+    register_model_monitoring(app, settings, metrics)
     register_views(app, registry, tracking)
     return WorkerApp(app, tracking)

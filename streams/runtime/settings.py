@@ -14,6 +14,7 @@ from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
+from parcelwatch.streams.core.model_watch import DEFAULT_WINDOW_DAYS
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.core.pain_points import SpikePolicy
 from parcelwatch.streams.core.silence import SilencePolicy
@@ -93,6 +94,10 @@ class Settings:
     pain_point_grace: timedelta = timedelta(minutes=60)
     pain_point_spikes: SpikePolicy = field(default_factory=SpikePolicy)
     pain_point_interval_seconds: float = 60.0  # how often the timer looks for due windows
+    # Live model monitoring: the rolling window of outcomes (UTC days of their event time) and
+    # how often each worker publishes its versions' summaries on model-monitoring.
+    model_monitoring_window_days: int = DEFAULT_WINDOW_DAYS
+    model_monitoring_interval_seconds: float = 300.0
 
     @property
     def rocksdb_options(self) -> dict[str, int]:
@@ -208,6 +213,17 @@ class Settings:
             pain_point_spikes=_spike_policy(reader),
             pain_point_interval_seconds=reader.number(
                 "PAIN_POINT_INTERVAL_SECONDS", defaults.pain_point_interval_seconds, minimum=0.1
+            ),
+            model_monitoring_window_days=reader.integer(
+                "MODEL_MONITORING_WINDOW_DAYS",
+                defaults.model_monitoring_window_days,
+                minimum=1,
+                maximum=90,
+            ),
+            model_monitoring_interval_seconds=reader.number(
+                "MODEL_MONITORING_INTERVAL_SECONDS",
+                defaults.model_monitoring_interval_seconds,
+                minimum=0.1,
             ),
         )
 

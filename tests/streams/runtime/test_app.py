@@ -45,4 +45,17 @@ def test_the_carrier_raw_agent_reads_carrier_raw_without_a_table(tmp_path) -> No
     (agent,) = [a for name, a in app.agents.items() if name.endswith("normalize_carrier_raw")]
     assert set(agent.channel.topics) == {"p.carrier-raw"}
     assert agent.concurrency == 1
-    assert set(app.tables) == {"shipments", "pain_point_windows"}  # it keeps no state
+    assert set(app.tables) == {  # it keeps no state
+        "shipments",
+        "pain_point_windows",
+        "model_quality_windows",
+    }
+
+
+def test_the_model_monitoring_agent_and_table_are_registered(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, topic_prefix="p.")
+    app = create_app(settings, registry=CollectorRegistry()).faust
+    assert "model_quality_windows" in app.tables
+    (agent,) = [a for name, a in app.agents.items() if name.endswith("watch_model_quality")]
+    assert set(agent.channel.topics) == {"p.model-outcomes"}
+    assert agent.concurrency == 1

@@ -165,3 +165,30 @@ def test_pain_point_settings():
 def test_bad_pain_point_settings_are_refused(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_model_monitoring_settings():
+    defaults = Settings.from_env({})
+    assert defaults.model_monitoring_window_days == 7
+    assert defaults.model_monitoring_interval_seconds == 300
+    settings = Settings.from_env(
+        {
+            "PARCELWATCH_MODEL_MONITORING_WINDOW_DAYS": "14",
+            "PARCELWATCH_MODEL_MONITORING_INTERVAL_SECONDS": "1.5",
+        }
+    )
+    assert settings.model_monitoring_window_days == 14
+    assert settings.model_monitoring_interval_seconds == 1.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PARCELWATCH_MODEL_MONITORING_WINDOW_DAYS", "0"),
+        ("PARCELWATCH_MODEL_MONITORING_WINDOW_DAYS", "1.5"),
+        ("PARCELWATCH_MODEL_MONITORING_INTERVAL_SECONDS", "0"),
+    ],
+)
+def test_bad_model_monitoring_settings_are_refused(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

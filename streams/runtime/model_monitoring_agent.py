@@ -1,0 +1,94 @@
+"""The model monitoring agent and its timer: Faust wiring around ``pipeline.model_monitoring``.
+
+* Agent ``watch_model_quality`` (concurrency 1, raw bytes) on ``model-outcomes``, keyed by model
+  version: counts each outcome once into the ``model_quality_windows`` table (keyed by model
+  version; changelog-backed, so the windows survive a restart) and sets the
+  ``parcelwatch_model_live_*`` gauges of the versions it updated.
+* Timer ``publish_model_quality``: every ``PARCELWATCH_MODEL_MONITORING_INTERVAL_SECONDS`` each
+  worker reads its own partitions of the table, publishes a summary per version and moment on
+  ``model-monitoring`` and sets the gauges to them (dropping those of versions it no longer owns).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import faust
+
+from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.streams.pipeline.error_text import describe, stack
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.model_monitoring import (
+    ModelMonitoringProcessor,
+    ModelMonitoringPublisher,
+    QualityGauges,
+)
+from parcelwatch.streams.runtime.agents import RAW, leave_at_once
+from parcelwatch.streams.runtime.faust_events import focuser, input_messages
+from parcelwatch.streams.runtime.publishing import retrying_publisher
+from parcelwatch.streams.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+TABLE_NAME = "model_quality_windows"
+
+
+def register_model_monitoring(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> None:
+    """Add the model monitoring agent, its table and its timer to ``app``."""
+    topics = settings.topics
+    source = app.topic(topics.model_outcomes, **RAW)
+    outputs = {
+        name: app.topic(name, **RAW) for name in (topics.model_monitoring, topics.dead_letter)
+    }
+    windows = app.Table(
+        TABLE_NAME,
+        key_type=str,  # values: the JSON object of core.model_watch.watch_to_json
+        partitions=settings.partitions,
+        help="Live model quality windows (ModelWatch), keyed by model version.",
+        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+    )
+    publish_many = retrying_publisher(outputs, metrics)
+    gauges = QualityGauges(metrics)
+    window_days = settings.model_monitoring_window_days
+
+    processor = ModelMonitoringProcessor(
+        topics=topics,
+        limits=settings.limits,
+        store=windows,
+        publish_many=publish_many,
+        clock=utc_now,
+        metrics=metrics,
+        window_days=window_days,
+        gauges=gauges,
+    )
+    publisher = ModelMonitoringPublisher(
+        topics=topics,
+        table=windows,
+        publish_many=publish_many,
+        clock=utc_now,
+        window_days=window_days,
+        gauges=gauges,
+    )
+
+    @app.timer(interval=settings.model_monitoring_interval_seconds)
+    async def publish_model_quality() -> None:
+        if app.rebalancing or app.in_recovery:
+            return  # a closed partition's store must not be read; the next tick starts over
+        try:
+            await publisher.publish(interrupted=lambda: bool(app.rebalancing))
+        except Exception as error:
+            log.error("model monitoring summary failed: %s\n%s", describe(error), stack(error))
+
+    # concurrency=1: one writer per partition of the table; take_events acks a batch only after
+    # the loop body has processed it.
+    @app.agent(source, name="watch_model_quality", concurrency=1)
+    async def watch_model_quality(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
+            try:
+                await count(events)
+            except Exception as error:
+                leave_at_once("watch_model_quality", error)
+
+    async def count(events: Sequence[faust.EventT]) -> None:
+        messages, focus = input_messages(events), focuser(events)
+        await processor.process_batch(messages, focus)
