@@ -51,6 +51,15 @@ DASHBOARD_METRICS = (
     "parcelwatch_carrier_codes_unmapped_total",
     "parcelwatch_webhooks_total",
     "parcelwatch_webhook_seconds_bucket",
+    "parcelwatch_model_live_roc_auc",
+    "parcelwatch_model_heldout_roc_auc",
+    "parcelwatch_model_live_brier",
+    "parcelwatch_model_live_late_rate",
+    "parcelwatch_model_live_outcomes",
+    "parcelwatch_model_live_alert_precision",
+    "parcelwatch_model_live_calibration_predicted",
+    "parcelwatch_model_live_calibration_observed",
+    "parcelwatch_model_outcomes_total",
 )
 
 
@@ -539,3 +548,19 @@ def test_dashboard_queries_use_exported_metrics() -> None:
         and "parcelwatch_processing_seconds_bucket" in expr
         for expr in exprs
     )
+
+
+def test_dashboard_compares_live_model_quality_with_the_held_out_figure() -> None:
+    panels = {panel["id"]: panel for panel in _dashboard()["panels"]}
+    by_expr = {
+        target["expr"]: panel for panel in panels.values() for target in panel.get("targets", [])
+    }
+    roc = by_expr["max by (model_version, moment) (parcelwatch_model_live_roc_auc)"]
+    assert any("parcelwatch_model_heldout_roc_auc" in t["expr"] for t in roc["targets"])
+    calibration = next(p for p in panels.values() if "calibration_observed" in str(p["targets"]))
+    assert calibration["options"]["xField"] == "risk_band"
+    assert any("calibration_predicted" in t["expr"] for t in calibration["targets"])
+    variables = {variable["name"] for variable in _dashboard()["templating"]["list"]}
+    assert {"model_version", "moment"} <= variables
+    for target in calibration["targets"]:
+        assert 'model_version="$model_version"' in target["expr"]
