@@ -11,7 +11,9 @@ From the buckets: ROC-AUC (trapezoid over the hundredths; outcomes of one hundre
 count half), Brier score, late rate, alert precision and calibration per tenth of risk.
 
 Outcomes are counted once by ``outcome_id``; the ids seen are kept, bounded: redeliveries come
-soon after the original, so the most recent ``MAX_RECENT_OUTCOME_IDS`` suffice.
+soon after the original, so the most recent ``MAX_RECENT_OUTCOME_IDS`` suffice. (The shipment
+processor sends each outcome once per shipment whatever is replayed on its side: the shipment's
+state remembers it.)
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ from parcelwatch.schemas.model_monitoring import (
 RISK_BUCKETS = 100  # hundredths of risk
 BUCKETS_PER_BAND = RISK_BUCKETS // len(RISK_BANDS)
 DEFAULT_WINDOW_DAYS = 7
-MAX_RECENT_OUTCOME_IDS = 20_000  # per model version: a few hours of outcomes at a busy shop
+# Per model version. Redeliveries are the outcomes read again after a crash, from the last
+# committed offset (seconds of traffic), so a few thousand suffice, and they keep the table value
+# (rewritten to its changelog on every batch) near 200 KB, far below Kafka's 1 MB message limit.
+MAX_RECENT_OUTCOME_IDS = 5_000
 
 
 def risk_bucket(risk: float) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -164,3 +165,16 @@ def test_recent_ids_stay_bounded(monkeypatch):
     watch = watched(random_outcomes(8))
     assert watch.recent_ids == [f"o-{n}-pickup" for n in range(3, 8)]
     assert record_outcome(watch, outcome(0, 0.5, True), 7) is Counted.COUNTED  # forgotten
+
+
+def test_a_full_table_value_stays_far_below_kafkas_message_limit():
+    from parcelwatch.schemas.ids import deterministic_id
+    from parcelwatch.streams.core.model_watch import MAX_RECENT_OUTCOME_IDS
+
+    watch = ModelWatch("v20261126T042304Z-4e6e0951")
+    for number in range(MAX_RECENT_OUTCOME_IDS + 100):
+        moment = list(RiskMoment)[number % 2]
+        item = outcome(number, (number % 100) / 100 + 0.001, number % 3 == 0, day=number % 7,
+                       moment=moment, alerted=number % 5 == 0)  # fmt: skip
+        record_outcome(watch, replace(item, outcome_id=deterministic_id(str(number))), 7)
+    assert len(orjson.dumps(watch_to_json(watch))) < 512 * 1024
