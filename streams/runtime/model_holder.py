@@ -246,6 +246,8 @@ class ModelHolder(AnnouncedModelHolder[Scorer]):
         )
         super().__init__(registry, gauges)
         self._threshold = threshold
+        self._heldout_roc_auc = metrics.model_heldout_roc_auc
+        self._heldout: dict[str, float] = {}  # scorer version -> its model card's ROC-AUC
 
     def current(self) -> Scorer | None:
         return self._model
@@ -261,11 +263,13 @@ class ModelHolder(AnnouncedModelHolder[Scorer]):
         if is_promotable(bundle.metadata) or (
             promoted is not None and promoted.version == bundle.version and promoted.forced
         ):
+            self._remember_heldout(bundle.version, bundle.metadata)
             return DelayRiskModel(bundle)
         try:
             fallback = BaselineScorer.from_metadata(
                 bundle.metadata, float(bundle.metadata["alert_threshold"])
             )
+            self._remember_heldout(fallback.version, bundle.metadata, fallback.name)
         except (KeyError, ValueError) as error:
             log.error(
                 "model %s is not promotable and %s: running rules only", bundle.version, error
@@ -280,7 +284,9 @@ class ModelHolder(AnnouncedModelHolder[Scorer]):
         return fallback
 
     def _load(self, version: str | None) -> DelayRiskModel:
-        return DelayRiskModel(self._bundle(version))
+        bundle = self._bundle(version)
+        self._remember_heldout(bundle.version, bundle.metadata)
+        return DelayRiskModel(bundle)
 
     def _load_update(self, update: ModelUpdate) -> DelayRiskModel:
         bundle = self._bundle(update.version)
@@ -289,6 +295,7 @@ class ModelHolder(AnnouncedModelHolder[Scorer]):
                 f"version {update.version} was registered as not promotable and the "
                 "announcement is not forced"
             )
+        self._remember_heldout(bundle.version, bundle.metadata)
         return DelayRiskModel(bundle)
 
     def _bundle(self, version: str | None) -> ModelBundle:
@@ -299,6 +306,23 @@ class ModelHolder(AnnouncedModelHolder[Scorer]):
                 bundle, metadata={**bundle.metadata, "alert_threshold": self._threshold}
             )
         return bundle
+
+    def _remember_heldout(self, version: str, metadata: dict, baseline: str | None = None) -> None:
+        """The held-out ROC-AUC ``train`` measured for the model (or for ``baseline``), which
+        live quality is compared with (``ModelLiveQualityBelowHeldOut``)."""
+        heldout = metadata.get("heldout")
+        if not isinstance(heldout, dict):
+            return  # trained before the model card recorded it
+        source = heldout if baseline is None else heldout.get("baselines", {}).get(baseline, {})
+        figure = source.get("roc_auc") if isinstance(source, dict) else None
+        if isinstance(figure, int | float):
+            self._heldout[version] = float(figure)
+
+    def _install(self, model: Scorer) -> None:
+        super()._install(model)
+        figure = self._heldout.get(model.version)
+        if figure is not None:
+            self._heldout_roc_auc.labels(model.version).set(figure)
 
     def _version(self, model: Scorer) -> str:
         return model.version

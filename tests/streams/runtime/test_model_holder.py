@@ -64,7 +64,11 @@ def losing_verdict() -> dict:
     return {
         "promotable": False,
         "not_promotable_reasons": ["held-out PR-AUC 0.31 < slack_to_promise 0.55"],
-        "heldout": {"best_baseline": "slack_to_promise"},
+        "heldout": {
+            "roc_auc": 0.81,
+            "best_baseline": "slack_to_promise",
+            "baselines": {"slack_to_promise": {"roc_auc": 0.87}},
+        },
         "baselines_fitted": fit_baselines(make_examples(ships)).to_json(),
     }
 
@@ -101,6 +105,11 @@ class Worker:
 
     def loaded(self) -> float | None:
         return self.registry.get_sample_value("parcelwatch_model_loaded")
+
+    def heldout_roc_auc(self, version: str) -> float | None:
+        return self.registry.get_sample_value(
+            "parcelwatch_model_heldout_roc_auc", {"model_version": version}
+        )
 
     def info_version(self) -> str | None:
         for family in self.registry.collect():
@@ -168,6 +177,8 @@ def test_a_version_that_lost_to_its_baseline_is_not_loaded_its_baseline_scores(
     assert scorer.version == worker.info_version() == "baseline:slack_to_promise"
     assert scorer.trained_with == losing and scorer.threshold == 0.3
     assert worker.loaded() == 0  # no learned model is running
+    # live quality of the fallback is judged against the baseline's own held-out figure
+    assert worker.heldout_roc_auc("baseline:slack_to_promise") == 0.87
 
 
 def test_a_forced_promotion_runs_the_version_that_lost(tmp_path: Path) -> None:
@@ -178,6 +189,7 @@ def test_a_forced_promotion_runs_the_version_that_lost(tmp_path: Path) -> None:
     worker = Worker(tmp_path, key=KEY)
     worker.holder.load_initial()
     assert worker.version == losing and worker.loaded() == 1
+    assert worker.heldout_roc_auc(losing) == 0.81
 
 
 def test_a_losing_version_without_fitted_baselines_leaves_the_rules(tmp_path: Path) -> None:
