@@ -32,7 +32,7 @@ class DelayRiskModel:
             )
         self.version = bundle.version
         self.threshold = float(bundle.metadata["alert_threshold"])
-        self._encoder = FeatureEncoder.from_json(bundle.metadata["feature_vocabularies"])
+        self._encoder = encoder_of(bundle.metadata)
         self._classifier = bundle.classifier
         self._quantiles = bundle.quantile_models
 
@@ -58,6 +58,14 @@ class DelayRiskModel:
             )
             for i in range(len(rows))
         ]
+
+
+def encoder_of(metadata: dict) -> FeatureEncoder:
+    """The encoder a version was trained with: its kept columns and lane table, or for a model
+    from before column selection, its vocabularies over the legacy columns."""
+    if "feature_encoder" in metadata:
+        return FeatureEncoder.from_json(metadata["feature_encoder"])
+    return FeatureEncoder.from_json(metadata["feature_vocabularies"])
 
 
 SIMILAR_SHIPMENTS_WERE_LATE = "shipments like this one, at this stage, were often late"
