@@ -72,7 +72,8 @@ def generate(shape: HistoryShape) -> tuple[list[Order], list[Scan]]:
     scans: list[Scan] = []
     for index in range(shape.shipments):
         progress = index / max(shape.shipments - 1, 1)
-        ordered_at = first_order + timedelta(days=shape.days * progress, minutes=rng.randint(0, 600))
+        jitter = timedelta(minutes=rng.randint(0, 600))
+        ordered_at = first_order + timedelta(days=shape.days * progress) + jitter
         number = f"SYN{shape.seed:03d}{index:07d}"
         carrier = rng.choice(shape.carriers)
         service = rng.choice(shape.service_levels)
@@ -103,9 +104,8 @@ def generate(shape: HistoryShape) -> tuple[list[Order], list[Scan]]:
         )
         delivered_at = ordered_at + timedelta(hours=transit)
         in_test = progress >= 0.75
-        estimate = (
-            shape.carrier_estimates == "always"
-            or (shape.carrier_estimates == "test_only" and in_test)
+        estimate = shape.carrier_estimates == "always" or (
+            shape.carrier_estimates == "test_only" and in_test
         )
         pickup_at = ordered_at + timedelta(hours=min(transit * 0.1, 20.0))
         moments = [
@@ -116,9 +116,8 @@ def generate(shape: HistoryShape) -> tuple[list[Order], list[Scan]]:
             moments.append((ShipmentStatus.IN_TRANSIT, pickup_at + (delivered_at - pickup_at) / 3))
             if exception_at is not None:
                 moments.append((ShipmentStatus.EXCEPTION, exception_at))
-            moments.append(
-                (ShipmentStatus.OUT_FOR_DELIVERY, delivered_at - timedelta(hours=min(6, transit / 10)))
-            )
+            out_for_delivery = delivered_at - timedelta(hours=min(6, transit / 10))
+            moments.append((ShipmentStatus.OUT_FOR_DELIVERY, out_for_delivery))
         moments.sort(key=lambda item: item[1])
         moments.append((ShipmentStatus.DELIVERED, delivered_at))
         for step, (status, moment) in enumerate(moments):
