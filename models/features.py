@@ -229,12 +229,25 @@ class FeatureEncoder:
 
     ``columns`` are the matrix columns kept at training time, in order; ``dropped`` says why
     each other column was left out (it carried no information in the training split).
+    ``classifier_columns`` are the ones the delay classifier takes (None: all of ``columns``);
+    the delivery-time models always take all.
     """
 
     vocabularies: dict[str, tuple[str, ...]]
     columns: tuple[str, ...] = LEGACY_COLUMNS
     lane_transit: LaneTransit | None = None
     dropped: dict[str, str] = field(default_factory=dict)
+    classifier_columns: tuple[str, ...] | None = None
+
+    def positions(self, names: Sequence[str]) -> np.ndarray:
+        """Indices of ``names`` among the matrix columns."""
+        return np.array([self.columns.index(name) for name in names], dtype=np.intp)
+
+    def classifier_features(self, matrix: np.ndarray) -> np.ndarray:
+        """The classifier's columns of a matrix from :meth:`transform`."""
+        if self.classifier_columns is None or self.classifier_columns == self.columns:
+            return matrix
+        return matrix[:, self.positions(self.classifier_columns)]
 
     @classmethod
     def fit(
@@ -305,6 +318,9 @@ class FeatureEncoder:
             "columns": list(self.columns),
             "dropped": dict(self.dropped),
             "lane_transit": None if self.lane_transit is None else self.lane_transit.to_json(),
+            "classifier_columns": None
+            if self.classifier_columns is None
+            else list(self.classifier_columns),
         }
 
     @classmethod
@@ -316,11 +332,15 @@ class FeatureEncoder:
         if unknown:
             raise ValueError(f"model uses features this version lacks: {sorted(unknown)}")
         transit = data.get("lane_transit")
+        classifier_columns = data.get("classifier_columns")
+        if classifier_columns is not None and not set(classifier_columns) <= set(data["columns"]):
+            raise ValueError("the classifier's columns are not among the encoder's columns")
         return cls(
             _vocabularies(data["vocabularies"]),
             tuple(data["columns"]),
             None if transit is None else LaneTransit.from_json(transit),
             dict(data.get("dropped", {})),
+            None if classifier_columns is None else tuple(classifier_columns),
         )
 
 

@@ -81,6 +81,14 @@ def render_model_card(metadata: Mapping[str, Any], version: str | None = None) -
     lines += ["## Features", ""]
     kept = metadata.get("kept_features") or metadata.get("feature_names") or []
     lines.append(f"Kept ({len(kept)}): {', '.join(kept)}.")
+    classifier = metadata.get("classifier_features")
+    if classifier and classifier != kept:
+        selection = (metadata.get("calibration") or {}).get("classifier_features") or {}
+        lines.append("")
+        lines.append(
+            f"The delay classifier takes {', '.join(classifier)} only: "
+            f"{selection.get('chosen', 'this')} ranked the latest training slice better."
+        )
     dropped = metadata.get("dropped_features") or {}
     if dropped:
         lines += ["", "Dropped, because they carried no information in the training split:", ""]
@@ -92,7 +100,7 @@ def render_model_card(metadata: Mapping[str, Any], version: str | None = None) -
     if calibration:
         how = f"{calibration.get('method', '?')} calibration on {calibration.get('on', '?')}"
         if calibration.get("why"):
-            how += f" ({calibration['why']})"
+            how += f"; {calibration['why']}"
         lines.append(f"- Probabilities: {how}.")
     half_life = metadata.get("recency_half_life_days")
     lines.append(

@@ -39,7 +39,7 @@ class DelayRiskModel:
     def predict(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
         """Risk per row, and hours from the scan to delivery as columns p10, p50, p90."""
         features = self._encoder.transform(rows)
-        risk = self._classifier.predict_proba(features)[:, 1]
+        risk = self._classifier.predict_proba(self._encoder.classifier_features(features))[:, 1]
         hours = [self._quantiles[name].predict(features) for name in ("p10", "p50", "p90")]
         # Quantile models are fitted separately and can cross; sort so p10 <= p50 <= p90.
         ordered = np.sort(np.column_stack(hours), axis=1)
