@@ -95,11 +95,10 @@ class HistoryFiles:
                 f"{summary}\nstopping: more than the {self.max_invalid_fraction:.2%} tolerated "
                 "(--max-invalid-fraction)"
             )
-        message = f"skipped {summary}"
-        if self.notify is None:
-            logger.warning(message)
-        else:
-            self.notify(message)
+        if self.notify is not None:  # the user's terminal: the reasons may quote their data
+            self.notify(f"skipped {summary}")
+        else:  # logs carry no event content: counts only
+            logger.warning("skipped %d of %d invalid history lines", len(invalid), lines)
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
