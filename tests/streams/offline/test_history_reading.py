@@ -95,3 +95,11 @@ def test_score_skips_bad_lines_and_strict_stops(trained, tmp_path, capsys):
 
     assert main([*command, "--max-invalid-fraction", "0"]) == 2
     assert "--max-invalid-fraction" in capsys.readouterr().err
+
+
+def test_without_a_notice_callback_the_log_carries_counts_not_reasons(tmp_path, caplog):
+    orders, scans = _history(tmp_path, bad_scans=2)
+    with caplog.at_level("WARNING"):
+        HistoryFiles([orders], [scans], max_invalid_fraction=0.01).load()
+    assert "skipped 2 of 203 invalid history lines" in caplog.text
+    assert str(scans) not in caplog.text
