@@ -32,14 +32,14 @@ class DelayRiskModel:
             )
         self.version = bundle.version
         self.threshold = float(bundle.metadata["alert_threshold"])
-        self._encoder = FeatureEncoder.from_json(bundle.metadata["feature_vocabularies"])
+        self._encoder = encoder_of(bundle.metadata)
         self._classifier = bundle.classifier
         self._quantiles = bundle.quantile_models
 
     def predict(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
         """Risk per row, and hours from the scan to delivery as columns p10, p50, p90."""
         features = self._encoder.transform(rows)
-        risk = self._classifier.predict_proba(features)[:, 1]
+        risk = self._classifier.predict_proba(self._encoder.classifier_features(features))[:, 1]
         hours = [self._quantiles[name].predict(features) for name in ("p10", "p50", "p90")]
         # Quantile models are fitted separately and can cross; sort so p10 <= p50 <= p90.
         ordered = np.sort(np.column_stack(hours), axis=1)
@@ -58,6 +58,14 @@ class DelayRiskModel:
             )
             for i in range(len(rows))
         ]
+
+
+def encoder_of(metadata: dict) -> FeatureEncoder:
+    """The encoder a version was trained with: its kept columns and lane table, or for a model
+    from before column selection, its vocabularies over the legacy columns."""
+    if "feature_encoder" in metadata:
+        return FeatureEncoder.from_json(metadata["feature_encoder"])
+    return FeatureEncoder.from_json(metadata["feature_vocabularies"])
 
 
 SIMILAR_SHIPMENTS_WERE_LATE = "shipments like this one, at this stage, were often late"

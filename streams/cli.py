@@ -79,6 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     _history_arguments(train)
     train.add_argument("--model-dir", type=Path, required=True)
     train.add_argument("--threshold", type=_probability, default=0.5, help="alert threshold")
+    train.add_argument(
+        "--half-life-days", type=_non_negative_float, default=180.0,
+        help="weight of a training row halves every this many days before the newest order "
+        "(0: all rows weigh the same)",
+    )  # fmt: skip
+    train.add_argument(
+        "--card", type=Path,
+        help="also write the model card (Markdown) here; it is always written beside the version "
+        "as MODEL_CARD.md",
+    )  # fmt: skip
     train.set_defaults(handler=_train)
 
     score = commands.add_parser("score", help="score every scan of a history, as the worker would")
@@ -152,6 +162,14 @@ def _simulation_arguments(parser: argparse.ArgumentParser) -> None:
 def _history_arguments(parser: argparse.ArgumentParser, *, split: bool = True) -> None:
     parser.add_argument("--orders", type=_existing_file, nargs="+", required=True)
     parser.add_argument("--scans", type=_existing_file, nargs="+", required=True)
+    parser.add_argument(
+        "--max-invalid-fraction", type=_share, default=0.01,
+        help="skip history lines that fail the contract, but stop when they are more than this "
+        "share of all lines (default 0.01)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--strict", action="store_true", help="stop at the first history line failing the contract"
+    )
     if split:
         parser.add_argument(
             "--maturity-days", type=float, default=14.0,
@@ -185,6 +203,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be zero or positive")
     return value
 
 
@@ -279,7 +304,11 @@ def _simulate(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> HistoryFiles:
     from parcelwatch.streams.offline.ml_commands import HistoryFiles
 
-    return HistoryFiles(orders=args.orders, scans=args.scans)
+    return HistoryFiles(
+        orders=args.orders, scans=args.scans, strict=args.strict,
+        max_invalid_fraction=args.max_invalid_fraction,
+        notify=lambda message: print(f"parcelwatch: {message}", file=sys.stderr),
+    )  # fmt: skip
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -289,12 +318,23 @@ def _train(args: argparse.Namespace) -> int:
         _history(args), args.model_dir, maturity_days=args.maturity_days,
         test_fraction=args.test_fraction, threshold=args.threshold,
         signing_key=Settings.from_env().model_signing_key,
+        half_life_days=args.half_life_days or None, card=args.card,
     )  # fmt: skip
+    from parcelwatch.models.registry import ModelRegistry
+
+    metadata = ModelRegistry(args.model_dir).metadata(version)
     model = result.model
     print(
         f"held-out test: ROC-AUC {_number(model.roc_auc)}, PR-AUC {_number(model.pr_auc)}, "
         f"beats all baselines: {result.comparison.model_beats_all_baselines}"
     )
+    if metadata["promotable"]:
+        print("verdict: promotable (matches or beats its best baseline on ROC-AUC and PR-AUC)")
+    else:
+        print("verdict: NOT promotable, registered anyway:")
+        for reason in metadata["not_promotable_reasons"]:
+            print(f"  - {reason}")
+    print(f"model card: {args.model_dir / version / 'MODEL_CARD.md'}")
     print(version)
     return 0
 

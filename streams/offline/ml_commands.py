@@ -8,7 +8,9 @@ numbers the worker would have produced.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import logging
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,32 +19,86 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from parcelwatch.models.baselines import fit_baselines
+from parcelwatch.models.baselines import Baselines, fit_baselines
 from parcelwatch.models.dataset import Examples, build_examples, is_scorable, time_split
 from parcelwatch.models.evaluate import evaluate
 from parcelwatch.models.evaluation_result import EvaluationResult
 from parcelwatch.models.features import feature_row
+from parcelwatch.models.model_card import MODEL_CARD_FILE, render_model_card
 from parcelwatch.models.registry import ModelBundle, ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
-from parcelwatch.models.train import DEFAULT_THRESHOLD, fit_models, model_metadata
+from parcelwatch.models.train import (
+    DEFAULT_HALF_LIFE_DAYS,
+    DEFAULT_THRESHOLD,
+    TrainingDataError,
+    fit_models,
+    model_metadata,
+)
+from parcelwatch.models.verdict import heldout_figures, promotion_verdict
 from parcelwatch.schemas.model_update import ModelUpdate, encode_model_update, model_update_key
 from parcelwatch.schemas.timestamps import format_rfc3339, utc_now
 from parcelwatch.schemas.types import Order, Scan
-from parcelwatch.streams.offline.replay import History, read_jsonl, replay
+from parcelwatch.streams.offline.replay import (
+    EventsRead,
+    History,
+    HistoryError,
+    read_events,
+    replay,
+)
 from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, ensure_topics
 from parcelwatch.streams.runtime.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_INVALID_FRACTION = 0.01
+SHOWN_INVALID_LINES = 5
 
 
 @dataclass(frozen=True)
 class HistoryFiles:
+    """JSONL history files and how to read them.
+
+    Lines that fail the contract are skipped and counted (``notify`` gets a summary with the
+    first reasons as ``file:line: reason``) unless they exceed ``max_invalid_fraction`` of all
+    lines, which stops with a :class:`HistoryError`; ``strict`` stops at the first one.
+    """
+
     orders: Sequence[Path]
     scans: Sequence[Path]
+    strict: bool = False
+    max_invalid_fraction: float = DEFAULT_MAX_INVALID_FRACTION
+    notify: Callable[[str], None] | None = None
 
     def load(self) -> History:
         now = utc_now()
-        orders = [e for e in read_jsonl(self.orders, "order", now=now) if isinstance(e, Order)]
-        scans = [e for e in read_jsonl(self.scans, "scan", now=now) if isinstance(e, Scan)]
+        read = [
+            read_events(self.orders, "order", now=now, strict=self.strict),
+            read_events(self.scans, "scan", now=now, strict=self.strict),
+        ]
+        self._check_invalid(read)
+        orders = [e for e in read[0].events if isinstance(e, Order)]
+        scans = [e for e in read[1].events if isinstance(e, Scan)]
         return replay(orders, scans, now=now)
+
+    def _check_invalid(self, read: list[EventsRead]) -> None:
+        invalid = [line for part in read for line in part.invalid]
+        if not invalid:
+            return
+        lines = sum(part.lines for part in read)
+        shown = "\n".join(f"  {line}" for line in invalid[:SHOWN_INVALID_LINES])
+        summary = (
+            f"{len(invalid)} of {lines} history lines fail the contract "
+            f"({len(invalid) / lines:.2%}); the first ones:\n{shown}"
+        )
+        if len(invalid) > self.max_invalid_fraction * lines:
+            raise HistoryError(
+                f"{summary}\nstopping: more than the {self.max_invalid_fraction:.2%} tolerated "
+                "(--max-invalid-fraction)"
+            )
+        if self.notify is not None:  # the user's terminal: the reasons may quote their data
+            self.notify(f"skipped {summary}")
+        else:  # logs carry no event content: counts only
+            logger.warning("skipped %d of %d invalid history lines", len(invalid), lines)
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -75,24 +131,27 @@ def mature_examples(history: History, maturity_days: float) -> Examples:
 
 def _split(history: History, maturity_days: float, test_fraction: float) -> tuple[Examples, ...]:
     if not history.snapshots:
-        raise ValueError("the history holds no scans")
+        raise TrainingDataError("the history holds no scans")
     examples = mature_examples(history, maturity_days)
     train, test = time_split(examples, test_fraction)
     if len(test) == 0 or len(train) == 0:
-        raise ValueError(
+        raise TrainingDataError(
             f"{len(examples)} labelled rows are too few for a train/test split; "
             "provide more history or lower --maturity-days"
         )
     return train, test
 
 
-def _evaluate(model: DelayRiskModel, train: Examples, test: Examples) -> EvaluationResult:
+def _evaluate(
+    model: DelayRiskModel, train: Examples, test: Examples, baselines: Baselines | None = None
+) -> EvaluationResult:
     risk, hours = model.predict(test.rows)
+    baselines = baselines or fit_baselines(train)
     return evaluate(
         test,
         risk=risk,
         quantile_hours={"p10": hours[:, 0], "p50": hours[:, 1], "p90": hours[:, 2]},
-        baseline_scores=fit_baselines(train).scores(test),
+        baseline_scores=baselines.scores(test),
         threshold=model.threshold,
     )
 
@@ -105,17 +164,30 @@ def train_command(
     test_fraction: float,
     threshold: float = DEFAULT_THRESHOLD,
     signing_key: bytes | None = None,
+    half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS,
+    card: Path | None = None,
 ) -> tuple[str, EvaluationResult]:
+    """Fit on the earlier shipments, evaluate on the latest, and register the version with its
+    held-out figures and promotion verdict (a version that loses to its best baseline is still
+    registered, as not promotable). Its model card goes beside it, and to ``card`` if given."""
     history = files.load()
     train, test = _split(history, maturity_days, test_fraction)
-    fitted = fit_models(train)
+    fitted = fit_models(train, half_life_days=half_life_days)
     registry = ModelRegistry(model_dir, signing_key=signing_key)  # with a key: signed metadata
     metadata = model_metadata(fitted, threshold=threshold)
     # Evaluate before saving, so the registered version carries its held-out metrics.
     candidate = ModelBundle("candidate", fitted.classifier, fitted.quantile_models, metadata)
-    result = _evaluate(DelayRiskModel(candidate), train, test)
+    baselines = fit_baselines(train)
+    result = _evaluate(DelayRiskModel(candidate), train, test, baselines)
+    heldout = heldout_figures(result, train, test)
+    verdict = promotion_verdict(heldout)
+    baselines_json = getattr(baselines, "to_json", None)  # the lead's Baselines.to_json, if any
     metadata = {
         **metadata,
+        "promotable": verdict.promotable,
+        "not_promotable_reasons": list(verdict.reasons),
+        "heldout": heldout,
+        **({"baselines_fitted": baselines_json()} if baselines_json is not None else {}),
         "metrics": headline_metrics(result),
         "training_data": {
             "fingerprint": files.fingerprint(),
@@ -135,7 +207,20 @@ def train_command(
         metadata=metadata,
         created_at=utc_now(),
     )
+    text = render_model_card(registry.metadata(version), version)
+    # The card renders the stored (possibly signed) metadata and nothing else, and the registry
+    # neither checksums nor reads it, so adding it beside the published version is safe.
+    _write_atomically(model_dir / version / MODEL_CARD_FILE, text)
+    if card is not None:
+        _write_atomically(card, text)
     return version, result
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def headline_metrics(result: EvaluationResult) -> dict[str, Any]:

@@ -23,7 +23,27 @@ from parcelwatch.streams.core.tracking import Applied, apply_event
 
 
 class HistoryError(ValueError):
-    """A history file holds a line that is not a valid event of its kind."""
+    """A history file holds a line that is not a valid event of its kind (strict reading), or
+    more invalid lines than the caller tolerates (lenient reading)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidLine:
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventsRead:
+    """What lenient reading found: the valid events, the non-blank line count, the invalid ones."""
+
+    events: list[Scan | Order]
+    lines: int
+    invalid: list[InvalidLine]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +64,37 @@ def read_jsonl(
     paths: Sequence[Path], kind: str, *, now: datetime, limits: Limits | None = None
 ) -> list[Scan | Order]:
     """Decode canonical JSONL with the same validation as the worker; fail on the first bad line."""
+    return read_events(paths, kind, now=now, limits=limits, strict=True).events
+
+
+def read_events(
+    paths: Sequence[Path],
+    kind: str,
+    *,
+    now: datetime,
+    limits: Limits | None = None,
+    strict: bool = False,
+) -> EventsRead:
+    """Decode canonical JSONL like the worker does; skip and record the lines that fail the
+    contract, or with ``strict`` raise :class:`HistoryError` on the first one."""
     decoder = decode_scan if kind == "scan" else decode_order
     limits = limits or Limits(max_payload_bytes=1 << 20)
     events: list[Scan | Order] = []
+    invalid: list[InvalidLine] = []
+    count = 0
     for path in paths:
         with path.open("rb") as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
+                count += 1
                 try:
                     events.append(decoder(line, key=NO_MESSAGE_KEY, now=now, limits=limits))
                 except InvalidEvent as error:
-                    raise HistoryError(f"{path}:{number}: {error}") from None
-    return events
+                    if strict:
+                        raise HistoryError(f"{path}:{number}: {error}") from None
+                    invalid.append(InvalidLine(path, number, str(error)))
+    return EventsRead(events, count, invalid)
 
 
 def replay(orders: Iterable[Order], scans: Iterable[Scan], *, now: datetime) -> History:

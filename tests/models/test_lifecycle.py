@@ -154,4 +154,5 @@ def test_scoring_is_batched_not_per_row(trained):
     rows = [feature_row(s.state, s.scan.occurred_at) for s in history.snapshots[:256]]
     model.score(rows, [s.scan.occurred_at for s in history.snapshots[:256]])
     assert calls == [256]
-    assert np.isfinite(original(model._encoder.transform(rows))).all()
+    features = model._encoder.classifier_features(model._encoder.transform(rows))
+    assert np.isfinite(original(features)).all()
