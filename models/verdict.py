@@ -1,8 +1,9 @@
 """Is a trained model promotable? Its held-out figures against its own baselines.
 
-A model is promotable only when, on the user's held-out split, its ROC-AUC and its PR-AUC are at
-least those of the best baseline (best by ROC-AUC, ties by PR-AUC). ``heldout_figures`` builds the
-``heldout`` metadata document of the issue-12 contract; ``promotion_verdict`` judges it.
+A model is promotable only when, on the user's held-out split, its ROC-AUC is at least every
+baseline's ROC-AUC and its PR-AUC at least every baseline's PR-AUC. The best baseline (by ROC-AUC,
+ties by PR-AUC) is the one a worker falls back on when the model is not promotable.
+``heldout_figures`` builds the ``heldout`` metadata document; ``promotion_verdict`` judges it.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def heldout_figures(result: EvaluationResult, train: Examples, test: Examples) -
 
 
 def promotion_verdict(heldout: Mapping[str, Any]) -> Verdict:
-    """Not promotable when the model's ROC-AUC or PR-AUC is below the best baseline's, or when
-    the held-out split cannot tell (one class only: the figures are undefined)."""
+    """Not promotable when the model's ROC-AUC is below any baseline's, or its PR-AUC below any
+    baseline's (each figure against the baseline best at it), or when the held-out split cannot
+    tell (one class only: the figures are undefined)."""
     if heldout["roc_auc"] is None or heldout["pr_auc"] is None:
         return Verdict(
             False,
@@ -76,12 +78,17 @@ def promotion_verdict(heldout: Mapping[str, Any]) -> Verdict:
                 "are undefined and the model cannot be compared with its baselines",
             ),
         )
-    best = heldout["best_baseline"]
-    if best is None:
-        return Verdict(True, ())
     reasons = []
     for key, label in (("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC")):
-        model, baseline = heldout[key], heldout["baselines"][best][key]
-        if baseline is not None and model < baseline:
+        figures = {
+            name: figures[key]
+            for name, figures in heldout["baselines"].items()
+            if figures.get(key) is not None
+        }
+        if not figures:
+            continue
+        best = max(figures, key=lambda name: (figures[name], name))
+        model, baseline = heldout[key], figures[best]
+        if model < baseline:
             reasons.append(f"held-out {label} {model:.3f} < {best} {baseline:.3f}")
     return Verdict(not reasons, tuple(reasons))

@@ -181,13 +181,12 @@ def train_command(
     result = _evaluate(DelayRiskModel(candidate), train, test, baselines)
     heldout = heldout_figures(result, train, test)
     verdict = promotion_verdict(heldout)
-    baselines_json = getattr(baselines, "to_json", None)  # the lead's Baselines.to_json, if any
     metadata = {
         **metadata,
         "promotable": verdict.promotable,
         "not_promotable_reasons": list(verdict.reasons),
         "heldout": heldout,
-        **({"baselines_fitted": baselines_json()} if baselines_json is not None else {}),
+        "baselines_fitted": baselines.to_json(),  # what the worker falls back on
         "metrics": headline_metrics(result),
         "training_data": {
             "fingerprint": files.fingerprint(),

@@ -28,6 +28,9 @@ class _WithOracle:
     def scores(self, test):
         return {**self._baselines.scores(test), "oracle": test.late.astype(np.float64)}
 
+    def to_json(self):
+        return self._baselines.to_json()  # the oracle cannot serve: it needs the outcome
+
 
 @pytest.fixture(scope="module")
 def losing(tmp_path_factory):
@@ -95,7 +98,7 @@ def test_a_winning_model_is_promotable_and_its_card_says_so():
     figures = {
         "roc_auc": 0.9, "pr_auc": 0.5, "brier": 0.05, "best_baseline": "slack_to_promise",
         "baselines": {"slack_to_promise": {"roc_auc": 0.9, "pr_auc": 0.45},
-                      "lane_p90": {"roc_auc": 0.8, "pr_auc": 0.6}},
+                      "lane_p90": {"roc_auc": 0.8, "pr_auc": 0.4}},
     }  # fmt: skip
     verdict = promotion_verdict(figures)
     assert verdict.promotable and verdict.reasons == ()
@@ -114,6 +117,18 @@ def test_the_verdict_names_both_figures_of_each_shortfall():
         "held-out ROC-AUC 0.810 < slack_to_promise 0.870",
         "held-out PR-AUC 0.310 < slack_to_promise 0.550",
     )
+
+
+def test_each_figure_is_judged_against_the_baseline_best_at_it():
+    """Beating the best baseline by ROC-AUC is not enough if another one has the better PR-AUC."""
+    figures = {
+        "roc_auc": 0.9, "pr_auc": 0.5, "best_baseline": "slack_to_promise",
+        "baselines": {"slack_to_promise": {"roc_auc": 0.9, "pr_auc": 0.45},
+                      "lane_p90": {"roc_auc": 0.8, "pr_auc": 0.6}},
+    }  # fmt: skip
+    verdict = promotion_verdict(figures)
+    assert not verdict.promotable
+    assert verdict.reasons == ("held-out PR-AUC 0.500 < lane_p90 0.600",)
 
 
 def test_an_undefined_heldout_figure_is_not_promotable():
