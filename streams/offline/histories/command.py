@@ -33,7 +33,9 @@ def import_history(dataset: str, files: Sequence[Path], out: Path) -> ImportRepo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=sorted(READERS), required=True, dest="dataset")
+    parser.add_argument(
+        "--format", choices=sorted(READERS), required=True, dest="dataset", help="the dataset"
+    )
     parser.add_argument(
         "files", metavar="FILE", type=Path, nargs="+",
         help="the original CSV or the vendored TSV (tests/data/histories), in any number of parts",
