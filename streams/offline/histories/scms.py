@@ -59,6 +59,9 @@ COLUMNS = (
     SCHEDULED, DELIVERED, "Delivery Recorded Date", "Product Group", "Manufacturing Site",
 )  # fmt: skip
 REQUIRED = (ID, SHIPMENT, COUNTRY, MODE, PQ_SENT, PO_SENT, SCHEDULED, DELIVERED)
+DATES_DISAGREE = (
+    "shipments whose line items disagree on dates (earliest scheduled, latest delivered)"
+)
 # Names in the data that CLDR does not list (older or abbreviated ones).
 COUNTRY_ALIASES = {"Congo, DRC": "CD", "Swaziland": "SZ"}
 
@@ -138,8 +141,7 @@ def shipment_of(items: Sequence[LineItem], report: ImportReport) -> HistoricShip
     """The shipment of one ``ASN/DN #``'s line items; None (skipped, counted) when it has none."""
     first = items[0]
     if len({(item.scheduled, item.delivered) for item in items}) > 1:
-        report.notes["shipments whose line items disagree on dates (earliest scheduled, "
-                     "latest delivered taken)"] += 1  # fmt: skip
+        report.notes[DATES_DISAGREE] += 1
     po_dates = [item.po_sent for item in items if item.po_sent is not None]
     pq_dates = [item.pq_sent for item in items if item.pq_sent is not None]
     ordered = min(po_dates) if po_dates else min(pq_dates) if pq_dates else None
