@@ -52,8 +52,10 @@ COLUMNS = (
 REQUIRED = (ORDER_ID, ORDERED, SCHEDULED_DAYS, STATUS, LATE_RISK, MODE, SHIPPED, COUNTRY, STATE)
 CANCELLED = "Shipping canceled"
 LABEL_MISMATCH = "rows whose derived late label differs from Late_delivery_risk"
-# Spanish names in the data that CLDR spells otherwise.
-COUNTRY_ALIASES = {"Costa de Marfil": "CI", "Hong Kong": "HK"}
+# Names in the data that CLDR spells otherwise (it has "Chequia", "Macedonia del Norte"…).
+COUNTRY_ALIASES = {
+    "Costa de Marfil": "CI", "Hong Kong": "HK", "Macedonia": "MK", "República Checa": "CZ",
+}  # fmt: skip
 _TIME_FORMAT = "%m/%d/%Y %H:%M"
 _UTC = ScanTimeZone(TimeZoneSource.UTC, "UTC")
 

@@ -51,6 +51,7 @@ ROWS = [
     # Same Day: shipped 12 h after the order with 0 real days, marked on time by the data.
     row(4, **SAME_DAY_ON_TIME),
     row(5, **{dataco.COUNTRY: "Costa de Marfil", dataco.STATE: "Abiyán"}),
+    row(7, **{dataco.COUNTRY: "República Checa", dataco.STATE: "Bohemia Central"}),
     row(6, **{dataco.ORDERED: "09-06-2017 12:07"}),  # another copy's Excel-mangled time
 ]
 
@@ -83,14 +84,14 @@ def test_an_order_is_promised_its_scheduled_days_after_it_was_placed_in_utc(tabl
 def test_spanish_country_names_become_iso_codes(table):
     shipments = read(table)[0]
     countries = {number: s.destination.country for number, s in shipments.items() if s.destination}
-    assert countries == {"1": "MX", "2": "US", "4": "DE", "5": "CI"}
+    assert countries == {"1": "MX", "2": "US", "4": "DE", "5": "CI", "7": "CZ"}
 
 
 def test_one_shipment_per_order_cancelled_and_unreadable_orders_skipped_and_counted(table):
     shipments, report = read(table)
-    assert set(shipments) == {"1", "2", "4", "5"}
+    assert set(shipments) == {"1", "2", "4", "5", "7"}
     assert not shipments["2"].late
-    assert report.rows == 7 and report.shipments == 6
+    assert report.rows == 8 and report.shipments == 7
     assert report.skipped == {
         "orders whose status is 'Shipping canceled'": 1,
         "orders with an unreadable field": 1,
@@ -106,10 +107,10 @@ def test_rows_whose_derived_label_differs_from_late_delivery_risk_are_counted(ta
 
 def test_the_events_pass_the_trainers_reader(tmp_path: Path, table):
     report = import_history("dataco", [table], tmp_path / "out")
-    assert (report.written, report.late) == (4, 3)
+    assert (report.written, report.late) == (5, 4)
     now = datetime.now(UTC)
-    assert len(read_jsonl([tmp_path / "out" / "orders.jsonl"], "order", now=now)) == 4
-    assert len(read_jsonl([tmp_path / "out" / "scans.jsonl"], "scan", now=now)) == 8
+    assert len(read_jsonl([tmp_path / "out" / "orders.jsonl"], "order", now=now)) == 5
+    assert len(read_jsonl([tmp_path / "out" / "scans.jsonl"], "scan", now=now)) == 10
 
 
 def test_csv_and_tsv_give_the_same_shipments(tmp_path: Path):
