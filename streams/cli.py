@@ -1,5 +1,5 @@
 """The ``parcelwatch`` command: kafka, topics, worker, ingest, simulate, the model commands,
-normalize, demo, chaos."""
+normalize, import-history, demo, chaos."""
 
 from __future__ import annotations
 
@@ -128,6 +128,14 @@ def _parser() -> argparse.ArgumentParser:
         "normalize", help="saved carrier payloads or webhook bodies -> canonical scans as JSONL"
     )
     normalize_command.add_arguments(normalize)
+
+    from parcelwatch.streams.offline.histories import command as import_history_command
+
+    import_history = commands.add_parser(
+        "import-history",
+        help="a public delivery history (USAID SCMS, DataCo) -> orders.jsonl + scans.jsonl",
+    )
+    import_history_command.add_arguments(import_history)
 
     demo = commands.add_parser("demo", help="broker, worker and simulator together; Ctrl-C stops")
     demo.add_argument("--shipments", type=_positive_int, default=200)
