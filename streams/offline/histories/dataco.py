@@ -7,14 +7,16 @@ Mapping (see also tests/data/histories/dataco/README.md):
   first row counts). Orders whose ``Delivery Status`` is ``Shipping canceled`` are dropped.
 - ``ordered_at`` is ``order date (DateOrders)`` read as UTC: the data gives no time zone.
   ``promised_by`` = ``ordered_at`` + ``Days for shipment (scheduled)`` days; the delivered scan is
-  at ``shipping date (DateOrders)``; the label scan at ``ordered_at``.
+  at ``ordered_at`` + ``Days for shipping (real)`` days, the dataset's own measure of lateness
+  (``Late_delivery_risk`` is real days > scheduled days); the label scan at ``ordered_at``.
 - ``service_level`` is ``Shipping Mode`` as a slug (``Standard Class`` → ``standard_class``), the
   carrier the placeholder ``dataco``, the destination ``Order Country`` (Spanish names → ISO code)
   with ``Order State`` as its region; the origin is unknown.
 - Every row's late label derived this way (delivered after the promise) is compared with
-  ``Late_delivery_risk``; rows that differ are counted. ``Same Day`` rows are shipped 12 hours
-  after the order whatever ``Days for shipping (real)`` says, so those with 0 real days come out
-  late although the data marks them on time: the import says how many.
+  ``Late_delivery_risk``; rows that differ are counted. ``shipping date (DateOrders)`` is not the
+  delivery: it equals the order time plus the real days on every row except ``Same Day`` ones,
+  which it puts 12 hours after the order whatever the real days (0 or 1), so reading it as the
+  delivery would call on-time same-day orders late.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ COLUMNS = (
     ORDER_ID, ORDERED, REAL_DAYS, SCHEDULED_DAYS, STATUS, LATE_RISK, MODE, SHIPPED, "Market",
     "Order Region", COUNTRY, STATE, "Customer State",
 )  # fmt: skip
-REQUIRED = (ORDER_ID, ORDERED, SCHEDULED_DAYS, STATUS, LATE_RISK, MODE, SHIPPED, COUNTRY, STATE)
+REQUIRED = (ORDER_ID, ORDERED, REAL_DAYS, SCHEDULED_DAYS, STATUS, LATE_RISK, MODE, COUNTRY, STATE)
 CANCELLED = "Shipping canceled"
 LABEL_MISMATCH = "rows whose derived late label differs from Late_delivery_risk"
 # Names in the data that CLDR spells otherwise (it has "Chequia", "Macedonia del Norte"…).
@@ -72,6 +74,13 @@ def order_time(text: str) -> datetime:
         raise UnreadableRow(f"unreadable time {text!r}") from None
 
 
+def _days(row: dict[str, str], column: str) -> int:
+    try:
+        return int(row[column])
+    except ValueError:
+        raise UnreadableRow(f"unreadable {column} {row[column]!r}") from None
+
+
 def destination_country(name: str) -> str | None:
     return COUNTRY_ALIASES.get(name) or country_code(name)
 
@@ -79,10 +88,7 @@ def destination_country(name: str) -> str | None:
 def shipment_of(row: dict[str, str], report: ImportReport) -> HistoricShipment:
     """One (not cancelled) row as its order's shipment; raises :class:`UnreadableRow`."""
     ordered_at = order_time(row[ORDERED])
-    try:
-        scheduled_days = int(row[SCHEDULED_DAYS])
-    except ValueError:
-        raise UnreadableRow(f"unreadable scheduled days {row[SCHEDULED_DAYS]!r}") from None
+    scheduled_days, real_days = _days(row, SCHEDULED_DAYS), _days(row, REAL_DAYS)
     country = destination_country(row[COUNTRY])
     if country is None:
         report.notes[f"unknown country {row[COUNTRY]!r} (no destination country)"] += 1
@@ -92,7 +98,7 @@ def shipment_of(row: dict[str, str], report: ImportReport) -> HistoricShipment:
         service_level=slug(row[MODE]),
         ordered_at=ordered_at,
         promised_by=ordered_at + timedelta(days=scheduled_days),
-        delivered_at=order_time(row[SHIPPED]),
+        delivered_at=ordered_at + timedelta(days=real_days),
         destination=Place(region=row[STATE] or None, country=country),
         time_zone=_UTC,
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from parcelwatch.models.baselines import BASELINE_NAMES
 from parcelwatch.streams.devtools.history_benchmark import (
     Figures,
@@ -15,8 +13,6 @@ from parcelwatch.streams.devtools.history_benchmark import (
 )
 
 VENDORED = Path(__file__).resolve().parents[2] / "data" / "histories"
-# The crash issue 12 reports (a feature missing in every row); the trainer's fix removes it.
-KNOWN_TRAINING_CRASH = "window shape cannot be larger than input array shape"
 PAIR = re.compile(r"(\S+) / (\S+)")
 
 
@@ -43,9 +39,7 @@ def test_the_table_has_a_row_per_history_with_every_figure_a_fraction(tmp_path: 
     header_line, rule, *rows = capsys.readouterr().out.strip().splitlines()
     header = _cells(header_line)
     assert len(rows) == 2
-    if status != 0 and all(KNOWN_TRAINING_CRASH in line for line in rows):
-        pytest.xfail(f"train_command still crashes on these histories: {KNOWN_TRAINING_CRASH}")
-    assert status == 0
+    assert status == 0, rows
     assert header[:5] == [
         "dataset", "period", "shipments train / test", "late rate train / test",
         "model ROC-AUC / PR-AUC",

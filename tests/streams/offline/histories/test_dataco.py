@@ -48,8 +48,10 @@ ROWS = [
     row(2, **ON_TIME, **{dataco.COUNTRY: "Estados Unidos", dataco.STATE: "California"}),
     row(2, **ON_TIME, **{dataco.COUNTRY: "Estados Unidos", dataco.STATE: "California"}),
     row(3, **{dataco.STATUS: "Shipping canceled", dataco.LATE_RISK: "0"}),
-    # Same Day: shipped 12 h after the order with 0 real days, marked on time by the data.
+    # Same Day: shipped 12 h after the order with 0 real days, on time by the data's own measure.
     row(4, **SAME_DAY_ON_TIME),
+    # A row whose late flag contradicts its days (not in the data; the import must say so).
+    row(8, **{dataco.LATE_RISK: "0"}),
     row(5, **{dataco.COUNTRY: "Costa de Marfil", dataco.STATE: "Abiyán"}),
     row(7, **{dataco.COUNTRY: "República Checa", dataco.STATE: "Bohemia Central"}),
     row(6, **{dataco.ORDERED: "09-06-2017 12:07"}),  # another copy's Excel-mangled time
@@ -84,14 +86,14 @@ def test_an_order_is_promised_its_scheduled_days_after_it_was_placed_in_utc(tabl
 def test_spanish_country_names_become_iso_codes(table):
     shipments = read(table)[0]
     countries = {number: s.destination.country for number, s in shipments.items() if s.destination}
-    assert countries == {"1": "MX", "2": "US", "4": "DE", "5": "CI", "7": "CZ"}
+    assert countries == {"1": "MX", "2": "US", "4": "DE", "5": "CI", "7": "CZ", "8": "MX"}
 
 
 def test_one_shipment_per_order_cancelled_and_unreadable_orders_skipped_and_counted(table):
     shipments, report = read(table)
-    assert set(shipments) == {"1", "2", "4", "5", "7"}
+    assert set(shipments) == {"1", "2", "4", "5", "7", "8"}
     assert not shipments["2"].late
-    assert report.rows == 8 and report.shipments == 7
+    assert report.rows == 9 and report.shipments == 8
     assert report.skipped == {
         "orders whose status is 'Shipping canceled'": 1,
         "orders with an unreadable field": 1,
@@ -99,18 +101,20 @@ def test_one_shipment_per_order_cancelled_and_unreadable_orders_skipped_and_coun
     assert "09-06-2017 12:07" in report.examples["orders with an unreadable field"]
 
 
-def test_rows_whose_derived_label_differs_from_late_delivery_risk_are_counted(table):
+def test_delivery_is_the_order_time_plus_the_real_days_not_the_shipping_date(table):
     shipments, report = read(table)
-    assert shipments["4"].late  # shipped 12 h after a same-day promise
-    assert report.notes == {dataco.LABEL_MISMATCH: 1}
+    same_day = shipments["4"]
+    assert same_day.delivered_at == same_day.ordered_at == same_day.promised_by
+    assert not same_day.late  # shipped 12 h later, but delivered within its 0 days
+    assert report.notes == {dataco.LABEL_MISMATCH: 1}  # order 8 only
 
 
 def test_the_events_pass_the_trainers_reader(tmp_path: Path, table):
     report = import_history("dataco", [table], tmp_path / "out")
-    assert (report.written, report.late) == (5, 4)
+    assert (report.written, report.late) == (6, 4)
     now = datetime.now(UTC)
-    assert len(read_jsonl([tmp_path / "out" / "orders.jsonl"], "order", now=now)) == 5
-    assert len(read_jsonl([tmp_path / "out" / "scans.jsonl"], "scan", now=now)) == 10
+    assert len(read_jsonl([tmp_path / "out" / "orders.jsonl"], "order", now=now)) == 6
+    assert len(read_jsonl([tmp_path / "out" / "scans.jsonl"], "scan", now=now)) == 12
 
 
 def test_csv_and_tsv_give_the_same_shipments(tmp_path: Path):

@@ -133,11 +133,7 @@ def test_dataco_rows_orders_late_rate_and_period_match_the_table(dataco_import):
     assert report.shipments == len({r[dataco.ORDER_ID] for r in records})
     kept = {r[dataco.ORDER_ID]: r for r in records if r[dataco.STATUS] != "Shipping canceled"}
     assert report.written == len(kept)
-    late = sum(
-        _time(r[dataco.SHIPPED])
-        > _time(r[dataco.ORDERED]) + timedelta(days=int(r[dataco.SCHEDULED_DAYS]))
-        for r in kept.values()
-    )
+    late = sum(int(r[dataco.REAL_DAYS]) > int(r[dataco.SCHEDULED_DAYS]) for r in kept.values())
     assert report.late == late
     orders = read_jsonl([out / "orders.jsonl"], "order", now=datetime.now(UTC))
     ordered = sorted(order.ordered_at for order in orders)  # type: ignore[union-attr]
@@ -145,15 +141,11 @@ def test_dataco_rows_orders_late_rate_and_period_match_the_table(dataco_import):
     assert (ordered[0], ordered[-1]) == (expected[0], expected[-1])
 
 
-def test_dataco_labels_differ_from_late_delivery_risk_only_on_same_day_rows_of_0_real_days(
-    dataco_import,
-):
+def test_dataco_labels_agree_with_late_delivery_risk_on_every_order(dataco_import):
     table, report, _ = dataco_import
-    same_day_zero = [
-        r
-        for r in _records(table)
-        if r[dataco.STATUS] != "Shipping canceled"
-        and r[dataco.MODE] == "Same Day"
-        and r[dataco.REAL_DAYS] == "0"
-    ]
-    assert report.notes[dataco.LABEL_MISMATCH] == len(same_day_zero) > 0
+    kept = [r for r in _records(table) if r[dataco.STATUS] != "Shipping canceled"]
+    assert kept and all(
+        (int(r[dataco.REAL_DAYS]) > int(r[dataco.SCHEDULED_DAYS])) == (r[dataco.LATE_RISK] == "1")
+        for r in kept
+    )
+    assert dataco.LABEL_MISMATCH not in report.notes
