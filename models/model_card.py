@@ -36,7 +36,7 @@ def render_model_card(metadata: Mapping[str, Any], version: str | None = None) -
         lines.append("**Verdict:** unknown (trained before promotion verdicts).")
     elif promotable:
         lines.append("**Verdict:** promotable: on the held-out split the model matches or beats")
-        lines.append("its best baseline on ROC-AUC and PR-AUC.")
+        lines.append("every baseline on ROC-AUC and on PR-AUC.")
     else:
         lines.append("**Verdict:** NOT promotable:")
         lines.append("")

@@ -337,7 +337,7 @@ def _train(args: argparse.Namespace) -> int:
         f"beats all baselines: {result.comparison.model_beats_all_baselines}"
     )
     if metadata["promotable"]:
-        print("verdict: promotable (matches or beats its best baseline on ROC-AUC and PR-AUC)")
+        print("verdict: promotable (matches or beats every baseline on ROC-AUC and on PR-AUC)")
     else:
         print("verdict: NOT promotable, registered anyway:")
         for reason in metadata["not_promotable_reasons"]:
