@@ -10,7 +10,6 @@ agent writes the table), and the same window with the same outcomes has the same
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from datetime import datetime
@@ -32,6 +31,7 @@ from parcelwatch.streams.pipeline.keyed_table import KeyedBatch, KeyedTableProce
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import PublishMany
+from parcelwatch.streams.pipeline.table_walk import TableWalk
 
 log = logging.getLogger(__name__)
 _YIELD_EVERY = 100  # table rows between yields to the event loop
@@ -179,15 +179,14 @@ class ModelMonitoringPublisher:
         """How many summaries were published; None when ``interrupted()`` (a rebalance)."""
         now = self._clock()
         found: list[ModelMonitoringSummary] = []
-        for count, (version, stored) in enumerate(self._table.items(), start=1):
+        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
+        async for version, stored in walk:
             try:
                 found += summaries(watch_from_json(stored), self._window_days, now)
             except (KeyError, TypeError, ValueError) as error:
                 log.error("unreadable model monitoring windows of %s: %s", version, describe(error))
-            if count % self._rows_between_yields == 0:
-                await asyncio.sleep(0)
-                if interrupted():
-                    return None
+        if walk.interrupted:
+            return None
         topic = self._topics.model_monitoring
         outputs = [
             OutputMessage(topic, summary.model_version.encode(), encode(summary))

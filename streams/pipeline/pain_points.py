@@ -15,7 +15,6 @@ writes the windows table (Faust routes a table write by the event being processe
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from parcelwatch.streams.pipeline.error_text import describe
 from parcelwatch.streams.pipeline.keyed_table import KeyedBatch, KeyedTableProcessor
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, PublishMany
+from parcelwatch.streams.pipeline.table_walk import TableWalk
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,8 @@ class PainPointSweeper:
         """How many close requests were sent; None when ``interrupted()`` (a rebalance)."""
         now = self._clock()
         due: list[tuple[str, int | None]] = []
-        for count, (carrier, stored) in enumerate(self._table.items(), start=1):
+        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
+        async for carrier, stored in walk:
             try:
                 due_at = stored_due_at(stored, self._grace)
             except (KeyError, TypeError, ValueError) as error:
@@ -169,10 +170,8 @@ class PainPointSweeper:
                 continue
             if due_at is not None and due_at <= now:
                 due.append((carrier, stored.get("home_partition")))
-            if count % self._rows_between_yields == 0:
-                await asyncio.sleep(0)
-                if interrupted():
-                    return None
+        if walk.interrupted:
+            return None
         for carrier, partition in due:
             request = PainPointClose(carrier=carrier, requested_at=now)
             await self._send_close(carrier, encode(request), partition)
