@@ -27,6 +27,7 @@ from parcelwatch.streams.runtime.batch_agents import add_batch_agent, add_table_
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tables import add_keyed_table
 
 log = logging.getLogger(__name__)
 TABLE_NAME = "model_quality_windows"
@@ -39,12 +40,11 @@ def register_model_monitoring(app: faust.App, settings: Settings, metrics: Worke
     outputs = {
         name: app.topic(name, **RAW) for name in (topics.model_monitoring, topics.dead_letter)
     }
-    windows = app.Table(
+    windows = add_keyed_table(  # values: the JSON object of core.model_watch.watch_to_json
+        app,
+        settings,
         TABLE_NAME,
-        key_type=str,  # values: the JSON object of core.model_watch.watch_to_json
-        partitions=settings.partitions,
-        help="Live model quality windows (ModelWatch), keyed by model version.",
-        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+        help_text="Live model quality windows (ModelWatch), keyed by model version.",
     )
     publish_many = retrying_publisher(outputs, metrics)
     gauges = QualityGauges(metrics)

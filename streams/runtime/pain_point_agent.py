@@ -26,6 +26,7 @@ from parcelwatch.streams.runtime.batch_agents import add_batch_agent, add_table_
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tables import add_keyed_table
 
 log = logging.getLogger(__name__)
 TABLE_NAME = "pain_point_windows"
@@ -44,12 +45,11 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
             topics.feedback_tallies,
         )
     }
-    windows = app.Table(
+    windows = add_keyed_table(  # values: the JSON object of core.pain_points.state_to_json
+        app,
+        settings,
         TABLE_NAME,
-        key_type=str,  # values: the JSON object of core.pain_points.state_to_json
-        partitions=settings.partitions,
-        help="Pain-point windows (PainPointWindows), keyed by carrier.",
-        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+        help_text="Pain-point windows (PainPointWindows), keyed by carrier.",
     )
 
     publish_many = retrying_publisher(outputs, metrics)
