@@ -20,7 +20,7 @@ from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import CarrierSource, DeadLetterReason, Limits
 from parcelwatch.streams.carriers.model import CarrierError, PayloadError
 from parcelwatch.streams.carriers.reading import PayloadScans, scans_from_payload
-from parcelwatch.streams.pipeline.dead_letters import dead_letter
+from parcelwatch.streams.pipeline.dead_letters import DeadLetterMaker
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import PublishMany
@@ -61,6 +61,7 @@ class CarrierRawProcessor:
         self._publish_many = publish_many
         self._clock = clock
         self._metrics = metrics
+        self._dead_letter = DeadLetterMaker(topics.dead_letter, limits, metrics)
         self._unmapped_log = unmapped_log or UnmappedCodeLog()
 
     async def process_batch(self, messages: Sequence[InputMessage]) -> list[RawOutcome]:
@@ -110,16 +111,6 @@ class CarrierRawProcessor:
         self._metrics.carrier_codes_unmapped.labels(source).inc(len(unmapped))
         for code in unmapped:
             self._unmapped_log.seen(scans.source, code.code)
-
-    def _dead_letter(self, message: InputMessage, error: Exception, now: datetime) -> OutputMessage:
-        return dead_letter(
-            message,
-            error,
-            topic=self._topics.dead_letter,
-            now=now,
-            limits=self._limits,
-            metrics=self._metrics,
-        )
 
 
 def _read_payload(payload: bytes, source: CarrierSource) -> PayloadScans:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from parcelwatch.schemas.codec import InvalidEvent, encode, make_dead_letter
@@ -46,3 +47,17 @@ def dead_letter(
     metrics.dead_letters.labels(error.reason.value).inc()
     log.warning("dead-lettered %s[%d]@%d: %s", *origin, error.reason.value)
     return OutputMessage(topic, letter.dead_letter_id.encode(), encode(letter))
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterMaker:
+    """``dead_letter`` with one processor's dead-letter topic, limits and metrics bound to it."""
+
+    topic: str
+    limits: Limits
+    metrics: WorkerMetrics
+
+    def __call__(self, message: InputMessage, error: Exception, now: datetime) -> OutputMessage:
+        return dead_letter(
+            message, error, topic=self.topic, now=now, limits=self.limits, metrics=self.metrics
+        )

@@ -10,10 +10,8 @@ agent writes the table), and the same window with the same outcomes has the same
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,11 +26,12 @@ from parcelwatch.streams.core.model_watch import (
     watch_from_json,
     watch_to_json,
 )
-from parcelwatch.streams.pipeline.dead_letters import dead_letter
 from parcelwatch.streams.pipeline.error_text import describe
+from parcelwatch.streams.pipeline.keyed_table import KeyedBatch, KeyedTableProcessor
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import PublishMany
+from parcelwatch.streams.pipeline.table_walk import TableWalk
 
 log = logging.getLogger(__name__)
 _YIELD_EVERY = 100  # table rows between yields to the event loop
@@ -102,14 +101,9 @@ class QualityGauges:
             self._shown[gauge].discard(labels)
 
 
-@dataclass
-class _Batch:
-    watches: dict[str, ModelWatch] = field(default_factory=dict)
-    last_message: dict[str, int] = field(default_factory=dict)  # version -> message index
-    dead_letters: list[OutputMessage] = field(default_factory=list)
+class ModelMonitoringProcessor(KeyedTableProcessor[ModelWatch, KeyedBatch[ModelWatch]]):
+    """Counts outcomes into their model version's windows (the table's key is the version)."""
 
-
-class ModelMonitoringProcessor:
     def __init__(
         self,
         *,
@@ -122,59 +116,40 @@ class ModelMonitoringProcessor:
         window_days: int,
         gauges: QualityGauges,
     ) -> None:
-        self._topics = topics
-        self._limits = limits
-        self._store = store
-        self._publish_many = publish_many
-        self._clock = clock
-        self._metrics = metrics
+        super().__init__(
+            topics=topics,
+            limits=limits,
+            store=store,
+            publish_many=publish_many,
+            clock=clock,
+            metrics=metrics,
+        )
         self._window_days = window_days
         self._gauges = gauges
 
-    async def process_batch(
-        self, messages: Sequence[InputMessage], focus: Callable[[int], None] = lambda i: None
-    ) -> None:
-        """Count ``messages`` in their windows, then store the windows and set the gauges.
-        ``focus(i)`` tells the table that what follows belongs to message ``i``."""
-        now = self._clock()
-        batch = _Batch()
-        for index, message in enumerate(messages):
-            focus(index)
-            try:
-                outcome = decode_model_outcome(
-                    message.payload, key=message.key, now=now, limits=self._limits
-                )
-                watch = self._watch(outcome.model_version, batch)
-                counted = record_outcome(watch, outcome, self._window_days)
-            except Exception as error:
-                batch.dead_letters.append(self._dead_letter(message, error, now))
-                continue
-            batch.last_message[outcome.model_version] = index
-            self._metrics.model_outcomes_counted.labels(counted.value).inc()
-        if batch.dead_letters:
-            await self._publish_many(batch.dead_letters)
-        for version, watch in batch.watches.items():
-            focus(batch.last_message[version])
-            self._store[version] = watch_to_json(watch)
-            self._gauges.show_version(version, summaries(watch, self._window_days, now))
+    def _new_batch(self) -> KeyedBatch[ModelWatch]:
+        return KeyedBatch()
 
-    def _dead_letter(self, message: InputMessage, error: Exception, now: datetime) -> OutputMessage:
-        return dead_letter(
-            message,
-            error,
-            topic=self._topics.dead_letter,
-            now=now,
-            limits=self._limits,
-            metrics=self._metrics,
+    def _apply(self, message: InputMessage, now: datetime, batch: KeyedBatch[ModelWatch]) -> str:
+        outcome = decode_model_outcome(
+            message.payload, key=message.key, now=now, limits=self._limits
         )
+        watch = self._state(outcome.model_version, batch)
+        counted = record_outcome(watch, outcome, self._window_days)
+        self._metrics.model_outcomes_counted.labels(counted.value).inc()
+        return outcome.model_version
 
-    def _watch(self, version: str, batch: _Batch) -> ModelWatch:
-        watch = batch.watches.get(version)
-        if watch is None:
-            stored = self._store.get(version)
-            watch = watch_from_json(stored) if stored is not None else ModelWatch(version)
-            batch.watches[version] = watch
-        return watch
+    def _new_state(self, key: str) -> ModelWatch:
+        return ModelWatch(key)
+
+    def _state_from_json(self, stored: dict[str, Any]) -> ModelWatch:
+        return watch_from_json(stored)
+
+    def _state_to_json(self, state: ModelWatch) -> dict[str, Any]:
+        return watch_to_json(state)
+
+    def _stored(self, key: str, state: ModelWatch, now: datetime) -> None:
+        self._gauges.show_version(key, summaries(state, self._window_days, now))
 
 
 class ModelMonitoringPublisher:
@@ -204,15 +179,14 @@ class ModelMonitoringPublisher:
         """How many summaries were published; None when ``interrupted()`` (a rebalance)."""
         now = self._clock()
         found: list[ModelMonitoringSummary] = []
-        for count, (version, stored) in enumerate(self._table.items(), start=1):
+        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
+        async for version, stored in walk:
             try:
                 found += summaries(watch_from_json(stored), self._window_days, now)
             except (KeyError, TypeError, ValueError) as error:
                 log.error("unreadable model monitoring windows of %s: %s", version, describe(error))
-            if count % self._rows_between_yields == 0:
-                await asyncio.sleep(0)
-                if interrupted():
-                    return None
+        if walk.interrupted:
+            return None
         topic = self._topics.model_monitoring
         outputs = [
             OutputMessage(topic, summary.model_version.encode(), encode(summary))

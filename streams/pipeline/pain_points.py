@@ -15,9 +15,8 @@ writes the windows table (Faust routes a table write by the event being processe
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,10 +39,11 @@ from parcelwatch.streams.core.pain_points import (
     state_to_json,
     stored_due_at,
 )
-from parcelwatch.streams.pipeline.dead_letters import dead_letter
 from parcelwatch.streams.pipeline.error_text import describe
+from parcelwatch.streams.pipeline.keyed_table import KeyedBatch, KeyedTableProcessor
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, PublishMany
+from parcelwatch.streams.pipeline.table_walk import TableWalk
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +53,15 @@ _YIELD_EVERY = 1000  # table rows between yields to the event loop
 
 
 @dataclass
-class _Batch:
-    states: dict[str, PainPointWindows] = field(default_factory=dict)
-    last_message: dict[str, int] = field(default_factory=dict)  # carrier -> message index
-    outputs: list[OutputMessage] = field(default_factory=list)
+class _Batch(KeyedBatch[PainPointWindows]):
     summaries: list[PainPointSummary] = field(default_factory=list)
     spikes: list[PainPointSpike] = field(default_factory=list)
     late: int = 0
 
 
-class PainPointProcessor:
+class PainPointProcessor(KeyedTableProcessor[PainPointWindows, _Batch]):
+    """Counts tallies into their carrier's windows (the table's key) and closes them on request."""
+
     def __init__(
         self,
         *,
@@ -75,39 +74,21 @@ class PainPointProcessor:
         grace: timedelta,
         policy: SpikePolicy,
     ) -> None:
-        self._topics = topics
-        self._limits = limits
-        self._store = store
-        self._publish_many = publish_many
-        self._clock = clock
-        self._metrics = metrics
+        super().__init__(
+            topics=topics,
+            limits=limits,
+            store=store,
+            publish_many=publish_many,
+            clock=clock,
+            metrics=metrics,
+        )
         self._grace = grace
         self._policy = policy
 
-    async def process_batch(
-        self, messages: Sequence[InputMessage], focus: Callable[[int], None] = lambda i: None
-    ) -> None:
-        """Apply ``messages`` in order, publish what they produce, then store the windows.
-        ``focus(i)`` tells the table that what follows belongs to message ``i``."""
-        now = self._clock()
-        batch = _Batch()
-        for index, message in enumerate(messages):
-            focus(index)
-            try:
-                self._apply(index, message, now, batch)
-            except Exception as error:
-                self._reject(message, error, now, batch)
-        await self._publish_many(batch.outputs)
-        for carrier, state in batch.states.items():
-            focus(batch.last_message[carrier])
-            self._store[carrier] = state_to_json(state)
-        for summary in batch.summaries:
-            self._metrics.pain_point_windows_closed.labels(summary.window.size.value).inc()
-        for spike in batch.spikes:
-            self._metrics.pain_point_spikes.labels(spike.topic.value).inc()
-        self._metrics.pain_point_late_tallies.inc(batch.late)
+    def _new_batch(self) -> _Batch:
+        return _Batch()
 
-    def _apply(self, index: int, message: InputMessage, now: datetime, batch: _Batch) -> None:
+    def _apply(self, message: InputMessage, now: datetime, batch: _Batch) -> str:
         event = decode_pain_point_input(
             message.payload,
             key=message.key,
@@ -122,15 +103,23 @@ class PainPointProcessor:
                 batch.late += 1
         else:
             self._close(state, event, batch)
-        batch.last_message[event.carrier] = index
+        return event.carrier
 
-    def _state(self, carrier: str, batch: _Batch) -> PainPointWindows:
-        state = batch.states.get(carrier)
-        if state is None:
-            stored = self._store.get(carrier)
-            state = state_from_json(stored) if stored is not None else PainPointWindows(carrier)
-            batch.states[carrier] = state
-        return state
+    def _new_state(self, key: str) -> PainPointWindows:
+        return PainPointWindows(key)
+
+    def _state_from_json(self, stored: dict[str, Any]) -> PainPointWindows:
+        return state_from_json(stored)
+
+    def _state_to_json(self, state: PainPointWindows) -> dict[str, Any]:
+        return state_to_json(state)
+
+    def _finish(self, batch: _Batch) -> None:
+        for summary in batch.summaries:
+            self._metrics.pain_point_windows_closed.labels(summary.window.size.value).inc()
+        for spike in batch.spikes:
+            self._metrics.pain_point_spikes.labels(spike.topic.value).inc()
+        self._metrics.pain_point_late_tallies.inc(batch.late)
 
     def _close(self, state: PainPointWindows, request: PainPointClose, batch: _Batch) -> None:
         # The request's time, not the clock's: a replayed request closes what it closed before.
@@ -144,20 +133,6 @@ class PainPointProcessor:
             log.info("pain-point spike: %s", spike.message)  # carrier, topic, region: no PII
         batch.summaries += closing.summaries
         batch.spikes += closing.spikes
-
-    def _reject(
-        self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
-    ) -> None:
-        batch.outputs.append(
-            dead_letter(
-                message,
-                error,
-                topic=self._topics.dead_letter,
-                now=now,
-                limits=self._limits,
-                metrics=self._metrics,
-            )
-        )
 
 
 class PainPointSweeper:
@@ -186,7 +161,8 @@ class PainPointSweeper:
         """How many close requests were sent; None when ``interrupted()`` (a rebalance)."""
         now = self._clock()
         due: list[tuple[str, int | None]] = []
-        for count, (carrier, stored) in enumerate(self._table.items(), start=1):
+        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
+        async for carrier, stored in walk:
             try:
                 due_at = stored_due_at(stored, self._grace)
             except (KeyError, TypeError, ValueError) as error:
@@ -194,10 +170,8 @@ class PainPointSweeper:
                 continue
             if due_at is not None and due_at <= now:
                 due.append((carrier, stored.get("home_partition")))
-            if count % self._rows_between_yields == 0:
-                await asyncio.sleep(0)
-                if interrupted():
-                    return None
+        if walk.interrupted:
+            return None
         for carrier, partition in due:
             request = PainPointClose(carrier=carrier, requested_at=now)
             await self._send_close(carrier, encode(request), partition)

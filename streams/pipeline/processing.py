@@ -53,7 +53,7 @@ from parcelwatch.streams.core.notification_text import Templates
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
-from parcelwatch.streams.pipeline.dead_letters import dead_letter
+from parcelwatch.streams.pipeline.dead_letters import DeadLetterMaker
 from parcelwatch.streams.pipeline.feedback_join import (
     DEFAULT_FEEDBACK_WAIT,
     Analyzer,
@@ -135,6 +135,7 @@ class ShipmentProcessor:
         self._publish_many = publish_many or self._publish_one_by_one
         self._clock = clock
         self._metrics = metrics
+        self._dead_letter = DeadLetterMaker(topics.dead_letter, limits, metrics)
         self._scorer = scorer
         self._risk_hysteresis = risk_hysteresis
         self._templates = templates or load_templates()
@@ -266,16 +267,7 @@ class ShipmentProcessor:
     def _reject(
         self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
     ) -> MessageOutcome:
-        batch.dead_letters.append(
-            dead_letter(
-                message,
-                error,
-                topic=self._topics.dead_letter,
-                now=now,
-                limits=self._limits,
-                metrics=self._metrics,
-            )
-        )
+        batch.dead_letters.append(self._dead_letter(message, error, now))
         return MessageOutcome.DEAD_LETTERED
 
     async def _publish_and_store(

@@ -40,6 +40,7 @@ from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tables import add_keyed_table
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
 
 log = logging.getLogger(__name__)
@@ -64,12 +65,11 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
     consumed = app.topic(*topics.consumed, **RAW)
     outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, *topics.internal)}
-    shipments = app.Table(
+    shipments = add_keyed_table(  # values: the JSON object of schemas.state
+        app,
+        settings,
         "shipments",
-        key_type=str,  # values: the JSON object of schemas.state, stored by Faust's json codec
-        partitions=settings.partitions,
-        help="Per-shipment state (ShipmentState), keyed by tracking number.",
-        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+        help_text="Per-shipment state (ShipmentState), keyed by tracking number.",
     )
 
     publish_many = retrying_publisher(outputs, metrics)

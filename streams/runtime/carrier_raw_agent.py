@@ -15,7 +15,8 @@ import faust
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.pipeline.carrier_raw import CarrierRawProcessor
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
-from parcelwatch.streams.runtime.agents import RAW, leave_at_once
+from parcelwatch.streams.runtime.agents import RAW
+from parcelwatch.streams.runtime.batch_agents import add_batch_agent
 from parcelwatch.streams.runtime.faust_events import input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
@@ -37,12 +38,11 @@ def register_carrier_raw(app: faust.App, settings: Settings, metrics: WorkerMetr
         metrics=metrics,
     )
 
-    # concurrency=1 keeps each partition's order (a parcel's payloads are keyed by its number);
-    # take_events acks a batch only after the loop body has processed it.
-    @app.agent(source, name=AGENT_NAME, concurrency=1)
-    async def normalize_carrier_raw(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
-            try:
-                await processor.process_batch(input_messages(events))
-            except Exception as error:
-                leave_at_once(AGENT_NAME, error)
+    # A parcel's payloads are keyed by its number: one agent per partition keeps their order.
+    add_batch_agent(
+        app,
+        source,
+        name=AGENT_NAME,
+        settings=settings,
+        process=lambda events: processor.process_batch(input_messages(events)),
+    )

@@ -12,22 +12,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import faust
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.model_monitoring import (
     ModelMonitoringProcessor,
     ModelMonitoringPublisher,
     QualityGauges,
 )
-from parcelwatch.streams.runtime.agents import RAW, leave_at_once
+from parcelwatch.streams.runtime.agents import RAW
+from parcelwatch.streams.runtime.batch_agents import add_batch_agent, add_table_timer
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tables import add_keyed_table
 
 log = logging.getLogger(__name__)
 TABLE_NAME = "model_quality_windows"
@@ -40,12 +40,11 @@ def register_model_monitoring(app: faust.App, settings: Settings, metrics: Worke
     outputs = {
         name: app.topic(name, **RAW) for name in (topics.model_monitoring, topics.dead_letter)
     }
-    windows = app.Table(
+    windows = add_keyed_table(  # values: the JSON object of core.model_watch.watch_to_json
+        app,
+        settings,
         TABLE_NAME,
-        key_type=str,  # values: the JSON object of core.model_watch.watch_to_json
-        partitions=settings.partitions,
-        help="Live model quality windows (ModelWatch), keyed by model version.",
-        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+        help_text="Live model quality windows (ModelWatch), keyed by model version.",
     )
     publish_many = retrying_publisher(outputs, metrics)
     gauges = QualityGauges(metrics)
@@ -70,25 +69,18 @@ def register_model_monitoring(app: faust.App, settings: Settings, metrics: Worke
         gauges=gauges,
     )
 
-    @app.timer(interval=settings.model_monitoring_interval_seconds)
-    async def publish_model_quality() -> None:
-        if app.rebalancing or app.in_recovery:
-            return  # a closed partition's store must not be read; the next tick starts over
-        try:
-            await publisher.publish(interrupted=lambda: bool(app.rebalancing))
-        except Exception as error:
-            log.error("model monitoring summary failed: %s\n%s", describe(error), stack(error))
-
-    # concurrency=1: one writer per partition of the table; take_events acks a batch only after
-    # the loop body has processed it.
-    @app.agent(source, name="watch_model_quality", concurrency=1)
-    async def watch_model_quality(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
-            try:
-                await count(events)
-            except Exception as error:
-                leave_at_once("watch_model_quality", error)
-
-    async def count(events: Sequence[faust.EventT]) -> None:
-        messages, focus = input_messages(events), focuser(events)
-        await processor.process_batch(messages, focus)
+    add_table_timer(
+        app,
+        name="publish_model_quality",
+        interval=settings.model_monitoring_interval_seconds,
+        read=lambda interrupted: publisher.publish(interrupted=interrupted),
+        failure="model monitoring summary",
+        log=log,
+    )
+    add_batch_agent(
+        app,
+        source,
+        name="watch_model_quality",
+        settings=settings,
+        process=lambda events: processor.process_batch(input_messages(events), focuser(events)),
+    )

@@ -14,19 +14,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import faust
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.pain_points import PainPointProcessor, PainPointSweeper
 from parcelwatch.streams.pipeline.processing import OutputMessage
-from parcelwatch.streams.runtime.agents import RAW, leave_at_once
+from parcelwatch.streams.runtime.agents import RAW
+from parcelwatch.streams.runtime.batch_agents import add_batch_agent, add_table_timer
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.publishing import retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tables import add_keyed_table
 
 log = logging.getLogger(__name__)
 TABLE_NAME = "pain_point_windows"
@@ -45,12 +45,11 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
             topics.feedback_tallies,
         )
     }
-    windows = app.Table(
+    windows = add_keyed_table(  # values: the JSON object of core.pain_points.state_to_json
+        app,
+        settings,
         TABLE_NAME,
-        key_type=str,  # values: the JSON object of core.pain_points.state_to_json
-        partitions=settings.partitions,
-        help="Pain-point windows (PainPointWindows), keyed by carrier.",
-        options=settings.rocksdb_options if settings.store.startswith("rocksdb") else None,
+        help_text="Pain-point windows (PainPointWindows), keyed by carrier.",
     )
 
     publish_many = retrying_publisher(outputs, metrics)
@@ -75,25 +74,19 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
         table=windows, send_close=send_close, clock=utc_now, grace=settings.pain_point_grace
     )
 
-    @app.timer(interval=settings.pain_point_interval_seconds)
-    async def request_pain_point_closes() -> None:
-        if app.rebalancing or app.in_recovery:
-            return  # a closed partition's store must not be read; the next tick starts over
-        try:
-            await sweeper.sweep(interrupted=lambda: bool(app.rebalancing))
-        except Exception as error:
-            log.error("pain-point sweep failed: %s\n%s", describe(error), stack(error))
-
-    # concurrency=1 keeps per-partition order (a close request after the tallies before it);
-    # take_events acks a batch only after the loop body has processed it.
-    @app.agent(source, name="count_pain_points", concurrency=1)
-    async def count_pain_points(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
-            try:
-                await count(events)
-            except Exception as error:
-                leave_at_once("count_pain_points", error)
-
-    async def count(events: Sequence[faust.EventT]) -> None:
-        messages, focus = input_messages(events), focuser(events)
-        await processor.process_batch(messages, focus)
+    add_table_timer(
+        app,
+        name="request_pain_point_closes",
+        interval=settings.pain_point_interval_seconds,
+        read=lambda interrupted: sweeper.sweep(interrupted=interrupted),
+        failure="pain-point sweep",
+        log=log,
+    )
+    # One agent per partition keeps its order: a close request after the tallies before it.
+    add_batch_agent(
+        app,
+        source,
+        name="count_pain_points",
+        settings=settings,
+        process=lambda events: processor.process_batch(input_messages(events), focuser(events)),
+    )

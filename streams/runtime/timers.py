@@ -15,7 +15,6 @@ the few members it needs (``WorkerView``), and the agent's timer only calls ``Ch
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -30,6 +29,7 @@ from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentCheck
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.table_walk import TableWalk
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ class CheckSweeper:
         due: list[DueCheck] = []
         present: set[str] = set()
         waiting_feedback = 0
-        for count, (tracking_number, stored) in enumerate(self._table.items(), start=1):
+        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
+        async for tracking_number, stored in walk:
             if is_ledger_key(tracking_number):
                 continue
             if is_order_key(tracking_number):
@@ -151,11 +152,9 @@ class CheckSweeper:
             check = due_check(tracking_number, stored, now, self._requests)
             if check is not None:
                 due.append(check)
-            if count % self._rows_between_yields == 0:
-                await asyncio.sleep(0)
-                if interrupted():
-                    self._metrics.timer_sweeps.labels("interrupted").inc()
-                    return None
+        if walk.interrupted:
+            self._metrics.timer_sweeps.labels("interrupted").inc()
+            return None
         for item in due:
             key, check = check_for(item.tracking_number, now)
             await self._send_check(key, encode(check), item.partition)

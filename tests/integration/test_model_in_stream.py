@@ -70,6 +70,22 @@ def worker_with_model(deployment, model_dir, name="worker"):
         deployment.env = deployment_env  # type: ignore[method-assign]
 
 
+async def run_until_alerted(deployment, workers, model_dir, messages, expected: set[str]):
+    """A worker scoring with ``model_dir``, fed ``messages``; it and its delay-risk alerts,
+    which must be exactly the ``expected`` ones."""
+    worker = worker_with_model(deployment, model_dir)
+    workers.append(worker)
+    await produce(messages)
+    alerts = await collect(
+        deployment.topics.shipment_alerts,
+        lambda v: {a["alert_id"] for a in v if a["kind"] == "delay_risk"} >= expected,
+        timeout=90,
+    )
+    risk_alerts = [a for a in alerts if a["kind"] == "delay_risk"]
+    assert {a["alert_id"] for a in risk_alerts} == expected
+    return worker, risk_alerts
+
+
 async def test_worker_raises_delay_risk_alerts_with_the_trained_model(deployment, workers, trained):
     topics = deployment.topics
     model = DelayRiskModel(ModelRegistry(trained.model_dir).load())
@@ -77,16 +93,9 @@ async def test_worker_raises_delay_risk_alerts_with_the_trained_model(deployment
     expected = await expected_risk_alerts(messages, model)
     assert len(expected) >= 3
 
-    worker = worker_with_model(deployment, trained.model_dir)
-    workers.append(worker)
-    await produce(messages)
-    alerts = await collect(
-        topics.shipment_alerts,
-        lambda v: {a["alert_id"] for a in v if a["kind"] == "delay_risk"} >= expected,
-        timeout=90,
+    worker, risk_alerts = await run_until_alerted(
+        deployment, workers, trained.model_dir, messages, expected
     )
-    risk_alerts = [a for a in alerts if a["kind"] == "delay_risk"]
-    assert {a["alert_id"] for a in risk_alerts} == expected
     for alert in risk_alerts:
         assert alert["model_version"] == trained.version
         assert alert["risk"] >= model.threshold
@@ -247,16 +256,9 @@ async def test_a_worker_scores_with_the_baseline_when_the_model_lost_to_it(
     expected = await expected_risk_alerts(messages, scorer)
     assert expected
 
-    worker = worker_with_model(deployment, model_dir)
-    workers.append(worker)
-    await produce(messages)
-    alerts = await collect(
-        topics.shipment_alerts,
-        lambda v: {a["alert_id"] for a in v if a["kind"] == "delay_risk"} >= expected,
-        timeout=90,
+    worker, risk_alerts = await run_until_alerted(
+        deployment, workers, model_dir, messages, expected
     )
-    risk_alerts = [a for a in alerts if a["kind"] == "delay_risk"]
-    assert {a["alert_id"] for a in risk_alerts} == expected
     assert {a["model_version"] for a in risk_alerts} == {"baseline:slack_to_promise"}
     metrics = worker.metrics()
     assert metrics["parcelwatch_model_loaded"] == 0.0  # no learned model runs

@@ -30,8 +30,8 @@ from parcelwatch.streams.carriers.countries import country_code
 from parcelwatch.streams.offline.histories.shipments import (
     HistoricShipment,
     ImportReport,
-    contract_problem,
     slug,
+    within_contract,
 )
 from parcelwatch.streams.offline.histories.table import read_rows
 
@@ -134,13 +134,7 @@ def shipments_from_rows(
     for order_id, why in unreadable.items():
         if order_id not in shipments and order_id not in cancelled:
             report.skip("orders with an unreadable field", why)
-    kept = []
-    for shipment in shipments.values():
-        if (problem := contract_problem(shipment)) is not None:
-            report.skip(problem, shipment.shipment_id)
-            continue
-        kept.append(shipment)
-    return kept
+    return within_contract(shipments.values(), report)
 
 
 def read_shipments(paths: Sequence[Path], report: ImportReport) -> list[HistoricShipment]:

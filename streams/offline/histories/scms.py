@@ -39,8 +39,8 @@ from parcelwatch.streams.offline.histories.shipments import (
     UNKNOWN_SERVICE_LEVEL,
     HistoricShipment,
     ImportReport,
-    contract_problem,
     slug,
+    within_contract,
 )
 from parcelwatch.streams.offline.histories.table import read_rows
 
@@ -184,16 +184,9 @@ def shipments_from_rows(
             continue
         per_shipment[item.shipment_id].append(item)
     report.shipments = len(per_shipment)
-    shipments = []
-    for items in per_shipment.values():
-        shipment = shipment_of(items, report)
-        if shipment is None:
-            continue
-        if (problem := contract_problem(shipment)) is not None:
-            report.skip(problem, shipment.shipment_id)
-            continue
-        shipments.append(shipment)
-    return shipments
+    # Lazily: each shipment is built, then judged, before the next (the report's order).
+    built = (shipment_of(items, report) for items in per_shipment.values())
+    return within_contract((shipment for shipment in built if shipment is not None), report)
 
 
 def read_shipments(paths: Sequence[Path], report: ImportReport) -> list[HistoricShipment]:

@@ -100,6 +100,19 @@ def contract_problem(shipment: HistoricShipment, limits: Limits | None = None) -
     return None
 
 
+def within_contract(
+    shipments: Iterable[HistoricShipment], report: ImportReport
+) -> list[HistoricShipment]:
+    """The shipments that can be valid histories; the others are skipped in ``report``."""
+    kept = []
+    for shipment in shipments:
+        if (problem := contract_problem(shipment)) is not None:
+            report.skip(problem, shipment.shipment_id)
+            continue
+        kept.append(shipment)
+    return kept
+
+
 def slug(text: str) -> str:
     """A service level as the contract spells one: ``Air Charter`` → ``air_charter``."""
     return _NOT_SLUG.sub("_", text.lower()).strip("_")[:32] or UNKNOWN_SERVICE_LEVEL
