@@ -73,8 +73,11 @@ class KeyedTableProcessor(ABC, Generic[State, Batch]):
             batch.last_message[key] = index
         if batch.outputs:
             await self._publish_many(batch.outputs)
-        for key, state in batch.states.items():
-            focus(batch.last_message[key])
+        # Only keys some message was applied to: a key read for a message that then failed
+        # (dead-lettered) has nothing to write, and no message to write it for.
+        for key, index in batch.last_message.items():
+            state = batch.states[key]
+            focus(index)
             self._store[key] = self._state_to_json(state)
             self._stored(key, state, now)
         self._finish(batch)

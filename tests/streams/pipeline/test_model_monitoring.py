@@ -117,6 +117,30 @@ async def test_an_invalid_outcome_is_dead_lettered_and_the_rest_counted():
                          moment="pickup") == 2  # fmt: skip
 
 
+async def test_an_outcome_that_fails_after_its_window_was_read_is_dead_lettered_alone(
+    monkeypatch,
+):
+    """Its version read from the table, then the count failed: the batch still completes (no
+    crash loop on the same batch), and nothing is written for a version no message changed."""
+    from parcelwatch.streams.pipeline import model_monitoring
+
+    real = model_monitoring.record_outcome
+
+    def failing_for_v2(watch, outcome, window_days):
+        if outcome.model_version == "v2":
+            raise RuntimeError("cannot count it")
+        return real(watch, outcome, window_days)
+
+    monkeypatch.setattr(model_monitoring, "record_outcome", failing_for_v2)
+    worker = Worker({})
+    poison = messages([outcome(8, 0.5, True, version="v2")], offset=20)
+    await worker.processor.process_batch([*poison, *messages(OUTCOMES[:2], offset=21)])
+    assert [letter["reason"] for letter in worker.broker.on(TOPICS.dead_letter)] == [
+        "processing_error"
+    ]
+    assert set(worker.store) == {"v1"}
+
+
 async def test_the_timer_publishes_a_summary_per_version_and_moment():
     worker = Worker({})
     before = outcome(8, 0.6, True, moment=RiskMoment.PROMISE_MINUS_24H)
