@@ -21,6 +21,7 @@ PAIN_POINTS = "pain-points"
 PAIN_POINT_SPIKES = "pain-point-spikes"
 MODEL_OUTCOMES = "model-outcomes"
 MODEL_MONITORING = "model-monitoring"
+RETURNS = "returns"
 # The feedback join's internal topics: parcelwatch writes them itself (an applied order sends its
 # shipment's link), so counts of a deployment's inputs leave them out.
 FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK)
@@ -45,6 +46,7 @@ class TopicNames:
     pain_point_spikes: str = PAIN_POINT_SPIKES
     model_outcomes: str = MODEL_OUTCOMES  # internal: outcomes -> their model version's windows
     model_monitoring: str = MODEL_MONITORING
+    returns: str = RETURNS  # input keyed by order id: return and refund steps
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -67,6 +69,7 @@ class TopicNames:
             pain_point_spikes=prefix + PAIN_POINT_SPIKES,
             model_outcomes=prefix + MODEL_OUTCOMES,
             model_monitoring=prefix + MODEL_MONITORING,
+            returns=prefix + RETURNS,
         )
 
     @property
@@ -111,4 +114,6 @@ class TopicNames:
 
     @property
     def all(self) -> tuple[str, ...]:
-        return (*self.consumed, *self.outputs, self.model_updates, self.carrier_raw)
+        # ``returns`` is created with the others but not yet consumed by the tracking agent: its
+        # events are applied to an order's return state (streams/core/returns.py), not a shipment's.
+        return (*self.consumed, *self.outputs, self.model_updates, self.carrier_raw, self.returns)

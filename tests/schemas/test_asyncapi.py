@@ -180,6 +180,7 @@ def test_operations_say_what_parcelwatch_does(doc: dict[str, Any]) -> None:
         topics.feedback_tallies,
         topics.carrier_raw,
         topics.model_outcomes,
+        topics.returns,
     }
     expected_send = {*topics.outputs, *topics.internal, topics.model_updates, topics.carrier_scans}
     assert {address for action, address in done if action == "receive"} == expected_receive

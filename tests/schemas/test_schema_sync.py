@@ -51,6 +51,13 @@ from parcelwatch.schemas.model_monitoring import (
     RiskMoment,
 )
 from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
+from parcelwatch.schemas.returns import (
+    RefundMethod,
+    ReturnEvent,
+    ReturnEventType,
+    ReturnReason,
+    decode_return_event,
+)
 from parcelwatch.schemas.timestamps import RFC3339_PATTERN
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
@@ -107,6 +114,7 @@ CONTRACTS = [
     ("pain-point-spike", PainPointSpike),
     ("model-outcome", ModelOutcome),
     ("model-monitoring", ModelMonitoringSummary),
+    ("return-event", ReturnEvent),
 ]
 
 
@@ -132,6 +140,7 @@ def test_fields_match(name, cls):
         ("feedback-tally", FeedbackTally),
         ("pain-point-close", PainPointClose),
         ("model-outcome", ModelOutcome),
+        ("return-event", ReturnEvent),
     ],
 )
 def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, cls):
@@ -209,6 +218,9 @@ def test_a_nullable_enumeration_lists_null(name, cls):
         ("feedback-tally", "reason", FlagReason),
         ("model-outcome", "moment", RiskMoment),
         ("model-monitoring", "moment", RiskMoment),
+        ("return-event", "type", ReturnEventType),
+        ("return-event", "reason", ReturnReason),
+        ("return-event", "method", RefundMethod),
     ],
 )
 def test_enumerations_match(name, field, enum):
@@ -798,3 +810,75 @@ def test_encoded_model_monitoring_outputs_validate_against_their_schemas():
     for summary in found:
         jsonschema.validate(to_jsonable(summary), load("model-monitoring"))
         assert set(to_jsonable(summary)) == set(load("model-monitoring")["required"])
+
+
+# -- returns -----------------------------------------------------------------------------------
+
+RETURN_EVENT_BASE: dict[str, Any] = {
+    "schema_version": 1,
+    "event_id": "ret-1",
+    "order_id": "A-1001",
+    "occurred_at": "2026-11-21T10:00:00+01:00",
+}
+RETURN_EVENTS: dict[str, dict[str, Any]] = {
+    "return_requested": {"items": [{"sku": "SKU-1", "quantity": 1}], "reason": "size_or_fit"},
+    "return_label_created": {"return_tracking_number": "RT123456", "carrier": "dhl"},
+    "return_cancelled": {},
+    "refund_requested": {},
+    "refund_approved": {},
+    "refund_issued": {"amount": "49.90", "currency": "EUR", "method": "original_payment"},
+    "refund_failed": {"failure_reason": "card expired"},
+}
+# (type, mutation): a None value leaves the field out.
+RETURN_MUTATIONS: list[tuple[str, dict[str, Any]]] = [
+    *((kind, {}) for kind in RETURN_EVENTS),
+    ("return_requested", {"items": None}),
+    ("return_requested", {"items": []}),
+    ("return_requested", {"reason": None}),
+    ("return_requested", {"reason": "changed_mind"}),
+    ("return_requested", {"items": [{"sku": "SKU-1", "quantity": 0}]}),
+    ("return_requested", {"items": [{"sku": "SKU-1", "quantity": 1, "category": "shoes"}]}),
+    ("return_label_created", {"return_tracking_number": None}),
+    ("return_label_created", {"return_tracking_number": "has space"}),
+    ("return_label_created", {"carrier": None}),
+    ("return_label_created", {"carrier": "DHL"}),
+    ("refund_issued", {"amount": None}),
+    ("refund_issued", {"amount": "12"}),
+    ("refund_issued", {"amount": "12.345"}),
+    ("refund_issued", {"amount": "12.34567"}),
+    ("refund_issued", {"amount": "-5.00"}),
+    ("refund_issued", {"amount": "1e3"}),
+    ("refund_issued", {"amount": 49.9}),
+    ("refund_issued", {"currency": "eur"}),
+    ("refund_issued", {"currency": None}),
+    ("refund_issued", {"method": "cash"}),
+    ("refund_issued", {"method": None}),
+    ("refund_failed", {"failure_reason": None}),
+    ("refund_failed", {"failure_reason": ""}),
+    ("refund_failed", {"failure_reason": "x" * 1001}),
+    ("refund_requested", {"amount": "10.00", "extra": True}),  # fields of other types: allowed
+    ("refund_approved", {"type": "refund_teleported"}),
+    ("return_cancelled", {"occurred_at": "yesterday"}),
+    ("return_cancelled", {"event_id": ""}),
+    ("return_cancelled", {"order_id": None}),
+    ("return_cancelled", {"schema_version": 2}),
+]
+
+
+def return_event_json(kind: str, **mutation: Any) -> dict[str, Any]:
+    payload = {**RETURN_EVENT_BASE, "type": kind, **RETURN_EVENTS[kind], **mutation}
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+@pytest.mark.parametrize(("kind", "mutation"), RETURN_MUTATIONS, ids=str)
+def test_return_event_verdicts_agree(kind, mutation):
+    payload = return_event_json(kind, **mutation)
+    assert _python_verdict(decode_return_event, payload, key=b"A-1001") == _schema_verdict(
+        load("return-event"), payload
+    )
+
+
+def test_every_return_event_type_has_a_valid_sample():
+    assert set(RETURN_EVENTS) == {kind.value for kind in ReturnEventType}
+    for kind in RETURN_EVENTS:
+        jsonschema.validate(return_event_json(kind), load("return-event"))
