@@ -66,6 +66,15 @@ class AlertKind(StrEnum):
     FORGOTTEN = "forgotten"  # label created, no carrier pickup
     STALLED = "stalled"  # in transit, no scan for too long
     EXPIRED = "expired"  # no update at all for a long time: tracking has gone dead
+    # Returns and refunds, about an order rather than one shipment (added within schema_version 1)
+    REFUND_FAILED = "refund_failed"  # the payment provider could not pay the refund
+    REFUND_OVERDUE = "refund_overdue"  # the return arrived; no refund followed in time
+    RETURN_STALLED = "return_stalled"  # the return parcel went silent on its way back
+
+
+RETURN_ALERT_KINDS = frozenset(
+    {AlertKind.REFUND_FAILED, AlertKind.REFUND_OVERDUE, AlertKind.RETURN_STALLED}
+)
 
 
 class Severity(StrEnum):
@@ -105,6 +114,23 @@ class NotificationKind(StrEnum):
     EXCEPTION = "exception"
     DELAYED = "delayed"
     REVIEW_REQUEST = "review_request"
+    # Returns and refunds (added within schema_version 1): one of each per order
+    RETURN_LABEL_READY = "return_label_ready"
+    RETURN_IN_TRANSIT = "return_in_transit"
+    RETURN_RECEIVED = "return_received"
+    REFUND_ISSUED = "refund_issued"
+    REFUND_DELAYED = "refund_delayed"
+
+
+RETURN_NOTIFICATION_KINDS = frozenset(
+    {
+        NotificationKind.RETURN_LABEL_READY,
+        NotificationKind.RETURN_IN_TRANSIT,
+        NotificationKind.RETURN_RECEIVED,
+        NotificationKind.REFUND_ISSUED,
+        NotificationKind.REFUND_DELAYED,
+    }
+)
 
 
 class EstimateSource(StrEnum):

@@ -10,7 +10,7 @@ cannot reach attributes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from string import Template
 
@@ -45,6 +45,10 @@ PLACEHOLDERS = frozenset(
         "next_step",
         "pickup_place",
     }
+)
+# Return and refund notifications speak of the order's return, not of a shipment's delivery.
+RETURN_PLACEHOLDERS = frozenset(
+    {"order_id", "carrier", "return_tracking_number", "amount", "refund_method"}
 )
 # No date to give: the parcel has arrived, or the message is about something else.
 _UNDATED = frozenset({K.DELIVERED, K.REVIEW_REQUEST, K.AVAILABLE_FOR_PICKUP})
@@ -92,6 +96,7 @@ class LocaleTemplates:
     messages: dict[str, Template]  # notification kind (or kind + a VARIANTS suffix) -> template
     reasons: dict[str, str]  # ExceptionReason value, or "returned" -> plain words
     next_steps: dict[str, str]  # reason or notification kind -> what the customer can do
+    refund_methods: dict[str, str] = field(default_factory=dict)  # RefundMethod value -> words
 
 
 @dataclass(frozen=True, slots=True)

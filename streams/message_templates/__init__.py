@@ -11,11 +11,17 @@ from typing import Any
 
 import orjson
 
-from parcelwatch.schemas.types import ExceptionReason, NotificationKind
+from parcelwatch.schemas.returns import RefundMethod
+from parcelwatch.schemas.types import (
+    RETURN_NOTIFICATION_KINDS,
+    ExceptionReason,
+    NotificationKind,
+)
 from parcelwatch.streams.core.locale_format import UnknownLocale, cldr_locale
 from parcelwatch.streams.core.notification_text import (
     DAYS_LATE,
     PLACEHOLDERS,
+    RETURN_PLACEHOLDERS,
     VARIANTS,
     LocaleTemplates,
     Templates,
@@ -73,12 +79,17 @@ def _load_locale(path: Path) -> LocaleTemplates:
     missing_reasons = ({reason.value for reason in ExceptionReason} | {"returned"}) - reasons.keys()
     if missing_reasons:
         raise TemplateError(f"{path}: reasons missing {sorted(missing_reasons)}")
+    refund_methods = _mapping(data, "refund_methods", path)
+    missing_methods = {method.value for method in RefundMethod} - refund_methods.keys()
+    if missing_methods:
+        raise TemplateError(f"{path}: refund_methods missing {sorted(missing_methods)}")
     return LocaleTemplates(
         locale=locale,
         pickup_point=_text(data, "pickup_point", path),
         messages=messages,
         reasons=reasons,
         next_steps=_mapping(data, "next_steps", path),
+        refund_methods=refund_methods,
     )
 
 
@@ -91,7 +102,9 @@ def _kind_of(name: str) -> str:
 
 def _placeholders_of(name: str) -> frozenset[str]:
     """``$days_late`` has a value only in a ``.days_late`` variant; anywhere else it would leave
-    a hole in the sentence."""
+    a hole in the sentence. Return and refund messages have their own placeholders."""
+    if _kind_of(name) in RETURN_NOTIFICATION_KINDS:
+        return RETURN_PLACEHOLDERS
     return PLACEHOLDERS if name.endswith(DAYS_LATE) else PLACEHOLDERS - {"days_late"}
 
 

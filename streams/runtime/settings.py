@@ -17,6 +17,7 @@ from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.model_watch import DEFAULT_WINDOW_DAYS
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.core.pain_points import SpikePolicy
+from parcelwatch.streams.core.returns import DEFAULT_REFUND_DELAY_BUSINESS_DAYS, ReturnPolicy
 from parcelwatch.streams.core.silence import SilencePolicy
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -76,6 +77,8 @@ class Settings:
     # Feedback for an order not seen yet waits this long for a shipment, then goes out unmatched.
     feedback_wait_hours: float = 168.0
     template_dir: Path | None = None  # None: the built-in templates
+    # A received return without a refund this many business days later: refund_delayed / overdue.
+    refund_delay_business_days: int = DEFAULT_REFUND_DELAY_BUSINESS_DAYS
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Static group membership (a stable, unique name per worker). None, the default: dynamic
     # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
@@ -119,6 +122,10 @@ class Settings:
             max_payload_bytes=self.max_payload_bytes,
             max_clock_skew_hours=self.max_clock_skew_hours,
         )
+
+    @property
+    def return_policy(self) -> ReturnPolicy:
+        return ReturnPolicy(refund_delay_business_days=self.refund_delay_business_days)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -183,6 +190,12 @@ class Settings:
                 "FEEDBACK_WAIT_HOURS", defaults.feedback_wait_hours, minimum=0, maximum=24 * 366
             ),
             template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
+            refund_delay_business_days=reader.integer(
+                "REFUND_DELAY_BUSINESS_DAYS",
+                defaults.refund_delay_business_days,
+                minimum=0,
+                maximum=366,
+            ),
             security=security,
             instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
             session_timeout_seconds=reader.number(

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from parcelwatch.schemas.feedback import FlagReason
 from parcelwatch.schemas.state import ShipmentState
 from parcelwatch.schemas.types import (
+    RETURN_ALERT_KINDS,
     AlertKind,
     ExceptionReason,
     Order,
@@ -33,8 +34,13 @@ from parcelwatch.streams.core.silence import SilencePolicy, check_silence, pendi
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.simulation import SimulatedEvent, SimulatedFeedback
 
-# Alert kinds the rules can be expected to raise (everything but the model's delay_risk).
-RULE_KINDS = tuple(kind for kind in AlertKind if kind is not AlertKind.DELAY_RISK)
+# Alert kinds a shipment's rules can be expected to raise (everything but the model's delay_risk
+# and the order-level return and refund alerts, which simulated journeys do not have).
+RULE_KINDS = tuple(
+    kind
+    for kind in AlertKind
+    if kind is not AlertKind.DELAY_RISK and kind not in RETURN_ALERT_KINDS
+)
 
 
 @dataclass(frozen=True, slots=True)

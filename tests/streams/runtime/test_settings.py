@@ -192,3 +192,11 @@ def test_model_monitoring_settings():
 def test_bad_model_monitoring_settings_are_refused(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_refund_delay_is_five_business_days_unless_set():
+    assert Settings.from_env({}).return_policy.refund_delay_business_days == 5
+    settings = Settings.from_env({"PARCELWATCH_REFUND_DELAY_BUSINESS_DAYS": "3"})
+    assert settings.return_policy.refund_delay_business_days == 3
+    with pytest.raises(SettingsError):
+        Settings.from_env({"PARCELWATCH_REFUND_DELAY_BUSINESS_DAYS": "-1"})

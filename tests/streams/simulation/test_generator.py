@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from parcelwatch.schemas.codec import decode_order, decode_scan, encode
 from parcelwatch.schemas.state import ShipmentState
-from parcelwatch.schemas.types import AlertKind, Limits, Order, Scan, ShipmentStatus
+from parcelwatch.schemas.types import (
+    RETURN_ALERT_KINDS,
+    AlertKind,
+    Limits,
+    Order,
+    Scan,
+    ShipmentStatus,
+)
 from parcelwatch.streams.core.silence import SILENCE_KINDS
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.simulation import (
@@ -104,8 +111,11 @@ def test_the_tracking_core_digests_the_stream_and_raises_every_rule_alert_kind(
         states[e.key] = outcome.state
         if isinstance(outcome, Applied):
             alerts.update(alert.kind for alert in outcome.alerts)
-    # delay_risk needs a model and silences need timers; every scan rule must show up
-    assert set(alerts) == set(AlertKind) - {AlertKind.DELAY_RISK} - SILENCE_KINDS
+    # delay_risk needs a model, silences need timers, returns their own input; every scan rule
+    # must show up
+    assert set(alerts) == set(AlertKind) - {AlertKind.DELAY_RISK} - SILENCE_KINDS - (
+        RETURN_ALERT_KINDS
+    )
     assert all(count >= 1 for count in alerts.values())
     for key in delivered_of(big):
         assert states[key].tracking.status is ShipmentStatus.DELIVERED, key
