@@ -43,6 +43,14 @@ from parcelwatch.schemas.feedback import (
     ShipmentFeedback,
     TopicConfidence,
 )
+from parcelwatch.schemas.lookup import (
+    AnswerOrder,
+    Prediction,
+    RaisedAlert,
+    ShipmentAnswer,
+    Situation,
+    TimelineEntry,
+)
 from parcelwatch.schemas.model_monitoring import (
     RISK_BANDS,
     CalibrationBand,
@@ -107,6 +115,7 @@ CONTRACTS = [
     ("pain-point-spike", PainPointSpike),
     ("model-outcome", ModelOutcome),
     ("model-monitoring", ModelMonitoringSummary),
+    ("shipment-answer", ShipmentAnswer),
 ]
 
 
@@ -153,6 +162,7 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
         "pain-point",
         "pain-point-spike",
         "model-monitoring",
+        "shipment-answer",
     ],
 )
 def test_outputs_always_carry_every_field(name):
@@ -798,3 +808,21 @@ def test_encoded_model_monitoring_outputs_validate_against_their_schemas():
     for summary in found:
         jsonschema.validate(to_jsonable(summary), load("model-monitoring"))
         assert set(to_jsonable(summary)) == set(load("model-monitoring")["required"])
+
+
+def test_shipment_answer_shapes_match_the_types():
+    properties = load("shipment-answer")["properties"]
+    nested = {
+        "order": AnswerOrder,
+        "timeline": TimelineEntry,
+        "alerts": RaisedAlert,
+        "prediction": Prediction,
+    }
+    for name, cls in nested.items():
+        node = properties[name]
+        node = node.get("items", node)
+        assert set(node["properties"]) == {field.name for field in dataclasses.fields(cls)}, name
+    assert _enum(properties["situation"]) == [member.value for member in Situation]
+    assert _enum(properties["alerts"]["items"]["properties"]["kind"]) == [
+        member.value for member in AlertKind
+    ]
