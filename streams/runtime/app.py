@@ -63,5 +63,5 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
     register_pain_points(app, settings, metrics)
     register_carrier_raw(app, settings, metrics)
     register_model_monitoring(app, settings, metrics)
-    register_views(app, registry, tracking)
+    register_views(app, registry, tracking, settings)
     return WorkerApp(app, tracking)
