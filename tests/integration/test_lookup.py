@@ -77,6 +77,16 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
         assert from_first["situation"] == "in_transit"
         assert [entry["status"] for entry in from_first["timeline"]] == ["in_transit"]
 
+    # An order: its index (keyed by order id) names its shipment, answered by the shipment's owner.
+    order_path = f"/v1/orders/A-{trackings[0][-6:]}"
+    await _until(lambda: _get(first.port, order_path)[0] == 200)
+    _, order_first = _get(first.port, order_path)
+    _, order_second = _get(second.port, order_path)
+    assert [answer["tracking_number"] for answer in order_first["shipments"]] == [trackings[0]]
+    assert [_without_time(a) for a in order_first["shipments"]] == [
+        _without_time(a) for a in order_second["shipments"]
+    ]
+
     for worker in (first, second):
         status, body = _get(worker.port, f"/v1/shipments/{trackings[0]}", token=None)
         assert status == 401 and body["error"] == "unauthorized"
