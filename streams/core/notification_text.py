@@ -164,7 +164,7 @@ def render_notification(
         carrier=state.carrier,
         status=state.tracking.status or ShipmentStatus.INFO_RECEIVED,
         locale=texts.locale,
-        message=_single_spaced(customer_text(message)),  # an empty $next_step leaves gaps
+        message=single_spaced(customer_text(message)),  # an empty $next_step leaves gaps
         created_at=now,
         occurred_at=milestone.occurred_at,
         expected_delivery=expected,
@@ -250,7 +250,7 @@ _KEPT_SPACES = frozenset({" ", "\u00a0", "\u202f"})
 _WHITESPACE = re.compile(r"\s+")
 
 
-def _single_spaced(text: str) -> str:
+def single_spaced(text: str) -> str:
     return _WHITESPACE.sub(lambda run: run[0] if run[0] in _KEPT_SPACES else " ", text).strip()
 
 

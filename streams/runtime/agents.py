@@ -58,6 +58,7 @@ class Tracking:
 
     health: WorkerHealth
     report: Any  # async () -> HealthReport
+    shipments: Any  # the shipments table (states, order indexes): read by the lookup API
 
 
 def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> Tracking:
@@ -240,7 +241,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         _count(metrics, messages, admission)
         health.applied(ledger.next_offsets())
 
-    return Tracking(health=health, report=report)
+    return Tracking(health=health, report=report, shipments=shipments)
 
 
 class _LedgerTable:

@@ -14,6 +14,7 @@ from parcelwatch.streams.runtime.kafka_admin import faust_credentials
 from parcelwatch.streams.runtime.model_monitoring_agent import register_model_monitoring
 from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.table_routing import InputKeyRouter
 from parcelwatch.streams.runtime.views import register_views
 
 
@@ -57,11 +58,13 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         broker_heartbeat_interval=settings.session_timeout_seconds / 3,
         consumer_group_instance_id=settings.instance_id,
         autodiscover=False,
+        # The lookup API's @app.table_route finds a key's owner by the input key's bytes.
+        Router=InputKeyRouter,
     )
     metrics = WorkerMetrics(registry)
     tracking = register_tracking(app, settings, metrics)
     register_pain_points(app, settings, metrics)
     register_carrier_raw(app, settings, metrics)
     register_model_monitoring(app, settings, metrics)
-    register_views(app, registry, tracking)
+    register_views(app, registry, tracking, settings)
     return WorkerApp(app, tracking)

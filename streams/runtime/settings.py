@@ -22,6 +22,8 @@ from parcelwatch.streams.core.silence import SilencePolicy
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+MIN_API_TOKEN_CHARS = 16
+_API_TOKEN = re.compile(r"[!-~]+")  # visible ASCII: what an Authorization header can carry
 _INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")  # Kafka's group.instance.id rules
 
 
@@ -101,6 +103,8 @@ class Settings:
     # how often each worker publishes its versions' summaries on model-monitoring.
     model_monitoring_window_days: int = DEFAULT_WINDOW_DAYS
     model_monitoring_interval_seconds: float = 300.0
+    # Bearer tokens of the lookup API (/v1/...); none: the API is off. Secrets, so not in repr.
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def rocksdb_options(self) -> dict[str, int]:
@@ -238,7 +242,23 @@ class Settings:
                 defaults.model_monitoring_interval_seconds,
                 minimum=0.1,
             ),
+            api_tokens=_api_tokens(reader),
         )
+
+
+def _api_tokens(reader: _EnvReader) -> tuple[str, ...]:
+    """``PARCELWATCH_API_TOKENS``: comma-separated bearer tokens, each at least
+    ``MIN_API_TOKEN_CHARS`` visible ASCII characters (errors name the position, never a token)."""
+    text = reader.text("API_TOKENS", "", allow_empty=True)
+    tokens = tuple(token for token in (part.strip() for part in text.split(",")) if token)
+    for position, token in enumerate(tokens, start=1):
+        if len(token) < MIN_API_TOKEN_CHARS or not _API_TOKEN.fullmatch(token):
+            raise SettingsError(
+                f"PARCELWATCH_API_TOKENS: token {position} must be at least "
+                f"{MIN_API_TOKEN_CHARS} visible ASCII characters without spaces or commas; "
+                "generate one with python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+    return tokens
 
 
 def _signing_key(reader: _EnvReader) -> bytes | None:

@@ -9,6 +9,11 @@ None takes input beyond its path, so there is nothing to validate; anything else
   no skipped offsets being re-read) and is alive.
 
 Both answer a small JSON document: phase, problems in plain words, input lag. Never any data.
+
+The lookup API (``GET /v1/shipments/{tracking_number}``, ``GET /v1/orders/{order_id}``) needs a
+bearer token from ``PARCELWATCH_API_TOKENS`` and is off (404) without one; its decisions live in
+``lookup_api.py``. A request reaching a worker that does not own the key's partition is forwarded
+to the owner by Faust's table routing (headers included), which answers it.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.streams.runtime.agents import Tracking
+from parcelwatch.streams.runtime.lookup_views import register_lookup_views
+from parcelwatch.streams.runtime.settings import Settings
 
 
-def register_views(app: faust.App, registry: CollectorRegistry, tracking: Tracking) -> None:
+def register_views(
+    app: faust.App, registry: CollectorRegistry, tracking: Tracking, settings: Settings
+) -> None:
     # Faust's own sensors (consumer, producer, tables) under parcelwatch_faust_*, next to ours.
     setup_prometheus_sensors(
         app, pattern="/metrics", registry=registry, name_prefix="parcelwatch_faust"
@@ -36,3 +45,5 @@ def register_views(app: faust.App, registry: CollectorRegistry, tracking: Tracki
     async def readyz(self: web.View, request: web.Request) -> web.Response:
         report = await tracking.report()
         return self.json(report.as_json(), status=200 if report.ready else 503)
+
+    register_lookup_views(app, tracking.shipments, settings)

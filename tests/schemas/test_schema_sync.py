@@ -43,6 +43,14 @@ from parcelwatch.schemas.feedback import (
     ShipmentFeedback,
     TopicConfidence,
 )
+from parcelwatch.schemas.lookup import (
+    AnswerOrder,
+    Prediction,
+    RaisedAlert,
+    ShipmentAnswer,
+    Situation,
+    TimelineEntry,
+)
 from parcelwatch.schemas.model_monitoring import (
     RISK_BANDS,
     CalibrationBand,
@@ -115,6 +123,7 @@ CONTRACTS = [
     ("model-outcome", ModelOutcome),
     ("model-monitoring", ModelMonitoringSummary),
     ("return-event", ReturnEvent),
+    ("shipment-answer", ShipmentAnswer),
 ]
 
 
@@ -162,6 +171,7 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
         "pain-point",
         "pain-point-spike",
         "model-monitoring",
+        "shipment-answer",
     ],
 )
 def test_outputs_always_carry_every_field(name):
@@ -882,3 +892,21 @@ def test_every_return_event_type_has_a_valid_sample():
     assert set(RETURN_EVENTS) == {kind.value for kind in ReturnEventType}
     for kind in RETURN_EVENTS:
         jsonschema.validate(return_event_json(kind), load("return-event"))
+
+
+def test_shipment_answer_shapes_match_the_types():
+    properties = load("shipment-answer")["properties"]
+    nested = {
+        "order": AnswerOrder,
+        "timeline": TimelineEntry,
+        "alerts": RaisedAlert,
+        "prediction": Prediction,
+    }
+    for name, cls in nested.items():
+        node = properties[name]
+        node = node.get("items", node)
+        assert set(node["properties"]) == {field.name for field in dataclasses.fields(cls)}, name
+    assert _enum(properties["situation"]) == [member.value for member in Situation]
+    assert _enum(properties["alerts"]["items"]["properties"]["kind"]) == [
+        member.value for member in AlertKind
+    ]

@@ -59,3 +59,12 @@ def test_the_model_monitoring_agent_and_table_are_registered(tmp_path) -> None:
     (agent,) = [a for name, a in app.agents.items() if name.endswith("watch_model_quality")]
     assert set(agent.channel.topics) == {"p.model-outcomes"}
     assert agent.concurrency == 1
+
+
+def test_table_routing_partitions_the_input_keys_bytes(tmp_path) -> None:
+    """Tables are partitioned like their inputs (raw UTF-8 keys), not by the changelog's quoted
+    JSON keys: the lookup API's table routing must find the same partition as the producers."""
+    app = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
+    table = app.tables["shipments"]
+    assert table.changelog_topic.prepare_key("1Z999", None)[0] == b'"1Z999"'
+    assert app.router._get_serialized_key(table, "1Z999") == b"1Z999"

@@ -200,3 +200,19 @@ def test_refund_delay_is_five_business_days_unless_set():
     assert settings.return_policy.refund_delay_business_days == 3
     with pytest.raises(SettingsError):
         Settings.from_env({"PARCELWATCH_REFUND_DELAY_BUSINESS_DAYS": "-1"})
+
+
+def test_api_tokens_are_comma_separated_and_off_by_default():
+    assert Settings.from_env({}).api_tokens == ()
+    assert Settings.from_env({"PARCELWATCH_API_TOKENS": " "}).api_tokens == ()
+    tokens = "first-token-0123456789, second-token-0123456789,"
+    settings = Settings.from_env({"PARCELWATCH_API_TOKENS": tokens})
+    assert settings.api_tokens == ("first-token-0123456789", "second-token-0123456789")
+    assert "first-token" not in repr(settings)
+
+
+@pytest.mark.parametrize("value", ["tinytoken", "good-token-0123456789,has qqq inside 01234"])
+def test_weak_or_unusable_api_tokens_are_refused_without_being_shown(value):
+    with pytest.raises(SettingsError, match="PARCELWATCH_API_TOKENS") as refused:
+        Settings.from_env({"PARCELWATCH_API_TOKENS": value})
+    assert "tinytoken" not in str(refused.value) and "qqq" not in str(refused.value)

@@ -1,0 +1,98 @@
+"""The lookup API on a real broker: either of two workers gives the same answer (Faust's table
+routing sends the request to the partition's owner), and a request without a token is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.timestamps import utc_now
+from tests.factories import order_at, scan_at
+from tests.integration.conftest import produce, wait_until_committed
+
+TOKEN = "integration-lookup-token-0123"
+API = {"PARCELWATCH_API_TOKENS": TOKEN}
+HOUR = timedelta(hours=1)
+
+
+def _get(port: int, path: str, token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+def _without_time(answer: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in answer.items() if name != "answered_at"}
+
+
+async def _until(check, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.5)
+
+
+async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deployment, workers):
+    first = deployment.start_worker("first", extra_env=API)
+    workers.append(first)
+    second = deployment.start_worker("second", extra_env=API)
+    workers.append(second)
+    await _until(lambda: first.ready() and second.ready())
+
+    now = utc_now()
+    trackings = [f"1ZLOOK{uuid.uuid4().hex[:10].upper()}" for _ in range(6)]  # both owners
+    events = []
+    for tracking in trackings:
+        events += [order_at(tracking, now), scan_at(tracking, "in_transit", now - HOUR)]
+    topics = deployment.topics
+    await produce(
+        [
+            (topics.orders if hasattr(event, "order_id") else topics.carrier_scans,
+             event.tracking_number.encode(), encode(event))
+            for event in events
+        ]
+    )  # fmt: skip
+    await wait_until_committed(deployment)
+
+    for tracking in trackings:
+        path = f"/v1/shipments/{tracking}"
+        await _until(lambda path=path: _get(first.port, path)[0] == 200)
+        status_first, from_first = _get(first.port, path)
+        status_second, from_second = _get(second.port, path)
+        assert (status_first, status_second) == (200, 200)
+        assert _without_time(from_first) == _without_time(from_second)
+        assert from_first["tracking_number"] == tracking
+        assert from_first["situation"] == "in_transit"
+        assert [entry["status"] for entry in from_first["timeline"]] == ["in_transit"]
+
+    # An order: its index (keyed by order id) names its shipment, answered by the shipment's owner.
+    order_path = f"/v1/orders/A-{trackings[0][-6:]}"
+    await _until(lambda: _get(first.port, order_path)[0] == 200)
+    _, order_first = _get(first.port, order_path)
+    _, order_second = _get(second.port, order_path)
+    assert [answer["tracking_number"] for answer in order_first["shipments"]] == [trackings[0]]
+    assert [_without_time(a) for a in order_first["shipments"]] == [
+        _without_time(a) for a in order_second["shipments"]
+    ]
+
+    for worker in (first, second):
+        status, body = _get(worker.port, f"/v1/shipments/{trackings[0]}", token=None)
+        assert status == 401 and body["error"] == "unauthorized"
+        assert _get(worker.port, f"/v1/shipments/{trackings[0]}", token="x" * 20)[0] == 401
+        assert _get(worker.port, "/v1/shipments/1ZNEVERSEEN000")[0] == 404
+        assert _get(worker.port, "/v1/shipments/not%20an%20id")[0] == 400
+    for worker in (first, second):
+        log = worker.log_path.read_text(errors="replace")
+        assert trackings[0] not in log and TOKEN not in log  # access log keeps ids out

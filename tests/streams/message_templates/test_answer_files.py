@@ -1,0 +1,64 @@
+"""Loading the answer templates: every built-in file loads, and a broken file stops the load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from parcelwatch.schemas.lookup import Situation
+from parcelwatch.streams.message_templates import TemplateError
+from parcelwatch.streams.message_templates.answer_files import (
+    BUILT_IN_ANSWERS,
+    answers_folder,
+    load_answer_templates,
+)
+
+
+def test_every_built_in_locale_answers_every_situation():
+    templates = load_answer_templates()
+    assert {"en", "de", "fr"} <= templates.by_locale.keys()
+    for texts in templates.by_locale.values():
+        assert {situation.value for situation in Situation} <= texts.answers.keys()
+
+
+def _copy_with(tmp_path: Path, change) -> Path:
+    shutil.copy(BUILT_IN_ANSWERS / "en.json", tmp_path / "en.json")
+    data = json.loads((tmp_path / "en.json").read_text())
+    change(data)
+    (tmp_path / "en.json").write_text(json.dumps(data))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda data: data["answers"].pop("delivered"), "answers missing ['delivered']"),
+        (lambda data: data["answers"].update(lost="Lost $tracking"), "unknown placeholders"),
+        (lambda data: data["answers"].update(lost="Lost ${"), "invalid placeholder"),
+        (lambda data: data["answers"].update(late="x"), "unknown ['late']"),
+        (lambda data: data["answers"].update(in_transit="$days_late"), "unknown placeholders"),
+        (lambda data: data["fragments"].pop("at_place"), "fragments must be exactly"),
+        (lambda data: data["reasons"].pop("lost"), "reasons missing ['lost']"),
+        (lambda data: data.update(locale="de"), "'locale' must name"),
+    ],
+)
+def test_a_broken_file_is_refused_with_the_problem_named(tmp_path, change, complaint):
+    folder = _copy_with(tmp_path, change)
+    with pytest.raises(TemplateError, match=complaint.replace("[", r"\[").replace("]", r"\]")):
+        load_answer_templates(folder)
+
+
+def test_a_folder_without_the_fallback_is_refused(tmp_path):
+    shutil.copy(BUILT_IN_ANSWERS / "de.json", tmp_path / "de.json")
+    with pytest.raises(TemplateError, match=r"no en\.json"):
+        load_answer_templates(tmp_path)
+
+
+def test_an_operators_template_folder_is_used_only_when_it_has_answers(tmp_path):
+    assert answers_folder(None) == BUILT_IN_ANSWERS
+    assert answers_folder(tmp_path) == BUILT_IN_ANSWERS
+    (tmp_path / "answers").mkdir()
+    assert answers_folder(tmp_path) == tmp_path / "answers"

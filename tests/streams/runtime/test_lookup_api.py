@@ -1,0 +1,105 @@
+"""The lookup API's decisions: the token gate, id checks and answers from stored states."""
+
+from __future__ import annotations
+
+import hmac
+
+import pytest
+
+from parcelwatch.schemas.order_state import (
+    LinkedShipment,
+    OrderFeedbackState,
+    order_key,
+    order_state_to_json,
+)
+from parcelwatch.schemas.state import state_to_json
+from parcelwatch.streams.core.tracking import apply_event
+from parcelwatch.streams.message_templates.answer_files import load_answer_templates
+from parcelwatch.streams.runtime.lookup_api import (
+    ApiGate,
+    Lookups,
+    order_id_problem,
+    tracking_number_problem,
+)
+from tests.factories import TRACKING, at, order
+
+GATE = ApiGate(("first-token-0123456789", "second-token-0123456789"))
+
+
+@pytest.mark.parametrize(
+    ("header", "allowed"),
+    [
+        ("Bearer first-token-0123456789", True),
+        ("bearer second-token-0123456789", True),
+        ("Bearer  first-token-0123456789 ", True),
+        ("Bearer first-token-012345678", False),
+        ("Basic first-token-0123456789", False),
+        ("first-token-0123456789", False),
+        ("Bearer ", False),
+        ("Bearer ünïcode", False),
+        (None, False),
+    ],
+)
+def test_the_gate_accepts_only_a_configured_bearer_token(header, allowed):
+    assert GATE.authorized(header) is allowed
+
+
+def test_every_token_is_compared_in_constant_time(monkeypatch):
+    compared = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        compared.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr("parcelwatch.streams.runtime.lookup_api.hmac.compare_digest", spy)
+    assert GATE.authorized("Bearer first-token-0123456789")
+    assert len(compared) == 2  # the match was first; the second token was compared all the same
+
+
+def test_without_tokens_every_request_is_refused_as_absent():
+    status, body, _ = ApiGate(()).refusal({"Authorization": "Bearer anything-at-all-xx"})
+    assert status == 404 and body["error"] == "not_found"
+
+
+def test_the_tokens_stay_out_of_the_gates_repr():
+    assert "first-token" not in repr(GATE)
+
+
+@pytest.mark.parametrize("value", ["1Z999", "ABC.def_1-2", "x" * 64])
+def test_well_formed_tracking_numbers_pass(value):
+    assert tracking_number_problem(value) is None
+
+
+@pytest.mark.parametrize("value", ["", "-1Z", "a b", "x" * 65, "~order~A-1", "~applied~0"])
+def test_malformed_tracking_numbers_and_internal_keys_are_400(value):
+    reply = tracking_number_problem(value)
+    assert reply is not None and reply[0] == 400
+
+
+@pytest.mark.parametrize(("value", "ok"), [("A-1001", True), ("", False), ("x" * 201, False)])
+def test_order_ids_follow_the_contracts_bounds(value, ok):
+    assert (order_id_problem(value) is None) is ok
+    assert order_id_problem("bad\nid") is not None
+
+
+def lookups(store: dict) -> Lookups:
+    return Lookups(read=store.get, templates=load_answer_templates(), clock=lambda: at(10))
+
+
+def test_a_stored_state_is_answered_and_an_unreadable_one_is_not_found():
+    state = apply_event(None, order(), at(0)).state
+    store = {TRACKING: state_to_json(state), "1ZBROKEN": {"state_version": 99}}
+    status, body, _ = lookups(store).shipment(TRACKING)
+    assert status == 200 and body["situation"] == "not_shipped"
+    assert body["answered_at"].startswith("2026-11-20T19:00")
+    assert lookups(store).shipment("1ZBROKEN")[0] == 404
+    assert lookups(store).shipment("1ZMISSING")[0] == 404
+
+
+def test_an_orders_index_names_its_shipments():
+    links = (LinkedShipment("1ZA", 0), LinkedShipment("1ZB", 2))
+    index = OrderFeedbackState("A-1", shipments=links)
+    store = {order_key("A-1"): order_state_to_json(index)}
+    assert lookups(store).order_shipments("A-1") == ("1ZA", "1ZB")
+    assert lookups(store).order_shipments("A-2") is None
