@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parcelwatch.streams.core.locale_format import LocaleFormat
-from parcelwatch.streams.core.notification_text import Templates, _single_spaced, customer_text
+from parcelwatch.streams.core.notification_text import Templates, customer_text, single_spaced
 from parcelwatch.streams.core.returns import ReturnNotice
 
 
@@ -37,4 +37,4 @@ def render_return_message(
     message = texts.messages[notice.kind.value].substitute(
         {name: customer_text(value) for name, value in values.items()}
     )
-    return ReturnMessage(texts.locale, _single_spaced(customer_text(message)))
+    return ReturnMessage(texts.locale, single_spaced(customer_text(message)))
