@@ -25,12 +25,14 @@ from parcelwatch.schemas.state import ScanRecord, ShipmentState
 from parcelwatch.schemas.types import AlertKind, ExceptionReason, Location, ShipmentStatus
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.locale_format import LocaleFormat
-from parcelwatch.streams.core.notification_text import customer_text, single_spaced
+from parcelwatch.streams.core.notification_text import (  # the same template variants
+    DAYS_LATE,
+    NO_DATE,
+    customer_text,
+    single_spaced,
+)
 
 S = ShipmentStatus
-NO_DATE = ".no_date"  # the variant used when no expected date is known
-DAYS_LATE = ".days_late"  # running late, with the number of days after the promised day
-VARIANTS = (NO_DATE, DAYS_LATE)
 PLACEHOLDERS = frozenset(
     {
         "order_id",
