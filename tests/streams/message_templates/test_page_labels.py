@@ -3,18 +3,14 @@ locale is complete, and a missing or unknown key is named when the page is turne
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
-
 import pytest
 
 from parcelwatch.schemas.types import ShipmentStatus
 from parcelwatch.streams.core.journey_steps import STEP_NAMES
 from parcelwatch.streams.core.tracking_page import LABEL_NAMES
 from parcelwatch.streams.message_templates import TemplateError
-from parcelwatch.streams.message_templates.answer_files import BUILT_IN_ANSWERS
 from parcelwatch.streams.message_templates.page_labels import load_page_labels
+from tests.streams.message_templates.answer_copies import english_answers_with
 
 
 def test_every_built_in_locale_has_every_page_word():
@@ -28,14 +24,6 @@ def test_every_built_in_locale_has_every_page_word():
     assert words.for_locale("pt-BR").locale == "en"
 
 
-def _copy_with(tmp_path: Path, change) -> Path:
-    shutil.copy(BUILT_IN_ANSWERS / "en.json", tmp_path / "en.json")
-    data = json.loads((tmp_path / "en.json").read_text())
-    change(data)
-    (tmp_path / "en.json").write_text(json.dumps(data))
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     ("change", "complaint"),
     [
@@ -44,10 +32,9 @@ def _copy_with(tmp_path: Path, change) -> Path:
         (lambda data: data["page"]["labels"].pop("history"), "page.labels missing ['history']"),
         (lambda data: data["page"]["steps"].update(teleported="x"), "unknown ['teleported']"),
         (lambda data: data["page"]["statuses"].update(delivered=" "), "empty ['delivered']"),
-        (lambda data: data["reasons"].pop("lost"), "reasons missing ['lost']"),
     ],
 )
 def test_a_broken_page_section_is_refused_with_the_problem_named(tmp_path, change, complaint):
-    folder = _copy_with(tmp_path, change)
+    folder = english_answers_with(tmp_path, change)
     with pytest.raises(TemplateError, match=complaint.replace("[", r"\[").replace("]", r"\]")):
         load_page_labels(folder)
