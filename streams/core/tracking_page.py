@@ -226,7 +226,8 @@ def _history(page: _Page) -> str:
     for entry in reversed(_entries(page.data.get("timeline"))):
         status = _text(entry.get("status")) or ""
         what = labels.statuses.get(status, status.replace("_", " "))
-        reason = labels.reasons.get(_text(entry.get("reason")) or "")
+        reason = labels.reasons.get(_text(entry.get("reason")) or "")  # words for mid-sentence
+        reason = reason[:1].upper() + reason[1:] if reason else None
         when = page.date_time(entry.get("occurred_at")) or ""
         rows.append(
             f'<li class="scan"><time datetime="{_e(entry.get("occurred_at") or "")}">'

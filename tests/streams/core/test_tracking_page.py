@@ -154,7 +154,7 @@ def test_a_failed_attempt_names_its_reason_in_the_timeline():
     scans, hours = SITUATIONS[Situation.ATTEMPT_FAILED]
     _, page, _ = read(shipment(*scans), hours)
     assert page.scans == [
-        "Saturday 21 November, 19:00 Delivery attempt failed nobody was available to receive it"
+        "Saturday 21 November, 19:00 Delivery attempt failed Nobody was available to receive it"
     ]
     assert page.steps[:3] == [("Ordered", "done"), ("Shipped", "done"), ("In transit", "done")]
 
