@@ -5,8 +5,9 @@
 #   deploy/dev.sh fault [chaos options] venv + the fault-injection suite (`parcelwatch chaos`) on a
 #                                       Kafka broker of its own (own home and free ports)
 # Needs Python >= 3.11, and Java 17+ with Maven for the local Kafka broker, openssl for the TLS
-# tests and promtool (Debian package prometheus) for the alerting rules' tests (installed with
-# apt-get when missing and this runs as root on Debian/Ubuntu).
+# tests, promtool (Debian package prometheus) for the alerting rules' tests and Chromium with its
+# driver (chromium, chromium-driver) for the tracking page's browser test (installed with apt-get
+# when missing and this runs as root on Debian/Ubuntu).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,7 +26,8 @@ ensure_commands() {
       apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
     else
       echo "Please install: ${missing[*]} (the local Kafka broker needs Java 17+ and Maven," \
-        "the TLS tests openssl, the alerting rules' tests promtool)" >&2
+        "the TLS tests openssl, the alerting rules' tests promtool, the browser test" \
+        "chromium and chromedriver)" >&2
       exit 1
     fi
   fi
@@ -53,7 +55,10 @@ case "$command" in
   test)
     # openssl: tests/integration/test_security.py makes its certificates with it.
     # promtool: tests/project/test_alert_rules.py checks and unit-tests deploy/prometheus/rules.yml.
-    ensure_commands java:openjdk-17-jre-headless mvn:maven openssl:openssl promtool:prometheus
+    # chromium, chromedriver: tests/integration/test_tracking_page.py opens the tracking page in
+    # headless Chromium (Debian's builds: nothing is downloaded by Selenium).
+    ensure_commands java:openjdk-17-jre-headless mvn:maven openssl:openssl promtool:prometheus \
+      chromium:chromium chromedriver:chromium-driver
     ensure_venv
     started_kafka=0
     if ! .venv/bin/parcelwatch kafka status >/dev/null 2>&1; then

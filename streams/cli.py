@@ -1,5 +1,5 @@
 """The ``parcelwatch`` command: kafka, topics, worker, ingest, simulate, the model commands,
-normalize, import-history, demo, chaos."""
+normalize, import-history, tracking-link, demo, chaos."""
 
 from __future__ import annotations
 
@@ -136,6 +136,18 @@ def _parser() -> argparse.ArgumentParser:
         help="a public delivery history (USAID SCMS, DataCo) -> orders.jsonl + scans.jsonl",
     )
     import_history_command.add_arguments(import_history)
+
+    tracking_link = commands.add_parser(
+        "tracking-link",
+        help="print a signed link to a shipment's tracking page (PARCELWATCH_TRACKING_PAGE_KEY)",
+    )
+    tracking_link.add_argument("tracking_number")
+    tracking_link.add_argument(
+        "--base-url",
+        help="where customers reach the worker's web port (default: "
+        "http://PARCELWATCH_WEB_HOST:PARCELWATCH_WEB_PORT)",
+    )
+    tracking_link.set_defaults(handler=_tracking_link)
 
     demo = commands.add_parser("demo", help="broker, worker and simulator together; Ctrl-C stops")
     demo.add_argument("--shipments", type=_positive_int, default=200)
@@ -398,6 +410,20 @@ def _promote(args: argparse.Namespace) -> int:
         f"promoted {announcement.version} "
         f"(sha256 {announcement.artifact_sha256[:12]}…, {signed}{forced})"
     )
+    return 0
+
+
+def _tracking_link(args: argparse.Namespace) -> int:
+    from parcelwatch.streams.runtime.lookup_api import tracking_number_problem
+    from parcelwatch.streams.runtime.page_links import signed_link
+
+    settings = Settings.from_env()
+    if settings.tracking_page_key is None:
+        raise SettingsError("PARCELWATCH_TRACKING_PAGE_KEY is not set: the page is off")
+    if tracking_number_problem(args.tracking_number) is not None:
+        raise ValueError("not a tracking number (1-64 letters, digits, . _ -)")
+    base_url = args.base_url or f"http://{settings.web_host}:{settings.web_port}"
+    print(signed_link(settings.tracking_page_key, args.tracking_number, base_url))
     return 0
 
 

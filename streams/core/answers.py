@@ -28,6 +28,7 @@ from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import (  # the same template variants
     DAYS_LATE,
     NO_DATE,
+    closest_locale,
     customer_text,
     single_spaced,
 )
@@ -95,14 +96,7 @@ class AnswerTemplates:
     fallback: str = "en"
 
     def for_locale(self, locale: str | None) -> AnswerTexts:
-        """The closest wording: ``de-AT`` -> ``de-at``, else ``de``, else the fallback (the
-        notification templates' rule)."""
-        if locale:
-            wanted = locale.replace("_", "-").lower()
-            for candidate in (wanted, wanted.split("-", 1)[0]):
-                if candidate in self.by_locale:
-                    return self.by_locale[candidate]
-        return self.by_locale[self.fallback]
+        return closest_locale(self.by_locale, locale, self.fallback)
 
 
 def situation_of(state: ShipmentState, now: datetime) -> Situation:

@@ -10,9 +10,11 @@ cannot reach attributes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from string import Template
+from typing import TypeVar
 
 from parcelwatch.schemas.ids import deterministic_id
 from parcelwatch.schemas.state import ShipmentState
@@ -29,6 +31,7 @@ from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notifications import Milestone
 
 K = NotificationKind
+Wording = TypeVar("Wording")
 NO_DATE = ".no_date"  # the variant of a template used when no expected date is known
 DAYS_LATE = ".days_late"  # the variant used when the expected day is after the promised one
 VARIANTS = (NO_DATE, DAYS_LATE)
@@ -105,13 +108,18 @@ class Templates:
     fallback: str = "en"
 
     def for_locale(self, locale: str | None) -> LocaleTemplates:
-        """The closest templates: ``de-AT`` -> ``de-at``, else ``de``, else the fallback."""
-        if locale:
-            wanted = locale.replace("_", "-").lower()
-            for candidate in (wanted, wanted.split("-", 1)[0]):
-                if candidate in self.by_locale:
-                    return self.by_locale[candidate]
-        return self.by_locale[self.fallback]
+        return closest_locale(self.by_locale, locale, self.fallback)
+
+
+def closest_locale(by_locale: Mapping[str, Wording], locale: str | None, fallback: str) -> Wording:
+    """The closest wording: ``de-AT`` -> ``de-at``, else ``de``, else the fallback. Shared by the
+    notification, answer and tracking-page texts."""
+    if locale:
+        wanted = locale.replace("_", "-").lower()
+        for candidate in (wanted, wanted.split("-", 1)[0]):
+            if candidate in by_locale:
+                return by_locale[candidate]
+    return by_locale[fallback]
 
 
 def notification_id(tracking_number: str, milestone_key: str) -> str:

@@ -11,7 +11,7 @@ import hmac
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from parcelwatch.schemas.codec import to_jsonable
@@ -23,6 +23,7 @@ from parcelwatch.schemas.order_state import (
 from parcelwatch.schemas.patterns import TRACKING_NUMBER, compile_full
 from parcelwatch.schemas.state import state_from_json
 from parcelwatch.streams.core.answers import AnswerTemplates, build_answer
+from parcelwatch.streams.core.local_time import customer_zone
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,12 @@ class Lookups:
         return (200, answer, {}) if answer is not None else NOT_FOUND
 
     def shipment_answer(self, tracking_number: str) -> dict[str, Any] | None:
+        found = self.shipment_view(tracking_number)
+        return found[0] if found is not None else None
+
+    def shipment_view(self, tracking_number: str) -> tuple[dict[str, Any], tzinfo] | None:
+        """The answer and the customer's clock it was written on (the tracking page shows its
+        times on the same clock), or None for an unknown or unreadable shipment."""
         stored = self._read(tracking_number)
         if stored is None:
             return None
@@ -113,7 +120,8 @@ class Lookups:
                 "lookup: a stored shipment state is unreadable (%s)", type(problem).__name__
             )
             return None
-        return to_jsonable(build_answer(state, self.clock(), self.templates))
+        zone = customer_zone(state)
+        return to_jsonable(build_answer(state, self.clock(), self.templates, zone)), zone
 
     def order_shipments(self, order_id: str) -> tuple[str, ...] | None:
         """The tracking numbers the order's index links to it, or None for an unknown order."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -34,7 +35,8 @@ from parcelwatch.streams.runtime.lookup_api import (
 from parcelwatch.streams.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
-_LOOKUP_PATH = re.compile(r"(/v1/(?:shipments|orders)/)[^\s?\"]*")
+# The ids in the routes' paths; a tracking page's query (its link's signature) goes too.
+_ID_PATHS = re.compile(r"(/v1/(?:shipments|orders)/)[^\s?\"]*|(/track/)[^\s\"]*")
 
 
 class _IdsOutOfAccessLog(logging.Filter):
@@ -42,34 +44,52 @@ class _IdsOutOfAccessLog(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "/v1/" in message:
-            record.msg, record.args = _LOOKUP_PATH.sub(r"\1<id>", message), ()
+        if "/v1/" in message or "/track/" in message:
+            record.msg, record.args = _ID_PATHS.sub(_without_id, message), ()
         return True
+
+
+def _without_id(match: re.Match[str]) -> str:
+    return f"{match.group(1) or match.group(2)}<id>"
 
 
 _ACCESS_LOG_FILTER = _IdsOutOfAccessLog()
 UNAVAILABLE = error(503, "unavailable", "The worker holding this id cannot answer now; retry.")
 
 
-def register_lookup_views(app: faust.App, shipments: Any, settings: Settings) -> None:
-    gate = ApiGate(settings.api_tokens)
+def answer_lookups(shipments: Any, settings: Settings) -> Lookups:
+    """The lookups both the API and the tracking page answer from; keeps ids out of the access
+    log from now on."""
     logging.getLogger("aiohttp.access").addFilter(_ACCESS_LOG_FILTER)  # once: a filter is a set
-    lookups = Lookups(
+    return Lookups(
         read=shipments.get,
         templates=load_answer_templates(answers_folder(settings.template_dir)),
         clock=utc_now,
     )
 
+
+async def answered_at_owner(
+    handler: Any,
+    view: web.View,
+    request: web.Request,
+    unavailable: Callable[[], web.Response],
+) -> web.Response:
+    """``handler`` (a ``@app.table_route`` view) run here or at the key's owner; any failure on
+    the way is ``unavailable()``: never a stack trace, never the id, the kind of failure only."""
+    try:
+        return await handler(view, request)
+    except Exception as problem:
+        log.warning("lookup: a request could not be answered (%s)", type(problem).__name__)
+        return unavailable()
+
+
+def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate: ApiGate) -> None:
     def send(view: web.View, reply: Reply) -> web.Response:
         status, body, headers = reply
         return view.json(body, status=status, headers=headers or None)
 
     async def routed(handler: Any, view: web.View, request: web.Request) -> web.Response:
-        try:
-            return await handler(view, request)
-        except Exception as problem:  # never a stack trace, never the id: the kind of failure
-            log.warning("lookup: a request could not be answered (%s)", type(problem).__name__)
-            return send(view, UNAVAILABLE)
+        return await answered_at_owner(handler, view, request, lambda: send(view, UNAVAILABLE))
 
     @app.table_route(table=shipments, match_info="tracking_number")
     async def shipment_here(view: web.View, request: web.Request) -> web.Response:

@@ -105,6 +105,8 @@ class Settings:
     model_monitoring_interval_seconds: float = 300.0
     # Bearer tokens of the lookup API (/v1/...); none: the API is off. Secrets, so not in repr.
     api_tokens: tuple[str, ...] = field(default=(), repr=False)
+    # Signs the customer tracking page's links (/track/...); none: the page is off. A secret.
+    tracking_page_key: bytes | None = field(default=None, repr=False)
 
     @property
     def rocksdb_options(self) -> dict[str, int]:
@@ -218,7 +220,7 @@ class Settings:
             rocksdb_block_cache_mb=reader.integer(
                 "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb_block_cache_mb, minimum=1, maximum=65536
             ),
-            model_signing_key=_signing_key(reader),
+            model_signing_key=_secret_key(reader, "MODEL_SIGNING_KEY"),
             pain_point_grace=timedelta(
                 minutes=reader.number(
                     "PAIN_POINT_GRACE_MINUTES",
@@ -243,6 +245,7 @@ class Settings:
                 minimum=0.1,
             ),
             api_tokens=_api_tokens(reader),
+            tracking_page_key=_secret_key(reader, "TRACKING_PAGE_KEY"),
         )
 
 
@@ -261,14 +264,15 @@ def _api_tokens(reader: _EnvReader) -> tuple[str, ...]:
     return tokens
 
 
-def _signing_key(reader: _EnvReader) -> bytes | None:
-    text = reader.optional("MODEL_SIGNING_KEY")
+def _secret_key(reader: _EnvReader, name: str) -> bytes | None:
+    """An HMAC-SHA256 key: at least ``MIN_KEY_BYTES`` bytes, or None when unset."""
+    text = reader.optional(name)
     if text is None:
         return None
     key = text.encode("utf-8")
     if len(key) < MIN_KEY_BYTES:  # the message names the length, never the value
         raise SettingsError(
-            f"PARCELWATCH_MODEL_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes, got "
+            f"PARCELWATCH_{name} must be at least {MIN_KEY_BYTES} bytes, got "
             f"{len(key)}; generate one with "
             "python -c 'import secrets; print(secrets.token_hex(32))'"
         )

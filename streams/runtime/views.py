@@ -14,6 +14,9 @@ The lookup API (``GET /v1/shipments/{tracking_number}``, ``GET /v1/orders/{order
 bearer token from ``PARCELWATCH_API_TOKENS`` and is off (404) without one; its decisions live in
 ``lookup_api.py``. A request reaching a worker that does not own the key's partition is forwarded
 to the owner by Faust's table routing (headers included), which answers it.
+
+The customer tracking page (``GET /track/{tracking_number}?sig=...``) is on only with
+``PARCELWATCH_TRACKING_PAGE_KEY``: ``tracking_page_views.py``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.streams.runtime.agents import Tracking
-from parcelwatch.streams.runtime.lookup_views import register_lookup_views
+from parcelwatch.streams.runtime.lookup_api import ApiGate
+from parcelwatch.streams.runtime.lookup_views import answer_lookups, register_lookup_views
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tracking_page_views import register_tracking_page
 
 
 def register_views(
@@ -46,4 +51,7 @@ def register_views(
         report = await tracking.report()
         return self.json(report.as_json(), status=200 if report.ready else 503)
 
-    register_lookup_views(app, tracking.shipments, settings)
+    lookups = answer_lookups(tracking.shipments, settings)
+    gate = ApiGate(settings.api_tokens)
+    register_lookup_views(app, tracking.shipments, lookups, gate)
+    register_tracking_page(app, tracking.shipments, lookups, gate, settings)

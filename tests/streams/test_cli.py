@@ -60,3 +60,40 @@ def test_simulate_and_demo_pass_the_raw_source_on(monkeypatch):
     assert asked == {"simulate": None, "demo": None}  # canonical scans stay the default
     with pytest.raises(SystemExit):
         main(["simulate", "--raw-source", "karrio"])
+
+
+PAGE_KEY = "a-tracking-page-key-of-32-bytes-or-more"
+
+
+def test_tracking_link_prints_a_signed_link_under_the_base_url(monkeypatch, capsys):
+    from parcelwatch.streams.runtime.page_links import link_signature, signature_matches
+
+    monkeypatch.setenv("PARCELWATCH_TRACKING_PAGE_KEY", PAGE_KEY)
+    monkeypatch.setenv("PARCELWATCH_WEB_PORT", "7070")
+    monkeypatch.delenv("PARCELWATCH_WEB_HOST", raising=False)
+    assert main(["tracking-link", "1Z999AA1"]) == 0
+    signature = link_signature(PAGE_KEY.encode(), "1Z999AA1")
+    assert capsys.readouterr().out == f"http://127.0.0.1:7070/track/1Z999AA1?sig={signature}\n"
+    assert main(["tracking-link", "1Z999AA1", "--base-url", "https://t.example.com"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://t.example.com/track/1Z999AA1?sig=")
+    assert signature_matches(PAGE_KEY.encode(), "1Z999AA1", link.rsplit("=", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("key", "tracking_number", "complaint"),
+    [
+        (None, "1Z999AA1", "PARCELWATCH_TRACKING_PAGE_KEY is not set"),
+        ("short", "1Z999AA1", "at least 32 bytes"),
+        (PAGE_KEY, "not a number!", "not a tracking number"),
+    ],
+)
+def test_tracking_link_says_why_it_cannot_sign(
+    monkeypatch, capsys, key, tracking_number, complaint
+):
+    monkeypatch.delenv("PARCELWATCH_TRACKING_PAGE_KEY", raising=False)
+    if key is not None:
+        monkeypatch.setenv("PARCELWATCH_TRACKING_PAGE_KEY", key)
+    assert main(["tracking-link", tracking_number]) == 2
+    captured = capsys.readouterr()
+    assert complaint in captured.err and captured.out == ""

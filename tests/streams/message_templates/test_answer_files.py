@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +13,7 @@ from parcelwatch.streams.message_templates.answer_files import (
     answers_folder,
     load_answer_templates,
 )
+from tests.streams.message_templates.answer_copies import english_answers_with
 
 
 def test_every_built_in_locale_answers_every_situation():
@@ -22,14 +21,6 @@ def test_every_built_in_locale_answers_every_situation():
     assert {"en", "de", "fr"} <= templates.by_locale.keys()
     for texts in templates.by_locale.values():
         assert {situation.value for situation in Situation} <= texts.answers.keys()
-
-
-def _copy_with(tmp_path: Path, change) -> Path:
-    shutil.copy(BUILT_IN_ANSWERS / "en.json", tmp_path / "en.json")
-    data = json.loads((tmp_path / "en.json").read_text())
-    change(data)
-    (tmp_path / "en.json").write_text(json.dumps(data))
-    return tmp_path
 
 
 @pytest.mark.parametrize(
@@ -46,7 +37,7 @@ def _copy_with(tmp_path: Path, change) -> Path:
     ],
 )
 def test_a_broken_file_is_refused_with_the_problem_named(tmp_path, change, complaint):
-    folder = _copy_with(tmp_path, change)
+    folder = english_answers_with(tmp_path, change)
     with pytest.raises(TemplateError, match=complaint.replace("[", r"\[").replace("]", r"\]")):
         load_answer_templates(folder)
 

@@ -216,3 +216,20 @@ def test_weak_or_unusable_api_tokens_are_refused_without_being_shown(value):
     with pytest.raises(SettingsError, match="PARCELWATCH_API_TOKENS") as refused:
         Settings.from_env({"PARCELWATCH_API_TOKENS": value})
     assert "tinytoken" not in str(refused.value) and "qqq" not in str(refused.value)
+
+
+def test_the_tracking_page_key_is_off_by_default_and_kept_out_of_repr():
+    assert Settings.from_env({}).tracking_page_key is None
+    assert Settings.from_env({"PARCELWATCH_TRACKING_PAGE_KEY": "  "}).tracking_page_key is None
+    key = "page-key-" + "k" * 40
+    settings = Settings.from_env({"PARCELWATCH_TRACKING_PAGE_KEY": key})
+    assert settings.tracking_page_key == key.encode()
+    assert "page-key" not in repr(settings)
+
+
+def test_a_short_tracking_page_key_is_refused_without_being_shown():
+    with pytest.raises(
+        SettingsError, match=r"PARCELWATCH_TRACKING_PAGE_KEY .* 32 bytes"
+    ) as refused:
+        Settings.from_env({"PARCELWATCH_TRACKING_PAGE_KEY": "short-secret-qqq"})
+    assert "qqq" not in str(refused.value)
