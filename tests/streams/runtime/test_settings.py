@@ -32,7 +32,8 @@ def test_environment_overrides_and_prefix():
         "eu.order-shipments", "eu.shipment-feedback", "eu.shipment-alerts",
         "eu.customer-notifications", "eu.dead-letter", "eu.feedback-flagged",
         "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes", "eu.model-outcomes",
-        "eu.model-monitoring", "eu.model-updates", "eu.carrier-raw", "eu.returns",
+        "eu.model-monitoring", "eu.support-escalations", "eu.model-updates", "eu.carrier-raw",
+        "eu.returns",
     )  # fmt: skip
     assert settings.partitions == 12
     assert settings.data_dir == Path("/var/lib/pw")
