@@ -56,6 +56,7 @@ MAX_EXCEPTIONS = 20
 MAX_SEEN_EVENT_IDS = 500
 MAX_NOTIFIED = 100
 MAX_FEEDBACK_IDS = 100
+MAX_ESCALATED = 20  # a shipment has a handful of cases at most (one per reason and episode)
 
 
 class UnsupportedStateVersion(ValueError):
@@ -144,6 +145,9 @@ class OutputRecord:
     # The shipment's outcome records went out on ``model-outcomes`` (one set per shipment, however
     # often its deciding scan is redelivered). Added within state_version 3: absent reads False.
     outcome_recorded: bool = False
+    # Support cases opened for this shipment (case_id), so a redelivery or a replay opens none
+    # twice. Added within state_version 3: states written before it read as empty.
+    escalated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +252,7 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             raised_kinds=tuple(AlertKind(kind) for kind in outputs.get("raised_kinds", ())),
             feedback_ids=tuple(outputs.get("feedback_ids", ())),
             outcome_recorded=outputs.get("outcome_recorded", False),
+            escalated=tuple(outputs.get("escalated", ())),
         ),
         timer=TimerSchedule(
             next_check_at=_time(timer["next_check_at"]),

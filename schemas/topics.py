@@ -22,6 +22,7 @@ PAIN_POINT_SPIKES = "pain-point-spikes"
 MODEL_OUTCOMES = "model-outcomes"
 MODEL_MONITORING = "model-monitoring"
 RETURNS = "returns"
+SUPPORT_ESCALATIONS = "support-escalations"
 # The feedback join's internal topics: parcelwatch writes them itself (an applied order sends its
 # shipment's link), so counts of a deployment's inputs leave them out.
 FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK)
@@ -47,6 +48,7 @@ class TopicNames:
     model_outcomes: str = MODEL_OUTCOMES  # internal: outcomes -> their model version's windows
     model_monitoring: str = MODEL_MONITORING
     returns: str = RETURNS  # input keyed by order id: return and refund steps
+    support_escalations: str = SUPPORT_ESCALATIONS  # cases for people, keyed by order id
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -70,6 +72,7 @@ class TopicNames:
             model_outcomes=prefix + MODEL_OUTCOMES,
             model_monitoring=prefix + MODEL_MONITORING,
             returns=prefix + RETURNS,
+            support_escalations=prefix + SUPPORT_ESCALATIONS,
         )
 
     @property
@@ -100,6 +103,7 @@ class TopicNames:
             self.pain_point_spikes,
             self.model_outcomes,
             self.model_monitoring,
+            self.support_escalations,
         )
 
     @property

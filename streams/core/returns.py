@@ -86,6 +86,7 @@ class ReturnState:
     seen_event_ids: tuple[str, ...] = ()
     notified: tuple[NotificationKind, ...] = ()
     alerted: tuple[str, ...] = ()  # alert ids raised: each episode once
+    escalated: tuple[str, ...] = ()  # support case ids opened: each case once
     state_version: int = RETURN_STATE_VERSION
 
     @property
@@ -446,5 +447,6 @@ def return_state_from_json(data: bytes) -> ReturnState:
         seen_event_ids=tuple(raw.get("seen_event_ids", ())),
         notified=tuple(NotificationKind(kind) for kind in raw.get("notified", ())),
         alerted=tuple(raw.get("alerted", ())),
+        escalated=tuple(raw.get("escalated", ())),  # absent from states stored before it existed
         **values,
     )

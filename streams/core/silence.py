@@ -94,11 +94,27 @@ def check_silence(
 
 def stalled_since(state: ShipmentState, policy: SilencePolicy) -> datetime | None:
     """When the current stall became one, while its alert stands (no scan since); else None."""
-    key = _stalled_episode(state)
-    if key is None or state.open_episode(AlertKind.STALLED) != key:
+    if not stall_stands(state):
         return None
     assert state.tracking.last_scan_at is not None
     return state.tracking.last_scan_at + policy.stalled_threshold(state.order.service_level)
+
+
+def stall_stands(state: ShipmentState) -> bool:
+    """A ``stalled`` alert was raised about the current silence: no scan came since."""
+    key = _stalled_episode(state)
+    return key is not None and state.open_episode(AlertKind.STALLED) == key
+
+
+def expiry_stands(state: ShipmentState) -> bool:
+    """An ``expired`` alert was raised about the current silence: no update came since (its
+    episode stays recorded after a later scan, which ends the silence)."""
+    if state.tracking.status in SETTLED_STATUSES:
+        return False
+    last_update = state.tracking.last_scan_at or _label_time(state)
+    return last_update is not None and state.open_episode(AlertKind.EXPIRED) == format_rfc3339(
+        last_update
+    )
 
 
 def _silences(state: ShipmentState, policy: SilencePolicy) -> Iterator[Silence]:

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from parcelwatch.models.feedback.analyzer import FeedbackAnalyzer, FeedbackText
 from parcelwatch.schemas.codec import InvalidEvent, encode
+from parcelwatch.schemas.escalations import SupportEscalation
 from parcelwatch.schemas.feedback import (
     Feedback,
     FlaggedFeedback,
@@ -55,6 +56,7 @@ from parcelwatch.streams.core.feedback_routing import (
     link_shipment,
     receive_feedback,
 )
+from parcelwatch.streams.pipeline.escalations import EscalationDesk
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 
@@ -85,6 +87,7 @@ class FeedbackBatch:
     order_last_message: dict[str, int] = field(default_factory=dict)
     outputs: list[OutputMessage] = field(default_factory=list)
     flagged: list[FlaggedFeedback] = field(default_factory=list)
+    cases: list[SupportEscalation] = field(default_factory=list)  # disputed deliveries
 
 
 class FeedbackJoin:
@@ -97,7 +100,9 @@ class FeedbackJoin:
         analyzer: Callable[[], Analyzer],
         wait: timedelta,
         metrics: WorkerMetrics,
+        escalations: EscalationDesk | None = None,  # None: flagged feedback opens no case
     ) -> None:
+        self._escalations = escalations
         self._topics = topics
         self._limits = limits
         self._store = store
@@ -184,22 +189,26 @@ class FeedbackJoin:
         now: datetime,
     ) -> ShipmentState | None:
         """Forwarded feedback meets its shipment. Returns the shipment's new state (it records
-        the feedback id, so a redelivery flags nothing twice), or None: a duplicate, or no state
-        to record it in (the feedback goes out unmatched then)."""
+        the feedback id, so a redelivery flags nothing twice, and any case the flag opened), or
+        None: a duplicate, or no state to record it in (the feedback goes out unmatched then)."""
         payload = message.payload
         forwarded = decode_shipment_feedback(payload, key=message.key, now=now, limits=self._limits)
         target = forwarded.tracking_number
         identity = feedback_id(forwarded.feedback, target)
         if before is not None and identity in before.outputs.feedback_ids:
             return None
-        self._flag(
+        flagged = self._flag(
             batch, forwarded.feedback, forwarded.analysis, forwarded.analyzer_version,
             state=before, target=target, now=now,
         )  # fmt: skip
         if before is None:
             return None
         ids = (*before.outputs.feedback_ids, identity)[-MAX_FEEDBACK_IDS:]
-        return replace(before, outputs=replace(before.outputs, feedback_ids=ids))
+        after = replace(before, outputs=replace(before.outputs, feedback_ids=ids))
+        if self._escalations is not None:
+            after, case = self._escalations.feedback(flagged, after, now)
+            batch.cases += [case] if case is not None else []
+        return after
 
     def linked(self, batch: FeedbackBatch, order: Order, partition: int, now: datetime) -> None:
         """An applied order tells its order's index that the shipment exists (on its partition)."""
@@ -267,7 +276,7 @@ class FeedbackJoin:
         state: ShipmentState | None,
         target: str,
         now: datetime,
-    ) -> None:
+    ) -> FlaggedFeedback:
         flagged = flag_feedback(
             feedback, analysis, state, target=target, now=now, analyzer_version=analyzer_version
         )
@@ -277,6 +286,7 @@ class FeedbackJoin:
             OutputMessage(self._topics.feedback_tallies, tally.carrier.encode(), encode(tally)),
         ]
         batch.flagged.append(flagged)
+        return flagged
 
     def _order_before(self, key: str, batch: FeedbackBatch) -> OrderFeedbackState | None:
         if key in batch.orders:

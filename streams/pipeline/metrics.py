@@ -32,6 +32,12 @@ class WorkerMetrics:
             ["kind"],
             registry=registry,
         )
+        self.escalations = Counter(
+            "parcelwatch_escalations",
+            "Support cases opened on support-escalations, by reason and priority.",
+            ["reason", "priority"],
+            registry=registry,
+        )
         self.notifications_skipped = Counter(
             "parcelwatch_notifications_skipped",
             "Milestones recorded without a notification, by kind and reason (stale: too old to "

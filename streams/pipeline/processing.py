@@ -1,6 +1,6 @@
 """Input messages from start to finish, a batch at a time: decode -> apply -> follow up (silences,
-notifications) -> score -> publish -> store. Timer checks (``shipment-checks``) take the same path,
-so they share its guarantees.
+notifications) -> score -> escalate (support cases) -> publish -> store. Timer checks
+(``shipment-checks``) take the same path, so they share its guarantees.
 
 Independent of Faust, so tests use a dict as the table and a list as the topics; the agent in
 ``parcelwatch.streams.runtime.agents`` only feeds it batches.
@@ -36,6 +36,7 @@ from parcelwatch.schemas.codec import (
     decode_scan,
     encode,
 )
+from parcelwatch.schemas.escalations import SupportEscalation
 from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import (
@@ -48,12 +49,16 @@ from parcelwatch.schemas.types import (
     Scan,
     ShipmentStatus,
 )
+from parcelwatch.streams.core.answers import AnswerTemplates
+from parcelwatch.streams.core.escalations import EscalationPolicy
 from parcelwatch.streams.core.follow_up import FollowUp, FollowUpPolicy, follow_up
 from parcelwatch.streams.core.notification_text import Templates
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.message_templates.answer_files import load_answer_templates
 from parcelwatch.streams.pipeline.dead_letters import DeadLetterMaker
+from parcelwatch.streams.pipeline.escalations import EscalationDesk
 from parcelwatch.streams.pipeline.feedback_join import (
     DEFAULT_FEEDBACK_WAIT,
     Analyzer,
@@ -108,6 +113,7 @@ class _Batch:
     to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
     feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
+    cases: list[SupportEscalation] = field(default_factory=list)  # shipments' support cases
 
 
 class ShipmentProcessor:
@@ -127,6 +133,8 @@ class ShipmentProcessor:
         publish_many: PublishMany | None = None,  # None: ``publish`` one message at a time
         analyzer: Callable[[], Analyzer] = rules_analyzer,  # the feedback analyzer in force
         feedback_wait: timedelta = DEFAULT_FEEDBACK_WAIT,
+        answer_templates: AnswerTemplates | None = None,  # None: the built-in answer templates
+        escalation_policy: EscalationPolicy | None = None,
     ) -> None:
         self._topics = topics
         self._limits = limits
@@ -140,9 +148,15 @@ class ShipmentProcessor:
         self._risk_hysteresis = risk_hysteresis
         self._templates = templates or load_templates()
         self._follow_up_policy = follow_up_policy or FollowUpPolicy()
+        self._escalations = EscalationDesk(
+            topic=topics.support_escalations,
+            templates=answer_templates or load_answer_templates(),
+            policy=escalation_policy or EscalationPolicy(),
+            metrics=metrics,
+        )
         self._feedback = FeedbackJoin(
             topics=topics, limits=limits, store=store, analyzer=analyzer, wait=feedback_wait,
-            metrics=metrics,
+            metrics=metrics, escalations=self._escalations,
         )  # fmt: skip
         self._dispatch = {
             topics.shipment_checks: self._apply_check,
@@ -176,6 +190,7 @@ class ShipmentProcessor:
             outcomes.append(apply(message, index, batch, now))
         self._score(batch, now)
         self._decide_outcomes(batch)
+        self._escalate(batch, now)
         await self._publish_and_store(messages, batch, focus)
         self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
         return outcomes
@@ -259,7 +274,7 @@ class ShipmentProcessor:
             after = self._follow_up(before, now, check_silences=True)
         except Exception as error:
             return self._reject(message, error, now, batch)
-        if after.state == before:
+        if after.state == before and not self._escalations.due(before, now):
             return MessageOutcome.UNCHANGED
         self._keep(batch, index, after)
         return MessageOutcome.APPLIED
@@ -288,13 +303,14 @@ class ShipmentProcessor:
 
     async def _send_outputs(self, batch: _Batch) -> None:
         """Dead letters, then alerts, then notifications, each in the order of their messages,
-        then the model outcomes, then the feedback join's messages."""
+        then the model outcomes, then the feedback join's messages, then the support cases."""
         # Stable sort: a risk alert follows the rule alerts of the scan that raised it.
         alerts = [alert for _, alert in sorted(batch.alerts, key=lambda item: item[0])]
         notifications = [
             notification
             for _, notification in sorted(batch.notifications, key=lambda item: item[0])
         ]
+        cases = [*batch.feedback.cases, *batch.cases]
         outputs = [
             *batch.dead_letters,
             *(
@@ -313,6 +329,7 @@ class ShipmentProcessor:
             ),
             *batch.model_outcomes,
             *batch.feedback.outputs,
+            *self._escalations.messages(cases),
         ]
         if outputs:
             await self._publish_many(outputs)
@@ -322,6 +339,7 @@ class ShipmentProcessor:
             self._metrics.notifications.labels(notification.kind.value).inc()
         self._feedback.count(batch.feedback)
         self._metrics.model_outcomes.inc(len(batch.model_outcomes))
+        self._escalations.count(cases)
 
     def _observe_batch(
         self,
@@ -405,6 +423,13 @@ class ShipmentProcessor:
                 )
                 for outcome in outcomes
             ]
+
+    def _escalate(self, batch: _Batch, now: datetime) -> None:
+        """The support cases of every shipment the batch changed, once its state is decided
+        (rules, silences, scoring, feedback)."""
+        for key, state in batch.states.items():
+            batch.states[key], cases = self._escalations.shipment(state, now)
+            batch.cases.extend(cases)
 
     def _decode_input(self, message: InputMessage, now: datetime) -> Scan | Order:
         if message.topic == self._topics.carrier_scans:

@@ -21,7 +21,12 @@ import faust
 from faust.types import TP
 
 from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.streams.core.answers import AnswerTemplates
 from parcelwatch.streams.message_templates import load_templates
+from parcelwatch.streams.message_templates.answer_files import (
+    answers_folder,
+    load_answer_templates,
+)
 from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.pipeline.input_ledger import (
     SKIPPED,
@@ -59,6 +64,7 @@ class Tracking:
     health: WorkerHealth
     report: Any  # async () -> HealthReport
     shipments: Any  # the shipments table (states, order indexes): read by the lookup API
+    answer_templates: AnswerTemplates  # the lookup API's wording, shared with support cases
 
 
 def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics) -> Tracking:
@@ -86,6 +92,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         settings.model_dir, metrics, signing_key=settings.model_signing_key
     )
     feedback_models.load_initial()
+    # Loaded once: the lookup API answers with them and support cases attach the same answer.
+    answer_templates = load_answer_templates(answers_folder(settings.template_dir))
     processor = ShipmentProcessor(
         topics=topics,
         limits=settings.limits,
@@ -97,6 +105,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         scorer=models.current,
         risk_hysteresis=settings.risk_hysteresis,
         templates=load_templates(settings.template_dir),
+        answer_templates=answer_templates,
+        escalation_policy=settings.escalation_policy,
         follow_up_policy=settings.follow_up_policy,
         analyzer=feedback_models.current,
         feedback_wait=timedelta(hours=settings.feedback_wait_hours),
@@ -241,7 +251,9 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         _count(metrics, messages, admission)
         health.applied(ledger.next_offsets())
 
-    return Tracking(health=health, report=report, shipments=shipments)
+    return Tracking(
+        health=health, report=report, shipments=shipments, answer_templates=answer_templates
+    )
 
 
 class _LedgerTable:

@@ -18,10 +18,7 @@ from faust import web
 from yarl import URL
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.streams.message_templates.answer_files import (
-    answers_folder,
-    load_answer_templates,
-)
+from parcelwatch.streams.core.answers import AnswerTemplates
 from parcelwatch.streams.runtime.lookup_api import (
     NOT_FOUND,
     ApiGate,
@@ -32,7 +29,6 @@ from parcelwatch.streams.runtime.lookup_api import (
     order_reply,
     tracking_number_problem,
 )
-from parcelwatch.streams.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 # The ids in the routes' paths; a tracking page's query (its link's signature) goes too.
@@ -57,15 +53,12 @@ _ACCESS_LOG_FILTER = _IdsOutOfAccessLog()
 UNAVAILABLE = error(503, "unavailable", "The worker holding this id cannot answer now; retry.")
 
 
-def answer_lookups(shipments: Any, settings: Settings) -> Lookups:
-    """The lookups both the API and the tracking page answer from; keeps ids out of the access
-    log from now on."""
+def answer_lookups(shipments: Any, templates: AnswerTemplates) -> Lookups:
+    """The lookups both the API and the tracking page answer from (``templates``: the answer
+    templates, loaded once by the tracking side, whose support cases attach the same answers);
+    keeps ids out of the access log from now on."""
     logging.getLogger("aiohttp.access").addFilter(_ACCESS_LOG_FILTER)  # once: a filter is a set
-    return Lookups(
-        read=shipments.get,
-        templates=load_answer_templates(answers_folder(settings.template_dir)),
-        clock=utc_now,
-    )
+    return Lookups(read=shipments.get, templates=templates, clock=utc_now)
 
 
 async def answered_at_owner(

@@ -12,6 +12,7 @@ from pathlib import Path
 from parcelwatch.models.signing import MIN_KEY_BYTES
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
+from parcelwatch.streams.core.escalations import EscalationPolicy
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.model_watch import DEFAULT_WINDOW_DAYS
@@ -81,6 +82,8 @@ class Settings:
     template_dir: Path | None = None  # None: the built-in templates
     # A received return without a refund this many business days later: refund_delayed / overdue.
     refund_delay_business_days: int = DEFAULT_REFUND_DELAY_BUSINESS_DAYS
+    # Support cases: when a stalled parcel is presumed lost, when an owed refund needs a person.
+    escalation_policy: EscalationPolicy = field(default_factory=EscalationPolicy)
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Static group membership (a stable, unique name per worker). None, the default: dynamic
     # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
@@ -157,6 +160,12 @@ class Settings:
                 f"with PARCELWATCH_KAFKA_SECURITY_PROTOCOL={security.protocol}"
             )
         defaults = cls()
+        refund_delay = reader.integer(
+            "REFUND_DELAY_BUSINESS_DAYS",
+            defaults.refund_delay_business_days,
+            minimum=0,
+            maximum=366,
+        )
         return cls(
             broker=reader.text("KAFKA_BROKER", defaults.broker),
             app_id=reader.text("APP_ID", defaults.app_id),
@@ -196,12 +205,8 @@ class Settings:
                 "FEEDBACK_WAIT_HOURS", defaults.feedback_wait_hours, minimum=0, maximum=24 * 366
             ),
             template_dir=Path(folder) if (folder := reader.optional("TEMPLATE_DIR")) else None,
-            refund_delay_business_days=reader.integer(
-                "REFUND_DELAY_BUSINESS_DAYS",
-                defaults.refund_delay_business_days,
-                minimum=0,
-                maximum=366,
-            ),
+            refund_delay_business_days=refund_delay,
+            escalation_policy=_escalation_policy(reader, refund_delay),
             security=security,
             instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
             session_timeout_seconds=reader.number(
@@ -284,6 +289,28 @@ def _spike_policy(reader: _EnvReader) -> SpikePolicy:
     return SpikePolicy(
         min_count=reader.integer("PAIN_POINT_MIN_COUNT", defaults.min_count, minimum=1),
         factor=reader.number("PAIN_POINT_FACTOR", defaults.factor, minimum=1.0),
+    )
+
+
+def _escalation_policy(reader: _EnvReader, refund_delay_business_days: int) -> EscalationPolicy:
+    defaults = EscalationPolicy()
+    refund_days = reader.integer(
+        "REFUND_ESCALATION_BUSINESS_DAYS",
+        defaults.refund_escalation_business_days,
+        minimum=1,
+        maximum=366,
+    )
+    if refund_days <= refund_delay_business_days:  # the second limit comes after the first
+        raise SettingsError(
+            "PARCELWATCH_REFUND_ESCALATION_BUSINESS_DAYS must be more than "
+            "PARCELWATCH_REFUND_DELAY_BUSINESS_DAYS"
+        )
+    return EscalationPolicy(
+        lost_after_promise=reader.hours(
+            "LOST_AFTER_PROMISE_HOURS", defaults.lost_after_promise, minimum=0
+        ),
+        urgent_after_promise=defaults.urgent_after_promise,
+        refund_escalation_business_days=refund_days,
     )
 
 

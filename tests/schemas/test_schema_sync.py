@@ -28,6 +28,16 @@ from parcelwatch.schemas.codec import (
     encode,
     to_jsonable,
 )
+from parcelwatch.schemas.escalations import (
+    CaseContext,
+    CaseCustomer,
+    EscalationReason,
+    Priority,
+    RefundStatus,
+    Resolution,
+    ReturnSummary,
+    SupportEscalation,
+)
 from parcelwatch.schemas.feedback import (
     Feedback,
     FeedbackChannel,
@@ -124,6 +134,7 @@ CONTRACTS = [
     ("model-monitoring", ModelMonitoringSummary),
     ("return-event", ReturnEvent),
     ("shipment-answer", ShipmentAnswer),
+    ("support-escalation", SupportEscalation),
 ]
 
 
@@ -172,6 +183,7 @@ def test_required_input_fields_are_the_dataclass_fields_without_defaults(name, c
         "pain-point-spike",
         "model-monitoring",
         "shipment-answer",
+        "support-escalation",
     ],
 )
 def test_outputs_always_carry_every_field(name):
@@ -231,6 +243,9 @@ def test_a_nullable_enumeration_lists_null(name, cls):
         ("return-event", "type", ReturnEventType),
         ("return-event", "reason", ReturnReason),
         ("return-event", "method", RefundMethod),
+        ("support-escalation", "reason", EscalationReason),
+        ("support-escalation", "suggested_resolution", Resolution),
+        ("support-escalation", "priority", Priority),
     ],
 )
 def test_enumerations_match(name, field, enum):
@@ -910,3 +925,27 @@ def test_shipment_answer_shapes_match_the_types():
     assert _enum(properties["alerts"]["items"]["properties"]["kind"]) == [
         member.value for member in AlertKind
     ]
+
+
+def test_support_escalation_shapes_match_the_types():
+    schema = load("support-escalation")
+    properties, defs = schema["properties"], schema["$defs"]
+    nested = {
+        "context": (properties["context"], CaseContext),
+        "customer": (defs["customer"], CaseCustomer),
+        "returns": (defs["returnSummary"], ReturnSummary),
+    }
+    for name, (node, cls) in nested.items():
+        fields = {field.name for field in dataclasses.fields(cls)}
+        assert set(node["properties"]) == fields, name
+        assert set(node["required"]) == fields, name  # an output carries every field
+    assert properties["other_resolutions"]["items"]["enum"] == [
+        member.value for member in Resolution
+    ]
+    summary = defs["returnSummary"]["properties"]
+    assert _enum(summary["refund_status"]) == [member.value for member in RefundStatus]
+    assert _enum(summary["reason"]) == [member.value for member in ReturnReason]
+    assert _enum(summary["refund_method"]) == [member.value for member in RefundMethod]
+    # The context's shipment is the lookup API's answer, by its $id.
+    (answer, _null) = properties["context"]["properties"]["shipment"]["anyOf"]
+    assert answer["$ref"] == load("shipment-answer")["$id"]

@@ -375,10 +375,11 @@ async def test_a_batch_sends_its_outputs_in_one_call_before_any_state_is_written
     await processor.process_batch(SENT_TOGETHER)
     ((topics, store_then),) = broker.calls
     assert store_then == {}
-    # dead letters first, then alerts, then notifications, then the order's shipment link
+    # dead letters first, then alerts, then notifications, then the order's shipment link, then
+    # the support case (the parcel is lost)
     order_of = [
         TOPICS.dead_letter, TOPICS.shipment_alerts, TOPICS.customer_notifications,
-        TOPICS.order_shipments,
+        TOPICS.order_shipments, TOPICS.support_escalations,
     ]  # fmt: skip
     assert set(topics) == set(order_of)
     assert topics == sorted(topics, key=order_of.index)

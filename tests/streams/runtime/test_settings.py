@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,8 @@ def test_environment_overrides_and_prefix():
         "eu.order-shipments", "eu.shipment-feedback", "eu.shipment-alerts",
         "eu.customer-notifications", "eu.dead-letter", "eu.feedback-flagged",
         "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes", "eu.model-outcomes",
-        "eu.model-monitoring", "eu.model-updates", "eu.carrier-raw", "eu.returns",
+        "eu.model-monitoring", "eu.support-escalations", "eu.model-updates", "eu.carrier-raw",
+        "eu.returns",
     )  # fmt: skip
     assert settings.partitions == 12
     assert settings.data_dir == Path("/var/lib/pw")
@@ -200,6 +202,36 @@ def test_refund_delay_is_five_business_days_unless_set():
     assert settings.return_policy.refund_delay_business_days == 3
     with pytest.raises(SettingsError):
         Settings.from_env({"PARCELWATCH_REFUND_DELAY_BUSINESS_DAYS": "-1"})
+
+
+def test_escalation_limits_default_to_72_hours_and_ten_business_days():
+    policy = Settings.from_env({}).escalation_policy
+    assert policy.lost_after_promise == timedelta(hours=72)
+    assert policy.refund_escalation_business_days == 10
+    policy = Settings.from_env(
+        {
+            "PARCELWATCH_LOST_AFTER_PROMISE_HOURS": "24",
+            "PARCELWATCH_REFUND_ESCALATION_BUSINESS_DAYS": "6",
+        }
+    ).escalation_policy
+    assert policy.lost_after_promise == timedelta(hours=24)
+    assert policy.refund_escalation_business_days == 6
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PARCELWATCH_LOST_AFTER_PROMISE_HOURS": "-1"},
+        {"PARCELWATCH_REFUND_ESCALATION_BUSINESS_DAYS": "0"},
+        # The second limit must come after the first (the refund_delayed notice and alert).
+        {"PARCELWATCH_REFUND_ESCALATION_BUSINESS_DAYS": "5"},
+        {"PARCELWATCH_REFUND_DELAY_BUSINESS_DAYS": "12"},
+    ],
+    ids=["negative hours", "zero days", "equal to the first limit", "before the first limit"],
+)
+def test_bad_escalation_settings_are_refused(env):
+    with pytest.raises(SettingsError, match="PARCELWATCH_"):
+        Settings.from_env(env)
 
 
 def test_api_tokens_are_comma_separated_and_off_by_default():
