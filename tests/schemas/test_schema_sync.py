@@ -59,6 +59,7 @@ from parcelwatch.schemas.model_monitoring import (
     RiskMoment,
 )
 from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
+from parcelwatch.schemas.return_parcels import ReturnParcelLink, ReturnParcelScan
 from parcelwatch.schemas.returns import (
     RefundMethod,
     ReturnEvent,
@@ -123,6 +124,8 @@ CONTRACTS = [
     ("model-outcome", ModelOutcome),
     ("model-monitoring", ModelMonitoringSummary),
     ("return-event", ReturnEvent),
+    ("return-parcel", ReturnParcelLink),
+    ("return-scan", ReturnParcelScan),
     ("shipment-answer", ShipmentAnswer),
 ]
 
