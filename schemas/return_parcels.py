@@ -20,6 +20,7 @@ from parcelwatch.schemas.codec import (
     _TRACKING_NUMBER,
     _check_event_time,
     _check_key,
+    _Fields,
     _load_object,
     _required,
 )
@@ -73,11 +74,7 @@ def decode_return_parcel_link(
 ) -> ReturnParcelLink:
     fields = _load_object(payload, limits)
     link = ReturnParcelLink(
-        order_id=fields.required_text("order_id", max_length=limits.id_max_length),
-        return_tracking_number=fields.required_text(
-            "return_tracking_number", pattern=_TRACKING_NUMBER
-        ),
-        carrier=fields.required_text("carrier", pattern=_CARRIER),
+        *_order_and_parcel(fields, limits),
         order_partition=fields.integer("order_partition", minimum=0, maximum=MAX_PARTITION),
         linked_at=fields.required_timestamp("linked_at"),
     )
@@ -91,11 +88,7 @@ def decode_return_parcel_scan(
 ) -> ReturnParcelScan:
     fields = _load_object(payload, limits)
     forwarded = ReturnParcelScan(
-        order_id=fields.required_text("order_id", max_length=limits.id_max_length),
-        return_tracking_number=fields.required_text(
-            "return_tracking_number", pattern=_TRACKING_NUMBER
-        ),
-        carrier=fields.required_text("carrier", pattern=_CARRIER),
+        *_order_and_parcel(fields, limits),
         event_id=fields.required_text("event_id", max_length=limits.id_max_length),
         status=_required(
             fields.choice("status", ShipmentStatus, DeadLetterReason.UNKNOWN_STATUS, required=True)
@@ -106,3 +99,12 @@ def decode_return_parcel_scan(
     _check_event_time("forwarded_at", forwarded.forwarded_at, now, limits)
     _check_key(key, forwarded.order_id, "order_id")
     return forwarded
+
+
+def _order_and_parcel(fields: _Fields, limits: Limits) -> tuple[str, str, str]:
+    """``order_id``, ``return_tracking_number`` and ``carrier``: both contracts start with them."""
+    return (
+        fields.required_text("order_id", max_length=limits.id_max_length),
+        fields.required_text("return_tracking_number", pattern=_TRACKING_NUMBER),
+        fields.required_text("carrier", pattern=_CARRIER),
+    )

@@ -7,140 +7,77 @@ return-scans -> order side -> customer-notifications / shipment-alerts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
-import orjson
 import pytest
-from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import return_key
-from parcelwatch.schemas.returns import RefundMethod, ReturnEvent, ReturnEventType, ReturnReason
+from parcelwatch.schemas.returns import ReturnEvent, ReturnEventType
 from parcelwatch.schemas.state import Direction, state_from_json
-from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import (
     RETURN_NOTIFICATION_KINDS,
     Customer,
     Item,
-    Limits,
     NotificationChannel,
     Scan,
     ShipmentCheck,
 )
 from parcelwatch.streams.core.returns import return_state_from_json
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
-from parcelwatch.streams.pipeline.metrics import WorkerMetrics
-from parcelwatch.streams.pipeline.processing import MessageOutcome, ShipmentProcessor
+from parcelwatch.streams.pipeline.processing import MessageOutcome
 from parcelwatch.streams.runtime.timers import CheckSweeper
 from tests.factories import at, order, scan
+from tests.return_factories import ORDER_ID, RETURN_PARCEL, return_step
+from tests.streams.pipeline.test_feedback_join import TOPICS
+from tests.streams.pipeline.test_feedback_join import Loop as FeedbackLoop
 
-TOPICS = TopicNames.with_prefix("t.")
-ORDER_ID = "A-1001"
-RETURN_PARCEL = "RT000000001"
 CUSTOMER = Customer("cust-7", "de-DE", "Europe/Berlin", (NotificationChannel.EMAIL,))
 T = ReturnEventType
-INTERNAL = {
-    TOPICS.order_shipments,
-    TOPICS.shipment_feedback,
-    TOPICS.return_parcels,
-    TOPICS.return_scans,
-    TOPICS.shipment_checks,
-}
 
 
 def step(kind: ReturnEventType, hours: float, **fields) -> ReturnEvent:
-    defaults = {
-        T.RETURN_REQUESTED: {
-            "items": (Item("SKU-1", 1, "shoes"),),
-            "reason": ReturnReason.SIZE_OR_FIT,
-        },
-        T.RETURN_LABEL_CREATED: {"return_tracking_number": RETURN_PARCEL, "carrier": "dhl"},
-        T.REFUND_ISSUED: {
-            "amount": "49.90",
-            "currency": "EUR",
-            "method": RefundMethod.ORIGINAL_PAYMENT,
-        },
-        T.REFUND_FAILED: {"failure_reason": "card expired"},
-    }.get(kind, {})
-    return ReturnEvent(
-        event_id=fields.pop("event_id", f"{kind.value}-{hours}"), order_id=ORDER_ID, type=kind,
-        occurred_at=at(hours), **{**defaults, **fields},
-    )  # fmt: skip
+    event_id = fields.pop("event_id", f"{kind.value}-{hours}")
+    return return_step(kind, at(hours), event_id, **fields)
 
 
 def parcel(status: str, hours: float) -> Scan:
     return scan(status, hours, tracking_number=RETURN_PARCEL, carrier="dhl")
 
 
-class Loop:
-    """A processor, its table, and a broker that keeps every output and every input."""
+class Loop(FeedbackLoop):
+    """The feedback join's loop, with the returns' internal topics fed back too, every input
+    kept for redelivery, and the timer's sweep."""
+
+    internal = frozenset(
+        {
+            TOPICS.order_shipments,
+            TOPICS.shipment_feedback,
+            TOPICS.return_parcels,
+            TOPICS.return_scans,
+            TOPICS.shipment_checks,
+        }
+    )
 
     def __init__(self) -> None:
-        self.store: dict = {}
-        self.sent: list[OutputMessage] = []
+        super().__init__(hours=0)
         self.inputs: list[InputMessage] = []
-        self.hours = 0.0
-        self.registry = CollectorRegistry()
-        self.metrics = WorkerMetrics(self.registry)
-        self.offsets: dict[str, int] = {}
-        self.processor = ShipmentProcessor(
-            topics=TOPICS, limits=Limits(), store=self.store, publish=self._unused,
-            publish_many=self._publish_many, clock=self.now, metrics=self.metrics,
-        )  # fmt: skip
-        self.delivered = 0
 
-    def now(self) -> datetime:
-        return at(self.hours)
-
-    async def _unused(self, topic: str, key: bytes, value: bytes) -> None:
-        raise AssertionError("the processor publishes batches")
-
-    async def _publish_many(self, messages: Sequence[OutputMessage]) -> None:
-        self.sent.extend(messages)
-
-    def message(self, topic: str, key: bytes, value: bytes, partition: int = 0) -> InputMessage:
-        offset = self.offsets.get(topic, 0)
-        self.offsets[topic] = offset + 1
-        return InputMessage(topic, partition, offset, key, value)
+    def route(self, event) -> tuple[str, str]:
+        if isinstance(event, ReturnEvent):
+            return TOPICS.returns, event.order_id
+        return super().route(event)
 
     async def process(self, messages: list[InputMessage]) -> list[MessageOutcome]:
         self.inputs.extend(messages)
-        return await self.processor.process_batch(messages)
-
-    async def send(self, *events) -> list[MessageOutcome]:
-        messages = []
-        for event in events:
-            if isinstance(event, ReturnEvent):
-                topic, key = TOPICS.returns, event.order_id
-            elif isinstance(event, Scan):
-                topic, key = TOPICS.carrier_scans, event.tracking_number
-            else:
-                topic, key = TOPICS.orders, event.tracking_number
-            messages.append(self.message(topic, key.encode(), encode(event)))
-        return await self.process(messages)
+        return await super().process(messages)
 
     async def send_raw(self, topic: str, key: bytes, value: bytes) -> MessageOutcome:
         (outcome,) = await self.process([self.message(topic, key, value)])
         return outcome
 
-    async def settle(self) -> None:
-        """Feed the internal topics' messages back until none are left."""
-        while self.delivered < len(self.sent):
-            pending = self.sent[self.delivered :]
-            self.delivered = len(self.sent)
-            batch = [
-                self.message(item.topic, item.key, item.value, item.partition or 0)
-                for item in pending
-                if item.topic in INTERNAL
-            ]
-            if batch:
-                await self.process(batch)
-
     async def sweep(self) -> int | None:
         """One timer sweep over the table; its checks are fed back like Kafka would."""
         sweeper = CheckSweeper(
-            table=self.store, send_check=self._send_check, clock=self.now,
+            table=self.store, send_check=self._send_check, clock=lambda: at(self.hours),
             metrics=self.metrics, interval_seconds=1,
         )  # fmt: skip
         asked = await sweeper.sweep()
@@ -152,12 +89,8 @@ class Loop:
 
     async def redeliver_everything(self) -> None:
         """Every input and internal message again, in order (a consumer group reset)."""
-        replay = list(self.inputs)
-        for item in replay:
+        for item in list(self.inputs):
             await self.processor.process_batch([item])
-
-    def on(self, topic: str) -> list[dict]:
-        return [orjson.loads(item.value) for item in self.sent if item.topic == topic]
 
     def return_notices(self) -> list[dict]:
         kinds = {kind.value for kind in RETURN_NOTIFICATION_KINDS}
