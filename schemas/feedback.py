@@ -19,6 +19,7 @@ from enum import StrEnum
 from parcelwatch.schemas.types import (
     SCHEMA_VERSION,
     AlertKind,
+    Customer,
     ExceptionReason,
     Location,
     NotificationKind,
@@ -179,6 +180,10 @@ class OrderShipmentLink:
     tracking_number: str
     shipment_partition: int  # where the shipment's state lives: feedback is sent there
     linked_at: datetime
+    # Added within schema_version 1: the order's customer (return notices are sent to them) and
+    # the shipment's carrier (returns are counted by the carrier that delivered the order).
+    customer: Customer | None = None
+    carrier: str | None = None
     schema_version: int = SCHEMA_VERSION
 
 

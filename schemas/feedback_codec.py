@@ -11,11 +11,13 @@ from datetime import datetime
 
 # The codec's field readers and checks: one validation style for every contract.
 from parcelwatch.schemas.codec import (
+    _CARRIER,
     _LOCALE,
     _TRACKING_NUMBER,
     InvalidEvent,
     _check_event_time,
     _check_key,
+    _customer,
     _Fields,
     _load_object,
     _required,
@@ -57,6 +59,8 @@ def decode_order_shipment_link(
         tracking_number=fields.required_text("tracking_number", pattern=_TRACKING_NUMBER),
         shipment_partition=fields.integer("shipment_partition", minimum=0, maximum=MAX_PARTITION),
         linked_at=fields.required_timestamp("linked_at"),
+        customer=_customer(fields.obj("customer")),
+        carrier=fields.text("carrier", pattern=_CARRIER),
     )
     _check_event_time("linked_at", link.linked_at, now, limits)
     _check_key(key, link.order_id, "order_id")

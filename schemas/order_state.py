@@ -15,12 +15,15 @@ from typing import Any
 from parcelwatch.schemas.codec import _Fields, to_jsonable
 from parcelwatch.schemas.feedback import Feedback, TextAnalysis
 from parcelwatch.schemas.feedback_codec import analysis_from_fields, feedback_from_fields
-from parcelwatch.schemas.state import TimerSchedule, UnsupportedStateVersion
+from parcelwatch.schemas.state import TimerSchedule, UnsupportedStateVersion, stored_customer
 from parcelwatch.schemas.timestamps import parse_rfc3339
-from parcelwatch.schemas.types import Limits
+from parcelwatch.schemas.types import Customer, Limits
 
 ORDER_STATE_VERSION = 1
 ORDER_KEY_PREFIX = "~order~"
+# An order's return and refund (streams/core/returns.py ``ReturnState``) lives beside its order
+# index, on the same partition, under this prefix. Public: the lookup API reads it.
+RETURN_KEY_PREFIX = "~return~"
 
 # Bounds keep the table value far below a changelog message's 1 MB whatever customers write:
 # feedback beyond them is not kept waiting but goes out unmatched at once (never dropped).
@@ -41,10 +44,27 @@ def is_order_key(key: str) -> bool:
     return key.startswith(ORDER_KEY_PREFIX)
 
 
+def return_key(order_id: str) -> str:
+    return RETURN_KEY_PREFIX + order_id
+
+
+def is_return_key(key: str) -> bool:
+    return key.startswith(RETURN_KEY_PREFIX)
+
+
+def order_id_of(key: str) -> str | None:
+    """The order id of an ``~order~`` or ``~return~`` key, else None."""
+    for prefix in (ORDER_KEY_PREFIX, RETURN_KEY_PREFIX):
+        if key.startswith(prefix):
+            return key.removeprefix(prefix)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class LinkedShipment:
     tracking_number: str
     partition: int  # where the shipment's state lives: forwarded feedback is sent there
+    carrier: str | None = None  # added within order state version 1 (absent: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +86,9 @@ class OrderFeedbackState:
     forwarded: tuple[WaitingFeedback, ...] = ()  # sent to the shipments known; kept for later ones
     seen_feedback_ids: tuple[str, ...] = ()  # input event ids: a redelivery is a duplicate
     timer: TimerSchedule = field(default_factory=TimerSchedule)  # next check: earliest wait_until
+    # The order's customer, from its shipments' links (added within order state version 1): the
+    # return and refund notices are sent to them.
+    customer: Customer | None = None
     state_version: int = ORDER_STATE_VERSION
 
     def has_seen(self, event_id: str) -> bool:
@@ -98,6 +121,7 @@ def order_state_from_json(data: dict[str, Any]) -> OrderFeedbackState:
             else parse_rfc3339(timer["next_check_at"]),
             home_partition=timer["home_partition"],
         ),
+        customer=stored_customer(data.get("customer")),
     )
 
 

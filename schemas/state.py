@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from parcelwatch.schemas.codec import to_jsonable
@@ -159,6 +160,20 @@ class TimerSchedule:
     home_partition: int | None = None
 
 
+class Direction(StrEnum):
+    OUTBOUND = "outbound"  # to the customer: what every shipment is unless linked as a return
+    RETURN = "return"  # a return parcel, on its way back to the merchant
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnOf:
+    """The order a return parcel belongs to, and where that order's return state lives."""
+
+    order_id: str
+    order_partition: int  # its scans are forwarded there (``return-scans``)
+    linked_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class ShipmentState:
     tracking_number: str
@@ -169,7 +184,15 @@ class ShipmentState:
     outputs: OutputRecord = OutputRecord()
     timer: TimerSchedule = TimerSchedule()
     seen_event_ids: tuple[str, ...] = ()  # duplicate detection, orders and scans alike
+    # Added within state_version 3 (issue 13): a return parcel is linked to its order by the
+    # order's return label. States stored before read as outbound, with no ``return_of``.
+    direction: Direction = Direction.OUTBOUND
+    return_of: ReturnOf | None = None
     state_version: int = STATE_VERSION
+
+    @property
+    def is_return(self) -> bool:
+        return self.direction is Direction.RETURN
 
     def was_notified(self, milestone: str) -> bool:
         return milestone in self.outputs.notified
@@ -220,7 +243,7 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             promised_by=_time(order["promised_by"]),
             origin=_place(order["origin"]),
             destination=_place(order["destination"]),
-            customer=_customer(order["customer"]),
+            customer=stored_customer(order["customer"]),
         ),
         tracking=TrackingRecord(
             status=_enum(ShipmentStatus, tracking["status"]),
@@ -259,7 +282,15 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             home_partition=timer["home_partition"],
         ),
         seen_event_ids=tuple(data["seen_event_ids"]),
+        direction=Direction(data.get("direction", Direction.OUTBOUND)),
+        return_of=_return_of(data.get("return_of")),
     )
+
+
+def _return_of(value: dict[str, Any] | None) -> ReturnOf | None:
+    if value is None:
+        return None
+    return ReturnOf(value["order_id"], value["order_partition"], parse_rfc3339(value["linked_at"]))
 
 
 def stored_timer(data: dict[str, Any]) -> tuple[str | None, int | None]:
@@ -317,7 +348,8 @@ def _place(value: dict[str, Any] | None) -> Place | None:
     return None if value is None else Place(**value)
 
 
-def _customer(value: dict[str, Any] | None) -> Customer | None:
+def stored_customer(value: dict[str, Any] | None) -> Customer | None:
+    """A customer as stored in a table value (written by ``to_jsonable``)."""
     if value is None:
         return None
     channels = tuple(NotificationChannel(channel) for channel in value["channels"])

@@ -23,9 +23,11 @@ MODEL_OUTCOMES = "model-outcomes"
 MODEL_MONITORING = "model-monitoring"
 RETURNS = "returns"
 SUPPORT_ESCALATIONS = "support-escalations"
-# The feedback join's internal topics: parcelwatch writes them itself (an applied order sends its
-# shipment's link), so counts of a deployment's inputs leave them out.
-FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK)
+RETURN_PARCELS = "return-parcels"
+RETURN_SCANS = "return-scans"
+# The feedback join's and the returns' internal topics: parcelwatch writes them itself (an applied
+# order sends its shipment's link), so counts of a deployment's inputs leave them out.
+FEEDBACK_JOIN_TOPICS = (ORDER_SHIPMENTS, SHIPMENT_FEEDBACK, RETURN_PARCELS, RETURN_SCANS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class TopicNames:
     model_monitoring: str = MODEL_MONITORING
     returns: str = RETURNS  # input keyed by order id: return and refund steps
     support_escalations: str = SUPPORT_ESCALATIONS  # cases for people, keyed by order id
+    return_parcels: str = RETURN_PARCELS  # internal: an order's return label -> its parcel
+    return_scans: str = RETURN_SCANS  # internal: a return parcel's scans -> its order
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TopicNames:
@@ -73,17 +77,26 @@ class TopicNames:
             model_monitoring=prefix + MODEL_MONITORING,
             returns=prefix + RETURNS,
             support_escalations=prefix + SUPPORT_ESCALATIONS,
+            return_parcels=prefix + RETURN_PARCELS,
+            return_scans=prefix + RETURN_SCANS,
         )
 
     @property
-    def inputs(self) -> tuple[str, str, str]:
+    def inputs(self) -> tuple[str, ...]:
         """What producers outside parcelwatch write to."""
-        return (self.carrier_scans, self.orders, self.customer_feedback)
+        return (self.carrier_scans, self.orders, self.customer_feedback, self.returns)
 
     @property
-    def internal(self) -> tuple[str, str, str]:
-        """parcelwatch's own co-partitioned topics: timers' checks and the feedback join."""
-        return (self.shipment_checks, self.order_shipments, self.shipment_feedback)
+    def internal(self) -> tuple[str, ...]:
+        """parcelwatch's own co-partitioned topics: timers' checks, the feedback join, and the
+        link between an order's return and its return parcel."""
+        return (
+            self.shipment_checks,
+            self.order_shipments,
+            self.shipment_feedback,
+            self.return_parcels,
+            self.return_scans,
+        )
 
     @property
     def consumed(self) -> tuple[str, ...]:
@@ -118,6 +131,4 @@ class TopicNames:
 
     @property
     def all(self) -> tuple[str, ...]:
-        # ``returns`` is created with the others but not yet consumed by the tracking agent: its
-        # events are applied to an order's return state (streams/core/returns.py), not a shipment's.
-        return (*self.consumed, *self.outputs, self.model_updates, self.carrier_raw, self.returns)
+        return (*self.consumed, *self.outputs, self.model_updates, self.carrier_raw)

@@ -26,6 +26,12 @@ def _aliases() -> dict[str, str]:
     return aliases
 
 
+@functools.cache
+def known_carrier_ids() -> frozenset[str]:
+    """The carriers ``data/carrier_names.json`` knows by name."""
+    return frozenset(json.loads(NAMES_FILE.read_text(encoding="utf-8"))["carriers"])
+
+
 def carrier_id(name: str | None) -> str:
     """The carrier id for a platform's carrier name: a known carrier's id, else a slug of the name
     (``"Purolator"`` → ``"purolator"``), else ``unknown``."""

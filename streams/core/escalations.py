@@ -133,10 +133,8 @@ def next_escalation_at(state: ShipmentState, policy: EscalationPolicy) -> dateti
 
 def is_outbound(state: ShipmentState) -> bool:
     """Whether the parcel travels to the customer. A customer's own return travels as its own
-    parcel, to be marked ``direction: return``; until the state records a direction, every
-    shipment is outbound. Hook: a return parcel going back to the sender is what was asked for,
-    so this must say False for it once the direction is known."""
-    return True
+    parcel, marked ``direction: return``: its going back to the sender is what was asked for."""
+    return not state.is_return
 
 
 def _stalled_lost_at(state: ShipmentState, policy: EscalationPolicy) -> datetime | None:

@@ -74,12 +74,16 @@ def receive_feedback(
 
 
 def link_shipment(state: OrderFeedbackState | None, link: OrderShipmentLink) -> Routed | None:
-    """Learn one shipment of the order and send it the feedback kept for the order; None when
-    the order knew it already."""
-    state = state or OrderFeedbackState(order_id=link.order_id)
+    """Learn one shipment of the order (and its customer) and send it the feedback kept for the
+    order; None when the order knew both already."""
+    known = state or OrderFeedbackState(order_id=link.order_id)
+    state = known
+    if link.customer is not None and link.customer != known.customer:
+        state = replace(known, customer=link.customer)  # the latest order event's customer
     if state.linked(link.tracking_number) or len(state.shipments) >= MAX_ORDER_SHIPMENTS:
-        return None  # beyond the bound: feedback goes to the first shipments, enough to judge
-    shipment = LinkedShipment(link.tracking_number, link.shipment_partition)
+        # Beyond the bound: feedback goes to the first shipments, enough to judge.
+        return Routed(state) if state.customer != known.customer else None
+    shipment = LinkedShipment(link.tracking_number, link.shipment_partition, link.carrier)
     shipments = (*state.shipments, shipment)
     kept = (*state.forwarded, *state.waiting)
     forwards = tuple(

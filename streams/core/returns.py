@@ -20,7 +20,7 @@ event whose ``event_id`` was applied already.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ import orjson
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.ids import deterministic_id
 from parcelwatch.schemas.returns import RefundMethod, ReturnEvent, ReturnEventType, ReturnReason
+from parcelwatch.schemas.state import TimerSchedule
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
     AlertKind,
@@ -87,6 +88,9 @@ class ReturnState:
     notified: tuple[NotificationKind, ...] = ()
     alerted: tuple[str, ...] = ()  # alert ids raised: each episode once
     escalated: tuple[str, ...] = ()  # support case ids opened: each case once
+    # When the timer's sweep should send the order a check, and the partition the state lives on
+    # (added within state version 1, read as empty when absent; the pipeline keeps it).
+    timer: TimerSchedule = field(default_factory=TimerSchedule)
     state_version: int = RETURN_STATE_VERSION
 
     @property
@@ -255,6 +259,11 @@ def _reached(state: ReturnState) -> list[tuple[NotificationKind, datetime]]:
     if state.refund_issued_at is not None and not state.refund_outstanding:
         reached.append((_K.REFUND_ISSUED, state.refund_issued_at))
     return reached
+
+
+def announce(state: ReturnState, now: datetime) -> ReturnUpdate:
+    """The milestones reached and not yet told (those held back earlier, say in quiet hours)."""
+    return _announce(state, now, ())
 
 
 def _announce(state: ReturnState, now: datetime, alerts: tuple[ReturnAlert, ...]) -> ReturnUpdate:
@@ -426,8 +435,9 @@ def return_state_to_json(state: ReturnState) -> bytes:
     return encode(state)
 
 
-def return_state_from_json(data: bytes) -> ReturnState:
-    raw: dict[str, Any] = orjson.loads(data)
+def return_state_from_json(data: bytes | dict[str, Any]) -> ReturnState:
+    """A stored state: the JSON bytes, or the JSON object the shipments table holds."""
+    raw: dict[str, Any] = orjson.loads(data) if isinstance(data, bytes | str) else data
     version = raw.get("state_version")
     if version != RETURN_STATE_VERSION:
         raise ValueError(f"return state version {version!r} is not known to this worker")
@@ -448,5 +458,16 @@ def return_state_from_json(data: bytes) -> ReturnState:
         notified=tuple(NotificationKind(kind) for kind in raw.get("notified", ())),
         alerted=tuple(raw.get("alerted", ())),
         escalated=tuple(raw.get("escalated", ())),  # absent from states stored before it existed
+        timer=_timer(raw.get("timer")),
         **values,
+    )
+
+
+def _timer(raw: dict[str, Any] | None) -> TimerSchedule:
+    if raw is None:
+        return TimerSchedule()
+    due = raw.get("next_check_at")
+    return TimerSchedule(
+        next_check_at=parse_rfc3339(due) if due is not None else None,
+        home_partition=raw.get("home_partition"),
     )

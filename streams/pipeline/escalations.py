@@ -15,14 +15,18 @@ from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.escalations import SupportEscalation
 from parcelwatch.schemas.feedback import FlaggedFeedback
 from parcelwatch.schemas.state import ShipmentState
-from parcelwatch.streams.core.answers import AnswerTemplates
+from parcelwatch.schemas.types import Customer
+from parcelwatch.streams.core.answers import AnswerTemplates, build_answer
 from parcelwatch.streams.core.escalations import (
     EscalationPolicy,
     feedback_case,
     next_escalation_at,
+    refund_escalation_at,
+    return_cases,
     shipment_cases,
     shipment_cases_due,
 )
+from parcelwatch.streams.core.returns import ReturnState
 from parcelwatch.streams.pipeline.messages import OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 
@@ -61,6 +65,22 @@ class EscalationDesk:
         self, flagged: FlaggedFeedback, state: ShipmentState, now: datetime
     ) -> tuple[ShipmentState, SupportEscalation | None]:
         return feedback_case(flagged, state, now, self._templates)
+
+    def refund(
+        self,
+        state: ReturnState,
+        now: datetime,
+        shipment: ShipmentState | None,
+        customer: Customer | None,
+    ) -> tuple[ReturnState, tuple[SupportEscalation, ...]]:
+        """A refund overdue beyond the second limit; ``shipment`` (the order's shipment, when this
+        worker holds it) is attached as the lookup answer."""
+        answer = build_answer(shipment, now, self._templates) if shipment is not None else None
+        return return_cases(state, now, self._policy, answer, customer)
+
+    def refund_due_at(self, state: ReturnState) -> datetime | None:
+        """When the return's refund case falls due (the return timer wakes for it)."""
+        return refund_escalation_at(state, self._policy)
 
     def messages(self, cases: Iterable[SupportEscalation]) -> list[OutputMessage]:
         return [OutputMessage(self._topic, case.key.encode(), encode(case)) for case in cases]

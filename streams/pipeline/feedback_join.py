@@ -212,7 +212,10 @@ class FeedbackJoin:
 
     def linked(self, batch: FeedbackBatch, order: Order, partition: int, now: datetime) -> None:
         """An applied order tells its order's index that the shipment exists (on its partition)."""
-        link = OrderShipmentLink(order.order_id, order.tracking_number, partition, linked_at=now)
+        link = OrderShipmentLink(
+            order.order_id, order.tracking_number, partition, linked_at=now,
+            customer=order.customer, carrier=order.carrier,
+        )  # fmt: skip
         batch.outputs.append(
             OutputMessage(self._topics.order_shipments, order.order_id.encode(), encode(link))
         )
@@ -287,6 +290,10 @@ class FeedbackJoin:
         ]
         batch.flagged.append(flagged)
         return flagged
+
+    def order(self, batch: FeedbackBatch, order_id: str) -> OrderFeedbackState | None:
+        """The order's index as this batch left it so far, else as stored."""
+        return self._order_before(order_key(order_id), batch)
 
     def _order_before(self, key: str, batch: FeedbackBatch) -> OrderFeedbackState | None:
         if key in batch.orders:

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from parcelwatch.streams.carriers.carrier_names import known_carrier_ids
+
+OTHER = "other"
+UNKNOWN = "unknown"
+# Product categories are the merchant's words: the first this many distinct ones a worker sees get
+# their own label, later ones count as "other", so the series stay bounded whatever is sent.
+MAX_CATEGORY_LABELS = 50
+_LABEL_WORD = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+# Open refunds by age (days since the return arrived): the gauge's fixed label values.
+REFUND_AGE_BUCKETS: tuple[tuple[float, str], ...] = (
+    (1, "lt_1d"), (3, "1d_3d"), (7, "3d_7d"), (14, "7d_14d"), (float("inf"), "ge_14d"),
+)  # fmt: skip
+
+
+def bounded_carrier(carrier: str | None) -> str:
+    """A carrier as a metric label: a known carrier id, else ``other`` (``unknown`` if none)."""
+    if not carrier:
+        return UNKNOWN
+    return carrier if carrier in known_carrier_ids() else OTHER
+
+
+def refund_age_label(age_days: float) -> str:
+    return next(label for bound, label in REFUND_AGE_BUCKETS if age_days < bound)
 
 
 class WorkerMetrics:
@@ -322,3 +348,43 @@ class WorkerMetrics:
             ["model_version", "moment", "risk_band"],
             registry=registry,
         )
+        # Returns and refunds (streams/pipeline/returns_flow.py). Labels are bounded: carriers
+        # by the known carrier ids, reasons by the contract's list, categories by
+        # MAX_CATEGORY_LABELS.
+        self._categories: set[str] = set()
+        self.returns = Counter(
+            "parcelwatch_returns",
+            "Returns requested, by the carrier that delivered the order (other: not a known "
+            "carrier; unknown: no shipment of the order seen), the items' product category "
+            "(mixed: several; unknown: none given) and the return reason.",
+            ["carrier", "category", "reason"],
+            registry=registry,
+        )
+        self.deliveries_by_carrier = Counter(
+            "parcelwatch_deliveries_by_carrier",
+            "Outbound shipments seen delivered, by carrier (the denominator of the return rate).",
+            ["carrier"],
+            registry=registry,
+        )
+        self.refund_seconds = Histogram(
+            "parcelwatch_refund_seconds",
+            "Time from a return's arrival back at the merchant to its refund being issued.",
+            buckets=tuple(hours * 3600 for hours in (1, 6, 24, 48, 72, 120, 168, 336, 720)),
+            registry=registry,
+        )
+        self.refunds_open = Gauge(
+            "parcelwatch_refunds_open",
+            "Returns received and not refunded yet, by age since the return arrived (in this "
+            "worker's partitions, as of its latest timer sweep).",
+            ["age"],
+            registry=registry,
+        )
+
+    def category_label(self, category: str) -> str:
+        word = category.strip().lower().replace(" ", "_")
+        if not _LABEL_WORD.fullmatch(word):
+            return OTHER
+        if word in self._categories or len(self._categories) < MAX_CATEGORY_LABELS:
+            self._categories.add(word)
+            return word
+        return OTHER

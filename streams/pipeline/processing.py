@@ -37,6 +37,8 @@ from parcelwatch.schemas.codec import (
     encode,
 )
 from parcelwatch.schemas.escalations import SupportEscalation
+from parcelwatch.schemas.order_state import OrderFeedbackState
+from parcelwatch.schemas.return_parcels import ReturnParcelScan, decode_return_parcel_link
 from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import (
@@ -53,6 +55,8 @@ from parcelwatch.streams.core.answers import AnswerTemplates
 from parcelwatch.streams.core.escalations import EscalationPolicy
 from parcelwatch.streams.core.follow_up import FollowUp, FollowUpPolicy, follow_up
 from parcelwatch.streams.core.notification_text import Templates
+from parcelwatch.streams.core.return_parcels import forwarded_scan, link_return_parcel
+from parcelwatch.streams.core.returns import ReturnPolicy
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
 from parcelwatch.streams.core.tracking import Applied, apply_event
 from parcelwatch.streams.message_templates import load_templates
@@ -67,8 +71,9 @@ from parcelwatch.streams.pipeline.feedback_join import (
     rules_analyzer,
 )
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
-from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import WorkerMetrics, bounded_carrier
 from parcelwatch.streams.pipeline.model_outcomes import decide_outcome
+from parcelwatch.streams.pipeline.returns_flow import ReturnsBatch, ReturnsFlow
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,7 @@ class _Batch:
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
     feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
     cases: list[SupportEscalation] = field(default_factory=list)  # shipments' support cases
+    returns: ReturnsBatch = field(default_factory=ReturnsBatch)
 
 
 class ShipmentProcessor:
@@ -135,6 +141,7 @@ class ShipmentProcessor:
         feedback_wait: timedelta = DEFAULT_FEEDBACK_WAIT,
         answer_templates: AnswerTemplates | None = None,  # None: the built-in answer templates
         escalation_policy: EscalationPolicy | None = None,
+        return_policy: ReturnPolicy | None = None,  # None: the defaults
     ) -> None:
         self._topics = topics
         self._limits = limits
@@ -158,11 +165,20 @@ class ShipmentProcessor:
             topics=topics, limits=limits, store=store, analyzer=analyzer, wait=feedback_wait,
             metrics=metrics, escalations=self._escalations,
         )  # fmt: skip
+        self._returns = ReturnsFlow(
+            topics=topics, limits=limits, store=store, templates=self._templates,
+            policy=return_policy or ReturnPolicy(),
+            notifications=self._follow_up_policy.notifications, metrics=metrics,
+            escalations=self._escalations,
+        )  # fmt: skip
         self._dispatch = {
             topics.shipment_checks: self._apply_check,
             topics.customer_feedback: self._apply_feedback,
             topics.order_shipments: self._apply_link,
             topics.shipment_feedback: self._apply_forwarded_feedback,
+            topics.returns: self._apply_return,
+            topics.return_scans: self._apply_return_scan,
+            topics.return_parcels: self._apply_return_parcel,
         }
 
     def warm_up(self) -> None:
@@ -212,7 +228,9 @@ class ShipmentProcessor:
         self._keep(batch, index, after)
         if isinstance(event, Scan):
             batch.scans_seen.append((event, before, after.state))
-            if is_scorable(after.state):
+            if after.state.is_return:  # its order's return state follows it
+                batch.returns.outputs.append(self._forward_return_scan(after.state, event))
+            elif is_scorable(after.state):
                 batch.to_score.append((index, after.state, event))
         else:  # the order's index learns of the shipment only once its state exists
             self._feedback.linked(batch.feedback, event, message.partition, now)
@@ -235,9 +253,84 @@ class ShipmentProcessor:
         """An order's shipment (internal): releases the order's waiting feedback."""
         try:
             applied = self._feedback.link(batch.feedback, index, message, now)
+            if applied:  # the order may have just learnt its customer: held return notices
+                order_id = message.key.decode() if message.key is not None else ""
+                self._returns.customer_known(
+                    batch.returns, index, message.partition, order_id, self._order_index(batch),
+                    now,
+                )  # fmt: skip
         except Exception as error:
             return self._reject(message, error, now, batch)
         return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
+
+    def _apply_return(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """A return or refund step (keyed by order id): applied to the order's return state, or
+        a duplicate, or dead-lettered."""
+        try:
+            applied = self._returns.receive(
+                batch.returns, index, message, self._order_index(batch), now
+            )
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
+
+    def _apply_return_scan(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """A return parcel's scan, forwarded to its order (internal)."""
+        try:
+            applied = self._returns.parcel_scan(
+                batch.returns, index, message, self._order_index(batch), now
+            )
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        if applied is None:
+            return MessageOutcome.UNCHANGED
+        return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
+
+    def _apply_return_parcel(
+        self, message: InputMessage, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """An order's return label names this parcel (internal): it becomes a return, and the
+        scans it already holds go to the order."""
+        try:
+            link = decode_return_parcel_link(
+                message.payload, key=message.key, now=now, limits=self._limits
+            )
+            linked = link_return_parcel(
+                self._state_before(link.return_tracking_number, batch), link, now
+            )
+        except Exception as error:
+            return self._reject(message, error, now, batch)
+        if linked is None:
+            return MessageOutcome.DUPLICATE
+        batch.states[link.return_tracking_number] = linked.state
+        batch.last_message[link.return_tracking_number] = index
+        batch.returns.outputs += [
+            self._forward_return_scan(linked.state, item) for item in linked.forwards
+        ]
+        return MessageOutcome.APPLIED
+
+    def _forward_return_scan(
+        self, state: ShipmentState, scan: Scan | ReturnParcelScan
+    ) -> OutputMessage:
+        """To the partition of the order's return state (explicit: it is not the key's
+        partition when the producers' partitioner differs from ours)."""
+        assert state.return_of is not None
+        forwarded = (
+            scan
+            if isinstance(scan, ReturnParcelScan)
+            else forwarded_scan(state, scan, self._clock())
+        )
+        return OutputMessage(
+            self._topics.return_scans, forwarded.order_id.encode(), encode(forwarded),
+            state.return_of.order_partition,
+        )  # fmt: skip
+
+    def _order_index(self, batch: _Batch) -> Callable[[str], OrderFeedbackState | None]:
+        return lambda order_id: self._feedback.order(batch.feedback, order_id)
 
     def _apply_forwarded_feedback(
         self, message: InputMessage, index: int, batch: _Batch, now: datetime
@@ -266,7 +359,11 @@ class ShipmentProcessor:
                 expired = self._feedback.expire(
                     batch.feedback, index, message.partition, check.order_id, now
                 )
-                return MessageOutcome.APPLIED if expired else MessageOutcome.UNCHANGED
+                returned = self._returns.check(
+                    batch.returns, index, message.partition, check.order_id,
+                    self._order_index(batch), now,
+                )  # fmt: skip
+                return MessageOutcome.APPLIED if expired or returned else MessageOutcome.UNCHANGED
             assert check.tracking_number is not None  # a check names one or the other
             before = self._state_before(check.tracking_number, batch)
             if before is None:
@@ -300,6 +397,7 @@ class ShipmentProcessor:
                 state = replace(state, timer=timer)
             self._store[tracking_number] = state_to_json(state)
         self._feedback.store(batch.feedback, focus)
+        self._returns.store(batch.returns, focus)
 
     async def _send_outputs(self, batch: _Batch) -> None:
         """Dead letters, then alerts, then notifications, each in the order of their messages,
@@ -329,6 +427,7 @@ class ShipmentProcessor:
             ),
             *batch.model_outcomes,
             *batch.feedback.outputs,
+            *batch.returns.outputs,
             *self._escalations.messages(cases),
         ]
         if outputs:
@@ -338,6 +437,7 @@ class ShipmentProcessor:
         for notification in notifications:
             self._metrics.notifications.labels(notification.kind.value).inc()
         self._feedback.count(batch.feedback)
+        self._returns.count(batch.returns)
         self._metrics.model_outcomes.inc(len(batch.model_outcomes))
         self._escalations.count(cases)
 
@@ -362,6 +462,8 @@ class ShipmentProcessor:
             await self._publish(output.topic, output.key, output.value)
 
     def _follow_up(self, state: ShipmentState, now: datetime, *, check_silences: bool) -> FollowUp:
+        if state.is_return:  # not a customer's delivery: its order's return state speaks for it
+            return FollowUp(state)
         followed = follow_up(
             state, now, self._follow_up_policy, self._templates, check_silences=check_silences
         )
@@ -455,7 +557,10 @@ class ShipmentProcessor:
     ) -> None:
         self._metrics.event_age_seconds.observe(max(0.0, (now - scan.occurred_at).total_seconds()))
         was_delivered = before is not None and before.tracking.status is ShipmentStatus.DELIVERED
+        if after.is_return:
+            return  # a return parcel arriving back is not a delivery to a customer
         if after.tracking.status is ShipmentStatus.DELIVERED and not was_delivered:
+            self._metrics.deliveries_by_carrier.labels(bounded_carrier(after.carrier)).inc()
             on_time = (
                 "unknown"
                 if after.order.promised_by is None or after.tracking.delivered_at is None

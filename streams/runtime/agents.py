@@ -110,6 +110,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         follow_up_policy=settings.follow_up_policy,
         analyzer=feedback_models.current,
         feedback_wait=timedelta(hours=settings.feedback_wait_hours),
+        return_policy=settings.return_policy,
     )
     processor.warm_up()  # before the agent runs: nothing may stall the event loop later
     sweeper = CheckSweeper(

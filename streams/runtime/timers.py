@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from parcelwatch.schemas.codec import encode
-from parcelwatch.schemas.order_state import ORDER_KEY_PREFIX, is_order_key
+from parcelwatch.schemas.order_state import is_order_key, is_return_key, order_id_of
 from parcelwatch.schemas.state import stored_timer
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentCheck
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
-from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.metrics import REFUND_AGE_BUCKETS, WorkerMetrics, refund_age_label
 from parcelwatch.streams.pipeline.table_walk import TableWalk
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,38 @@ def due_check(
 
 def check_for(table_key: str, now: datetime) -> tuple[str, ShipmentCheck]:
     """The message key and check that ask the owner to look at this row: a shipment's, or an
-    order's (its waiting feedback)."""
-    if is_order_key(table_key):
-        order_id = table_key.removeprefix(ORDER_KEY_PREFIX)
+    order's (its waiting feedback, its return and refund)."""
+    order_id = order_id_of(table_key)
+    if order_id is not None:
         return order_id, ShipmentCheck(tracking_number=None, requested_at=now, order_id=order_id)
     return table_key, ShipmentCheck(tracking_number=table_key, requested_at=now)
+
+
+class OpenRefunds:
+    """Returns received and not refunded yet, by age, counted from the ``~return~`` rows a sweep
+    reads (the stored JSON, not decoded: the sweep looks at every row)."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+        self.by_age = dict.fromkeys((label for _, label in REFUND_AGE_BUCKETS), 0)
+
+    def add(self, stored: dict[str, Any]) -> None:
+        received, issued, failed = (
+            stored.get(name) for name in ("received_at", "refund_issued_at", "refund_failed_at")
+        )
+        if received is None:
+            return
+        # Outstanding as ReturnState.refund_outstanding says: none issued, or a later failure.
+        if issued is not None and (
+            failed is None or parse_rfc3339(failed) <= parse_rfc3339(issued)
+        ):
+            return
+        age = (self._now - parse_rfc3339(received)).total_seconds() / 86400
+        self.by_age[refund_age_label(max(0.0, age))] += 1
+
+    def publish(self, metrics: WorkerMetrics) -> None:
+        for label, count in self.by_age.items():
+            metrics.refunds_open.labels(label).set(count)
 
 
 class CheckSweeper:
@@ -142,12 +169,15 @@ class CheckSweeper:
         due: list[DueCheck] = []
         present: set[str] = set()
         waiting_feedback = 0
+        open_refunds = OpenRefunds(now)
         walk = TableWalk(self._table, self._rows_between_yields, interrupted)
         async for tracking_number, stored in walk:
             if is_ledger_key(tracking_number):
                 continue
             if is_order_key(tracking_number):
                 waiting_feedback += len(stored.get("waiting", ()))
+            elif is_return_key(tracking_number):
+                open_refunds.add(stored)
             present.add(tracking_number)
             check = due_check(tracking_number, stored, now, self._requests)
             if check is not None:
@@ -162,6 +192,7 @@ class CheckSweeper:
             self._metrics.checks_requested.inc()  # one by one: a failed send leaves the rest
         self._requests.forget_all_but(present)
         self._metrics.feedback_waiting.set(waiting_feedback)  # in this worker's partitions
+        open_refunds.publish(self._metrics)
         self._metrics.timer_sweeps.labels("done").inc()
         self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
         return len(due)

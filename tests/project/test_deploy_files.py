@@ -60,6 +60,10 @@ DASHBOARD_METRICS = (
     "parcelwatch_model_live_calibration_predicted",
     "parcelwatch_model_live_calibration_observed",
     "parcelwatch_model_outcomes_total",
+    "parcelwatch_returns_total",
+    "parcelwatch_deliveries_by_carrier_total",
+    "parcelwatch_refund_seconds_bucket",
+    "parcelwatch_refunds_open",
 )
 
 

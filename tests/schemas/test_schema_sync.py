@@ -69,6 +69,7 @@ from parcelwatch.schemas.model_monitoring import (
     RiskMoment,
 )
 from parcelwatch.schemas.pain_points import PainPointClose, PainPointSpike, PainPointSummary
+from parcelwatch.schemas.return_parcels import ReturnParcelLink, ReturnParcelScan
 from parcelwatch.schemas.returns import (
     RefundMethod,
     ReturnEvent,
@@ -133,6 +134,8 @@ CONTRACTS = [
     ("model-outcome", ModelOutcome),
     ("model-monitoring", ModelMonitoringSummary),
     ("return-event", ReturnEvent),
+    ("return-parcel", ReturnParcelLink),
+    ("return-scan", ReturnParcelScan),
     ("shipment-answer", ShipmentAnswer),
     ("support-escalation", SupportEscalation),
 ]

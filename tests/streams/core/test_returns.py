@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parcelwatch.schemas.returns import RefundMethod, ReturnEvent, ReturnEventType, ReturnReason
-from parcelwatch.schemas.types import AlertKind, Item, Scan, Severity, ShipmentStatus
+from parcelwatch.schemas.returns import RefundMethod, ReturnEvent, ReturnEventType
+from parcelwatch.schemas.types import AlertKind, Scan, Severity, ShipmentStatus
 from parcelwatch.schemas.types import NotificationKind as K
 from parcelwatch.streams.core.returns import (
     ReturnPolicy,
@@ -21,10 +21,10 @@ from parcelwatch.streams.core.returns import (
     return_state_from_json,
     return_state_to_json,
 )
+from tests.return_factories import ORDER_ID, RETURN_PARCEL, return_step
 
 T = ReturnEventType
-ORDER = "A-1001"
-RETURN_PARCEL = "RT123456"
+ORDER = ORDER_ID
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 NOW = MONDAY + timedelta(days=60)
 POLICY = ReturnPolicy()
@@ -37,23 +37,7 @@ def at(hours: float) -> datetime:
 def event(
     kind: ReturnEventType, hours: float, event_id: str | None = None, **fields
 ) -> ReturnEvent:
-    defaults = {
-        T.RETURN_REQUESTED: {
-            "items": (Item("SKU-1", 1, "shoes"),),
-            "reason": ReturnReason.SIZE_OR_FIT,
-        },
-        T.RETURN_LABEL_CREATED: {"return_tracking_number": RETURN_PARCEL, "carrier": "dhl"},
-        T.REFUND_ISSUED: {
-            "amount": "49.90",
-            "currency": "EUR",
-            "method": RefundMethod.ORIGINAL_PAYMENT,
-        },
-        T.REFUND_FAILED: {"failure_reason": "card expired"},
-    }.get(kind, {})
-    return ReturnEvent(
-        event_id=event_id or f"{kind.value}-{hours}", order_id=ORDER, type=kind,
-        occurred_at=at(hours), **{**defaults, **fields},
-    )  # fmt: skip
+    return return_step(kind, at(hours), event_id or f"{kind.value}-{hours}", **fields)
 
 
 def parcel_scan(status: str, hours: float, tracking_number: str = RETURN_PARCEL) -> Scan:

@@ -48,6 +48,8 @@ class FakeAnalyzer:
 class Loop:
     """A processor, its table, and a broker that keeps every output."""
 
+    internal = frozenset({TOPICS.order_shipments, TOPICS.shipment_feedback})
+
     def __init__(self, hours: float = 500) -> None:
         self.store: dict = {}
         self.sent: list[OutputMessage] = []
@@ -55,10 +57,11 @@ class Loop:
         self.analyzer = FakeAnalyzer()
         self.registry = CollectorRegistry()
         self.offsets: dict[str, int] = {}
+        self.metrics = WorkerMetrics(self.registry)
         self.processor = ShipmentProcessor(
             topics=TOPICS, limits=Limits(), store=self.store, publish=self._unused,
             publish_many=self._publish_many, clock=lambda: at(self.hours),
-            metrics=WorkerMetrics(self.registry), analyzer=lambda: self.analyzer,
+            metrics=self.metrics, analyzer=lambda: self.analyzer,
             feedback_wait=WAIT,
         )  # fmt: skip
         self.delivered = 0  # outputs already fed back
@@ -74,31 +77,36 @@ class Loop:
         self.offsets[topic] = offset + 1
         return InputMessage(topic, partition, offset, key, value)
 
+    def route(self, event) -> tuple[str, str]:
+        """The topic and key an input event is produced with."""
+        if hasattr(event, "channel"):
+            return TOPICS.customer_feedback, event.order_id
+        if hasattr(event, "status"):
+            return TOPICS.carrier_scans, event.tracking_number
+        return TOPICS.orders, event.tracking_number
+
+    async def process(self, messages: list[InputMessage]) -> list[MessageOutcome]:
+        return await self.processor.process_batch(messages)
+
     async def send(self, *events, partition: int = 0) -> list[MessageOutcome]:
         messages = []
         for event in events:
-            if hasattr(event, "channel"):
-                topic, key = TOPICS.customer_feedback, event.order_id
-            elif hasattr(event, "status"):
-                topic, key = TOPICS.carrier_scans, event.tracking_number
-            else:
-                topic, key = TOPICS.orders, event.tracking_number
+            topic, key = self.route(event)
             messages.append(self.message(topic, key.encode(), encode(event), partition))
-        return await self.processor.process_batch(messages)
+        return await self.process(messages)
 
     async def settle(self) -> None:
         """Feed the internal topics' messages back until none are left."""
-        internal = {TOPICS.order_shipments, TOPICS.shipment_feedback}
         while self.delivered < len(self.sent):
             pending = self.sent[self.delivered :]
             self.delivered = len(self.sent)
             batch = [
                 self.message(item.topic, item.key, item.value, item.partition or 0)
                 for item in pending
-                if item.topic in internal
+                if item.topic in self.internal
             ]
             if batch:
-                await self.processor.process_batch(batch)
+                await self.process(batch)
 
     def on(self, topic: str) -> list[dict]:
         return [orjson.loads(item.value) for item in self.sent if item.topic == topic]

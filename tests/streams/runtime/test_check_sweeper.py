@@ -15,10 +15,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.codec import decode_check
+from parcelwatch.schemas.order_state import return_key
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.input_ledger import ledger_key
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
-from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
+from parcelwatch.streams.runtime.timers import CheckSweeper, OpenRefunds, check_for, sweep_blocker
 from tests.factories import at
 
 NOW = at(10)
@@ -342,3 +343,17 @@ async def test_lagging_inputs_hold_the_sweep_back(highwater, position, expected)
 async def test_only_input_partitions_count_for_the_lag():
     worker = FakeWorker({TP("scans", 0): (10, 10), TP("shipment-checks", 0): (10_000, 0)})
     assert await blocker(worker) is None
+
+
+def test_an_orders_return_row_asks_for_an_order_check_and_counts_its_open_refund():
+    key, check = check_for(return_key("A-7"), at(1))
+    assert key == "A-7" and check.order_id == "A-7" and check.tracking_number is None
+    refunds = OpenRefunds(at(24 * 4))
+    received = {"received_at": at(0).isoformat(), "refund_issued_at": None}
+    refunds.add(received)
+    refunds.add({**received, "refund_issued_at": at(30).isoformat()})  # refunded: not open
+    refunds.add(  # refunded, then the refund failed: open again
+        {**received, "refund_issued_at": at(30).isoformat(), "refund_failed_at": at(40).isoformat()}
+    )
+    refunds.add({"received_at": None})  # not back yet
+    assert refunds.by_age == {"lt_1d": 0, "1d_3d": 0, "3d_7d": 2, "7d_14d": 0, "ge_14d": 0}

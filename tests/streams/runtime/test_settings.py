@@ -29,12 +29,12 @@ def test_environment_overrides_and_prefix():
     )
     assert settings.bootstrap_servers == "k1:9092,k2:9092"
     assert settings.topics.all == (
-        "eu.carrier-scans", "eu.orders", "eu.customer-feedback", "eu.shipment-checks",
-        "eu.order-shipments", "eu.shipment-feedback", "eu.shipment-alerts",
-        "eu.customer-notifications", "eu.dead-letter", "eu.feedback-flagged",
-        "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes", "eu.model-outcomes",
-        "eu.model-monitoring", "eu.support-escalations", "eu.model-updates", "eu.carrier-raw",
-        "eu.returns",
+        "eu.carrier-scans", "eu.orders", "eu.customer-feedback", "eu.returns",
+        "eu.shipment-checks", "eu.order-shipments", "eu.shipment-feedback", "eu.return-parcels",
+        "eu.return-scans", "eu.shipment-alerts", "eu.customer-notifications", "eu.dead-letter",
+        "eu.feedback-flagged", "eu.feedback-tallies", "eu.pain-points", "eu.pain-point-spikes",
+        "eu.model-outcomes", "eu.model-monitoring", "eu.support-escalations", "eu.model-updates",
+        "eu.carrier-raw",
     )  # fmt: skip
     assert settings.partitions == 12
     assert settings.data_dir == Path("/var/lib/pw")
