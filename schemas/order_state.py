@@ -37,6 +37,10 @@ def order_key(order_id: str) -> str:
     return ORDER_KEY_PREFIX + order_id
 
 
+def return_key(order_id: str) -> str:
+    return "~return~" + order_id  # the order's ReturnState (streams/core/returns.py)
+
+
 def is_order_key(key: str) -> bool:
     return key.startswith(ORDER_KEY_PREFIX)
 
