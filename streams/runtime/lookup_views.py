@@ -126,26 +126,26 @@ def register_lookup_views(app: faust.App, shipments: Any, settings: Settings) ->
         locale = locale_hint(request.query.get("locale"))
         return send(view, lookups.return_reply(request.match_info["order_id"], locale))
 
+    async def checked(
+        view: web.View, request: web.Request, problem: Reply | None, handler: Any
+    ) -> web.Response:
+        """Token, then id, then routed: a refused request costs no hop."""
+        refusal = gate.refusal(request.headers) or problem
+        if refusal is not None:
+            return send(view, refusal)
+        return await routed(handler, view, request)
+
     @app.page("/v1/shipments/{tracking_number}")
     async def shipment(self: web.View, request: web.Request, tracking_number: str) -> web.Response:
-        refusal = gate.refusal(request.headers) or tracking_number_problem(tracking_number)
-        if refusal is not None:
-            return send(self, refusal)
-        return await routed(shipment_here, self, request)
+        return await checked(self, request, tracking_number_problem(tracking_number), shipment_here)
 
     @app.page("/v1/orders/{order_id}")
     async def order(self: web.View, request: web.Request, order_id: str) -> web.Response:
-        refusal = gate.refusal(request.headers) or order_id_problem(order_id)
-        if refusal is not None:
-            return send(self, refusal)
-        return await routed(order_here, self, request)
+        return await checked(self, request, order_id_problem(order_id), order_here)
 
     @app.page("/v1/orders/{order_id}/return")
     async def order_return(self: web.View, request: web.Request, order_id: str) -> web.Response:
-        refusal = gate.refusal(request.headers) or order_id_problem(order_id)
-        if refusal is not None:
-            return send(self, refusal)
-        return await routed(return_here, self, request)
+        return await checked(self, request, order_id_problem(order_id), return_here)
 
 
 _HERE = object()  # the key's owner is this worker: read the local table
