@@ -3,7 +3,7 @@ same run.
 
 A worker on the local broker (``parcelwatch kafka up``) with its shipments table on disk
 (RocksDB, the default store) is loaded with N shipments (an order with items and two scans each),
-then asked, one request at a time and then C at a time:
+then asked one request at a time, 4 at a time and C at a time:
 
 * ``GET /healthz`` (baseline: the web stack's floor on the same server and connection pool);
 * ``GET /v1/shipments/{tracking_number}``;
@@ -75,10 +75,25 @@ async def load(deployment: Deployment, shipments: int) -> list[str]:
     return trackings
 
 
-async def applied_all(workers: list[WorkerProcess], expected: int, timeout: float = 1800) -> None:
-    """Until the workers have applied every input message (orders and scans)."""
+def links_applied(worker: WorkerProcess) -> float:
+    """Order-shipment links applied: each one indexes a shipment under its order id."""
+    return sum(
+        value
+        for name, value in worker.metrics().items()
+        if name.startswith("parcelwatch_events_total")
+        and 'outcome="applied"' in name
+        and 'order-shipments"' in name
+    )
+
+
+async def applied_all(workers: list[WorkerProcess], shipments: int, timeout: float = 1800) -> None:
+    """Until the workers have applied every input (an order and two scans per shipment) and
+    indexed every shipment under its order."""
     deadline = time.monotonic() + timeout
-    while sum(worker.events_total("applied") for worker in workers) < expected:
+    while (
+        sum(worker.events_total("applied") for worker in workers) < 3 * shipments
+        or sum(links_applied(worker) for worker in workers) < shipments
+    ):
         if time.monotonic() > deadline:
             raise AssertionError(f"not every input applied in {timeout:.0f} s")
         await asyncio.sleep(2)
@@ -144,7 +159,7 @@ async def main() -> None:
                 )
             started = time.perf_counter()
             trackings = await load(deployment, args.shipments)
-            await applied_all(workers, 3 * args.shipments)
+            await applied_all(workers, args.shipments)
             print(
                 f"{args.shipments} shipments ({3 * args.shipments} input messages) applied in "
                 f"{time.perf_counter() - started:.0f} s; store rocksdb, {args.workers} worker(s)"
@@ -165,7 +180,7 @@ async def main() -> None:
                 ],
             }
             verdicts = []
-            for concurrency in (1, args.concurrency):
+            for concurrency in sorted({1, 4, args.concurrency}):
                 print(f"-- {args.requests} requests, {concurrency} at a time")
                 for name, urls in routes.items():
                     samples = await run(urls, concurrency)
