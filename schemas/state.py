@@ -14,9 +14,10 @@ top-level fields), never the whole state:
   the two moments the live model monitoring compares (pickup, 24 h before the promise); written
   only by the risk rule. Its hysteresis lives with the other alert episodes, in ``outputs``.
 * ``outputs`` (``OutputRecord``): what parcelwatch has said about the shipment: the alert episodes
-  raised and still open (one alert per episode), every alert kind ever raised, and the milestones
-  notified. Written by the alert,
-  risk and silence rules and by the notification decision.
+  raised and still open (one alert per episode), every alert kind ever raised, the milestones
+  notified, and a bounded log of the alerts raised and notifications published, with their times
+  (for the lookup API). Written by the alert, risk and silence rules (through
+  ``ShipmentState.with_alert``) and by the follow-up (``ShipmentState.with_sent``).
 * ``timer`` (``TimerSchedule``): where and when the silence timer should look again; written by the
   follow-up and by the pipeline, read by the timer's sweep straight from the stored JSON.
 
@@ -34,11 +35,14 @@ from typing import Any
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
+    Alert,
     AlertKind,
     Customer,
     ExceptionReason,
+    Item,
     Location,
     NotificationChannel,
+    NotificationKind,
     Place,
     PredictedDelivery,
     ShipmentStatus,
@@ -58,6 +62,9 @@ MAX_SEEN_EVENT_IDS = 500
 MAX_NOTIFIED = 100
 MAX_FEEDBACK_IDS = 100
 MAX_ESCALATED = 20  # a shipment has a handful of cases at most (one per reason and episode)
+MAX_ORDER_ITEMS = 50  # the first 50 lines of an order: enough to say what is in the parcel
+MAX_ALERT_LOG = 50  # the latest alerts raised
+MAX_NOTIFICATION_LOG = 50  # the latest notifications published
 
 
 class UnsupportedStateVersion(ValueError):
@@ -86,6 +93,9 @@ class OrderTerms:
     origin: Place | None = None
     destination: Place | None = None
     customer: Customer | None = None
+    # The order's first MAX_ORDER_ITEMS lines. Added within state_version 3: None in states
+    # stored before it (not recorded), () when the order listed none.
+    items: tuple[Item, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +139,27 @@ class RiskReading:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertEntry:
+    """One alert raised (published on ``shipment-alerts``), for the lookup API's answer."""
+
+    kind: AlertKind
+    alert_id: str
+    raised_at: datetime  # when parcelwatch raised it (the processing clock)
+    occurred_at: datetime | None = None  # when the trouble began (event time), if known
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationEntry:
+    """One notification published on ``customer-notifications``: milestones skipped are not
+    logged, and one held for quiet hours is logged when it is actually published."""
+
+    kind: NotificationKind
+    milestone: str  # the milestone key (``outputs.notified``)
+    notification_id: str
+    sent_at: datetime  # when parcelwatch published it (the processing clock)
+
+
+@dataclass(frozen=True, slots=True)
 class OutputRecord:
     """What was raised and told, so that replays and redeliveries raise and tell nothing twice."""
 
@@ -149,6 +180,10 @@ class OutputRecord:
     # Support cases opened for this shipment (case_id), so a redelivery or a replay opens none
     # twice. Added within state_version 3: states written before it read as empty.
     escalated: tuple[str, ...] = ()
+    # What was said and when, oldest first, bounded (MAX_ALERT_LOG, MAX_NOTIFICATION_LOG), each
+    # entry once by its id. Added within state_version 3: states stored before read as empty.
+    alert_log: tuple[AlertEntry, ...] = ()
+    notification_log: tuple[NotificationEntry, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +251,32 @@ class ShipmentState:
         )
         return replace(self, outputs=outputs)
 
+    def with_alert(self, alert: Alert, episode: str) -> ShipmentState:
+        """The state with ``alert`` raised: its episode opened and the alert logged (once: an
+        alert id already logged is not logged again). Every rule that raises an alert says so
+        through here."""
+        state = self.with_episode(alert.kind, episode)
+        if any(entry.alert_id == alert.alert_id for entry in self.outputs.alert_log):
+            return state
+        entry = AlertEntry(alert.kind, alert.alert_id, alert.detected_at, alert.occurred_at)
+        # In time order, not in order of raising: a batch raises its risk alerts after all its
+        # rule alerts, and must leave the same log as one message at a time.
+        log = sorted((*state.outputs.alert_log, entry), key=_raised_then_occurred)
+        return replace(state, outputs=replace(state.outputs, alert_log=tuple(log[-MAX_ALERT_LOG:])))
+
+    def with_sent(self, sent: tuple[NotificationEntry, ...]) -> ShipmentState:
+        """The state with the notifications ``sent`` logged (each notification id once)."""
+        logged = {entry.notification_id for entry in self.outputs.notification_log}
+        fresh = tuple(entry for entry in sent if entry.notification_id not in logged)
+        if not fresh:
+            return self
+        log = (*self.outputs.notification_log, *fresh)[-MAX_NOTIFICATION_LOG:]
+        return replace(self, outputs=replace(self.outputs, notification_log=log))
+
+
+def _raised_then_occurred(entry: AlertEntry) -> tuple[datetime, datetime]:
+    return entry.raised_at, entry.occurred_at or entry.raised_at
+
 
 def state_to_json(state: ShipmentState) -> dict[str, Any]:
     """The JSON object stored in the table (Faust's json codec turns it into changelog bytes)."""
@@ -244,6 +305,8 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             origin=_place(order["origin"]),
             destination=_place(order["destination"]),
             customer=stored_customer(order["customer"]),
+            # Additive within version 3: absent (not recorded) from states stored before it.
+            items=_items(order.get("items")),
         ),
         tracking=TrackingRecord(
             status=_enum(ShipmentStatus, tracking["status"]),
@@ -276,6 +339,10 @@ def state_from_json(data: dict[str, Any]) -> ShipmentState:
             feedback_ids=tuple(outputs.get("feedback_ids", ())),
             outcome_recorded=outputs.get("outcome_recorded", False),
             escalated=tuple(outputs.get("escalated", ())),
+            alert_log=tuple(_alert_entry(item) for item in outputs.get("alert_log", ())),
+            notification_log=tuple(
+                _notification_entry(item) for item in outputs.get("notification_log", ())
+            ),
         ),
         timer=TimerSchedule(
             next_check_at=_time(timer["next_check_at"]),
@@ -320,7 +387,7 @@ def _nested(flat: dict[str, Any]) -> dict[str, Any]:
     return {
         "tracking_number": flat["tracking_number"],
         "carrier": flat["carrier"],
-        "order": {name: flat[name] for name in OrderTerms.__slots__},
+        "order": {name: flat[name] for name in OrderTerms.__slots__ if name != "items"},
         "tracking": {name: flat[name] for name in TrackingRecord.__slots__},
         "risk": {
             "score": flat.get("risk"),
@@ -355,6 +422,28 @@ def stored_customer(value: dict[str, Any] | None) -> Customer | None:
     channels = tuple(NotificationChannel(channel) for channel in value["channels"])
     return Customer(
         id=value["id"], locale=value["locale"], timezone=value["timezone"], channels=channels
+    )
+
+
+def _items(value: list[dict[str, Any]] | None) -> tuple[Item, ...] | None:
+    return None if value is None else tuple(Item(**item) for item in value)
+
+
+def _alert_entry(value: dict[str, Any]) -> AlertEntry:
+    return AlertEntry(
+        kind=AlertKind(value["kind"]),
+        alert_id=value["alert_id"],
+        raised_at=parse_rfc3339(value["raised_at"]),
+        occurred_at=_time(value["occurred_at"]),
+    )
+
+
+def _notification_entry(value: dict[str, Any]) -> NotificationEntry:
+    return NotificationEntry(
+        kind=NotificationKind(value["kind"]),
+        milestone=value["milestone"],
+        notification_id=value["notification_id"],
+        sent_at=parse_rfc3339(value["sent_at"]),
     )
 
 

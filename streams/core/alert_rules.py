@@ -78,13 +78,14 @@ def detect_alerts(
         in_episode = after.tracking.status in rule.statuses
         open_episode = state.open_episode(rule.kind)
         if in_episode and open_episode is None:
-            state = state.with_episode(rule.kind, event.event_id)
-            alerts.append(_status_alert(state, rule.kind, event.event_id, event, now))
+            alert = _status_alert(state, rule.kind, event.event_id, event, now)
+            state = state.with_alert(alert, event.event_id)
+            alerts.append(alert)
         elif not in_episode and open_episode is not None and rule.closes:
             state = state.with_episode(rule.kind, None)
     missed = _missed_promise(state, event, now)
     if missed is not None:
-        state = state.with_episode(AlertKind.MISSED_PROMISE, promise_episode(state))
+        state = state.with_alert(missed, promise_episode(state))
         alerts.append(missed)
     return tuple(alerts), state
 

@@ -12,17 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from string import Template
+from typing import Any
 
 from parcelwatch.schemas.lookup import (
     AnswerOrder,
     Prediction,
     RaisedAlert,
+    SentNotification,
     ShipmentAnswer,
     Situation,
     TimelineEntry,
 )
 from parcelwatch.schemas.state import ScanRecord, ShipmentState
-from parcelwatch.schemas.types import AlertKind, ExceptionReason, Location, ShipmentStatus
+from parcelwatch.schemas.types import (
+    AlertKind,
+    ExceptionReason,
+    Location,
+    NotificationKind,
+    ShipmentStatus,
+)
+from parcelwatch.streams.core.alert_rules import alert_id
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import (  # the same template variants
@@ -88,6 +97,8 @@ class AnswerTexts:
     fragments: dict[str, Template]  # FRAGMENTS
     reasons: dict[str, str]  # ExceptionReason value, or "returned" -> plain words
     next_steps: dict[str, str]  # reason or situation -> what the customer can do
+    returns: dict[str, Template]  # ReturnStatus (or "received.overdue") -> a sentence
+    refund_methods: dict[str, str]  # RefundMethod value -> "to your original payment method"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +128,15 @@ def situation_of(state: ShipmentState, now: datetime) -> Situation:
 
 
 def build_answer(
-    state: ShipmentState, now: datetime, templates: AnswerTemplates, zone: tzinfo | None = None
+    state: ShipmentState,
+    now: datetime,
+    templates: AnswerTemplates,
+    zone: tzinfo | None = None,
 ) -> ShipmentAnswer:
-    """The answer document about ``state`` at ``now``. ``zone`` is the customer's clock for
-    dates and times; by default the customer's zone, else the promise's offset, else UTC."""
+    """The answer document about ``state`` at ``now``, without the order's return (the lookup
+    adds it with ``with_return``: it may live on another worker). ``zone`` is the customer's
+    clock for dates and times; by default the customer's zone, else the promise's offset, else
+    UTC."""
     zone = zone or customer_zone(state)
     customer = state.order.customer
     locale = customer.locale if customer else None
@@ -138,11 +154,6 @@ def build_answer(
         )
         if risk.predicted_delivery
         else None
-    )
-    open_kinds = {kind for kind, _ in state.outputs.open_episodes}
-    alerts = tuple(
-        RaisedAlert(kind, kind in open_kinds)
-        for kind in sorted({*state.outputs.raised_kinds, *open_kinds})
     )
     delivered_scan = _latest_scan(state, S.DELIVERED)
     return ShipmentAnswer(
@@ -163,20 +174,78 @@ def build_answer(
             origin=state.order.origin,
             destination=state.order.destination,
             customer_locale=locale,
-            items=None,  # the shipment state does not keep the order's items
+            items=state.order.items,
         ),
         timeline=tuple(
             TimelineEntry(scan.status, scan.occurred_at, scan.reason, scan.location)
             for scan in state.tracking.recent_scans
         ),
         prediction=prediction,
-        alerts=alerts,
-        notifications_sent=state.outputs.notified,
+        alerts=raised_alerts(state),
+        notifications=sent_notifications(state),
         next_step=next_step,
         answer=answer_text(situation, state, now, texts, zone, next_step),
         locale=texts.locale,
         answered_at=now,
     )
+
+
+def raised_alerts(state: ShipmentState) -> tuple[RaisedAlert, ...]:
+    """Every alert of the alert log; then, undated, what a state stored before the log knows:
+    open episodes (their id derives from the episode) and kinds raised before."""
+    outputs = state.outputs
+    open_ids = {
+        alert_id(state.tracking_number, kind, episode): kind
+        for kind, episode in outputs.open_episodes
+    }
+    logged = tuple(
+        RaisedAlert(e.kind, e.alert_id in open_ids, e.raised_at, e.occurred_at, e.alert_id)
+        for e in outputs.alert_log
+    )
+    logged_ids = {alert.alert_id for alert in logged}
+    open_unlogged = tuple(
+        RaisedAlert(kind, True, None, None, id_)
+        for id_, kind in sorted(open_ids.items(), key=lambda item: item[1])
+        if id_ not in logged_ids
+    )
+    known_kinds = {alert.kind for alert in (*logged, *open_unlogged)}
+    older = tuple(
+        RaisedAlert(kind, False, None, None, None)
+        for kind in outputs.raised_kinds
+        if kind not in known_kinds
+    )
+    return (*older, *open_unlogged, *logged)
+
+
+def sent_notifications(state: ShipmentState) -> tuple[SentNotification, ...]:
+    """Every notification of the log; first, undated, the milestones decided but not logged:
+    sent before the log existed, or skipped as stale (the state cannot tell which)."""
+    log = state.outputs.notification_log
+    logged = {entry.milestone for entry in log}
+    older = tuple(
+        SentNotification(kind, milestone, None, None)
+        for milestone in state.outputs.notified
+        if milestone not in logged and (kind := _milestone_kind(milestone)) is not None
+    )
+    dated = tuple(SentNotification(e.kind, e.milestone, e.sent_at, e.notification_id) for e in log)
+    return (*older, *dated)
+
+
+def _milestone_kind(milestone: str) -> NotificationKind | None:
+    """A milestone key's kind: ``delayed/<promise>`` -> delayed."""
+    try:
+        return NotificationKind(milestone.split("/", 1)[0])
+    except ValueError:
+        return None
+
+
+def with_return(document: dict[str, Any], returns: dict[str, Any] | None) -> dict[str, Any]:
+    """An encoded answer with the order's return (an encoded ``ReturnAnswer``, or None): the
+    reply says the return's sentence after the shipment's, as a customer asking about an order
+    with a return in progress wants to hear it."""
+    if returns is None:
+        return document
+    return {**document, "returns": returns, "answer": f"{document['answer']} {returns['answer']}"}
 
 
 def answer_text(

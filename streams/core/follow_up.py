@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from parcelwatch.schemas.state import ShipmentState
+from parcelwatch.schemas.state import NotificationEntry, ShipmentState
 from parcelwatch.schemas.types import Alert, Notification
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.notification_text import Templates, render_notification
@@ -58,6 +58,13 @@ def follow_up(
     state = decision.state
     notifications = tuple(
         render_notification(milestone, state, now, templates, zone) for milestone in decision.send
+    )
+    # Logged as sent now: the state is stored only once they are published (processing.py).
+    state = state.with_sent(
+        tuple(
+            NotificationEntry(notice.kind, milestone.key, notice.notification_id, now)
+            for milestone, notice in zip(decision.send, notifications, strict=True)
+        )
     )
     wake_at = next_check_at(state, policy, now, decision.wake_at)
     if wake_at != state.timer.next_check_at:

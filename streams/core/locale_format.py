@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError, localedata
@@ -88,6 +88,13 @@ def _date_pattern(locale: Locale) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _formatted_date(day: date, locale: Locale) -> str:
+    # Cached: answers and notifications name the same few days over and over, and Babel's
+    # pattern formatting is the largest cost of building a lookup answer.
+    return format_date(day, _date_pattern(locale), locale=locale)
+
+
 @dataclass(frozen=True, slots=True)
 class LocaleFormat:
     """Formatting in one CLDR locale; ``moment`` arguments are already in the customer's zone."""
@@ -100,7 +107,7 @@ class LocaleFormat:
 
     def date(self, moment: datetime) -> str:
         """Weekday, day and month: "Friday 20 November", "Freitag, 20. November"."""
-        return format_date(moment.date(), _date_pattern(self.locale), locale=self.locale)
+        return _formatted_date(moment.date(), self.locale)
 
     def time(self, moment: datetime) -> str:
         """The wall-clock time, short: "14:05", "2:05 PM", "14 h 05"."""

@@ -89,8 +89,8 @@ def apply_risk(
         return updated, None
     if score.risk < policy.threshold:
         return updated, None
-    updated = updated.with_episode(AlertKind.DELAY_RISK, score.scan_event_id)
-    return updated, _risk_alert(score, now)
+    alert = _risk_alert(score, now)
+    return updated.with_alert(alert, score.scan_event_id), alert
 
 
 def _at_pickup(kept: RiskAtMoment | None, score: RiskScore) -> RiskAtMoment | None:

@@ -87,8 +87,9 @@ def check_silence(
     for silence in pending_silences(state, policy):
         if silence.due_at > now:
             continue
-        state = state.with_episode(silence.kind, silence.episode)
-        alerts.append(_ALERT_BUILDERS[silence.kind](state, silence, now))
+        alert = _ALERT_BUILDERS[silence.kind](state, silence, now)
+        state = state.with_alert(alert, silence.episode)
+        alerts.append(alert)
     return tuple(alerts), state
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from parcelwatch.schemas.state import (
     MAX_EXCEPTIONS,
+    MAX_ORDER_ITEMS,
     MAX_RECENT_SCANS,
     MAX_SEEN_EVENT_IDS,
     OrderTerms,
@@ -113,6 +114,7 @@ def _order_changes(state: ShipmentState, order: Order) -> dict[str, Any]:
             origin=order.origin,
             destination=order.destination,
             customer=order.customer,
+            items=order.items[:MAX_ORDER_ITEMS],
         ),
     }
     promised_by = state.order.promised_by

@@ -241,20 +241,20 @@ def _history(page: _Page) -> str:
 
 
 def _returns(page: _Page) -> str:
-    """The return, when the answer carries one (its fields read by name, if present)."""
+    """The order's return, when the answer carries one (``ReturnAnswer`` of
+    ``shipment-answer.v1``): its sentence in the customer's language, the return parcel and the
+    refund."""
     returns = page.data.get("returns")
     if not isinstance(returns, Mapping) or not returns:
         return ""
     labels = page.labels.labels
-    state = _text(returns.get("state")) or _text(returns.get("status"))
-    refund = returns.get("refund")
-    refund = refund if isinstance(refund, Mapping) else returns
-    amount = _amount(page, refund.get("amount"), refund.get("currency"))
+    amount = _amount(page, returns.get("refund_amount"), returns.get("refund_currency"))
     rows = [
         (labels["return_tracking_number"], _text(returns.get("return_tracking_number"))),
         (labels["refund"], amount),
     ]
-    inner = _p(state.replace("_", " ").capitalize()) if state else ""
+    sentence = _text(returns.get("answer"))
+    inner = _p(sentence) if sentence else ""
     return _section("returns", labels["returns"], inner + _definitions(rows))
 
 

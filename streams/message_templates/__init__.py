@@ -112,10 +112,7 @@ def _load_locale(path: Path) -> LocaleTemplates:
     missing_reasons = ({reason.value for reason in ExceptionReason} | {"returned"}) - reasons.keys()
     if missing_reasons:
         raise TemplateError(f"{path}: reasons missing {sorted(missing_reasons)}")
-    refund_methods = mapping_of(data, "refund_methods", path)
-    missing_methods = {method.value for method in RefundMethod} - refund_methods.keys()
-    if missing_methods:
-        raise TemplateError(f"{path}: refund_methods missing {sorted(missing_methods)}")
+    refund_methods = refund_methods_of(data, path)
     return LocaleTemplates(
         locale=locale,
         pickup_point=_text(data, "pickup_point", path),
@@ -124,6 +121,15 @@ def _load_locale(path: Path) -> LocaleTemplates:
         next_steps=mapping_of(data, "next_steps", path),
         refund_methods=refund_methods,
     )
+
+
+def refund_methods_of(data: Any, path: Path) -> dict[str, str]:
+    """The words for every refund method (notification and answer files alike)."""
+    refund_methods = mapping_of(data, "refund_methods", path)
+    missing_methods = {method.value for method in RefundMethod} - refund_methods.keys()
+    if missing_methods:
+        raise TemplateError(f"{path}: refund_methods missing {sorted(missing_methods)}")
+    return refund_methods
 
 
 def _placeholders_of(name: str) -> frozenset[str]:

@@ -17,12 +17,14 @@ from parcelwatch.streams.core.answers import (
     AnswerTemplates,
     AnswerTexts,
 )
+from parcelwatch.streams.core.return_answers import RETURN_PLACEHOLDERS, RETURN_TEMPLATE_NAMES
 from parcelwatch.streams.message_templates import (
     FALLBACK_LOCALE,
     TemplateError,
     load_locale_folder,
     mapping_of,
     read_locale_file,
+    refund_methods_of,
     template_of,
     variant_base,
 )
@@ -66,12 +68,23 @@ def _load_locale(path: Path) -> AnswerTexts:
     missing_reasons = ({reason.value for reason in ExceptionReason} | {RETURNED}) - reasons.keys()
     if missing_reasons:
         raise TemplateError(f"{path}: reasons missing {sorted(missing_reasons)}")
+    returns_given = mapping_of(data, "returns", path)
+    if returns_given.keys() != RETURN_TEMPLATE_NAMES:
+        raise TemplateError(
+            f"{path}: returns must be exactly {sorted(RETURN_TEMPLATE_NAMES)}, "
+            f"got {sorted(returns_given)}"
+        )
     return AnswerTexts(
         locale=locale,
         answers=answers,
         fragments=fragments,
         reasons=reasons,
         next_steps=mapping_of(data, "next_steps", path),
+        returns={
+            name: _answer_template(text, f"{path}: returns.{name}", RETURN_PLACEHOLDERS)
+            for name, text in returns_given.items()
+        },
+        refund_methods=refund_methods_of(data, path),
     )
 
 

@@ -14,21 +14,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+import orjson
+
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.order_state import (
     UnsupportedStateVersion,
     order_key,
     order_state_from_json,
+    return_key,
 )
-from parcelwatch.schemas.patterns import TRACKING_NUMBER, compile_full
-from parcelwatch.schemas.state import state_from_json
-from parcelwatch.streams.core.answers import AnswerTemplates, build_answer
+from parcelwatch.schemas.patterns import LOCALE, TRACKING_NUMBER, compile_full
+from parcelwatch.schemas.state import ShipmentState, state_from_json
+from parcelwatch.streams.core.answers import AnswerTemplates, build_answer, with_return
 from parcelwatch.streams.core.local_time import customer_zone
+from parcelwatch.streams.core.return_answers import build_return_answer
+from parcelwatch.streams.core.returns import ReturnPolicy, return_state_from_json
 
 log = logging.getLogger(__name__)
 
 _TRACKING_NUMBER = compile_full(TRACKING_NUMBER)
 MAX_ORDER_ID_CHARS = 200  # the contracts' order-id bound (order.v1: 1..200 characters)
+MAX_LOCALE_CHARS = 35  # the contracts' locale bound
+_LOCALE = compile_full(LOCALE)
 _BEARER = "bearer "
 Reply = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, extra headers
 
@@ -91,37 +98,75 @@ def order_id_problem(order_id: str) -> Reply | None:
 
 @dataclass(frozen=True)
 class Lookups:
-    """Answers from the local table partitions (``read``: a table key -> its stored JSON, or
+    """Answers from the local table partitions (``read``: a table key -> its stored value, or
     None when this worker holds no such key)."""
 
-    read: Callable[[str], dict[str, Any] | None]
+    read: Callable[[str], Any]
     templates: AnswerTemplates
     clock: Callable[[], datetime]
+    return_policy: ReturnPolicy = field(default_factory=ReturnPolicy)
 
     def shipment(self, tracking_number: str) -> Reply:
-        answer = self.shipment_answer(tracking_number)
-        return (200, answer, {}) if answer is not None else NOT_FOUND
-
-    def shipment_answer(self, tracking_number: str) -> dict[str, Any] | None:
-        found = self.shipment_view(tracking_number)
-        return found[0] if found is not None else None
+        """A shipment whose order's return is held here too (or that has none)."""
+        state = self.shipment_state(tracking_number)
+        if state is None:
+            return NOT_FOUND
+        returns = self.return_answer(state.order.order_id, _locale_of(state))
+        return 200, self.shipment_answer(state, returns), {}
 
     def shipment_view(self, tracking_number: str) -> tuple[dict[str, Any], tzinfo] | None:
-        """The answer and the customer's clock it was written on (the tracking page shows its
-        times on the same clock), or None for an unknown or unreadable shipment."""
+        """The answer (with the order's return when this worker holds it) and the customer's
+        clock it was written on, for the tracking page, which shows its times on the same clock;
+        None for an unknown or unreadable shipment."""
+        state = self.shipment_state(tracking_number)
+        if state is None:
+            return None
+        zone = customer_zone(state)
+        answer = to_jsonable(build_answer(state, self.clock(), self.templates, zone))
+        return with_return(
+            answer, self.return_answer(state.order.order_id, _locale_of(state))
+        ), zone
+
+    def shipment_state(self, tracking_number: str) -> ShipmentState | None:
         stored = self._read(tracking_number)
         if stored is None:
             return None
         try:
-            state = state_from_json(stored)
+            return state_from_json(stored)
         except (UnsupportedStateVersion, KeyError, TypeError, ValueError) as problem:
             # A state this build cannot read: said without the id or the value.
             log.warning(
                 "lookup: a stored shipment state is unreadable (%s)", type(problem).__name__
             )
             return None
-        zone = customer_zone(state)
-        return to_jsonable(build_answer(state, self.clock(), self.templates, zone)), zone
+
+    def shipment_answer(
+        self, state: ShipmentState, returns: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The encoded answer, with the order's return (encoded, from wherever it is held)."""
+        return with_return(to_jsonable(build_answer(state, self.clock(), self.templates)), returns)
+
+    def return_answer(self, order_id: str | None, locale: str | None) -> dict[str, Any] | None:
+        """The order's return as held here (encoded ``ReturnAnswer`` in ``locale``), or None: no
+        order id, no return, or one this build cannot read."""
+        if order_id is None:
+            return None
+        stored = self.read(return_key(order_id))
+        if stored is None:
+            return None
+        try:
+            state = return_state_from_json(_as_bytes(stored))
+        except (KeyError, TypeError, ValueError, orjson.JSONDecodeError) as problem:
+            log.warning("lookup: a stored return is unreadable (%s)", type(problem).__name__)
+            return None
+        answer = build_return_answer(
+            state, self.clock(), self.templates, self.return_policy, locale
+        )
+        return to_jsonable(answer)
+
+    def return_reply(self, order_id: str, locale: str | None) -> Reply:
+        """What ``GET /v1/orders/{order_id}/return`` answers: ``returns`` null when none."""
+        return 200, {"order_id": order_id, "returns": self.return_answer(order_id, locale)}, {}
 
     def order_shipments(self, order_id: str) -> tuple[str, ...] | None:
         """The tracking numbers the order's index links to it, or None for an unknown order."""
@@ -140,7 +185,42 @@ class Lookups:
         return value if isinstance(value, dict) else None
 
 
-def order_reply(order_id: str, answers: list[dict[str, Any]], unavailable: list[str]) -> Reply:
-    """An order's answer: its shipments' answers, and the tracking numbers whose owner could not
-    answer now (the caller may ask ``/v1/shipments/{tracking_number}`` again)."""
-    return 200, {"order_id": order_id, "shipments": answers, "unavailable": unavailable}, {}
+def order_reply(
+    order_id: str,
+    answers: list[dict[str, Any]],
+    unavailable: list[str],
+    returns: dict[str, Any] | None = None,
+) -> Reply:
+    """An order's answer: its shipments' answers, the order's return (null when none), and the
+    tracking numbers whose owner could not answer now (the caller may ask
+    ``/v1/shipments/{tracking_number}`` again)."""
+    body = {"order_id": order_id, "shipments": answers, "returns": returns}
+    return 200, {**body, "unavailable": unavailable}, {}
+
+
+def locale_hint(value: str | None) -> str | None:
+    """A ``locale`` query parameter if it could be a BCP 47 tag, else None (the fallback)."""
+    if value and len(value) <= MAX_LOCALE_CHARS and _LOCALE.fullmatch(value):
+        return value
+    return None
+
+
+def answer_locale(answers: list[dict[str, Any]]) -> str | None:
+    """The customer's locale as the order's shipments give it (the first that names one)."""
+    return next(
+        (a["order"]["customer_locale"] for a in answers if a["order"]["customer_locale"]), None
+    )
+
+
+def _locale_of(state: ShipmentState) -> str | None:
+    return state.order.customer.locale if state.order.customer is not None else None
+
+
+def _as_bytes(stored: Any) -> bytes:
+    """A stored ReturnState as ``return_state_from_json`` reads it: the table's JSON codec gives
+    back an object (or text) for what was written as JSON bytes."""
+    if isinstance(stored, bytes):
+        return stored
+    if isinstance(stored, str):
+        return stored.encode("utf-8")
+    return orjson.dumps(stored)

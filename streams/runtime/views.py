@@ -51,7 +51,7 @@ def register_views(
         report = await tracking.report()
         return self.json(report.as_json(), status=200 if report.ready else 503)
 
-    lookups = answer_lookups(tracking.shipments, tracking.answer_templates)
+    lookups = answer_lookups(tracking.shipments, tracking.answer_templates, settings.return_policy)
     gate = ApiGate(settings.api_tokens)
     register_lookup_views(app, tracking.shipments, lookups, gate)
     register_tracking_page(app, tracking.shipments, lookups, gate, settings)

@@ -1,5 +1,6 @@
 """The lookup API on a real broker: either of two workers gives the same answer (Faust's table
-routing sends the request to the partition's owner), and a request without a token is refused."""
+routing sends the request to the partition's owner), with the order's items and the times of its
+alerts and notifications, and a request without a token is refused."""
 
 from __future__ import annotations
 
@@ -9,17 +10,20 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from parcelwatch.schemas.codec import encode
-from parcelwatch.schemas.timestamps import utc_now
+from parcelwatch.schemas.timestamps import parse_rfc3339, utc_now
+from parcelwatch.schemas.types import Item
 from tests.factories import order_at, scan_at
 from tests.integration.conftest import produce, wait_until_committed
 
 TOKEN = "integration-lookup-token-0123"
 API = {"PARCELWATCH_API_TOKENS": TOKEN}
 HOUR = timedelta(hours=1)
+ITEMS = (Item("SKU-LOOKUP-1", 2, "books"), Item("SKU-LOOKUP-2", 1))
 
 
 def _get(port: int, path: str, token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
@@ -55,7 +59,11 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
     trackings = [f"1ZLOOK{uuid.uuid4().hex[:10].upper()}" for _ in range(6)]  # both owners
     events = []
     for tracking in trackings:
-        events += [order_at(tracking, now), scan_at(tracking, "in_transit", now - HOUR)]
+        events += [
+            replace(order_at(tracking, now), items=ITEMS),
+            scan_at(tracking, "exception", now - 2 * HOUR),  # an alert, closed by the next scan
+            scan_at(tracking, "in_transit", now - HOUR),
+        ]
     topics = deployment.topics
     await produce(
         [
@@ -75,7 +83,19 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
         assert _without_time(from_first) == _without_time(from_second)
         assert from_first["tracking_number"] == tracking
         assert from_first["situation"] == "in_transit"
-        assert [entry["status"] for entry in from_first["timeline"]] == ["in_transit"]
+        assert [entry["status"] for entry in from_first["timeline"]] == ["exception", "in_transit"]
+        assert from_first["order"]["items"] == [
+            {"sku": "SKU-LOOKUP-1", "quantity": 2, "category": "books"},
+            {"sku": "SKU-LOOKUP-2", "quantity": 1, "category": None},
+        ]
+        (alert,) = from_first["alerts"]
+        assert alert["kind"] == "carrier_exception" and alert["open"] is False
+        assert alert["alert_id"] and parse_rfc3339(alert["raised_at"]) >= now
+        assert parse_rfc3339(alert["occurred_at"]) == now - 2 * HOUR
+        told = from_first["notifications"]  # at least the exception, urgent even at night
+        assert told and all(parse_rfc3339(n["sent_at"]) >= now for n in told)
+        assert all(n["notification_id"] for n in told)
+        assert from_first["returns"] is None  # no return for this order
 
     # An order: its index (keyed by order id) names its shipment, answered by the shipment's owner.
     order_path = f"/v1/orders/A-{trackings[0][-6:]}"
@@ -83,6 +103,7 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
     _, order_first = _get(first.port, order_path)
     _, order_second = _get(second.port, order_path)
     assert [answer["tracking_number"] for answer in order_first["shipments"]] == [trackings[0]]
+    assert order_first["returns"] is None and order_first["unavailable"] == []
     assert [_without_time(a) for a in order_first["shipments"]] == [
         _without_time(a) for a in order_second["shipments"]
     ]

@@ -21,12 +21,47 @@ SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a mapping with a key given twice (yaml.safe_load keeps the last
+    one silently, so a second copy of a channel would hide the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, UniqueKeyLoader.construct_mapping
+)
+
+
+def load_unique(text: str) -> Any:
+    return yaml.load(text, Loader=UniqueKeyLoader)
+
+
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
-    with ASYNCAPI.open(encoding="utf-8") as file:
-        loaded = yaml.safe_load(file)
+    loaded = load_unique(ASYNCAPI.read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
+
+
+def test_the_strict_loader_refuses_a_key_given_twice() -> None:
+    assert load_unique("a:\n  b: 1\n  c: 2\n") == {"a": {"b": 1, "c": 2}}
+    with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key 'b'"):
+        load_unique("a:\n  b: 1\n  c: 2\n  b: 3\n")
+
+
+def test_the_file_has_no_key_given_twice() -> None:
+    # The fixture loads it strictly too; this names the failure when a copy creeps back in.
+    assert load_unique(ASYNCAPI.read_text(encoding="utf-8"))["channels"]["feedbackTallies"]
 
 
 def _refs(node: Any) -> Iterator[str]:

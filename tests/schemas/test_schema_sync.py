@@ -57,6 +57,9 @@ from parcelwatch.schemas.lookup import (
     AnswerOrder,
     Prediction,
     RaisedAlert,
+    ReturnAnswer,
+    ReturnStatus,
+    SentNotification,
     ShipmentAnswer,
     Situation,
     TimelineEntry,
@@ -919,6 +922,8 @@ def test_shipment_answer_shapes_match_the_types():
         "timeline": TimelineEntry,
         "alerts": RaisedAlert,
         "prediction": Prediction,
+        "notifications": SentNotification,
+        "returns": ReturnAnswer,
     }
     for name, cls in nested.items():
         node = properties[name]
@@ -928,6 +933,13 @@ def test_shipment_answer_shapes_match_the_types():
     assert _enum(properties["alerts"]["items"]["properties"]["kind"]) == [
         member.value for member in AlertKind
     ]
+    assert _enum(properties["notifications"]["items"]["properties"]["kind"]) == [
+        member.value for member in NotificationKind
+    ]
+    returns = properties["returns"]["properties"]
+    assert _enum(returns["status"]) == [member.value for member in ReturnStatus]
+    assert _enum(returns["reason"]) == [member.value for member in ReturnReason]
+    assert _enum(returns["refund_method"]) == [member.value for member in RefundMethod]
 
 
 def test_support_escalation_shapes_match_the_types():

@@ -89,9 +89,12 @@ def fixture_story():
 
 def without_raised_kinds(state: ShipmentState) -> ShipmentState:
     """``state`` as read from a store written before ``raised_kinds`` (and the later additions
-    within version 3: the risk moments) existed."""
+    within version 3: the risk moments, the order's items, the alert and notification logs)
+    existed."""
     risk = replace(state.risk, at_pickup=None, before_promise=None)
-    return replace(state, outputs=replace(state.outputs, raised_kinds=()), risk=risk)
+    outputs = replace(state.outputs, raised_kinds=(), alert_log=(), notification_log=())
+    order = replace(state.order, items=None)
+    return replace(state, outputs=outputs, risk=risk, order=order)
 
 
 def test_round_trip_through_json_bytes_is_exact():

@@ -18,13 +18,18 @@ from parcelwatch.schemas.types import (
     AlertKind,
     Customer,
     ExceptionReason,
+    Item,
     Location,
     NotificationChannel,
+    NotificationKind,
     PredictedDelivery,
     ShipmentStatus,
 )
+from parcelwatch.streams.core.alert_rules import alert_id
 from parcelwatch.streams.core.answers import build_answer, situation_of
+from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
 from parcelwatch.streams.core.tracking import apply_event
+from parcelwatch.streams.message_templates import load_templates
 from parcelwatch.streams.message_templates.answer_files import load_answer_templates
 from tests.factories import TRACKING, at, order, scan
 
@@ -71,7 +76,15 @@ def test_an_order_without_any_scan_is_not_shipped_and_has_an_empty_timeline():
     document = answer(shipment(), 1)
     assert document.situation is Situation.NOT_SHIPPED
     assert document.status is None and document.timeline == ()
-    assert document.order.order_id == "A-1001" and document.order.items is None
+    assert document.order.order_id == "A-1001" and document.order.items == ()
+
+
+def test_the_orders_items_are_answered_and_unrecorded_items_are_null():
+    items = (Item("SKU-1", 2, "books"), Item("SKU-2", 1))
+    state = apply_event(None, order(72, customer=customer(), items=items), at(0)).state
+    assert answer(state, 1).order.items == items
+    before_items = replace(state, order=replace(state.order, items=None))
+    assert answer(before_items, 1).order.items is None
 
 
 def test_in_transit_on_time_gives_the_models_window_and_the_last_place():
@@ -161,13 +174,42 @@ def test_a_delivered_parcel_is_not_lost_even_with_an_old_expired_episode():
     assert situation_of(state, at(63)) is Situation.DELIVERED
 
 
-def test_closed_alerts_stay_listed_and_notifications_are_the_milestones_told():
+def test_a_state_stored_before_the_logs_answers_alerts_and_notifications_undated():
     state = shipment(scan(S.IN_TRANSIT, 10)).with_episode(AlertKind.STALLED, "e-1")
-    state = state.with_episode(AlertKind.STALLED, None)
+    state = state.with_episode(AlertKind.STALLED, None).with_episode(AlertKind.EXPIRED, "e-2")
     state = replace(state, outputs=replace(state.outputs, notified=("order_confirmed", "shipped")))
     document = answer(state, 11)
-    assert [(alert.kind, alert.open) for alert in document.alerts] == [(AlertKind.STALLED, False)]
-    assert document.notifications_sent == ("order_confirmed", "shipped")
+    assert [(a.kind, a.open, a.raised_at) for a in document.alerts] == [
+        (AlertKind.STALLED, False, None),
+        (AlertKind.EXPIRED, True, None),
+    ]
+    # An open episode still names its alert: the id derives from the episode.
+    assert document.alerts[0].alert_id is None
+    assert document.alerts[1].alert_id == alert_id(TRACKING, AlertKind.EXPIRED, "e-2")
+    assert [
+        (n.kind, n.milestone, n.sent_at, n.notification_id) for n in document.notifications
+    ] == [
+        (NotificationKind.ORDER_CONFIRMED, "order_confirmed", None, None),
+        (NotificationKind.SHIPPED, "shipped", None, None),
+    ]
+
+
+def test_alerts_and_notifications_are_answered_with_their_times_and_ids():
+    state = shipment(locale="en-GB")
+    followed = follow_up(state, at(1), FollowUpPolicy(), load_templates(), check_silences=False)
+    outcome = apply_event(
+        followed.state, scan(S.EXCEPTION, 5, reason=ExceptionReason.DAMAGED), at(6)
+    )
+    moved = apply_event(outcome.state, scan(S.IN_TRANSIT, 8), at(9)).state  # the episode closes
+    (raised,) = outcome.alerts
+    (told,) = followed.notifications
+    document = answer(moved, 10)
+    assert [(a.kind, a.open, a.raised_at, a.occurred_at, a.alert_id) for a in document.alerts] == [
+        (AlertKind.CARRIER_EXCEPTION, False, at(6), at(5), raised.alert_id)
+    ]
+    assert [(n.kind, n.sent_at, n.notification_id) for n in document.notifications] == [
+        (NotificationKind.ORDER_CONFIRMED, at(1), told.notification_id)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -217,7 +259,7 @@ def test_a_window_over_several_days_names_both_days():
     assert "between Saturday 21 November and Monday 23 November" in document.answer
 
 
-def test_the_answer_is_stamped_with_its_time_and_reserves_returns():
+def test_the_answer_is_stamped_with_its_time_and_has_no_return_of_its_own():
     document = answer(shipment(), 1 + 1 / 60)
     assert document.answered_at == at(1) + timedelta(minutes=1)
     assert document.returns is None and document.tracking_number == TRACKING

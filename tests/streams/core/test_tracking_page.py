@@ -209,15 +209,18 @@ def test_fields_this_build_does_not_know_are_ignored_and_returns_and_items_shown
         **answer,
         "order": {**answer["order"], "items": [{"sku": "MUG-1", "quantity": 2}]},
         "returns": {
-            "state": "refund_issued",
+            "status": "refund_issued",
             "return_tracking_number": "1ZBACK0001",
-            "refund": {"amount": "19.90", "currency": "EUR"},
+            "refund_amount": "19.90",
+            "refund_currency": "EUR",
+            "answer": "We refunded €19.90 to your original payment method on 3 December.",
         },
         "something_new": {"nested": ["<b>"]},
     }
     page = PageReading(render_tracking_page(answer, WORDS.for_locale("en"), BERLIN))
     assert page.by_id["returns"] == (
-        "Your return Refund issued Return tracking number 1ZBACK0001 Refund €19.90"
+        "Your return We refunded €19.90 to your original payment method on 3 December. "
+        "Return tracking number 1ZBACK0001 Refund €19.90"
     )
     assert "Items 2 \u00d7 MUG-1" in page.by_id["details"]
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from parcelwatch.schemas.lookup import Situation
+from parcelwatch.schemas.lookup import ReturnStatus, Situation
 from parcelwatch.streams.message_templates import TemplateError
 from parcelwatch.streams.message_templates.answer_files import (
     BUILT_IN_ANSWERS,
@@ -21,6 +21,7 @@ def test_every_built_in_locale_answers_every_situation():
     assert {"en", "de", "fr"} <= templates.by_locale.keys()
     for texts in templates.by_locale.values():
         assert {situation.value for situation in Situation} <= texts.answers.keys()
+        assert {status.value for status in ReturnStatus} <= texts.returns.keys()
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,10 @@ def test_every_built_in_locale_answers_every_situation():
         (lambda data: data["fragments"].pop("at_place"), "fragments must be exactly"),
         (lambda data: data["reasons"].pop("lost"), "reasons missing ['lost']"),
         (lambda data: data.update(locale="de"), "'locale' must name"),
+        (lambda data: data["returns"].pop("received.overdue"), "returns must be exactly"),
+        (lambda data: data["returns"].update(received="$window"), "unknown placeholders"),
+        (lambda data: data["returns"].update(cancelled=" "), "must be a non-empty string"),
+        (lambda data: data["refund_methods"].pop("gift_card"), "missing ['gift_card']"),
     ],
 )
 def test_a_broken_file_is_refused_with_the_problem_named(tmp_path, change, complaint):

@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.topics import TopicNames
-from parcelwatch.schemas.types import Limits
+from parcelwatch.schemas.types import Customer, Limits, NotificationChannel
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, MessageOutcome, ShipmentProcessor
 from tests.factories import TRACKING, at, order, scan
@@ -412,3 +412,26 @@ async def test_processing_time_and_batch_size_are_observed_once_per_batch():
     assert registry.get_sample_value("parcelwatch_batch_size_sum") == len(SENT_TOGETHER) + 1
     assert registry.get_sample_value("parcelwatch_batch_size_bucket", {"le": "2.0"}) == 1
     assert registry.get_sample_value("parcelwatch_batch_size_bucket", {"le": "4.0"}) == 2
+
+
+async def test_a_redelivered_or_replayed_input_logs_no_alert_or_notification_twice(env):
+    processor, broker, store, _ = env
+    customer = Customer("c-1", "en-GB", "UTC", (NotificationChannel.EMAIL,))
+    inputs = [
+        message(order(600, customer=customer)),
+        message(scan("exception", 499, "x1", reason="damaged"), offset=1),
+    ]
+    await processor.process_batch(inputs)
+    logged = store[TRACKING]["outputs"]
+    assert [entry["kind"] for entry in logged["alert_log"]] == ["carrier_exception"]
+    assert logged["notification_log"]  # order confirmed, the exception (urgent)
+
+    # Redelivered after the state was stored: duplicates. Replayed on a state stored before the
+    # batch (a crash between publishing and storing): the same ids, logged once.
+    assert await processor.process_batch(inputs) == [MessageOutcome.DUPLICATE] * 2
+    del store[TRACKING]
+    await processor.process_batch(inputs)
+    assert store[TRACKING]["outputs"]["alert_log"] == logged["alert_log"]
+    assert store[TRACKING]["outputs"]["notification_log"] == logged["notification_log"]
+    published = [a["alert_id"] for a in broker.on(TOPICS.shipment_alerts)]
+    assert len(published) == 2 and len(set(published)) == 1  # the replay republished the same id

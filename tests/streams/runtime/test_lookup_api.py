@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+import orjson
 import pytest
 
 from parcelwatch.schemas.order_state import (
@@ -11,17 +12,25 @@ from parcelwatch.schemas.order_state import (
     OrderFeedbackState,
     order_key,
     order_state_to_json,
+    return_key,
 )
+from parcelwatch.schemas.returns import ReturnEventType as T
 from parcelwatch.schemas.state import state_to_json
+from parcelwatch.schemas.types import Customer
+from parcelwatch.streams.core.returns import apply_return_scan, return_state_to_json
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates.answer_files import load_answer_templates
 from parcelwatch.streams.runtime.lookup_api import (
     ApiGate,
     Lookups,
+    answer_locale,
+    locale_hint,
     order_id_problem,
+    order_reply,
     tracking_number_problem,
 )
 from tests.factories import TRACKING, at, order
+from tests.streams.core.test_returns import event, parcel_scan, run
 
 GATE = ApiGate(("first-token-0123456789", "second-token-0123456789"))
 
@@ -103,3 +112,59 @@ def test_an_orders_index_names_its_shipments():
     store = {order_key("A-1"): order_state_to_json(index)}
     assert lookups(store).order_shipments("A-1") == ("1ZA", "1ZB")
     assert lookups(store).order_shipments("A-2") is None
+
+
+def returned_order_store(stored_as) -> dict:
+    """A shipment of order A-1001 whose return arrived (as the returns agent stores it, in any
+    of the shapes the table's JSON codec may hand back)."""
+    state = apply_event(None, order(customer=Customer("c-1", "en-GB", "UTC")), at(0)).state
+    requested, _ = run(event(T.RETURN_REQUESTED, 0), event(T.RETURN_LABEL_CREATED, 2))
+    received = apply_return_scan(requested, parcel_scan("delivered", 25), at(26)).state
+    return {TRACKING: state_to_json(state), return_key("A-1001"): stored_as(received)}
+
+
+@pytest.mark.parametrize(
+    "stored_as",
+    [
+        return_state_to_json,  # bytes
+        lambda state: orjson.loads(return_state_to_json(state)),  # a JSON object
+        lambda state: return_state_to_json(state).decode(),  # text
+    ],
+)
+def test_a_shipment_of_an_order_with_a_return_answers_the_return_too(stored_as):
+    status, body, _ = lookups(returned_order_store(stored_as)).shipment(TRACKING)
+    assert status == 200 and body["returns"]["status"] == "received"
+    assert body["returns"]["order_id"] == "A-1001" and body["returns"]["locale"] == "en"
+    assert body["answer"].endswith(body["returns"]["answer"])
+    assert "We received your return on Tuesday 17 November" in body["answer"]
+
+
+def test_the_return_route_answers_the_return_or_null():
+    found = lookups(returned_order_store(return_state_to_json))
+    status, body, _ = found.return_reply("A-1001", "de-DE")
+    assert status == 200 and body["returns"]["locale"] == "de"
+    assert "Rücksendung" in body["returns"]["answer"]
+    assert found.return_reply("A-2", None) == (200, {"order_id": "A-2", "returns": None}, {})
+
+
+def test_an_unreadable_return_is_left_out_not_an_error():
+    store = returned_order_store(return_state_to_json)
+    store[return_key("A-1001")] = {"state_version": 99}
+    status, body, _ = lookups(store).shipment(TRACKING)
+    assert status == 200 and body["returns"] is None
+
+
+def test_an_order_reply_carries_its_return_in_the_customers_locale():
+    shipment = {"order": {"customer_locale": None}}, {"order": {"customer_locale": "fr-FR"}}
+    assert answer_locale(list(shipment)) == "fr-FR" and answer_locale([]) is None
+    returns = {"status": "received", "answer": "x"}
+    _, body, _ = order_reply("A-1", [], ["1ZX"], returns)
+    assert body == {"order_id": "A-1", "shipments": [], "returns": returns, "unavailable": ["1ZX"]}
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [("de-DE", "de-DE"), ("fr", "fr"), ("", None), (None, None), ("x" * 40, None), ("<b>", None)],
+)
+def test_a_locale_hint_is_kept_only_when_it_could_be_a_locale(value, kept):
+    assert locale_hint(value) == kept
