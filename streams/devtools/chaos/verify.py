@@ -21,9 +21,15 @@ OUTPUT_PROCESSING_FIELDS = frozenset({"detected_at", "created_at", "received_at"
 # ``home_partition`` is where the state was written (a producer's partitioner may differ between
 # runs); ``next_check_at`` is computed from the processing time.
 STATE_PROCESSING_FIELDS = frozenset({"timer.home_partition", "timer.next_check_at"})
-# Written by the worker's follow-up (notifications sent), which the core's replay does not run:
-# compared with the undisturbed run instead.
-FOLLOW_UP_FIELDS = frozenset({"outputs.notified"})
+# Inside the state's logs, when a worker raised or published something (its clock, not its
+# decision): the entries are compared without them.
+LOG_PROCESSING_KEYS = {
+    "outputs.alert_log": frozenset({"raised_at"}),
+    "outputs.notification_log": frozenset({"sent_at"}),
+}
+# Written by the worker's follow-up (notifications sent) and its support desk (cases opened), which
+# the core's replay does not run: compared with the undisturbed run instead.
+FOLLOW_UP_FIELDS = frozenset({"outputs.notified", "outputs.notification_log", "outputs.escalated"})
 EXAMPLES = 10  # ids listed per problem in a report; the counts are always complete
 
 
@@ -160,8 +166,8 @@ def compare_states(
         state = actual.get(tracking)
         if state is None:
             continue
-        expected = stored_fields(state_to_json(expected_state))
-        state = stored_fields(dict(state))
+        expected = comparable_fields(state_to_json(expected_state))
+        state = comparable_fields(dict(state))
         ids = input_ids.get(tracking, [])
         if len(ids) > MAX_SEEN_EVENT_IDS:
             result.capped_shipments += 1
@@ -182,7 +188,7 @@ def compare_states(
             and state.get(name) != expected[name]
         ]
         if reference is not None and tracking in reference:
-            reference_state = stored_fields(dict(reference[tracking]))
+            reference_state = comparable_fields(dict(reference[tracking]))
             differing += [
                 name
                 for name in sorted(FOLLOW_UP_FIELDS)
@@ -191,6 +197,18 @@ def compare_states(
         if differing:
             result.different[tracking] = differing
     return result
+
+
+def comparable_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored state's fields by dotted name, its log entries without their processing times."""
+    fields = stored_fields(stored)
+    for name, keys in LOG_PROCESSING_KEYS.items():
+        if name in fields:
+            fields[name] = [
+                {key: value for key, value in entry.items() if key not in keys}
+                for entry in fields[name]
+            ]
+    return fields
 
 
 def _where(ids: list[str], missing: list[str]) -> str:
@@ -207,8 +225,8 @@ def compare_runs(
     """Shipments whose states differ between two runs (processing-time fields ignored)."""
     differing: dict[str, list[str]] = {}
     for tracking in sorted(set(first) | set(second)):
-        a = stored_fields(dict(first.get(tracking, {})))
-        b = stored_fields(dict(second.get(tracking, {})))
+        a = comparable_fields(dict(first.get(tracking, {})))
+        b = comparable_fields(dict(second.get(tracking, {})))
         names = [
             name
             for name in sorted(set(a) | set(b))

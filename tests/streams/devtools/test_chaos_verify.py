@@ -78,6 +78,25 @@ def test_processing_time_fields_do_not_make_states_differ():
     assert compare_runs({TRACKING: state}, {TRACKING: moved}) == {TRACKING: ["tracking.status"]}
 
 
+def test_when_a_worker_raised_or_published_something_does_not_make_states_differ():
+    state = state_to_json(replayed(order(), scan("exception", 1, "s1", reason="damaged")))
+    (entry,) = state["outputs"]["alert_log"]
+    sent = {"kind": "shipped", "milestone": "shipped", "notification_id": "n1"}
+    logs = {
+        "alert_log": [{**entry, "raised_at": "2030-01-01T00:00:00+00:00"}],
+        "notification_log": [{**sent, "sent_at": "2030-01-01T00:00:00+00:00"}],
+    }
+    first = {**state, "outputs": {**state["outputs"], "notification_log": [
+        {**sent, "sent_at": "2026-01-01T00:00:00+00:00"}
+    ]}}  # fmt: skip
+    later = {**state, "outputs": {**state["outputs"], **logs}}
+    assert compare_runs({TRACKING: first}, {TRACKING: later}) == {}
+    other = {**later["outputs"], "alert_log": [{**entry, "alert_id": "another"}]}
+    assert compare_runs({TRACKING: first}, {TRACKING: {**later, "outputs": other}}) == {
+        TRACKING: ["outputs.alert_log"]
+    }
+
+
 def test_fault_plan_is_seeded_spread_and_alternates_empty_and_kept_disks():
     plan = plan_faults(kills=5, broker_restarts=1, seed=7)
     assert plan == plan_faults(kills=5, broker_restarts=1, seed=7)
