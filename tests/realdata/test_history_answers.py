@@ -37,6 +37,7 @@ from tests.realdata.histories import (
     undelivered_past_promise,
 )
 from tests.realdata.pages import assert_sound_page
+from tests.realdata.written_dates import assert_names_the_local_delivery
 
 TEMPLATES = load_answer_templates()
 WORDS = load_page_labels()
@@ -49,14 +50,6 @@ VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(
     SCHEMA, format_checker=jsonschema.FormatChecker()
 )
 EVERY_NTH_VALIDATED = 40  # jsonschema and the page parser are slow: a fixed sample of streams
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-           "Oktober", "November", "Dezember"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-}  # fmt: skip
 S = Situation
 
 
@@ -145,25 +138,7 @@ def test_the_text_is_complete_single_spaced_and_names_the_local_delivery_day(ask
         if one.answer.situation is S.DELIVERED:
             assert one.answer.delivered_at is not None
             local = one.answer.delivered_at.astimezone(one.stream.zone)
-            assert _written_day(one.answer.locale, local) in text, (text, local)
-            assert _written_time(one.answer.locale, local).search(text), (text, local)
-
-
-def _written_day(language: str, local: datetime) -> str:
-    month = MONTHS[language][local.month - 1]
-    return {
-        "en": f"{month} {local.day}",
-        "de": f"{local.day}. {month}",
-        "fr": f"{local.day} {month}",
-    }[language]
-
-
-def _written_time(language: str, local: datetime) -> re.Pattern[str]:
-    if language == "en":
-        hour = local.hour % 12 or 12
-        half = "AM" if local.hour < 12 else "PM"
-        return re.compile(rf"\b{hour}:{local.minute:02d}\s{half}\b")
-    return re.compile(rf"\b{local.hour:02d}:{local.minute:02d}\b")
+            assert_names_the_local_delivery(one.answer.locale, text, local)
 
 
 def test_the_timeline_is_oldest_first_bounded_and_ends_at_the_status(asked):
