@@ -356,9 +356,12 @@ def _window(
 
 
 def _reason(situation: Situation, state: ShipmentState, texts: AnswerTexts) -> str:
+    """The carrier's reason in the customer's words. A parcel going back says the carrier's
+    reason when the return scan gives one (a refusal, an address), else why parcels go back."""
+    reason = state.tracking.status_reason
     if situation in (Situation.RETURNING, Situation.RETURNED):
-        return texts.reasons[RETURNED]
-    reason = state.tracking.status_reason or ExceptionReason.OTHER
+        return texts.reasons.get(reason.value if reason else RETURNED, texts.reasons[RETURNED])
+    reason = reason or ExceptionReason.OTHER
     return texts.reasons.get(reason.value, texts.reasons[ExceptionReason.OTHER.value])
 
 

@@ -97,6 +97,11 @@ def test_the_answer_and_its_page_say_what_the_scans_say(parcel: Parcel, known: s
     assert "$" not in text and not re.search(r"\b(None|null)\b", text), text
     if known == "ordered":
         assert answer.locale == parcel.locale[:2]
+    reason = state.tracking.status_reason
+    if answer.situation in (S.RETURNING, S.ATTEMPT_FAILED, S.EXCEPTION) and reason is not None:
+        assert (
+            TEMPLATES.for_locale(answer.locale).reasons[reason.value] in text
+        )  # the carrier's why
     if answer.situation is S.DELIVERED:
         assert answer.delivered_at is not None
         local = answer.delivered_at.astimezone(zone or customer_zone(state))

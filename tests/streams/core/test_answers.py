@@ -159,6 +159,20 @@ def test_returning_and_returned():
     assert "refund or a new delivery" in returned.answer
 
 
+def test_a_parcel_going_back_says_why_once():
+    # Real carrier payloads (UPS, Shippo) give the reason of a return to sender: it is the
+    # customer's answer; without one the words say why such parcels go back, not "back" again.
+    address = answer(
+        shipment(scan(S.RETURNING_TO_SENDER, 30, reason=ExceptionReason.ADDRESS_ISSUE)), 31
+    )
+    plain = answer(shipment(scan(S.RETURNING_TO_SENDER, 30)), 31)
+    assert address.situation is plain.situation is Situation.RETURNING
+    assert "problem with the delivery address" in address.answer
+    assert "could not deliver it" in plain.answer
+    for text in (address.answer, plain.answer):
+        assert "back" not in text.split(":", 1)[1], text
+
+
 def test_a_lost_scan_and_an_expired_shipment_are_lost():
     lost = answer(shipment(scan(S.EXCEPTION, 30, reason=ExceptionReason.LOST)), 31)
     silent = shipment(scan(S.IN_TRANSIT, 10)).with_episode(AlertKind.EXPIRED, "e-1")
