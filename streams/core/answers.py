@@ -32,6 +32,7 @@ from parcelwatch.schemas.types import (
     ShipmentStatus,
 )
 from parcelwatch.streams.core.alert_rules import alert_id
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import (  # the same template variants
@@ -268,7 +269,11 @@ def answer_text(
     values = {
         "order_id": state.order.order_id or state.tracking_number,
         "tracking_number": state.tracking_number,
-        "carrier": state.carrier.upper() if state.carrier else _fragment(texts, "unknown_carrier"),
+        "carrier": (
+            carrier_display_name(state.carrier)
+            if state.carrier
+            else _fragment(texts, "unknown_carrier")
+        ),
         "at_place": _fragment(texts, "at_place", place=_clean(place)) if place else "",
         "window": window or "",
         "days_late": written.days(days_late) if days_late else "",

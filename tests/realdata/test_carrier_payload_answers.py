@@ -95,6 +95,7 @@ def test_the_answer_and_its_page_say_what_the_scans_say(parcel: Parcel, known: s
     text = answer.answer
     assert text == text.strip() and "  " not in text, text
     assert "$" not in text and not re.search(r"\b(None|null)\b", text), text
+    assert not re.search(r"\b[A-Z]+_[A-Z_]+\b", text), text  # a carrier id is no name
     if known == "ordered":
         assert answer.locale == parcel.locale[:2]
     reason = state.tracking.status_reason
