@@ -87,7 +87,9 @@ def test_only_a_documented_placeholder_number_fails_the_tracking_agents_contract
 def test_the_answer_and_its_page_say_what_the_scans_say(parcel: Parcel, known: str):
     state = getattr(parcel, known)
     now = parcel.last_scan_at + ASKED_AFTER
-    zone = parcel.zone if known == "ordered" else None
+    # As the lookup serves it: the answer and its page on one clock, the customer's (UTC when no
+    # order names one).
+    zone = parcel.zone if known == "ordered" else customer_zone(state)
     answer = build_answer(state, now, TEMPLATES, zone)
     expected = _expected_situation(state)
     assert expected is None or answer.situation is expected, answer
@@ -105,7 +107,7 @@ def test_the_answer_and_its_page_say_what_the_scans_say(parcel: Parcel, known: s
         )  # the carrier's why
     if answer.situation is S.DELIVERED:
         assert answer.delivered_at is not None
-        local = answer.delivered_at.astimezone(zone or customer_zone(state))
+        local = answer.delivered_at.astimezone(zone)
         assert_names_the_local_delivery(answer.locale, text, local)
     times = [entry.occurred_at for entry in answer.timeline]
     assert times == sorted(times) and 0 < len(times) <= MAX_RECENT_SCANS
@@ -113,6 +115,10 @@ def test_the_answer_and_its_page_say_what_the_scans_say(parcel: Parcel, known: s
     VALIDATOR.validate(document)
     page = render_tracking_page(document, WORDS.for_locale(document["locale"]), zone)
     reading = assert_sound_page(page, document)
+    if answer.situation is S.DELIVERED:
+        assert answer.delivered_at is not None
+        local = answer.delivered_at.astimezone(zone)
+        assert_names_the_local_delivery(answer.locale, reading.by_id["delivered"], local)
     # The carrier's places come back from the page as they were (escaped, not mangled).
     shown = " ".join(reading.scans)
     for entry in answer.timeline:

@@ -159,4 +159,7 @@ def test_a_sample_encodes_validates_and_renders_as_a_sound_page(asked):
         document = orjson.loads(orjson.dumps(to_jsonable(one.answer)))
         VALIDATOR.validate(document)
         page = render_tracking_page(document, WORDS.for_locale(document["locale"]), one.stream.zone)
-        assert_sound_page(page, document)
+        reading = assert_sound_page(page, document)
+        if one.answer.delivered_at is not None:  # the page's delivery card: the same local day
+            local = one.answer.delivered_at.astimezone(one.stream.zone)
+            assert_names_the_local_delivery(one.answer.locale, reading.by_id["delivered"], local)
