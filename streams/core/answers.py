@@ -262,6 +262,8 @@ def answer_text(
     window, days_late = (
         _window(state, now, texts, zone, written, situation) if situation in _DATED else (None, 0)
     )
+    if situation is Situation.NOT_SHIPPED and window is None:
+        days_late = _days_past_promise(state, now, zone)
     delivered = _local(state.tracking.delivered_at, zone) if state.tracking.delivered_at else None
     last_seen = state.tracking.last_scan_at or state.tracking.status_at or state.order.ordered_at
     last_local = _local(last_seen, zone) if last_seen else None
@@ -285,10 +287,15 @@ def answer_text(
         "pickup_place": _clean(place) if place else _fragment(texts, "pickup_point"),
     }
     if window:
-        variant = DAYS_LATE if days_late > 0 else ""
+        variants = (DAYS_LATE if days_late > 0 else "",)
+    elif days_late > 0:  # past the promise, no new date: how late, else the undated words
+        variants = (DAYS_LATE, NO_DATE)
     else:
-        variant = NO_DATE if _lacks_its_date(situation, last_local) else ""
-    template = texts.answers.get(situation.value + variant) or texts.answers[situation.value]
+        variants = (NO_DATE if _lacks_its_date(situation, last_local) else "",)
+    template = next(
+        (texts.answers[name] for v in variants if (name := situation.value + v) in texts.answers),
+        texts.answers[situation.value],
+    )
     text = template.substitute({name: customer_text(value) for name, value in values.items()})
     return single_spaced(customer_text(text))
 
@@ -297,6 +304,15 @@ def _lacks_its_date(situation: Situation, last_local: datetime | None) -> bool:
     """Whether the situation's base template would name a date that is not known (its
     ``.no_date`` variant is used then)."""
     return situation in _DATED or (situation is Situation.LOST and last_local is None)
+
+
+def _days_past_promise(state: ShipmentState, now: datetime, zone: tzinfo) -> int:
+    """Calendar days on the customer's clock from the promised day to today; at least one once
+    the promise has passed, 0 before."""
+    promised = state.order.promised_by
+    if promised is None or now <= promised:
+        return 0
+    return max(1, (_local(now, zone).date() - _local(promised, zone).date()).days)
 
 
 def _late(state: ShipmentState, now: datetime) -> bool:

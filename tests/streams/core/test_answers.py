@@ -72,6 +72,18 @@ def test_not_shipped_yet_gives_the_promise():
     assert "by Monday 23 November" in document.answer  # T0 is Friday 20 Nov 09:00 UTC; +72 h
 
 
+def test_an_order_not_shipped_past_its_promise_says_how_late_it_is():
+    # Real histories: orders still with the shop after their promised day (the promise is
+    # Monday 23 November 09:00 UTC). Asked an hour after: a day late; two days after: two.
+    state = shipment(scan(S.INFO_RECEIVED, 1))
+    hour_after, days_after = answer(state, 73), answer(state, 72 + 48)
+    assert hour_after.situation is days_after.situation is Situation.NOT_SHIPPED
+    assert "A-1001 is 1 day late and has not been handed to UPS yet" in hour_after.answer
+    assert "is 2 days late" in days_after.answer
+    german = answer(shipment(scan(S.INFO_RECEIVED, 1), locale="de-DE"), 72 + 48)
+    assert "ist 2 Tage verspätet" in german.answer
+
+
 def test_an_order_without_any_scan_is_not_shipped_and_has_an_empty_timeline():
     document = answer(shipment(), 1)
     assert document.situation is Situation.NOT_SHIPPED
