@@ -4,16 +4,11 @@ must say is read from the parcel's own normalised scans."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
-from pathlib import Path
 
-import jsonschema
-import orjson
 import pytest
 
-from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.escalations import EscalationReason
 from parcelwatch.schemas.lookup import Situation
 from parcelwatch.schemas.state import MAX_RECENT_SCANS, ShipmentState
@@ -26,19 +21,11 @@ from parcelwatch.streams.core.tracking_page import render_tracking_page
 from parcelwatch.streams.message_templates.answer_files import load_answer_templates
 from parcelwatch.streams.message_templates.page_labels import load_page_labels
 from tests.realdata.carrier_parcels import Parcel, parcels, refused_scans
-from tests.realdata.pages import assert_sound_page
+from tests.realdata.pages import assert_sound_page, served
 from tests.realdata.written_dates import assert_names_the_local_delivery
 
 TEMPLATES = load_answer_templates()
 WORDS = load_page_labels()
-SCHEMA = json.loads(
-    (
-        Path(__file__).resolve().parents[2] / "schemas" / "json" / "shipment-answer.v1.schema.json"
-    ).read_text()
-)
-VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(
-    SCHEMA, format_checker=jsonschema.FormatChecker()
-)
 POLICY = EscalationPolicy()
 ASKED_AFTER = timedelta(hours=1)
 S, St, R = Situation, ShipmentStatus, EscalationReason
@@ -111,8 +98,7 @@ def test_the_answer_and_its_page_say_what_the_scans_say(parcel: Parcel, known: s
         assert_names_the_local_delivery(answer.locale, text, local)
     times = [entry.occurred_at for entry in answer.timeline]
     assert times == sorted(times) and 0 < len(times) <= MAX_RECENT_SCANS
-    document = orjson.loads(orjson.dumps(to_jsonable(answer)))
-    VALIDATOR.validate(document)
+    document = served(answer)
     page = render_tracking_page(document, WORDS.for_locale(document["locale"]), zone)
     reading = assert_sound_page(page, document)
     if answer.situation is S.DELIVERED:

@@ -7,18 +7,13 @@ a list of outputs."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import jsonschema
-import orjson
 import pytest
 
-from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.lookup import ShipmentAnswer, Situation
 from parcelwatch.schemas.state import MAX_RECENT_SCANS, ShipmentState
 from parcelwatch.schemas.types import ShipmentStatus
@@ -36,19 +31,11 @@ from tests.realdata.histories import (
     streams,
     undelivered_past_promise,
 )
-from tests.realdata.pages import assert_sound_page
+from tests.realdata.pages import assert_sound_page, served
 from tests.realdata.written_dates import assert_names_the_local_delivery
 
 TEMPLATES = load_answer_templates()
 WORDS = load_page_labels()
-SCHEMA = json.loads(
-    (
-        Path(__file__).resolve().parents[2] / "schemas" / "json" / "shipment-answer.v1.schema.json"
-    ).read_text()
-)
-VALIDATOR = jsonschema.validators.validator_for(SCHEMA)(
-    SCHEMA, format_checker=jsonschema.FormatChecker()
-)
 EVERY_NTH_VALIDATED = 40  # jsonschema and the page parser are slow: a fixed sample of streams
 S = Situation
 
@@ -160,8 +147,7 @@ def test_a_sample_encodes_validates_and_renders_as_a_sound_page(asked):
         S.NOT_SHIPPED, S.IN_TRANSIT, S.RUNNING_LATE, S.DELIVERED,
     }  # fmt: skip
     for one in sample:
-        document = orjson.loads(orjson.dumps(to_jsonable(one.answer)))
-        VALIDATOR.validate(document)
+        document = served(one.answer)
         page = render_tracking_page(document, WORDS.for_locale(document["locale"]), one.stream.zone)
         reading = assert_sound_page(page, document)
         if one.answer.delivered_at is not None:  # the page's delivery card: the same local day
