@@ -271,10 +271,18 @@ def _details(page: _Page) -> str:
         (labels["carrier"], carrier_display_name(carrier) if carrier else None),
         (labels["tracking_number"], _text(data.get("tracking_number"))),
         (labels["order"], _text(order.get("order_id"))),
-        (labels["service"], _text(order.get("service_level"))),
+        (labels["service"], _service_words(_text(order.get("service_level")))),
         (labels["items"], ", ".join(items) or None),
     ]
     return _section("details", labels["details"], _definitions(rows))
+
+
+def _service_words(service_level: str | None) -> str | None:
+    """A service level id as words: ``standard_class`` → "Standard class"."""
+    if service_level is None:
+        return None
+    words = " ".join(service_level.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:] or None
 
 
 def _footer(page: _Page) -> str:
