@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from parcelwatch.schemas.ids import deterministic_id
 from parcelwatch.schemas.types import (
     CarrierSource,
     DeliveryLocation,
     DeliveryLocationKind,
+    Limits,
     Location,
     Scan,
     ScanTimeZone,
@@ -95,8 +96,16 @@ def _normalize_history(
         newest = scans[-1]
         where = history.destination or newest.location
         estimate, _ = _aware(_as_datetime(history.estimated_delivery), where, home_zone)
-        scans[-1] = replace(newest, estimated_delivery=estimate)
+        if _plausible_estimate(estimate, newest.occurred_at):
+            scans[-1] = replace(newest, estimated_delivery=estimate)
     result.scans.extend(scans)
+
+
+def _plausible_estimate(estimate: datetime, occurred_at: datetime) -> bool:
+    """Whether the scan contract takes ``estimate`` beside ``occurred_at``. A stale date years
+    away (a documented sample's, a carrier's left-over field) is no estimate: kept, it would make
+    the tracking agent dead-letter the whole scan, and with it a delivery or a loss."""
+    return abs(estimate - occurred_at) <= timedelta(days=Limits().max_estimate_days)
 
 
 def scan_event_id(source: CarrierSource, tracking_number: str, event: CarrierEvent) -> str:

@@ -32,6 +32,7 @@ from parcelwatch.schemas.types import (
     ShipmentStatus,
 )
 from parcelwatch.streams.core.alert_rules import alert_id
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import (  # the same template variants
@@ -261,6 +262,8 @@ def answer_text(
     window, days_late = (
         _window(state, now, texts, zone, written, situation) if situation in _DATED else (None, 0)
     )
+    if situation is Situation.NOT_SHIPPED and window is None:
+        days_late = _days_past_promise(state, now, zone)
     delivered = _local(state.tracking.delivered_at, zone) if state.tracking.delivered_at else None
     last_seen = state.tracking.last_scan_at or state.tracking.status_at or state.order.ordered_at
     last_local = _local(last_seen, zone) if last_seen else None
@@ -268,7 +271,11 @@ def answer_text(
     values = {
         "order_id": state.order.order_id or state.tracking_number,
         "tracking_number": state.tracking_number,
-        "carrier": state.carrier.upper() if state.carrier else _fragment(texts, "unknown_carrier"),
+        "carrier": (
+            carrier_display_name(state.carrier)
+            if state.carrier
+            else _fragment(texts, "unknown_carrier")
+        ),
         "at_place": _fragment(texts, "at_place", place=_clean(place)) if place else "",
         "window": window or "",
         "days_late": written.days(days_late) if days_late else "",
@@ -280,10 +287,15 @@ def answer_text(
         "pickup_place": _clean(place) if place else _fragment(texts, "pickup_point"),
     }
     if window:
-        variant = DAYS_LATE if days_late > 0 else ""
+        variants = (DAYS_LATE if days_late > 0 else "",)
+    elif days_late > 0:  # past the promise, no new date: how late, else the undated words
+        variants = (DAYS_LATE, NO_DATE)
     else:
-        variant = NO_DATE if _lacks_its_date(situation, last_local) else ""
-    template = texts.answers.get(situation.value + variant) or texts.answers[situation.value]
+        variants = (NO_DATE if _lacks_its_date(situation, last_local) else "",)
+    template = next(
+        (texts.answers[name] for v in variants if (name := situation.value + v) in texts.answers),
+        texts.answers[situation.value],
+    )
     text = template.substitute({name: customer_text(value) for name, value in values.items()})
     return single_spaced(customer_text(text))
 
@@ -292,6 +304,15 @@ def _lacks_its_date(situation: Situation, last_local: datetime | None) -> bool:
     """Whether the situation's base template would name a date that is not known (its
     ``.no_date`` variant is used then)."""
     return situation in _DATED or (situation is Situation.LOST and last_local is None)
+
+
+def _days_past_promise(state: ShipmentState, now: datetime, zone: tzinfo) -> int:
+    """Calendar days on the customer's clock from the promised day to today; at least one once
+    the promise has passed, 0 before."""
+    promised = state.order.promised_by
+    if promised is None or now <= promised:
+        return 0
+    return max(1, (_local(now, zone).date() - _local(promised, zone).date()).days)
 
 
 def _late(state: ShipmentState, now: datetime) -> bool:
@@ -356,9 +377,12 @@ def _window(
 
 
 def _reason(situation: Situation, state: ShipmentState, texts: AnswerTexts) -> str:
+    """The carrier's reason in the customer's words. A parcel going back says the carrier's
+    reason when the return scan gives one (a refusal, an address), else why parcels go back."""
+    reason = state.tracking.status_reason
     if situation in (Situation.RETURNING, Situation.RETURNED):
-        return texts.reasons[RETURNED]
-    reason = state.tracking.status_reason or ExceptionReason.OTHER
+        return texts.reasons.get(reason.value if reason else RETURNED, texts.reasons[RETURNED])
+    reason = reason or ExceptionReason.OTHER
     return texts.reasons.get(reason.value, texts.reasons[ExceptionReason.OTHER.value])
 
 

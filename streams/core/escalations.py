@@ -46,6 +46,7 @@ from parcelwatch.schemas.types import (
 )
 from parcelwatch.streams.core.alert_rules import reason_words
 from parcelwatch.streams.core.answers import AnswerTemplates, build_answer
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.returns import ReturnState, add_business_days
 from parcelwatch.streams.core.silence import expiry_stands, stall_stands
 
@@ -412,7 +413,7 @@ def _opened(
 
 
 def _carrier(carrier: str | None) -> str:
-    return carrier.upper() if carrier else "the carrier"
+    return carrier_display_name(carrier) if carrier else "the carrier"
 
 
 def _when(moment: datetime | None) -> str:

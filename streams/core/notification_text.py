@@ -27,6 +27,7 @@ from parcelwatch.schemas.types import (
     NotificationKind,
     ShipmentStatus,
 )
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notifications import Milestone
 
@@ -150,7 +151,7 @@ def render_notification(
     values = {
         "order_id": state.order.order_id,
         "tracking_number": state.tracking_number,
-        "carrier": state.carrier.upper(),
+        "carrier": carrier_display_name(state.carrier),
         "expected_date": written.date(expected_local) if expected_local else "",
         "delivered_date": written.date(delivered_local) if delivered_local else "",
         "delivered_time": written.time(delivered_local) if delivered_local else "",

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from parcelwatch.schemas.lookup import ReturnAnswer, ReturnStatus
 from parcelwatch.streams.core.answers import AnswerTemplates
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import customer_text, single_spaced
 from parcelwatch.streams.core.returns import ReturnPolicy, ReturnState, refund_due_at
@@ -74,7 +75,7 @@ def build_return_answer(
     method = texts.refund_methods.get(state.refund_method.value, "") if state.refund_method else ""
     values = {
         "order_id": state.order_id,
-        "carrier": (state.return_carrier or "").upper()
+        "carrier": carrier_display_name(state.return_carrier or "")
         or texts.fragments["unknown_carrier"].substitute(),
         "return_tracking_number": state.return_tracking_number or "",
         "requested_date": day(state.requested_at),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import Templates, customer_text, single_spaced
 from parcelwatch.streams.core.returns import ReturnNotice
@@ -28,7 +29,7 @@ def render_return_message(
     )
     values = {
         "order_id": notice.order_id,
-        "carrier": (notice.carrier or "").upper(),
+        "carrier": carrier_display_name(notice.carrier or ""),
         "return_tracking_number": notice.return_tracking_number or "",
         "amount": amount,
         "refund_method": texts.refund_methods.get(notice.method, "") if notice.method else "",

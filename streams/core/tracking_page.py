@@ -19,6 +19,7 @@ from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.lookup import ShipmentAnswer
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentStatus
+from parcelwatch.streams.core.carrier_display import carrier_display_name
 from parcelwatch.streams.core.journey_steps import StepState, journey_steps
 from parcelwatch.streams.core.locale_format import LocaleFormat
 from parcelwatch.streams.core.notification_text import closest_locale, customer_text
@@ -267,13 +268,21 @@ def _details(page: _Page) -> str:
         if item.get("sku")
     ]
     rows = [
-        (labels["carrier"], carrier.upper() if carrier else None),
+        (labels["carrier"], carrier_display_name(carrier) if carrier else None),
         (labels["tracking_number"], _text(data.get("tracking_number"))),
         (labels["order"], _text(order.get("order_id"))),
-        (labels["service"], _text(order.get("service_level"))),
+        (labels["service"], _service_words(_text(order.get("service_level")))),
         (labels["items"], ", ".join(items) or None),
     ]
     return _section("details", labels["details"], _definitions(rows))
+
+
+def _service_words(service_level: str | None) -> str | None:
+    """A service level id as words: ``standard_class`` → "Standard class"."""
+    if service_level is None:
+        return None
+    words = " ".join(service_level.replace("_", " ").replace("-", " ").split())
+    return words[:1].upper() + words[1:] or None
 
 
 def _footer(page: _Page) -> str:

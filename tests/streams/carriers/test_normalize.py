@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from parcelwatch.schemas.codec import NO_MESSAGE_KEY, decode_scan, encode
 from parcelwatch.schemas.types import (
     CarrierSource,
+    Limits,
     Location,
     ShipmentStatus,
     TimeZoneSource,
@@ -66,6 +68,16 @@ def test_a_date_only_estimate_is_the_end_of_that_day_at_the_destination():
     assert scans[0].estimated_delivery is None
     assert scans[1].estimated_delivery is not None
     assert scans[1].estimated_delivery.isoformat() == "2026-11-21T23:59:59-08:00"
+
+
+def test_an_estimate_years_away_from_the_newest_event_is_dropped_and_the_scan_stays_valid():
+    newest = CarrierEvent(datetime(2026, 4, 6, 16, 0), code="delivered", location=BERLIN)
+    limits = Limits()
+    for estimate, kept in ((date(2022, 11, 8), False), (date(2025, 11, 8), True)):
+        [scan] = _normalize(_history(newest, estimated_delivery=estimate)).scans
+        assert (scan.estimated_delivery is not None) is kept
+        decoded = decode_scan(encode(scan), key=NO_MESSAGE_KEY, now=scan.occurred_at, limits=limits)
+        assert decoded.status is ShipmentStatus.DELIVERED
 
 
 def test_what_nothing_maps_stays_with_its_code_and_words_and_is_reported():

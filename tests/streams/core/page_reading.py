@@ -49,6 +49,11 @@ class PageReading(HTMLParser):
         if self._open:
             self._open[-1].text.append(text)
 
+    @property
+    def unclosed(self) -> list[str]:
+        """The tags still open at the end of the page (none in a sound page)."""
+        return [element.tag for element in self._open]
+
     def handle_data(self, data: str) -> None:
         if self._open:
             self._open[-1].text.append(data)

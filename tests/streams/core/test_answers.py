@@ -72,6 +72,18 @@ def test_not_shipped_yet_gives_the_promise():
     assert "by Monday 23 November" in document.answer  # T0 is Friday 20 Nov 09:00 UTC; +72 h
 
 
+def test_an_order_not_shipped_past_its_promise_says_how_late_it_is():
+    # Real histories: orders still with the shop after their promised day (the promise is
+    # Monday 23 November 09:00 UTC). Asked an hour after: a day late; two days after: two.
+    state = shipment(scan(S.INFO_RECEIVED, 1))
+    hour_after, days_after = answer(state, 73), answer(state, 72 + 48)
+    assert hour_after.situation is days_after.situation is Situation.NOT_SHIPPED
+    assert "A-1001 is 1 day late and has not been handed to UPS yet" in hour_after.answer
+    assert "is 2 days late" in days_after.answer
+    german = answer(shipment(scan(S.INFO_RECEIVED, 1), locale="de-DE"), 72 + 48)
+    assert "ist 2 Tage verspätet" in german.answer
+
+
 def test_an_order_without_any_scan_is_not_shipped_and_has_an_empty_timeline():
     document = answer(shipment(), 1)
     assert document.situation is Situation.NOT_SHIPPED
@@ -157,6 +169,20 @@ def test_returning_and_returned():
     assert "on its way back to us" in returning.answer
     assert returned.situation is Situation.RETURNED
     assert "refund or a new delivery" in returned.answer
+
+
+def test_a_parcel_going_back_says_why_once():
+    # Real carrier payloads (UPS, Shippo) give the reason of a return to sender: it is the
+    # customer's answer; without one the words say why such parcels go back, not "back" again.
+    address = answer(
+        shipment(scan(S.RETURNING_TO_SENDER, 30, reason=ExceptionReason.ADDRESS_ISSUE)), 31
+    )
+    plain = answer(shipment(scan(S.RETURNING_TO_SENDER, 30)), 31)
+    assert address.situation is plain.situation is Situation.RETURNING
+    assert "problem with the delivery address" in address.answer
+    assert "could not deliver it" in plain.answer
+    for text in (address.answer, plain.answer):
+        assert "back" not in text.split(":", 1)[1], text
 
 
 def test_a_lost_scan_and_an_expired_shipment_are_lost():

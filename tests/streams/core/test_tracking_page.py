@@ -87,6 +87,18 @@ def test_in_transit_shows_status_window_promise_progress_timeline_and_details():
     assert "Order A-1001" in page.by_id["details"]
 
 
+@pytest.mark.parametrize(
+    ("service_level", "shown"),
+    [("standard_class", "Standard class"), ("same-day", "Same day"), ("2day", "2day")],
+)
+def test_the_service_level_reads_as_words_not_as_its_id(service_level, shown):
+    # Real histories' service levels (DataCo's "Standard Class") arrive as contract slugs.
+    state = apply_event(None, order(72, service_level=service_level), at(0)).state
+    _, page, _ = read(state, 1)
+    assert f"Service {shown} " in page.by_id["details"] + " "
+    assert service_level not in page.by_id["details"] or service_level == shown
+
+
 def test_without_a_zone_each_time_keeps_its_own_offset():
     state = shipment(scan(S.IN_TRANSIT, 20, location=MEMPHIS))
     answer = to_jsonable(build_answer(state, at(21), TEMPLATES, UTC))
