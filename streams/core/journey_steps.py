@@ -1,7 +1,8 @@
 """The tracking page's progress bar: the journey's steps and how far the parcel got.
 
 Forward: ordered → shipped → in transit → out for delivery (or ready to collect) → delivered.
-A problem (a failed attempt, an exception, a lost parcel) marks the furthest step reached; a
+A problem (a failed attempt, an exception, a lost parcel) takes the place of the step after the
+furthest one reached (a failed attempt: delivery; a parcel lost in transit: the next step); a
 parcel going back follows ordered → shipped → returning → returned; a cancelled one stops after
 ordered. Computed from the answer's situation and its scans' statuses only.
 """
@@ -64,9 +65,10 @@ def journey_steps(situation: str, statuses: Iterable[str]) -> tuple[Step, ...]:
     if situation == Situation.DELIVERED:
         return _steps(names, len(names) - 1, StepState.DONE)
     reached = max((_REACHED[S(status)] for status in statuses if status in _REACHED), default=0)
-    if situation in _PROBLEMS:
-        names[reached] = situation
-        return _steps(names, reached, StepState.PROBLEM)
+    if situation in _PROBLEMS:  # the step the parcel did not get to is where it went wrong
+        at = min(reached + 1, len(names) - 1)
+        names[at] = situation
+        return _steps(names, at, StepState.PROBLEM)
     return _steps(names, reached, StepState.CURRENT)
 
 

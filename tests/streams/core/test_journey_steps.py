@@ -21,17 +21,28 @@ def test_the_furthest_scan_sets_the_current_step_whatever_came_last():
     ]
 
 
-def test_a_problem_replaces_the_step_it_happened_at():
+def test_a_problem_takes_the_place_of_the_step_the_parcel_did_not_reach():
     assert shown("exception", "picked_up", "in_transit", "exception") == [
         ("ordered", D),
         ("shipped", D),
+        ("in_transit", D),
         ("exception", P),
+        ("delivered", T),
+    ]
+    # The carrier has it: shipped, then the exception (never "ordered, lost, in transit").
+    assert shown("exception", "exception")[1:3] == [("shipped", D), ("exception", P)]
+    assert shown("lost", "picked_up") == [
+        ("ordered", D),
+        ("shipped", D),
+        ("lost", P),
         ("out_for_delivery", T),
         ("delivered", T),
     ]
-    assert shown("exception", "exception")[1] == ("exception", P)  # the carrier has it
-    assert shown("attempt_failed", "attempt_failed")[3] == ("attempt_failed", P)
-    assert shown("lost", "in_transit")[2] == ("lost", P)
+    assert shown("attempt_failed", "attempt_failed")[3:] == [
+        ("out_for_delivery", D),
+        ("attempt_failed", P),
+    ]
+    assert shown("lost", "in_transit")[3] == ("lost", P)
 
 
 def test_returns_and_cancellations_have_their_own_paths():
