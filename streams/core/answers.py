@@ -70,6 +70,10 @@ FRAGMENTS = {
     "pickup_point": frozenset(),
 }
 RETURNED = "returned"  # the reason and next-step key of a parcel sent back
+# The variant of a situation's template for a return parcel (on its way back to the merchant):
+# "delivered" is then the merchant's receipt, not the customer's. Optional: a situation without
+# one is told with its usual words ("a problem with your parcel" fits either direction).
+RETURN_PARCEL = ".return"
 
 _MOVING = frozenset({S.PICKED_UP, S.IN_TRANSIT, S.UNKNOWN})
 _BY_STATUS = {
@@ -167,7 +171,7 @@ def build_answer(
         delivered_location=delivered_scan.location if delivered_scan else None,
         carrier_estimate=state.tracking.estimated_delivery,
         order=AnswerOrder(
-            order_id=state.order.order_id,
+            order_id=order_id_of(state),
             service_level=state.order.service_level,
             ordered_at=state.order.ordered_at,
             promised_by=state.order.promised_by,
@@ -188,6 +192,13 @@ def build_answer(
         locale=texts.locale,
         answered_at=now,
     )
+
+
+def order_id_of(state: ShipmentState) -> str | None:
+    """The order the parcel belongs to: its own, or for a return parcel the order it returns."""
+    if state.order.order_id is None and state.return_of is not None:
+        return state.return_of.order_id
+    return state.order.order_id
 
 
 def raised_alerts(state: ShipmentState) -> tuple[RaisedAlert, ...]:
@@ -266,7 +277,7 @@ def answer_text(
     last_local = _local(last_seen, zone) if last_seen else None
     place = _place_of(situation, state)
     values = {
-        "order_id": state.order.order_id or state.tracking_number,
+        "order_id": order_id_of(state) or state.tracking_number,
         "tracking_number": state.tracking_number,
         "carrier": state.carrier.upper() if state.carrier else _fragment(texts, "unknown_carrier"),
         "at_place": _fragment(texts, "at_place", place=_clean(place)) if place else "",
@@ -279,7 +290,9 @@ def answer_text(
         "next_step": next_step or "",
         "pickup_place": _clean(place) if place else _fragment(texts, "pickup_point"),
     }
-    if window:
+    if state.is_return and situation.value + RETURN_PARCEL in texts.answers:
+        variant = RETURN_PARCEL  # a return's wording names no delivery window
+    elif window:
         variant = DAYS_LATE if days_late > 0 else ""
     else:
         variant = NO_DATE if _lacks_its_date(situation, last_local) else ""

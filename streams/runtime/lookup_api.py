@@ -25,7 +25,7 @@ from parcelwatch.schemas.order_state import (
 )
 from parcelwatch.schemas.patterns import LOCALE, TRACKING_NUMBER, compile_full
 from parcelwatch.schemas.state import ShipmentState, state_from_json
-from parcelwatch.streams.core.answers import AnswerTemplates, build_answer, with_return
+from parcelwatch.streams.core.answers import AnswerTemplates, build_answer, order_id_of, with_return
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.return_answers import build_return_answer
 from parcelwatch.streams.core.returns import ReturnPolicy, return_state_from_json
@@ -116,7 +116,7 @@ class Lookups:
         state = self.shipment_state(tracking_number)
         if state is None:
             return NOT_FOUND
-        returns = self.return_answer(state.order.order_id, _locale_of(state))
+        returns = self.return_answer(order_id_of(state), _locale_of(state))
         return 200, self.shipment_answer(state, returns), {}
 
     def shipment_view(

@@ -25,7 +25,7 @@ from faust import web
 from yarl import URL
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.streams.core.answers import AnswerTemplates
+from parcelwatch.streams.core.answers import AnswerTemplates, order_id_of
 from parcelwatch.streams.core.returns import ReturnPolicy
 from parcelwatch.streams.runtime.lookup_api import (
     NOT_FOUND,
@@ -109,7 +109,7 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
             return send(view, NOT_FOUND)
         customer = state.order.customer
         returns = await return_of_order(
-            app, shipments, lookups, state.order.order_id, customer and customer.locale,
+            app, shipments, lookups, order_id_of(state), customer and customer.locale,
             request.headers.get("Authorization"),
         )  # fmt: skip
         return send(view, (200, lookups.shipment_answer(state, returns), {}))

@@ -14,6 +14,7 @@ from typing import Any
 import faust
 from faust import web
 
+from parcelwatch.streams.core.answers import order_id_of
 from parcelwatch.streams.core.tracking_page import render_notice_page, render_tracking_page
 from parcelwatch.streams.message_templates.answer_files import answers_folder
 from parcelwatch.streams.message_templates.page_labels import load_page_labels
@@ -58,7 +59,7 @@ def register_tracking_page(
         # The order's return may live on another worker (the order id's partition): asked there
         # with the API's own token, as a support person's lookup would be.
         returns = await return_of_order(
-            app, shipments, lookups, state.order.order_id, customer and customer.locale,
+            app, shipments, lookups, order_id_of(state), customer and customer.locale,
             gate.own_authorization(),
         )  # fmt: skip
         answer, zone = lookups.shipment_view(state, returns)
