@@ -71,6 +71,10 @@ FRAGMENTS = {
     "pickup_point": frozenset(),
 }
 RETURNED = "returned"  # the reason and next-step key of a parcel sent back
+# The variant of a situation's template for a return parcel (on its way back to the merchant):
+# "delivered" is then the merchant's receipt, not the customer's. Optional: a situation without
+# one is told with its usual words ("a problem with your parcel" fits either direction).
+RETURN_PARCEL = ".return"
 
 _MOVING = frozenset({S.PICKED_UP, S.IN_TRANSIT, S.UNKNOWN})
 _BY_STATUS = {
@@ -168,7 +172,7 @@ def build_answer(
         delivered_location=delivered_scan.location if delivered_scan else None,
         carrier_estimate=state.tracking.estimated_delivery,
         order=AnswerOrder(
-            order_id=state.order.order_id,
+            order_id=order_id_of(state),
             service_level=state.order.service_level,
             ordered_at=state.order.ordered_at,
             promised_by=state.order.promised_by,
@@ -189,6 +193,13 @@ def build_answer(
         locale=texts.locale,
         answered_at=now,
     )
+
+
+def order_id_of(state: ShipmentState) -> str | None:
+    """The order the parcel belongs to: its own, or for a return parcel the order it returns."""
+    if state.order.order_id is None and state.return_of is not None:
+        return state.return_of.order_id
+    return state.order.order_id
 
 
 def raised_alerts(state: ShipmentState) -> tuple[RaisedAlert, ...]:
@@ -269,7 +280,7 @@ def answer_text(
     last_local = _local(last_seen, zone) if last_seen else None
     place = _place_of(situation, state)
     values = {
-        "order_id": state.order.order_id or state.tracking_number,
+        "order_id": order_id_of(state) or state.tracking_number,
         "tracking_number": state.tracking_number,
         "carrier": (
             carrier_display_name(state.carrier)
@@ -286,7 +297,9 @@ def answer_text(
         "next_step": next_step or "",
         "pickup_place": _clean(place) if place else _fragment(texts, "pickup_point"),
     }
-    if window:
+    if state.is_return and situation.value + RETURN_PARCEL in texts.answers:
+        variants = (RETURN_PARCEL,)  # a return's wording names no delivery window
+    elif window:
         variants = (DAYS_LATE if days_late > 0 else "",)
     elif days_late > 0:  # past the promise, no new date: how late, else the undated words
         variants = (DAYS_LATE, NO_DATE)

@@ -13,6 +13,7 @@ from parcelwatch.streams.core.answers import (
     DAYS_LATE,
     FRAGMENTS,
     PLACEHOLDERS,
+    RETURN_PARCEL,
     RETURNED,
     AnswerTemplates,
     AnswerTexts,
@@ -52,7 +53,7 @@ def _load_locale(path: Path) -> AnswerTexts:
     }
     wanted = {situation.value for situation in Situation}
     missing = wanted - answers.keys()
-    unknown = {variant_base(name) for name in answers} - wanted
+    unknown = {variant_base(name.removesuffix(RETURN_PARCEL)) for name in answers} - wanted
     if missing or unknown:
         raise TemplateError(f"{path}: answers missing {sorted(missing)}, unknown {sorted(unknown)}")
     fragments_given = mapping_of(data, "fragments", path)

@@ -25,7 +25,7 @@ from parcelwatch.schemas.order_state import (
 )
 from parcelwatch.schemas.patterns import LOCALE, TRACKING_NUMBER, compile_full
 from parcelwatch.schemas.state import ShipmentState, state_from_json
-from parcelwatch.streams.core.answers import AnswerTemplates, build_answer, with_return
+from parcelwatch.streams.core.answers import AnswerTemplates, build_answer, order_id_of, with_return
 from parcelwatch.streams.core.local_time import customer_zone
 from parcelwatch.streams.core.return_answers import build_return_answer
 from parcelwatch.streams.core.returns import ReturnPolicy, return_state_from_json
@@ -75,6 +75,11 @@ class ApiGate:
             matched |= hmac.compare_digest(offered, token.encode("utf-8"))
         return matched
 
+    def own_authorization(self) -> str | None:
+        """The header a worker asks another worker's ``/v1`` with on its own behalf (the tracking
+        page asks the order's owner for the return): the first token; None when the API is off."""
+        return f"Bearer {self.tokens[0]}" if self.tokens else None
+
     def refusal(self, headers: Mapping[str, str]) -> Reply | None:
         """The answer to a request that may not go on, or None when it may."""
         if not self.enabled:
@@ -111,21 +116,18 @@ class Lookups:
         state = self.shipment_state(tracking_number)
         if state is None:
             return NOT_FOUND
-        returns = self.return_answer(state.order.order_id, _locale_of(state))
+        returns = self.return_answer(order_id_of(state), _locale_of(state))
         return 200, self.shipment_answer(state, returns), {}
 
-    def shipment_view(self, tracking_number: str) -> tuple[dict[str, Any], tzinfo] | None:
-        """The answer (with the order's return when this worker holds it) and the customer's
-        clock it was written on, for the tracking page, which shows its times on the same clock;
-        None for an unknown or unreadable shipment."""
-        state = self.shipment_state(tracking_number)
-        if state is None:
-            return None
+    def shipment_view(
+        self, state: ShipmentState, returns: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], tzinfo]:
+        """The answer with the order's return (encoded, from wherever it is held) and the
+        customer's clock it was written on, for the tracking page, which shows its times on the
+        same clock."""
         zone = customer_zone(state)
         answer = to_jsonable(build_answer(state, self.clock(), self.templates, zone))
-        return with_return(
-            answer, self.return_answer(state.order.order_id, _locale_of(state))
-        ), zone
+        return with_return(answer, returns), zone
 
     def shipment_state(self, tracking_number: str) -> ShipmentState | None:
         stored = self._read(tracking_number)

@@ -25,7 +25,7 @@ from faust import web
 from yarl import URL
 
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.streams.core.answers import AnswerTemplates
+from parcelwatch.streams.core.answers import AnswerTemplates, order_id_of
 from parcelwatch.streams.core.returns import ReturnPolicy
 from parcelwatch.streams.runtime.lookup_api import (
     NOT_FOUND,
@@ -102,23 +102,16 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
     async def routed(handler: Any, view: web.View, request: web.Request) -> web.Response:
         return await answered_at_owner(handler, view, request, lambda: send(view, UNAVAILABLE))
 
-    async def returns_of(order_id: str | None, locale: str | None, request: web.Request) -> Any:
-        """The order's return, from this worker or from the order's owner (None: none)."""
-        if order_id is None:
-            return None
-        path = f"/v1/orders/{quote(order_id, safe='')}/return"
-        asked = await _ask_owner(app, shipments, order_id, path, request, {"locale": locale or ""})
-        if asked is _HERE:
-            return lookups.return_answer(order_id, locale)
-        return asked["returns"] if isinstance(asked, dict) else None
-
     @app.table_route(table=shipments, match_info="tracking_number")
     async def shipment_here(view: web.View, request: web.Request) -> web.Response:
         state = lookups.shipment_state(request.match_info["tracking_number"])
         if state is None:
             return send(view, NOT_FOUND)
         customer = state.order.customer
-        returns = await returns_of(state.order.order_id, customer and customer.locale, request)
+        returns = await return_of_order(
+            app, shipments, lookups, order_id_of(state), customer and customer.locale,
+            request.headers.get("Authorization"),
+        )  # fmt: skip
         return send(view, (200, lookups.shipment_answer(state, returns), {}))
 
     @app.table_route(table=shipments, match_info="order_id")
@@ -132,7 +125,8 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
             status, answer, _ = lookups.shipment(tracking_number)  # the order's return is here
             if status != 200:
                 path = f"/v1/shipments/{tracking_number}"
-                asked = await _ask_owner(app, shipments, tracking_number, path, request)
+                authorization = request.headers.get("Authorization")
+                asked = await _ask_owner(app, shipments, tracking_number, path, authorization)
                 answer = asked if isinstance(asked, dict) else None
             (answers if answer is not None else unavailable).append(answer or tracking_number)
         returns = lookups.return_answer(order_id, answer_locale(answers))
@@ -168,12 +162,33 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
 _HERE = object()  # the key's owner is this worker: read the local table
 
 
+async def return_of_order(
+    app: faust.App,
+    shipments: Any,
+    lookups: Lookups,
+    order_id: str | None,
+    locale: str | None,
+    authorization: str | None,
+) -> dict[str, Any] | None:
+    """The order's return (encoded ``ReturnAnswer``), from this worker or from the order's owner,
+    asked with ``authorization`` (a bearer token's header); None: no return, or its owner could
+    not answer (or could not be asked: no token)."""
+    if order_id is None:
+        return None
+    path = f"/v1/orders/{quote(order_id, safe='')}/return"
+    params = {"locale": locale or ""}
+    asked = await _ask_owner(app, shipments, order_id, path, authorization, params)
+    if asked is _HERE:
+        return lookups.return_answer(order_id, locale)
+    return asked["returns"] if isinstance(asked, dict) else None
+
+
 async def _ask_owner(
     app: faust.App,
     shipments: Any,
     key: str,
     path: str,
-    request: web.Request,
+    authorization: str | None,
     params: dict[str, str] | None = None,
 ) -> Any:
     """The JSON answer of ``path`` from the worker owning ``key``; ``_HERE`` when that is this
@@ -183,8 +198,10 @@ async def _ask_owner(
         owner: URL = app.router.key_store(shipments.name, key)
         if same_worker(owner, URL(str(app.conf.canonical_url))):
             return _HERE
+        if authorization is None:
+            return None  # the owner would refuse: no hop
         url = owner.with_path(path, encoded=True).with_query(params or {})
-        headers = {"Authorization": request.headers.get("Authorization", ""), FORWARDED_HEADER: "1"}
+        headers = {"Authorization": authorization, FORWARDED_HEADER: "1"}
         async with app.http_client.get(url, headers=headers) as response:
             if response.status != 200:
                 return None

@@ -4,11 +4,6 @@ alerts and notifications, and a request without a token is refused."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -19,6 +14,7 @@ from parcelwatch.schemas.timestamps import parse_rfc3339, utc_now
 from parcelwatch.schemas.types import Item
 from tests.factories import order_at, scan_at
 from tests.integration.conftest import produce, wait_until_committed
+from tests.integration.lookup_client import get_json, until, without_time
 
 TOKEN = "integration-lookup-token-0123"
 API = {"PARCELWATCH_API_TOKENS": TOKEN}
@@ -27,25 +23,7 @@ ITEMS = (Item("SKU-LOOKUP-1", 2, "books"), Item("SKU-LOOKUP-2", 1))
 
 
 def _get(port: int, path: str, token: str | None = TOKEN) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, json.loads(refused.read())
-
-
-def _without_time(answer: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in answer.items() if name != "answered_at"}
-
-
-async def _until(check, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.5)
+    return get_json(port, path, token)
 
 
 async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deployment, workers):
@@ -53,7 +31,7 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
     workers.append(first)
     second = deployment.start_worker("second", extra_env=API)
     workers.append(second)
-    await _until(lambda: first.ready() and second.ready())
+    await until(lambda: first.ready() and second.ready())
 
     now = utc_now()
     trackings = [f"1ZLOOK{uuid.uuid4().hex[:10].upper()}" for _ in range(6)]  # both owners
@@ -76,11 +54,11 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
 
     for tracking in trackings:
         path = f"/v1/shipments/{tracking}"
-        await _until(lambda path=path: _get(first.port, path)[0] == 200)
+        await until(lambda path=path: _get(first.port, path)[0] == 200)
         status_first, from_first = _get(first.port, path)
         status_second, from_second = _get(second.port, path)
         assert (status_first, status_second) == (200, 200)
-        assert _without_time(from_first) == _without_time(from_second)
+        assert without_time(from_first) == without_time(from_second)
         assert from_first["tracking_number"] == tracking
         assert from_first["situation"] == "in_transit"
         assert [entry["status"] for entry in from_first["timeline"]] == ["exception", "in_transit"]
@@ -99,13 +77,13 @@ async def test_either_worker_gives_the_same_answer_and_no_token_is_401(deploymen
 
     # An order: its index (keyed by order id) names its shipment, answered by the shipment's owner.
     order_path = f"/v1/orders/A-{trackings[0][-6:]}"
-    await _until(lambda: _get(first.port, order_path)[0] == 200)
+    await until(lambda: _get(first.port, order_path)[0] == 200)
     _, order_first = _get(first.port, order_path)
     _, order_second = _get(second.port, order_path)
     assert [answer["tracking_number"] for answer in order_first["shipments"]] == [trackings[0]]
     assert order_first["returns"] is None and order_first["unavailable"] == []
-    assert [_without_time(a) for a in order_first["shipments"]] == [
-        _without_time(a) for a in order_second["shipments"]
+    assert [without_time(a) for a in order_first["shipments"]] == [
+        without_time(a) for a in order_second["shipments"]
     ]
 
     for worker in (first, second):

@@ -6,62 +6,35 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.returns import RefundMethod, ReturnEvent, ReturnEventType, ReturnReason
 from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.schemas.types import Item, Scan, ShipmentStatus
+from parcelwatch.schemas.types import Item
 from tests.factories import order_at
 from tests.integration.conftest import collect, produce
+from tests.integration.return_journey import (
+    FAST_TIMERS,
+    RETURN_JOURNEY,
+    kinds_for,
+    parcel_scan,
+    return_step,
+    returned_unrefunded,
+    routed,
+)
 
-FAST_TIMERS = {
-    "PARCELWATCH_CHECK_INTERVAL_SECONDS": "1",
-    "PARCELWATCH_QUIET_HOURS": "off",  # the tests must not depend on the time of day
-}
 T = ReturnEventType
-RETURN_JOURNEY = ["return_label_ready", "return_in_transit", "return_received", "refund_issued"]
-
-
-def _step(order_id: str, kind: ReturnEventType, moment: datetime, **fields) -> ReturnEvent:
-    return ReturnEvent(
-        event_id=f"{order_id}-{kind.value}", order_id=order_id, type=kind, occurred_at=moment,
-        **fields,
-    )  # fmt: skip
 
 
 def _journey_steps(order_id: str, parcel: str, now: datetime) -> list[ReturnEvent]:
     return [
-        _step(
+        return_step(
             order_id, T.RETURN_REQUESTED, now - timedelta(minutes=50),
             items=(Item("SKU-9", 1, "shoes"),), reason=ReturnReason.DEFECTIVE,
         ),
-        _step(
+        return_step(
             order_id, T.RETURN_LABEL_CREATED, now - timedelta(minutes=45),
             return_tracking_number=parcel, carrier="dhl_express",
         ),
     ]  # fmt: skip
-
-
-def _parcel_scan(parcel: str, status: str, moment: datetime) -> Scan:
-    return Scan(
-        event_id=f"{parcel}-{status}", tracking_number=parcel, carrier="dhl_express",
-        status=ShipmentStatus(status), occurred_at=moment,
-    )  # fmt: skip
-
-
-def _routed(topics, events) -> list[tuple[str, bytes, bytes]]:
-    routed = []
-    for event in events:
-        if isinstance(event, ReturnEvent):
-            routed.append((topics.returns, event.order_id.encode(), encode(event)))
-        elif isinstance(event, Scan):
-            routed.append((topics.carrier_scans, event.tracking_number.encode(), encode(event)))
-        else:
-            routed.append((topics.orders, event.tracking_number.encode(), encode(event)))
-    return routed
-
-
-def _kinds_for(parcel: str):
-    return lambda values: [n["kind"] for n in values if n["tracking_number"] == parcel]
 
 
 async def test_a_return_and_refund_journey_gives_exactly_the_expected_notifications(
@@ -74,30 +47,30 @@ async def test_a_return_and_refund_journey_gives_exactly_the_expected_notificati
     outbound, parcel = f"1ZOUT{suffix}", f"JDRET{suffix}"
     order = order_at(outbound, now, locale="fr-FR", timezone="Europe/Paris")
     order_id = order.order_id
-    kinds = _kinds_for(parcel)
+    kinds = kinds_for(parcel)
 
-    await produce(_routed(topics, [order]))
+    await produce(routed(topics, [order]))
     await collect(
         topics.customer_notifications,
         lambda v: any(n["order_id"] == order_id for n in v),
         settle=0,
     )
     steps = _journey_steps(order_id, parcel, now)
-    await produce(_routed(topics, steps))
+    await produce(routed(topics, steps))
     await collect(topics.customer_notifications, lambda v: kinds(v) == RETURN_JOURNEY[:1], settle=0)
     scans = [
-        _parcel_scan(parcel, "picked_up", now - timedelta(minutes=40)),
-        _parcel_scan(parcel, "in_transit", now - timedelta(minutes=30)),
-        _parcel_scan(parcel, "delivered", now - timedelta(minutes=10)),
+        parcel_scan(parcel, "picked_up", now - timedelta(minutes=40)),
+        parcel_scan(parcel, "in_transit", now - timedelta(minutes=30)),
+        parcel_scan(parcel, "delivered", now - timedelta(minutes=10)),
     ]
     # Redeliveries (a label, a scan) must change nothing.
-    await produce(_routed(topics, [*scans, steps[1], scans[0]]))
+    await produce(routed(topics, [*scans, steps[1], scans[0]]))
     await collect(topics.customer_notifications, lambda v: len(kinds(v)) >= 3, settle=0)
-    refund = _step(
+    refund = return_step(
         order_id, T.REFUND_ISSUED, now - timedelta(minutes=5),
         amount="89.00", currency="EUR", method=RefundMethod.STORE_CREDIT,
     )  # fmt: skip
-    await produce(_routed(topics, [refund, refund]))
+    await produce(routed(topics, [refund, refund]))
 
     notifications = await collect(
         topics.customer_notifications, lambda v: "refund_issued" in kinds(v), settle=5
@@ -121,19 +94,11 @@ async def test_an_overdue_refund_raises_its_alert_from_the_timer(deployment, wor
     suffix = uuid.uuid4().hex[:8].upper()
     order_id, parcel = f"ORDER-LATE-{suffix}", f"JDLATE{suffix}"
     days = timedelta(days=1)
-    events = [
-        _step(
-            order_id, T.RETURN_REQUESTED, now - 12 * days,
-            items=(Item("SKU-1", 2, "toys"),), reason=ReturnReason.NO_LONGER_NEEDED,
-        ),
-        _step(
-            order_id, T.RETURN_LABEL_CREATED, now - 12 * days,
-            return_tracking_number=parcel, carrier="dhl_express",
-        ),
-        _parcel_scan(parcel, "picked_up", now - 11 * days),
-        _parcel_scan(parcel, "delivered", now - 10 * days),  # back ten days ago, no refund since
-    ]  # fmt: skip
-    await produce(_routed(topics, events))
+    # Back ten days ago, no refund since.
+    events = returned_unrefunded(
+        order_id, parcel, now - 12 * days, now - 11 * days, now - 10 * days
+    )
+    await produce(routed(topics, events))
 
     alerts = await collect(
         topics.shipment_alerts,

@@ -6,22 +6,14 @@ page. A missing browser fails the test: `deploy/dev.sh test` installs it."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from parcelwatch.schemas.codec import encode
@@ -30,10 +22,10 @@ from parcelwatch.schemas.types import Location
 from parcelwatch.streams.message_templates.page_labels import load_page_labels
 from parcelwatch.streams.runtime.page_links import link_signature
 from tests.factories import order_at, scan_at
+from tests.integration.browser import headless_chromium
 from tests.integration.conftest import REPO, produce, wait_until_committed
+from tests.integration.lookup_client import get_json, status_of, until, words
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium
-CHROMEDRIVER = Path("/usr/bin/chromedriver")  # Debian's chromium-driver
 TOKEN = "integration-page-token-0123"
 KEY = "integration-tracking-page-key-0123456789"
 HOSTILE = "<script>document.title='pwned'</script>Kassel"
@@ -42,49 +34,13 @@ WORDS = load_page_labels().for_locale("de")
 
 @pytest.fixture
 def browser(monkeypatch) -> Any:
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:  # a failure, never a skip: CI must run this test
-        pytest.fail(f"{missing} missing: deploy/dev.sh test installs chromium and chromium-driver")
-    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not reach the network
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "de-DE,de"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
+    driver = headless_chromium(monkeypatch, "de-DE,de")
     yield driver
     driver.quit()
 
 
 def _api(port: int, tracking: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/shipments/{tracking}")
-    request.add_header("Authorization", f"Bearer {TOKEN}")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as refused:
-        return refused.code, {}
-
-
-def _status_of(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=20) as response:
-            return response.status
-    except urllib.error.HTTPError as refused:
-        return refused.code
-
-
-def _words(text: str) -> str:
-    """Text as a browser shows it: any run of spaces (no-break ones too) as one space."""
-    return " ".join(text.split())
-
-
-async def _until(check, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.5)
+    return get_json(port, f"/v1/shipments/{tracking}", TOKEN)
 
 
 async def test_the_signed_link_shows_the_answer_in_a_browser(deployment, workers, browser):
@@ -114,7 +70,7 @@ async def test_the_signed_link_shows_the_answer_in_a_browser(deployment, workers
         ]
     )  # fmt: skip
     await wait_until_committed(deployment)
-    await _until(lambda: len(_api(worker.port, tracking)[1].get("timeline", ())) == 2)
+    await until(lambda: len(_api(worker.port, tracking)[1].get("timeline", ())) == 2)
     _, answer = _api(worker.port, tracking)
 
     base = f"http://127.0.0.1:{worker.port}"
@@ -130,7 +86,7 @@ async def test_the_signed_link_shows_the_answer_in_a_browser(deployment, workers
     browser.get(link)
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
     status_line = browser.find_element(By.ID, "status").text
-    assert _words(status_line) == _words(answer["answer"])
+    assert words(status_line) == words(answer["answer"])
     assert browser.title != "pwned"  # the carrier's <script> is text, not a script
     rows = browser.find_elements(By.CSS_SELECTOR, "li.scan")
     newest_first = list(reversed(answer["timeline"]))
@@ -146,7 +102,7 @@ async def test_the_signed_link_shows_the_answer_in_a_browser(deployment, workers
 
     wrong = link_signature(b"not-the-key-" * 4, tracking)
     for refused in (f"{base}/track/{tracking}", f"{base}/track/{tracking}?sig={wrong}"):
-        assert _status_of(refused) == 401
+        assert status_of(refused) == 401
         browser.get(refused)
         assert browser.find_element(By.ID, "status").text == WORDS.labels["unauthorized"]
         assert tracking not in browser.page_source

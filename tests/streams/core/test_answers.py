@@ -13,6 +13,7 @@ import pytest
 
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.lookup import Situation
+from parcelwatch.schemas.return_parcels import ReturnParcelLink
 from parcelwatch.schemas.state import RiskReading, ShipmentState
 from parcelwatch.schemas.types import (
     AlertKind,
@@ -28,6 +29,7 @@ from parcelwatch.schemas.types import (
 from parcelwatch.streams.core.alert_rules import alert_id
 from parcelwatch.streams.core.answers import build_answer, situation_of
 from parcelwatch.streams.core.follow_up import FollowUpPolicy, follow_up
+from parcelwatch.streams.core.return_parcels import link_return_parcel
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates import load_templates
 from parcelwatch.streams.message_templates.answer_files import load_answer_templates
@@ -289,3 +291,48 @@ def test_the_answer_is_stamped_with_its_time_and_has_no_return_of_its_own():
     document = answer(shipment(), 1 + 1 / 60)
     assert document.answered_at == at(1) + timedelta(minutes=1)
     assert document.returns is None and document.tracking_number == TRACKING
+
+
+def _return_parcel(*statuses_at: tuple[ShipmentStatus, float]) -> ShipmentState:
+    """A parcel the order's return label named, then scanned (customer unknown: the order's
+    customer lives with the order)."""
+    link = ReturnParcelLink("A-1001", "JDRET0001", "dhl_express", 1, at(0))
+    linked = link_return_parcel(None, link, at(0))
+    assert linked is not None
+    state = linked.state
+    for status, hours in statuses_at:
+        event = scan(status, hours, tracking_number="JDRET0001", location=MEMPHIS)
+        state = apply_event(state, event, event.occurred_at).state
+    return state
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "de-DE", "fr-FR"])
+def test_a_delivered_return_parcel_is_the_merchants_receipt_in_every_locale(locale):
+    returned = _return_parcel((S.PICKED_UP, 2), (S.DELIVERED, 30))
+    returned = replace(returned, order=replace(returned.order, customer=customer(locale)))
+    sent = shipment(scan(S.PICKED_UP, 2), scan(S.DELIVERED, 30), locale=locale)
+    back, out = answer(returned, 40), answer(sent, 40)
+    assert back.situation is out.situation is Situation.DELIVERED
+    assert back.order.order_id == "A-1001"  # the order it returns
+    assert "A-1001" in back.answer and "A-1001" not in out.answer
+    assert back.answer != out.answer and back.locale == out.locale == locale[:2]
+
+
+def test_a_delivered_return_parcel_says_it_reached_us():
+    document = answer(_return_parcel((S.PICKED_UP, 2), (S.DELIVERED, 30)), 40)
+    # No customer on the parcel (the order holds it): the fallback locale's date.
+    expected = "Your return parcel for order A-1001 reached us on Saturday, November 21."
+    assert document.answer == expected
+
+
+def test_a_return_parcel_on_its_way_and_one_not_handed_over_are_told_as_returns():
+    moving = answer(_return_parcel((S.PICKED_UP, 2)), 3)
+    assert moving.answer == (
+        "Your return parcel for order A-1001 is with DHL Express in Memphis on its way back to us."
+    )
+    waiting = answer(_return_parcel(), 3)
+    assert waiting.situation is Situation.NOT_SHIPPED
+    assert waiting.answer.startswith("Your return parcel for order A-1001 has not been handed")
+    # A situation without a return wording keeps its usual words.
+    troubled = answer(_return_parcel((S.PICKED_UP, 2), (S.EXCEPTION, 5)), 6)
+    assert troubled.answer.startswith("There is a problem with your parcel")

@@ -14,9 +14,11 @@ from parcelwatch.schemas.order_state import (
     order_state_to_json,
     return_key,
 )
+from parcelwatch.schemas.return_parcels import ReturnParcelLink
 from parcelwatch.schemas.returns import ReturnEventType as T
 from parcelwatch.schemas.state import state_to_json
 from parcelwatch.schemas.types import Customer
+from parcelwatch.streams.core.return_parcels import link_return_parcel
 from parcelwatch.streams.core.returns import apply_return_scan, return_state_to_json
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.message_templates.answer_files import load_answer_templates
@@ -137,6 +139,19 @@ def test_a_shipment_of_an_order_with_a_return_answers_the_return_too(stored_as):
     assert body["returns"]["order_id"] == "A-1001" and body["returns"]["locale"] == "en"
     assert body["answer"].endswith(body["returns"]["answer"])
     assert "We received your return on Tuesday 17 November" in body["answer"]
+
+
+def test_a_return_parcels_answer_speaks_of_the_return_and_carries_it():
+    store = returned_order_store(return_state_to_json)
+    link = ReturnParcelLink("A-1001", "RT123456", "dhl_express", 0, at(2))
+    linked = link_return_parcel(None, link, at(2))
+    assert linked is not None
+    store["RT123456"] = state_to_json(linked.state)
+    status, body, _ = lookups(store).shipment("RT123456")
+    assert status == 200 and body["order"]["order_id"] == "A-1001"
+    assert body["returns"]["status"] == "received"
+    assert body["answer"].startswith("Your return parcel for order A-1001")
+    assert body["answer"].endswith(body["returns"]["answer"])
 
 
 def test_the_return_route_answers_the_return_or_null():

@@ -7,9 +7,11 @@ import logging
 import shutil
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from faust.exceptions import SameNode
 from prometheus_client import CollectorRegistry
+from yarl import URL
 
 from parcelwatch.schemas.state import state_to_json
 from parcelwatch.schemas.types import Customer, Location, ShipmentStatus
@@ -19,6 +21,7 @@ from parcelwatch.streams.message_templates.answer_files import BUILT_IN_ANSWERS
 from parcelwatch.streams.runtime.app import create_app
 from parcelwatch.streams.runtime.page_links import link_signature
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.table_routing import FORWARDED_HEADER
 from parcelwatch.streams.runtime.tracking_page_views import PAGE_HEADERS, first_language
 from tests.factories import TRACKING, at, order, scan
 from tests.streams.core.page_reading import PageReading
@@ -38,7 +41,10 @@ def stored_state() -> dict:
     return state_to_json(state.state)
 
 
-async def client_for(tmp_path, *, key: bytes | None = KEY, route=None, **settings_args):
+async def client_for(
+    tmp_path, *, key: bytes | None = KEY, route=None, owner: URL | None = None, **settings_args
+):
+    """``owner``: the worker owning every key's partition (default: none assigned yet)."""
     settings = Settings(
         data_dir=tmp_path,
         store="memory://",
@@ -53,6 +59,8 @@ async def client_for(tmp_path, *, key: bytes | None = KEY, route=None, **setting
         raise SameNode()
 
     app.router.route_req = route or route_here
+    if owner is not None:
+        app.router.key_store = lambda table, key: owner
     client = TestClient(TestServer(app.web.web_app))
     await client.start_server()
     return client
@@ -146,6 +154,35 @@ async def test_a_page_forwarded_from_the_owner_gets_the_security_headers(tmp_pat
         assert_page_headers(response)
     finally:
         await client.close()
+
+
+async def test_the_page_shows_the_orders_return_held_by_another_worker(tmp_path):
+    """The order id's partition may be another worker's: the page asks it, with the API's token,
+    marked as forwarded, and shows the return it answers."""
+    asked: list[tuple[str, str | None, str | None]] = []
+    returned = {"status": "refund_issued", "answer": "Wir haben 89,00 € erstattet.",
+                "return_tracking_number": "JDRET0001", "refund_amount": "89.00",
+                "refund_currency": "EUR"}  # fmt: skip
+
+    async def order_owner(request: web.Request) -> web.Response:
+        headers = request.headers
+        asked.append((request.path, headers.get("Authorization"), headers.get(FORWARDED_HEADER)))
+        return web.json_response({"order_id": "A-1001", "returns": returned})
+
+    owner = TestServer(web.Application())
+    owner.app.router.add_get("/v1/orders/{order_id}/return", order_owner)
+    await owner.start_server()
+    client = await client_for(tmp_path, owner=URL(str(owner.make_url("/"))))
+    try:
+        response = await client.get(PAGE)
+        assert response.status == 200
+        page = PageReading(await response.text())
+        assert asked == [("/v1/orders/A-1001/return", f"Bearer {TOKEN}", "1")]
+        assert returned["answer"] in page.by_id["returns"]
+        assert "JDRET0001" in page.by_id["returns"]
+    finally:
+        await client.close()
+        await owner.close()
 
 
 async def test_a_routing_failure_is_a_503_page_and_logs_neither_id_nor_signature(tmp_path, caplog):
