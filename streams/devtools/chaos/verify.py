@@ -21,11 +21,10 @@ OUTPUT_PROCESSING_FIELDS = frozenset({"detected_at", "created_at", "received_at"
 # ``home_partition`` is where the state was written (a producer's partitioner may differ between
 # runs); ``next_check_at`` is computed from the processing time.
 STATE_PROCESSING_FIELDS = frozenset({"timer.home_partition", "timer.next_check_at"})
-# Inside the state's logs, when a worker raised or published something (its clock, not its
-# decision): the entries are compared without them.
-LOG_PROCESSING_KEYS = {
-    "outputs.alert_log": frozenset({"raised_at"}),
-    "outputs.notification_log": frozenset({"sent_at"}),
+# What identifies an entry of the state's logs (see ``comparable_fields``).
+LOG_IDENTITY_KEYS = {
+    "outputs.alert_log": ("kind", "alert_id"),
+    "outputs.notification_log": ("kind", "milestone", "notification_id"),
 }
 # Written by the worker's follow-up (notifications sent) and its support desk (cases opened), which
 # the core's replay does not run: compared with the undisturbed run instead.
@@ -200,14 +199,14 @@ def compare_states(
 
 
 def comparable_fields(stored: dict[str, Any]) -> dict[str, Any]:
-    """A stored state's fields by dotted name, its log entries without their processing times."""
+    """A stored state's fields by dotted name, its logs as the sets of what was raised and told.
+    A log is kept in the order things happened to the worker (``raised_at``, ``sent_at``): which
+    input came first across two topics, or a batch re-read after a crash, may reorder it and
+    change when an episode was first seen, never which alerts and notifications there were."""
     fields = stored_fields(stored)
-    for name, keys in LOG_PROCESSING_KEYS.items():
+    for name, keys in LOG_IDENTITY_KEYS.items():
         if name in fields:
-            fields[name] = [
-                {key: value for key, value in entry.items() if key not in keys}
-                for entry in fields[name]
-            ]
+            fields[name] = sorted(tuple(entry.get(key) for key in keys) for entry in fields[name])
     return fields
 
 

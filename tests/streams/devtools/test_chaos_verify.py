@@ -91,6 +91,12 @@ def test_when_a_worker_raised_or_published_something_does_not_make_states_differ
     ]}}  # fmt: skip
     later = {**state, "outputs": {**state["outputs"], **logs}}
     assert compare_runs({TRACKING: first}, {TRACKING: later}) == {}
+    older = {**entry, "alert_id": "older", "occurred_at": "2020-01-01T00:00:00+00:00"}
+    reordered = [{**entry, "raised_at": "2030-01-02T00:00:00+00:00"}, older]
+    first = {**first, "outputs": {**first["outputs"], "alert_log": [older, entry]}}
+    swapped = {**later, "outputs": {**later["outputs"], "alert_log": reordered}}
+    assert compare_runs({TRACKING: first}, {TRACKING: swapped}) == {}  # raised in another order
+    later = {**later, "outputs": {**later["outputs"], "alert_log": [older, entry]}}
     other = {**later["outputs"], "alert_log": [{**entry, "alert_id": "another"}]}
     assert compare_runs({TRACKING: first}, {TRACKING: {**later, "outputs": other}}) == {
         TRACKING: ["outputs.alert_log"]
