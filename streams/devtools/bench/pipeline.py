@@ -4,14 +4,13 @@ the backlog, and its progress read from its own ``parcelwatch_events_total``."""
 from __future__ import annotations
 
 import asyncio
-import urllib.request
 from pathlib import Path
 
 from parcelwatch.streams.devtools.bench.backlog import Backlog, produce_backlog
 from parcelwatch.streams.devtools.bench.measurements import Throughput, measure
 from parcelwatch.streams.devtools.chaos.broker import free_port
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
-from parcelwatch.streams.devtools.chaos.workers import WorkerProcess
+from parcelwatch.streams.devtools.chaos.workers import WorkerProcess, events_total
 
 
 def start_worker(deployment: Deployment, run_dir: Path, name: str) -> WorkerProcess:
@@ -26,31 +25,22 @@ def start_worker(deployment: Deployment, run_dir: Path, name: str) -> WorkerProc
 
 class InputsProcessed:
     """Backlog inputs the worker has handled, any outcome (applied, duplicate, dead-lettered):
-    the sum of ``parcelwatch_events_total`` over the backlog's topics only (not the feedback
-    join's internal topics nor ``model-updates``)."""
+    ``parcelwatch_events_total`` over the backlog's topics only (not the feedback join's internal
+    topics nor ``model-updates``)."""
 
     def __init__(self, worker: WorkerProcess, topics: tuple[str, ...]) -> None:
-        self._url = f"http://127.0.0.1:{worker.port}/metrics"
+        self._worker = worker
         self._labels = tuple(f'topic="{topic}"' for topic in topics)
 
     async def __call__(self) -> int | None:
         return await asyncio.to_thread(self._read)
 
     def _read(self) -> int | None:
-        try:
-            # Generous: /metrics shares the worker's event loop, which a batch can hold a while.
-            with urllib.request.urlopen(self._url, timeout=20) as response:
-                text = response.read().decode()
-        except OSError:
+        # Generous: /metrics shares the worker's event loop, which a batch can hold a while.
+        text = self._worker.metrics_text(timeout=20)
+        if text is None:
             return None
-        return int(
-            sum(
-                float(line.rpartition(" ")[2])
-                for line in text.splitlines()
-                if line.startswith("parcelwatch_events_total{")
-                and any(label in line for label in self._labels)
-            )
-        )
+        return events_total(text, lambda line: any(label in line for label in self._labels))
 
 
 async def run_pipeline(
