@@ -63,7 +63,7 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         bootstrap=Settings.from_env().broker.split("://", 1)[-1],
         events=(TINY_EVENTS if args.tiny else FULL_EVENTS) if args.events is None else args.events,
         partitions=args.partitions,
-        out=args.out or Path(".parcelwatch/bench") / stamp,
+        out=(args.out or Path(".parcelwatch/bench") / stamp).resolve(),  # workers run elsewhere
         skip_model=args.skip_model,
         tiny=args.tiny,
     )

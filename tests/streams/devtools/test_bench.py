@@ -86,7 +86,7 @@ def test_options_tiny_and_explicit_events() -> None:
     tiny = options_from_args(_options("--tiny"))
     assert tiny.tiny and tiny.events < options_from_args(_options()).events
     assert options_from_args(_options("--tiny", "--events", "5000")).events == 5000
-    assert options_from_args(_options("--out", "x")).out == Path("x")
+    assert options_from_args(_options("--out", "x")).out == Path("x").resolve()
     with pytest.raises(ValueError):
         options_from_args(_options("--events", "0"))
 
