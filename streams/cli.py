@@ -1,5 +1,5 @@
 """The ``parcelwatch`` command: kafka, topics, worker, ingest, simulate, the model commands,
-normalize, import-history, tracking-link, demo, chaos."""
+normalize, import-history, tracking-link, demo, chaos, bench."""
 
 from __future__ import annotations
 
@@ -170,6 +170,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_chaos_arguments(chaos)
     chaos.set_defaults(handler=_chaos)
+
+    from parcelwatch.streams.devtools.bench.options import add_arguments as add_bench_arguments
+
+    bench = commands.add_parser(
+        "bench",
+        help="throughput, latency, start-up, memory, state size and recovery against a plain "
+        "aiokafka ceiling and a Faust floor, on the local broker",
+    )
+    add_bench_arguments(bench)
+    bench.set_defaults(handler=_bench)
     return parser
 
 
@@ -446,6 +456,13 @@ def _chaos(args: argparse.Namespace) -> int:
     from parcelwatch.streams.devtools.chaos.options import options_from_args
 
     return run_chaos(options_from_args(args))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from parcelwatch.streams.devtools.bench.command import main as run_bench
+    from parcelwatch.streams.devtools.bench.options import options_from_args
+
+    return run_bench(options_from_args(args))
 
 
 if __name__ == "__main__":

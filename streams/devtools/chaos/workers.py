@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,17 @@ from parcelwatch.streams.devtools.chaos.broker import free_port
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def events_total(metrics: str, counted: Callable[[str], bool]) -> int:
+    """The sum of the ``parcelwatch_events_total`` samples whose line ``counted`` keeps."""
+    return int(
+        sum(
+            float(line.rpartition(" ")[2])
+            for line in metrics.splitlines()
+            if line.startswith("parcelwatch_events_total{") and counted(line)
+        )
+    )
 
 
 class WorkerProcess:
@@ -82,20 +94,21 @@ class WorkerProcess:
         return await asyncio.to_thread(self._events_total)
 
     def _events_total(self) -> int | None:
+        text = self.metrics_text()
+        if text is None:
+            return None
+        return events_total(
+            text, lambda line: not any(f'{topic}"' in line for topic in FEEDBACK_JOIN_TOPICS)
+        )
+
+    def metrics_text(self, timeout: float = 2.0) -> str | None:
+        """The worker's /metrics page, or None when it does not answer."""
         url = f"http://127.0.0.1:{self.port}/metrics"
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                text = response.read().decode()
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.read().decode()
         except OSError:
             return None
-        return int(
-            sum(
-                float(line.rpartition(" ")[2])
-                for line in text.splitlines()
-                if line.startswith("parcelwatch_events_total{")
-                and not any(f'{topic}"' in line for topic in FEEDBACK_JOIN_TOPICS)
-            )
-        )
 
     def rss_bytes(self) -> int | None:
         if self.process is None:

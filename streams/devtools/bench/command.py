@@ -1,0 +1,109 @@
+"""``parcelwatch bench``: one run, every contender in turn on the local broker, then the report.
+
+Contenders run one after another, not at once, so that none takes CPU from another: each is
+measured alone on the same machine, backlog and broker. Order: ceiling, floor, the pipeline with
+a model, then rules only (whose worker then serves the latency probe, the state size, and the
+recovery test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from parcelwatch.streams.devtools.bench.backlog import Backlog
+from parcelwatch.streams.devtools.bench.forwarders import run_forwarder
+from parcelwatch.streams.devtools.bench.latency import measure_latency
+from parcelwatch.streams.devtools.bench.measurements import Throughput
+from parcelwatch.streams.devtools.bench.model import promote_model, train_model
+from parcelwatch.streams.devtools.bench.options import BenchOptions
+from parcelwatch.streams.devtools.bench.pipeline import run_pipeline
+from parcelwatch.streams.devtools.bench.report import BenchResult, machine, markdown, to_json
+from parcelwatch.streams.devtools.bench.state import recovery_seconds, state_size
+from parcelwatch.streams.devtools.chaos.deployment import Deployment
+
+
+def main(options: BenchOptions) -> int:
+    result = asyncio.run(run_bench(options))
+    print(write_results(result, options.out))
+    print(f"bench: written to {options.out / 'bench.md'} and {options.out / 'bench.json'}")
+    return 0
+
+
+def write_results(result: BenchResult, out: Path) -> str:
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown(result)
+    (out / "bench.md").write_text(table, encoding="utf-8")
+    (out / "bench.json").write_text(json.dumps(to_json(result), indent=2) + "\n", encoding="utf-8")
+    return table
+
+
+async def run_bench(options: BenchOptions) -> BenchResult:
+    run = uuid.uuid4().hex[:6]
+    work = options.out / "work"  # logs are kept; the workers' data dirs are removed at the end
+    work.mkdir(parents=True, exist_ok=True)
+
+    def deployment(name: str, *overrides: tuple[str, str]) -> Deployment:
+        # Its own topic prefix and app id: runs and contenders never read each other's topics.
+        prefix = f"bench-{run}.{name}."
+        return Deployment(options.bootstrap, prefix, options.partitions, overrides)
+
+    _say(f"simulating a backlog of {options.events:,} events")
+    backlog = await asyncio.to_thread(Backlog.simulate, options.events, options.seed)
+    timeout = options.throughput_timeout()
+    throughput: dict[str, Throughput] = {}
+    for kind in ("ceiling", "floor"):
+        _say(f"{kind} ...")
+        throughput[kind] = await run_forwarder(
+            kind, deployment(kind), backlog, work, timeout=timeout
+        )
+    if not options.skip_model:
+        _say("training the model ...")
+        model_dir, version = await asyncio.to_thread(
+            train_model, work / "model", shipments=options.model_shipments, seed=options.seed
+        )
+        with_model = deployment("model", ("PARCELWATCH_MODEL_DIR", str(model_dir)))
+        await with_model.create_topics()
+        await promote_model(with_model.settings(), model_dir, version)
+        _say("pipeline with a model ...")
+        worker, throughput["model"] = await run_pipeline(
+            with_model, backlog, work, "model", timeout=timeout
+        )
+        worker.stop()
+    _say("pipeline, rules only ...")
+    rules = deployment("rules")
+    worker, throughput["rules"] = await run_pipeline(rules, backlog, work, "rules", timeout=timeout)
+    try:
+        state = await state_size(rules, worker.data_dir, backlog.shipments)
+        rate = min(options.max_latency_rate, max(1.0, throughput["rules"].events_per_second / 2))
+        _say(f"scan → alert latency at {rate:,.0f} scans/s ...")
+        latency = await measure_latency(rules, run, rate, options.latency_seconds)
+    finally:
+        worker.stop()
+    _say("recovery ...")
+    recovery = await recovery_seconds(rules, work, timeout=timeout)
+    for data_dir in work.glob("*-data"):
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return BenchResult(
+        setup={
+            "events": len(backlog.events),
+            "shipments": backlog.shipments,
+            "partitions": options.partitions,
+            "seed": options.seed,
+            "tiny": options.tiny,
+            "with_model": not options.skip_model,
+            "run": run,
+        },
+        throughput=throughput,
+        latency=latency,
+        state=state,
+        recovery_seconds=recovery,
+        machine=machine(),
+    )
+
+
+def _say(text: str) -> None:
+    print(f"bench: {text}", flush=True)

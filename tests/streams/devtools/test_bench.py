@@ -1,0 +1,127 @@
+"""The benchmark's pure parts: backlog, /proc readings, percentiles, options and the report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import orjson
+import pytest
+
+from parcelwatch.schemas.topics import TopicNames
+from parcelwatch.streams.devtools.bench.backlog import Backlog
+from parcelwatch.streams.devtools.bench.latency import Latency, probe_scan
+from parcelwatch.streams.devtools.bench.measurements import (
+    Throughput,
+    cpu_seconds,
+    dir_bytes,
+    peak_rss_bytes,
+    percentile,
+)
+from parcelwatch.streams.devtools.bench.options import add_arguments, options_from_args
+from parcelwatch.streams.devtools.bench.report import BenchResult, markdown, to_json
+from parcelwatch.streams.devtools.bench.state import StateSize
+
+
+def test_backlog_has_exactly_the_events_asked_for_in_publish_order() -> None:
+    backlog = Backlog.simulate(500, seed=3)
+    assert len(backlog.events) == 500
+    topics = TopicNames.with_prefix("b.")
+    messages = backlog.messages(topics)
+    assert {message.topic for message in messages} == {topics.orders, topics.carrier_scans}
+    # Each shipment's order is published before its scans (the simulator's emit order).
+    first_kind: dict[bytes, bool] = {}
+    for is_order, key, _ in backlog.events:
+        first_kind.setdefault(key, is_order)
+    assert all(first_kind.values())
+    assert backlog.shipments == len(first_kind)
+    decoded = orjson.loads(messages[0].value)
+    assert decoded["tracking_number"].encode() == messages[0].key
+
+
+def test_backlog_is_the_same_for_the_same_seed() -> None:
+    assert Backlog.simulate(200, seed=9).events[:50] != Backlog.simulate(200, seed=10).events[:50]
+    first, second = Backlog.simulate(200, seed=9), Backlog.simulate(200, seed=9)
+    assert [key for _, key, _ in first.events] == [key for _, key, _ in second.events]
+
+
+def test_proc_readings_of_this_process() -> None:
+    before = cpu_seconds(os.getpid())
+    sum(i * i for i in range(2_000_000))  # burn a little CPU
+    assert cpu_seconds(os.getpid()) > before
+    assert peak_rss_bytes(os.getpid()) > 1024 * 1024
+
+
+def test_dir_bytes_sums_files_recursively(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x").write_bytes(b"12345")
+    (tmp_path / "y").write_bytes(b"123")
+    assert dir_bytes(tmp_path) == 8
+
+
+def test_percentile_is_nearest_rank() -> None:
+    samples = [float(n) for n in range(1, 101)]
+    assert percentile(samples, 0.50) == 50.0
+    assert percentile(samples, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+
+
+def test_probe_scans_are_exceptions_on_fresh_shipments() -> None:
+    first, second = probe_scan("ab12", 1), probe_scan("ab12", 2)
+    assert first.status.value == "exception"
+    assert first.tracking_number != second.tracking_number
+    assert first.event_id != second.event_id
+
+
+def _options(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_options_tiny_and_explicit_events() -> None:
+    tiny = options_from_args(_options("--tiny"))
+    assert tiny.tiny and tiny.events < options_from_args(_options()).events
+    assert options_from_args(_options("--tiny", "--events", "5000")).events == 5000
+    assert options_from_args(_options("--out", "x")).out == Path("x").resolve()
+    with pytest.raises(ValueError):
+        options_from_args(_options("--events", "0"))
+
+
+def _run(events_per_second: float, cpu_share: float) -> Throughput:
+    seconds = 1000 / events_per_second
+    return Throughput(1000, seconds, seconds * cpu_share, 2.5, 300 * 1024 * 1024)
+
+
+def test_report_ratios_and_rows() -> None:
+    runs = {
+        "ceiling": _run(50_000, 0.8),
+        "floor": _run(20_000, 0.9),
+        "rules": _run(2_000, 1.0),
+        "model": _run(1_500, 1.0),
+    }
+    result = BenchResult(
+        setup={"events": 1000, "shipments": 107, "partitions": 4},
+        throughput=runs,
+        latency=Latency(50.0, 150, 149, 30.0, 50.0, 70.0),
+        state=StateSize(1500.0, 4000.0),
+        recovery_seconds=6.5,
+        machine={"CPUs": "2"},
+    )
+    figures = to_json(result)["contenders"]
+    for name, run in runs.items():
+        row = figures[name]
+        assert row["ratio_to_ceiling"] == pytest.approx(
+            run.events_per_second / runs["ceiling"].events_per_second, rel=1e-3
+        )
+        assert row["ratio_to_floor"] == pytest.approx(
+            run.events_per_second / runs["floor"].events_per_second, rel=1e-3
+        )
+        assert row["events_per_cpu_second"] == pytest.approx(run.events_per_cpu_second, rel=1e-3)
+    table = markdown(result)
+    for title in ("ceiling", "floor", "rules only", "with a model", "p99", "recovery"):
+        assert title in table
+    assert table.count("\n| ") >= 4 + 4  # four contender rows, four pipeline rows
