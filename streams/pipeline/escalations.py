@@ -7,7 +7,7 @@ pipeline's at-least-once pattern): a crash in between sends the same ``case_id``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -70,12 +70,17 @@ class EscalationDesk:
         self,
         state: ReturnState,
         now: datetime,
-        shipment: ShipmentState | None,
+        shipment: Callable[[], ShipmentState | None],
         customer: Customer | None,
     ) -> tuple[ReturnState, tuple[SupportEscalation, ...]]:
-        """A refund overdue beyond the second limit; ``shipment`` (the order's shipment, when this
-        worker holds it) is attached as the lookup answer."""
-        answer = build_answer(shipment, now, self._templates) if shipment is not None else None
+        """A refund overdue beyond the second limit; ``shipment()`` (the order's shipment, when
+        this worker holds it) is attached as the lookup answer. It is read and answered only when
+        a case is due: every return step and check passes here."""
+        due = refund_escalation_at(state, self._policy)
+        if due is None or now < due:
+            return state, ()
+        found = shipment()
+        answer = build_answer(found, now, self._templates) if found is not None else None
         return return_cases(state, now, self._policy, answer, customer)
 
     def refund_due_at(self, state: ReturnState) -> datetime | None:

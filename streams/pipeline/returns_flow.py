@@ -253,7 +253,9 @@ class ReturnsFlow:
             )
         if held:
             state = replace(state, notified=tuple(k for k in state.notified if k not in held))
-        state, cases = self._escalations.refund(state, now, self._shipment_of(order), customer)
+        state, cases = self._escalations.refund(
+            state, now, lambda: self._shipment_of(order), customer
+        )
         batch.cases += cases
         batch.outputs += self._escalations.messages(cases)
         state = replace(state, timer=self._timer(state, partition, now, wake_at, judged=judged))
