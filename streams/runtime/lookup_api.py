@@ -116,7 +116,7 @@ class Lookups:
         state = self.shipment_state(tracking_number)
         if state is None:
             return NOT_FOUND
-        returns = self.return_answer(order_id_of(state), _locale_of(state))
+        returns = self.return_answer(order_id_of(state), customer_locale(state))
         return 200, self.shipment_answer(state, returns), {}
 
     def shipment_view(
@@ -157,7 +157,7 @@ class Lookups:
         if stored is None:
             return None
         try:
-            state = return_state_from_json(_as_bytes(stored))
+            state = return_state_from_json(stored)
         except (KeyError, TypeError, ValueError, orjson.JSONDecodeError) as problem:
             log.warning("lookup: a stored return is unreadable (%s)", type(problem).__name__)
             return None
@@ -214,15 +214,5 @@ def answer_locale(answers: list[dict[str, Any]]) -> str | None:
     )
 
 
-def _locale_of(state: ShipmentState) -> str | None:
+def customer_locale(state: ShipmentState) -> str | None:
     return state.order.customer.locale if state.order.customer is not None else None
-
-
-def _as_bytes(stored: Any) -> bytes:
-    """A stored ReturnState as ``return_state_from_json`` reads it: the table's JSON codec gives
-    back an object (or text) for what was written as JSON bytes."""
-    if isinstance(stored, bytes):
-        return stored
-    if isinstance(stored, str):
-        return stored.encode("utf-8")
-    return orjson.dumps(stored)

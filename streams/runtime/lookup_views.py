@@ -33,6 +33,7 @@ from parcelwatch.streams.runtime.lookup_api import (
     Lookups,
     Reply,
     answer_locale,
+    customer_locale,
     error,
     locale_hint,
     order_id_problem,
@@ -107,9 +108,8 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
         state = lookups.shipment_state(request.match_info["tracking_number"])
         if state is None:
             return send(view, NOT_FOUND)
-        customer = state.order.customer
         returns = await return_of_order(
-            app, shipments, lookups, order_id_of(state), customer and customer.locale,
+            app, shipments, lookups, order_id_of(state), customer_locale(state),
             request.headers.get("Authorization"),
         )  # fmt: skip
         return send(view, (200, lookups.shipment_answer(state, returns), {}))

@@ -18,7 +18,12 @@ from parcelwatch.streams.core.answers import order_id_of
 from parcelwatch.streams.core.tracking_page import render_notice_page, render_tracking_page
 from parcelwatch.streams.message_templates.answer_files import answers_folder
 from parcelwatch.streams.message_templates.page_labels import load_page_labels
-from parcelwatch.streams.runtime.lookup_api import ApiGate, Lookups, tracking_number_problem
+from parcelwatch.streams.runtime.lookup_api import (
+    ApiGate,
+    Lookups,
+    customer_locale,
+    tracking_number_problem,
+)
 from parcelwatch.streams.runtime.lookup_views import answered_at_owner, return_of_order
 from parcelwatch.streams.runtime.page_links import signature_matches
 from parcelwatch.streams.runtime.settings import Settings
@@ -55,11 +60,10 @@ def register_tracking_page(
         state = lookups.shipment_state(request.match_info["tracking_number"])
         if state is None:
             return notice(view, request, 404, "not_found")
-        customer = state.order.customer
         # The order's return may live on another worker (the order id's partition): asked there
         # with the API's own token, as a support person's lookup would be.
         returns = await return_of_order(
-            app, shipments, lookups, order_id_of(state), customer and customer.locale,
+            app, shipments, lookups, order_id_of(state), customer_locale(state),
             gate.own_authorization(),
         )  # fmt: skip
         answer, zone = lookups.shipment_view(state, returns)
