@@ -19,7 +19,7 @@ from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from tests.integration.conftest import REPO, collect, free_port, produce
+from tests.integration.conftest import REPO, collect, free_port, produce, wait_until_committed
 from tests.model_fixtures import process_in_rounds
 
 
@@ -45,10 +45,19 @@ async def expected_risk_alerts(messages, model) -> set[str]:
         metrics=WorkerMetrics(CollectorRegistry()), scorer=lambda: model,
     )  # fmt: skip
 
-    await process_in_rounds(
-        processor, [InputMessage(topic, 0, 0, key, value) for topic, key, value in messages]
-    )
+    for part in orders_then_scans(messages):  # the order the worker is fed them in
+        await process_in_rounds(
+            processor, [InputMessage(topic, 0, 0, key, value) for topic, key, value in part]
+        )
     return {a["alert_id"] for a in sent if a.get("kind") == "delay_risk"}
+
+
+def orders_then_scans(messages) -> tuple[list, list]:
+    """Orders and scans travel on two topics, so a worker may read a shipment's scans before its
+    order, and a risk first crosses the threshold on another event (another alert id). Fed all
+    orders first, then the scans, live and offline meet the same sequence per shipment."""
+    orders = [m for m in messages if not m[0].endswith("carrier-scans")]
+    return orders, [m for m in messages if m[0].endswith("carrier-scans")]
 
 
 def _topics_of(messages):
@@ -75,7 +84,10 @@ async def run_until_alerted(deployment, workers, model_dir, messages, expected: 
     which must be exactly the ``expected`` ones."""
     worker = worker_with_model(deployment, model_dir)
     workers.append(worker)
-    await produce(messages)
+    orders, scans = orders_then_scans(messages)
+    await produce(orders)
+    await wait_until_committed(deployment, timeout=90)  # every order applied before any scan
+    await produce(scans)
     alerts = await collect(
         deployment.topics.shipment_alerts,
         lambda v: {a["alert_id"] for a in v if a["kind"] == "delay_risk"} >= expected,
