@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         # read_committed reader see 37 duplicate notifications out of 150. See README.
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        producer_linger=settings.producer_linger_ms / 1000,
         consumer_auto_offset_reset="earliest",
         # Recover in seconds, not a minute: a SIGKILLed member is noticed after the session
         # timeout. (Static membership is wired but not recommended: see README, Reliability.)

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from faust.worker import Worker
+from threadpoolctl import threadpool_limits
 
 from parcelwatch.streams.runtime import log_throttle
 from parcelwatch.streams.runtime.app import create_app
@@ -48,7 +49,8 @@ def run_worker(settings: Settings) -> None:
             "PARCELWATCH_INSTANCE_ID is set: static membership stalled restarted workers with "
             "faust-streaming 0.15 in parcelwatch's fault suite; leave it unset unless you test it"
         )
-    worker_app = create_app(settings)
+    worker_app = create_app(settings)  # loads the model, and with it scikit-learn's OpenMP runtime
+    threadpool_limits(limits=settings.model_threads)  # for the whole process, from now on
     open_data_dir(settings.data_dir, Path(worker_app.faust.conf.tabledir))
     worker = ParcelwatchWorker(
         worker_app.faust, loop=loop, loglevel=settings.log_level, redirect_stdouts=False

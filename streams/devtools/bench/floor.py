@@ -1,5 +1,5 @@
 """The floor: a Faust app whose one agent only forwards, with the worker's Faust settings where
-they matter (raw serializers, at-least-once, acks=-1, ``take_events`` batches of the worker's
+they matter (raw serializers, at-least-once, acks=-1, the producer's linger, ``take_events`` batches of the worker's
 default size and wait). Each value is decoded with orjson, as the ceiling does, so that floor vs
 ceiling is the framework alone. Run as ``python -m parcelwatch.streams.devtools.bench.floor``."""
 
@@ -28,6 +28,7 @@ def create_floor_app(args: argparse.Namespace) -> faust.App:
         web_port=args.web_port,
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        producer_linger=DEFAULTS.producer_linger_ms / 1000,
         consumer_auto_offset_reset="earliest",
         autodiscover=False,
     )

@@ -68,3 +68,10 @@ def test_table_routing_partitions_the_input_keys_bytes(tmp_path) -> None:
     table = app.tables["shipments"]
     assert table.changelog_topic.prepare_key("1Z999", None)[0] == b'"1Z999"'
     assert app.router._get_serialized_key(table, "1Z999") == b"1Z999"
+
+
+def test_the_producer_lingers_as_configured(tmp_path) -> None:
+    default = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
+    assert default.conf.producer_linger == 0.005  # Faust's default, 0, sends tiny requests
+    eager = Settings.from_env({"PARCELWATCH_PRODUCER_LINGER_MS": "0"})
+    assert eager.producer_linger_ms == 0

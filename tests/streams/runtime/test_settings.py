@@ -265,3 +265,15 @@ def test_a_short_tracking_page_key_is_refused_without_being_shown():
     ) as refused:
         Settings.from_env({"PARCELWATCH_TRACKING_PAGE_KEY": "short-secret-qqq"})
     assert "qqq" not in str(refused.value)
+
+
+def test_performance_settings():
+    defaults = Settings.from_env({})
+    assert (defaults.producer_linger_ms, defaults.model_threads) == (5.0, 1)
+    settings = Settings.from_env(
+        {"PARCELWATCH_PRODUCER_LINGER_MS": "20", "PARCELWATCH_MODEL_THREADS": "4"}
+    )
+    assert (settings.producer_linger_ms, settings.model_threads) == (20.0, 4)
+    for name, value in (("PRODUCER_LINGER_MS", "-1"), ("MODEL_THREADS", "0")):
+        with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
+            Settings.from_env({f"PARCELWATCH_{name}": value})
