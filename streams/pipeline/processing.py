@@ -74,6 +74,7 @@ from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics, bounded_carrier
 from parcelwatch.streams.pipeline.model_outcomes import decide_outcome
 from parcelwatch.streams.pipeline.returns_flow import ReturnsBatch, ReturnsFlow
+from parcelwatch.streams.pipeline.state_cache import StateCache
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,11 @@ class ShipmentProcessor:
         answer_templates: AnswerTemplates | None = None,  # None: the built-in answer templates
         escalation_policy: EscalationPolicy | None = None,
         return_policy: ReturnPolicy | None = None,  # None: the defaults
+        # Decoded states of recent writes; the owner clears it at a rebalance (see StateCache).
+        state_cache: StateCache | None = None,
     ) -> None:
         self._topics = topics
+        self._cache = state_cache if state_cache is not None else StateCache(0)
         self._limits = limits
         self._store = store
         self._publish = publish
@@ -396,6 +400,7 @@ class ShipmentProcessor:
                 timer = replace(state.timer, home_partition=messages[index].partition)
                 state = replace(state, timer=timer)
             self._store[tracking_number] = state_to_json(state)
+            self._cache.put(tracking_number, state)
         self._feedback.store(batch.feedback, focus)
         self._returns.store(batch.returns, focus)
 
@@ -549,6 +554,9 @@ class ShipmentProcessor:
         return self._load(tracking_number)
 
     def _load(self, tracking_number: str) -> ShipmentState | None:
+        cached = self._cache.get(tracking_number)
+        if cached is not None:
+            return cached
         stored = self._store.get(tracking_number)
         return state_from_json(stored) if stored is not None else None
 

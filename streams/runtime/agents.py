@@ -38,6 +38,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
 )
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
+from parcelwatch.streams.pipeline.state_cache import StateCache
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
@@ -94,6 +95,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     feedback_models.load_initial()
     # Loaded once: the lookup API answers with them and support cases attach the same answer.
     answer_templates = load_answer_templates(answers_folder(settings.template_dir))
+    state_cache = StateCache(settings.state_cache_size)
     processor = ShipmentProcessor(
         topics=topics,
         limits=settings.limits,
@@ -111,6 +113,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         analyzer=feedback_models.current,
         feedback_wait=timedelta(hours=settings.feedback_wait_hours),
         return_policy=settings.return_policy,
+        state_cache=state_cache,
     )
     processor.warm_up()  # before the agent runs: nothing may stall the event loop later
     sweeper = CheckSweeper(
@@ -123,6 +126,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         interval_seconds=settings.check_interval_seconds,
     )
     table_view = _LedgerTable(shipments)
+    cached_generation: list[int | None] = [None]  # the group generation the state cache is of
     ledger = InputLedger(table_view, clock=time.monotonic)
     health = WorkerHealth(
         clock=time.monotonic,
@@ -226,6 +230,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         focus = focuser(events)
 
         table_view.focus = focus
+        if app.consumer_generation_id != cached_generation[0]:
+            # A rebalance: partitions this worker held may have been written by another since.
+            state_cache.clear()
+            cached_generation[0] = app.consumer_generation_id
         assigned = inputs_assigned()
         is_settled = settled()
         health.settled(is_settled)

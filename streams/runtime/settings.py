@@ -82,6 +82,9 @@ class Settings:
     # the broker share the cores, and busy OpenMP threads waited on each other (a batch's scoring
     # was ten times slower on a loaded machine with two threads than with one).
     model_threads: int = 1
+    # Decoded states of the shipments written last, kept for their next event (about 7 KB each
+    # in memory; 0: none). Cleared at every rebalance.
+    state_cache_size: int = 10_000
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
@@ -209,6 +212,9 @@ class Settings:
             ),
             model_threads=reader.integer(
                 "MODEL_THREADS", defaults.model_threads, minimum=1, maximum=256
+            ),
+            state_cache_size=reader.integer(
+                "STATE_CACHE_SIZE", defaults.state_cache_size, minimum=0, maximum=10_000_000
             ),
             follow_up_policy=_follow_up_policy(reader),
             check_interval_seconds=reader.number(
