@@ -1,7 +1,8 @@
 """The floor: a Faust app whose one agent only forwards, with the worker's Faust settings where
 they matter (raw serializers, at-least-once, acks=-1, the producer's linger, ``take_events``
 batches of the worker's default size and wait). Each value is decoded with orjson, as the ceiling
-does, so that floor vs ceiling is the framework alone. Run as ``python -m parcelwatch.streams.devtools.bench.floor``."""
+does, so that floor vs ceiling is the framework alone.
+Run as ``python -m parcelwatch.streams.devtools.bench.floor``."""
 
 from __future__ import annotations
 
