@@ -2,8 +2,9 @@
 
 Contenders run one after another, not at once, so that none takes CPU from another: each is
 measured alone on the same machine, backlog and broker. Order: ceiling, floor, the pipeline with
-a model, then rules only (whose worker then serves the latency probe, the state size, and the
-recovery test).
+rules only, then with a model (whose worker then serves the latency probe, the state size and the
+recovery test: the targets are set for a worker with a model loaded; with ``--skip-model``, the
+rules-only worker serves them).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from parcelwatch.streams.devtools.bench.backlog import Backlog
 from parcelwatch.streams.devtools.bench.forwarders import run_forwarder
-from parcelwatch.streams.devtools.bench.latency import measure_latency
+from parcelwatch.streams.devtools.bench.latency import OFFERED_SEED_OFFSET, measure_latency
 from parcelwatch.streams.devtools.bench.measurements import Throughput
 from parcelwatch.streams.devtools.bench.model import promote_model, train_model
 from parcelwatch.streams.devtools.bench.options import BenchOptions
@@ -60,31 +61,42 @@ async def run_bench(options: BenchOptions) -> BenchResult:
         throughput[kind] = await run_forwarder(
             kind, deployment(kind), backlog, work, timeout=timeout
         )
+    _say("pipeline, rules only ...")
+    rules = deployment("rules")
+    worker, throughput["rules"] = await run_pipeline(rules, backlog, work, "rules", timeout=timeout)
+    # The figures the targets are set for (state, latency, recovery) are the worker's with a model
+    # loaded; without one (--skip-model), the rules-only worker's.
+    primary, primary_kind = rules, "rules"
     if not options.skip_model:
+        worker.stop()
         _say("training the model ...")
         model_dir, version = await asyncio.to_thread(
             train_model, work / "model", shipments=options.model_shipments, seed=options.seed
         )
-        with_model = deployment("model", ("PARCELWATCH_MODEL_DIR", str(model_dir)))
-        await with_model.create_topics()
-        await promote_model(with_model.settings(), model_dir, version)
+        primary = deployment("model", ("PARCELWATCH_MODEL_DIR", str(model_dir)))
+        primary_kind = "model"
+        await primary.create_topics()
+        await promote_model(primary.settings(), model_dir, version)
         _say("pipeline with a model ...")
         worker, throughput["model"] = await run_pipeline(
-            with_model, backlog, work, "model", timeout=timeout
+            primary, backlog, work, "model", timeout=timeout
         )
-        worker.stop()
-    _say("pipeline, rules only ...")
-    rules = deployment("rules")
-    worker, throughput["rules"] = await run_pipeline(rules, backlog, work, "rules", timeout=timeout)
     try:
-        state = await state_size(rules, worker.data_dir, backlog.shipments)
-        rate = min(options.max_latency_rate, max(1.0, throughput["rules"].events_per_second / 2))
-        _say(f"scan → alert latency at {rate:,.0f} scans/s ...")
-        latency = await measure_latency(rules, run, rate, options.latency_seconds)
+        state = await state_size(primary, worker.data_dir, backlog.shipments)
+        rate = min(
+            options.max_latency_rate, max(1.0, throughput[primary_kind].events_per_second / 2)
+        )
+        offered = await asyncio.to_thread(
+            Backlog.simulate,
+            max(1, round(rate * options.latency_seconds)),
+            options.seed + OFFERED_SEED_OFFSET,
+        )
+        _say(f"input → alert latency at {rate:,.0f} events/s ...")
+        latency = await measure_latency(primary, offered, rate)
     finally:
         worker.stop()
     _say("recovery ...")
-    recovery = await recovery_seconds(rules, work, timeout=timeout)
+    recovery = await recovery_seconds(primary, work, timeout=timeout)
     for data_dir in work.glob("*-data"):
         shutil.rmtree(data_dir, ignore_errors=True)
     return BenchResult(
@@ -95,6 +107,7 @@ async def run_bench(options: BenchOptions) -> BenchResult:
             "seed": options.seed,
             "tiny": options.tiny,
             "with_model": not options.skip_model,
+            "latency_state_recovery_of": primary_kind,
             "run": run,
         },
         throughput=throughput,

@@ -1,9 +1,11 @@
-"""Scan-to-alert latency at a fixed offered rate.
+"""Input-to-alert latency at a fixed offered rate.
 
-The probes are constructed carrier-exception scans, each on a fresh shipment (so each one opens
-an exception episode and raises exactly one ``carrier_exception`` alert whose
-``source_event_id`` is the scan's event id). Latency = when the harness reads the alert on
-``shipment-alerts`` minus when the paced producer handed the scan to its client.
+The offered traffic is the simulator's, like the backlog but simulated with another seed (other
+shipments): orders and scans in publish order, paced at the rate asked for, so the worker does
+the work of live traffic (the model scores, notifications are told), not a stream of one kind of
+scan. Every alert whose ``source_event_id`` is an offered event is a sample (carrier exceptions,
+delay risks, missed promises…): latency = when the harness reads the alert on
+``shipment-alerts`` minus when the paced producer handed the event to its client.
 """
 
 from __future__ import annotations
@@ -16,39 +18,33 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from parcelwatch.schemas.codec import encode
-from parcelwatch.schemas.timestamps import utc_now
-from parcelwatch.schemas.types import ExceptionReason, Scan, ShipmentStatus
+from parcelwatch.streams.devtools.bench.backlog import Backlog
 from parcelwatch.streams.devtools.bench.measurements import percentile
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import partitions_of
 
+OFFERED_SEED_OFFSET = 1000  # the offered traffic's seed: the backlog's plus this
+
 
 @dataclass(frozen=True)
 class Latency:
-    offered_rate: float  # scans per second
-    sent: int
-    received: int
+    offered_rate: float  # input events per second
+    sent: int  # events offered
+    received: int  # alerts raised by them: the samples
     p50_ms: float
     p95_ms: float
     p99_ms: float
 
 
-def probe_scan(run: str, number: int) -> Scan:
-    tracking = f"BENCH{run.upper()}{number:08d}"
-    return Scan(
-        event_id=f"bench-probe-{run}-{number}",
-        tracking_number=tracking,
-        carrier="ups",
-        status=ShipmentStatus.EXCEPTION,
-        occurred_at=utc_now(),
-        reason=ExceptionReason.CARRIER_DELAY,
-    )
-
-
 async def measure_latency(
-    deployment: Deployment, run: str, rate: float, seconds: float, *, drain_timeout: float = 60.0
+    deployment: Deployment,
+    traffic: Backlog,
+    rate: float,
+    *,
+    drain_timeout: float = 60.0,
+    settle_seconds: float = 3.0,
 ) -> Latency:
+    """Offer ``traffic`` at ``rate`` events per second; the latency of every alert it raises."""
     topics = deployment.topics
     sent_at: dict[str, float] = {}
     received_at: dict[str, float] = {}
@@ -61,25 +57,25 @@ async def measure_latency(
         reader.assign(partitions)
         await reader.seek_to_end(*partitions)  # only alerts raised from now on
         reading = asyncio.create_task(_read_alerts(reader, sent_at, received_at))
-        count = max(1, round(rate * seconds))
         loop = asyncio.get_running_loop()
         started = loop.time()
         pending = []
-        for number in range(count):
+        for number, message in enumerate(traffic.messages(topics)):
             wait = started + number / rate - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            scan = probe_scan(run, number)
-            sent_at[scan.event_id] = time.monotonic()
-            pending.append(
-                await producer.send(
-                    topics.carrier_scans, encode(scan), key=scan.tracking_number.encode()
-                )
-            )
+            sent_at[orjson.loads(message.value)["event_id"]] = time.monotonic()
+            pending.append(await producer.send(message.topic, message.value, key=message.key))
         await asyncio.gather(*pending)
+        # Which events raise an alert is the worker's to decide: wait until alerts stop coming.
         deadline = time.monotonic() + drain_timeout
-        while len(received_at) < len(sent_at) and time.monotonic() < deadline:
+        last_count, quiet_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+            if len(received_at) != last_count:
+                last_count, quiet_since = len(received_at), time.monotonic()
+            elif time.monotonic() - quiet_since >= settle_seconds:
+                break
         reading.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reading
@@ -88,7 +84,7 @@ async def measure_latency(
         await reader.stop()
     samples = [(received_at[key] - sent_at[key]) * 1000 for key in received_at]
     if not samples:
-        raise RuntimeError(f"no alert raised by {len(sent_at)} exception scans")
+        raise RuntimeError(f"no alert raised by {len(sent_at)} offered events")
     return Latency(
         offered_rate=rate,
         sent=len(sent_at),

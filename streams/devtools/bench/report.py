@@ -83,10 +83,11 @@ def markdown(result: BenchResult) -> str:
     latency, state = result.latency, result.state
     lines += [
         "",
-        "| parcelwatch, rules only | |",
+        f"| {TITLES[result.setup['latency_state_recovery_of']]} | |",
         "|---|---:|",
-        f"| scan → alert at {latency.offered_rate:,.0f} scans/s ({latency.received:,} of "
-        f"{latency.sent:,} alerts) | p50 {latency.p50_ms:,.1f} ms · p95 {latency.p95_ms:,.1f} ms "
+        f"| input → alert at {latency.offered_rate:,.0f} events/s, half its maximum "
+        f"({latency.received:,} alerts from {latency.sent:,} simulated events) "
+        f"| p50 {latency.p50_ms:,.1f} ms · p95 {latency.p95_ms:,.1f} ms "
         f"· p99 {latency.p99_ms:,.1f} ms |",
         "| state per shipment, changelog (latest values) "
         f"| {state.changelog_bytes_per_shipment:,.0f} B |",

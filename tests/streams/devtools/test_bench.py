@@ -11,7 +11,7 @@ import pytest
 
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.devtools.bench.backlog import Backlog
-from parcelwatch.streams.devtools.bench.latency import Latency, probe_scan
+from parcelwatch.streams.devtools.bench.latency import OFFERED_SEED_OFFSET, Latency
 from parcelwatch.streams.devtools.bench.measurements import (
     Throughput,
     cpu_seconds,
@@ -69,11 +69,13 @@ def test_percentile_is_nearest_rank() -> None:
         percentile([], 0.5)
 
 
-def test_probe_scans_are_exceptions_on_fresh_shipments() -> None:
-    first, second = probe_scan("ab12", 1), probe_scan("ab12", 2)
-    assert first.status.value == "exception"
-    assert first.tracking_number != second.tracking_number
-    assert first.event_id != second.event_id
+def test_the_offered_traffic_is_other_shipments_than_the_backlog() -> None:
+    backlog = Backlog.simulate(300, seed=14)
+    offered = Backlog.simulate(300, seed=14 + OFFERED_SEED_OFFSET)
+    assert len(offered.events) == 300
+    assert not {key for _, key, _ in backlog.events} & {key for _, key, _ in offered.events}
+    assert any(is_order for is_order, _, _ in offered.events)  # orders and scans, as live
+    assert not all(is_order for is_order, _, _ in offered.events)
 
 
 def _options(*argv: str) -> argparse.Namespace:
@@ -104,7 +106,12 @@ def test_report_ratios_and_rows() -> None:
         "model": _run(1_500, 1.0),
     }
     result = BenchResult(
-        setup={"events": 1000, "shipments": 107, "partitions": 4},
+        setup={
+            "events": 1000,
+            "shipments": 107,
+            "partitions": 4,
+            "latency_state_recovery_of": "model",
+        },  # fmt: skip
         throughput=runs,
         latency=Latency(50.0, 150, 149, 30.0, 50.0, 70.0),
         state=StateSize(1500.0, 4000.0),
@@ -125,3 +132,4 @@ def test_report_ratios_and_rows() -> None:
     for title in ("ceiling", "floor", "rules only", "with a model", "p99", "recovery"):
         assert title in table
     assert table.count("\n| ") >= 4 + 4  # four contender rows, four pipeline rows
+    assert "| parcelwatch, with a model | |" in table  # whose latency, state and recovery
