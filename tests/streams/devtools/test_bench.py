@@ -111,7 +111,7 @@ def test_report_ratios_and_rows() -> None:
             "shipments": 107,
             "partitions": 4,
             "latency_state_recovery_of": "model",
-        },  # fmt: skip
+        },
         throughput=runs,
         latency=Latency(50.0, 150, 149, 30.0, 50.0, 70.0),
         state=StateSize(1500.0, 4000.0),
