@@ -62,7 +62,7 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path) -> None:
         "Faust forward-only agent (floor)",
         "parcelwatch, rules only",
         "parcelwatch, with a model",
-        "scan → alert",
+        "input → alert",
         "state per shipment, changelog",
         "state per shipment, RocksDB",
         "table recovery",
