@@ -7,9 +7,9 @@ offsets, so the timer sends a ``shipment-checks`` message keyed by tracking numb
 lands on the same partition as the shipment's scans and the tracking agent applies it like a scan.
 Duplicate checks are harmless: a check only does what the state says is due, once.
 
-Which shipments are due is decided in one place, ``due_check``, row by row as the sweep reads the
-table: the sweep has to yield to the event loop between rows and stop at a rebalance, so it owns
-the iteration. Everything here is independent of Faust: ``sweep_blocker`` reads the worker through
+Which rows to read is the due index's answer (``due_index.py``): a tick reads only the rows due,
+not the whole table. Whether a row read is due is decided in one place, ``due_check``. The sweep
+yields to the event loop between rows and stops at a rebalance, so it owns the iteration. Everything here is independent of Faust: ``sweep_blocker`` reads the worker through
 the few members it needs (``WorkerView``), and the agent's timer only calls ``CheckSweeper.tick``.
 """
 
@@ -212,6 +212,7 @@ class CheckSweeper:
             self._requests.asked(item.tracking_number, item.due, now)
             self._metrics.checks_requested.inc()  # one by one: a failed send leaves the rest
         self._metrics.timer_sweeps.labels("done").inc()
+        self._metrics.timer_due_rows.set(len(self.index))
         self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
         return len(due)
 

@@ -265,3 +265,35 @@ def test_a_short_tracking_page_key_is_refused_without_being_shown():
     ) as refused:
         Settings.from_env({"PARCELWATCH_TRACKING_PAGE_KEY": "short-secret-qqq"})
     assert "qqq" not in str(refused.value)
+
+
+def test_retention_defaults_to_30_days_and_a_marker_remembered_for_180():
+    policy = Settings.from_env({}).retention_policy
+    assert (policy.retention, policy.retired_memory) == (timedelta(days=30), timedelta(days=180))
+    assert Settings.from_env({}).timer_full_walk_seconds == 3600
+    short = Settings.from_env(
+        {
+            "PARCELWATCH_RETENTION_DAYS": str(2 / 86400),  # tests: seconds
+            "PARCELWATCH_RETIRED_MEMORY_DAYS": "7",
+            "PARCELWATCH_EXPIRED_AFTER_HOURS": "48",
+            "PARCELWATCH_TIMER_FULL_WALK_SECONDS": "0",
+        }
+    )
+    assert round(short.retention_policy.retention.total_seconds()) == 2
+    assert short.retention_policy.retired_memory == timedelta(days=7)
+    assert short.retention_policy.expired_after == timedelta(hours=48)
+    assert short.timer_full_walk_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PARCELWATCH_RETENTION_DAYS", "0"),
+        ("PARCELWATCH_RETENTION_DAYS", str(0.5 / 86400)),  # below one second
+        ("PARCELWATCH_RETIRED_MEMORY_DAYS", "-1"),
+        ("PARCELWATCH_TIMER_FULL_WALK_SECONDS", "-5"),
+    ],
+)
+def test_bad_retention_settings_are_refused(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
