@@ -9,8 +9,9 @@ Duplicate checks are harmless: a check only does what the state says is due, onc
 
 Which rows to read is the due index's answer (``due_index.py``): a tick reads only the rows due,
 not the whole table. Whether a row read is due is decided in one place, ``due_check``. The sweep
-yields to the event loop between rows and stops at a rebalance, so it owns the iteration. Everything here is independent of Faust: ``sweep_blocker`` reads the worker through
-the few members it needs (``WorkerView``), and the agent's timer only calls ``CheckSweeper.tick``.
+yields to the event loop between rows and stops at a rebalance, so it owns the iteration.
+Everything here is independent of Faust: ``sweep_blocker`` reads the worker through the few
+members it needs (``WorkerView``), and the agent's timer only calls ``CheckSweeper.tick``.
 """
 
 from __future__ import annotations
