@@ -6,6 +6,9 @@ sweeper does that when the assignment changes, and on a long interval as a safet
 current by every write of the worker (``IndexedTable`` wraps the table the pipeline writes to).
 Entries are invalidated lazily: a key rescheduled leaves its old entry in the heap, skipped when
 popped, and the heap is compacted once stale entries outnumber live ones.
+
+Only rows due before ``horizon`` (the next full walk) are held: the rest (a settled shipment's
+retention end, a retired marker's) would cost memory for months, and the walk finds them in time.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class DueIndex:
     def __init__(self) -> None:
         self._heap: list[tuple[float, str]] = []
         self._due: dict[str, float] = {}  # key -> its live entry's time (POSIX seconds)
+        self.horizon = float("inf")  # POSIX seconds: later moments are left to the next walk
 
     def __len__(self) -> int:
         return len(self._due)
@@ -35,10 +39,10 @@ class DueIndex:
 
     def schedule(self, key: str, due: datetime | None) -> None:
         """``key`` is due at ``due`` (None: never; a removed row)."""
-        if due is None:
+        moment = None if due is None else due.timestamp()
+        if moment is None or moment > self.horizon:
             self._due.pop(key, None)
             return
-        moment = due.timestamp()
         if self._due.get(key) == moment:
             return
         self._due[key] = moment

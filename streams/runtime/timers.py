@@ -220,6 +220,8 @@ class CheckSweeper:
     async def _walk(self, now: datetime, interrupted: Callable[[], bool]) -> bool:
         """Every row: the index rebuilt, the whole-table gauges counted. False if interrupted."""
         self.index.clear()
+        # Rows due after the next walk are left to it: the index stays as small as what is due.
+        self.index.horizon = now.timestamp() + self._full_walk_seconds
         present: set[str] = set()
         waiting_feedback = 0
         open_refunds = OpenRefunds(now)

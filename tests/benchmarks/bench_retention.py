@@ -149,8 +149,10 @@ def full_sweep(db: Rdict, now: datetime) -> tuple[float, int]:
     return time.perf_counter() - started, due
 
 
-def build_index(db: Rdict) -> tuple[DueIndex, float]:
+def build_index(db: Rdict, horizon: datetime) -> tuple[DueIndex, float]:
+    """The sweeper's walk: every row's next check, those due before the next walk kept."""
     index = DueIndex()
+    index.horizon = horizon.timestamp()
     started = time.perf_counter()
     for key, value in db.items():
         index.schedule_stored(key, orjson.loads(value))
@@ -225,7 +227,7 @@ def run(args: argparse.Namespace) -> None:
 
     gc.collect()
     rss_before_index = rss_bytes()
-    index, build_seconds = build_index(db)
+    index, build_seconds = build_index(db, now + timedelta(seconds=args.full_walk_seconds))
     gc.collect()
     index_rss = rss_bytes() - rss_before_index
     tick_seconds, due_after = indexed_tick(
@@ -245,7 +247,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"| changelog (compacted: latest per key) | {changelog / mib:,.0f} MiB | "
           f"{changelog_after / mib:,.0f} MiB |")  # fmt: skip
     print(f"| process RSS | {rss_before / mib:,.0f} MiB | {rss_after / mib:,.0f} MiB "
-          f"(index: {index_rss / mib:,.0f} MiB) |")  # fmt: skip
+          f"(index: {index_rss / mib:,.1f} MiB, {len(index):,} rows) |")  # fmt: skip
     print(f"| sweep per tick | {sweep_before:.2f} s (full walk, {due_before:,} due) | "
           f"{tick_seconds * 1000:.1f} ms ({due_after:,} due) |")  # fmt: skip
     print(f"| full walk (after: once per assignment + safety net) | {sweep_before:.2f} s | "
@@ -263,6 +265,7 @@ def main() -> None:
     parser.add_argument("--active-days", type=float, default=4.0)
     parser.add_argument("--retention-days", type=float, default=30.0)
     parser.add_argument("--interval-seconds", type=float, default=60.0)
+    parser.add_argument("--full-walk-seconds", type=float, default=3600.0)
     parser.add_argument("--dir", default=None)
     run(parser.parse_args())
 

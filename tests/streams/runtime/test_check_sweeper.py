@@ -258,6 +258,19 @@ async def test_a_row_the_index_missed_is_found_by_the_full_walk_after_its_interv
     assert env.topic.take() == ["T1"]
 
 
+async def test_the_index_holds_only_rows_due_before_the_next_walk():
+    env, partitions = indexed_env({"SOON": stored(PAST), "FAR": stored(at(24 * 30).isoformat())})
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["SOON"]
+    assert len(env.sweeper.index) == 1  # SOON, to be asked again if its check moves nothing
+    env.clock.now = at(24 * 30)
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["SOON"]  # its check moved nothing; FAR was left to the walk...
+    partitions.seconds = HOUR
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["FAR"]  # ...which finds it (SOON's check is still in flight)
+
+
 async def test_an_assignment_change_rebuilds_the_index_from_the_table():
     env, partitions = indexed_env({"T1": stored(LATER)})
     await env.sweeper.sweep()

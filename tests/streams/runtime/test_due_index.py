@@ -55,3 +55,14 @@ def test_writes_through_the_indexed_table_keep_the_index_current():
     assert table.keys() == {"S1", "S2", "S3", "~ledger~0"}
     assert index.pop_due(at(3)) == ["S1", "S3"]
     assert view.get("S1") == timer(1) and "S2" in view and len(view) == 4
+
+
+def test_rows_due_beyond_the_horizon_are_left_to_the_next_walk():
+    index = DueIndex()
+    index.horizon = at(2).timestamp()
+    index.schedule("SOON", at(1))
+    index.schedule("LATER", at(1))
+    index.schedule("LATER", at(3))  # moved past the horizon: its earlier entry goes too
+    index.schedule("FAR", at(24 * 30))
+    assert len(index) == 1
+    assert index.pop_due(at(24 * 31)) == ["SOON"]
