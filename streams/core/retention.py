@@ -68,12 +68,15 @@ def retirement(
     )
 
 
-def with_retention_timer(state: ShipmentState, policy: RetentionPolicy) -> ShipmentState:
+def with_retention_timer(
+    state: ShipmentState, now: datetime, policy: RetentionPolicy
+) -> ShipmentState:
     """``state`` with its timer asking for the end of its retention too (whichever comes first):
-    the check then removes it (``retirement``)."""
+    the check then removes it (``retirement``). Once the end has passed, a moment still awaited
+    stays the wake-up: removal follows it, rather than checks that find it pending."""
     due = retire_at(state, policy)
     wake = state.timer.next_check_at
-    if due is None or (wake is not None and wake <= due):
+    if due is None or (wake is not None and (wake <= due or due <= now)):
         return state
     return replace(state, timer=replace(state.timer, next_check_at=due))
 

@@ -226,7 +226,7 @@ class ShipmentProcessor:
         self._score(batch, now)
         self._decide_outcomes(batch)
         self._escalate(batch, now)
-        self._schedule_retention(batch)
+        self._schedule_retention(batch, now)
         await self._publish_and_store(messages, batch, focus)
         self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
         return outcomes
@@ -428,12 +428,12 @@ class ShipmentProcessor:
         batch.last_message[tracking_number] = index
         return MessageOutcome.APPLIED
 
-    def _schedule_retention(self, batch: _Batch) -> None:
+    def _schedule_retention(self, batch: _Batch, now: datetime) -> None:
         """Every changed shipment's timer asks for the end of its retention too."""
         if self._retention is None:
             return
         for key, state in batch.states.items():
-            batch.states[key] = with_retention_timer(state, self._retention)
+            batch.states[key] = with_retention_timer(state, now, self._retention)
 
     def _reject(
         self, message: InputMessage, error: Exception, now: datetime, batch: _Batch

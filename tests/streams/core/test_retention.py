@@ -63,18 +63,27 @@ def test_an_expired_shipment_settles_when_it_expired_and_a_later_scan_reopens_it
 
 def test_the_timer_asks_for_the_end_of_retention_unless_something_comes_first():
     delivered = shipment(scan("delivered", 10))
-    end = at(10 + 30 * DAY)
-    assert with_retention_timer(timer_at(delivered, None), POLICY).timer.next_check_at == end
+    end, now = at(10 + 30 * DAY), at(12)
+    assert with_retention_timer(timer_at(delivered, None), now, POLICY).timer.next_check_at == end
     sooner = timer_at(delivered, 20)  # e.g. a review request
-    assert with_retention_timer(sooner, POLICY) == sooner
+    assert with_retention_timer(sooner, now, POLICY) == sooner
     later = timer_at(delivered, 10 + 40 * DAY)
-    assert with_retention_timer(later, POLICY).timer.next_check_at == end
+    assert with_retention_timer(later, now, POLICY).timer.next_check_at == end
     still_open = shipment(scan("in_transit", 10))
-    assert with_retention_timer(still_open, POLICY) == still_open
+    assert with_retention_timer(still_open, now, POLICY) == still_open
+
+
+def test_past_its_end_a_pending_moment_stays_the_wake_up_and_removal_follows_it():
+    delivered = shipment(scan("delivered", 10))
+    after_end = at(10 + 31 * DAY)
+    held = timer_at(delivered, 10 + 32 * DAY)  # e.g. a notification held through quiet hours
+    assert with_retention_timer(held, after_end, POLICY) == held  # no checks meanwhile
+    unscheduled = with_retention_timer(timer_at(delivered, None), after_end, POLICY)
+    assert unscheduled.timer.next_check_at == at(10 + 30 * DAY)  # due now: the next sweep
 
 
 def test_retirement_comes_at_the_end_of_retention_when_nothing_else_is_pending():
-    delivered = with_retention_timer(shipment(scan("delivered", 10)), POLICY)
+    delivered = with_retention_timer(shipment(scan("delivered", 10)), at(10), POLICY)
     end = at(10 + 30 * DAY)
     assert retirement(delivered, end - timedelta(seconds=1), POLICY) is None
     marker = retirement(delivered, end, POLICY)
