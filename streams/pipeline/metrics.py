@@ -36,7 +36,8 @@ class WorkerMetrics:
         self.events = Counter(
             "parcelwatch_events",
             "Messages by topic and outcome (applied, duplicate, dead_lettered; unchanged: a "
-            "timer's check that found nothing to do).",
+            "timer's check that found nothing to do; retired: a late input of a shipment removed "
+            "after PARCELWATCH_RETENTION_DAYS, not applied).",
             ["topic", "outcome"],
             registry=registry,
         )
@@ -84,9 +85,15 @@ class WorkerMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.timer_due_rows = Gauge(
+            "parcelwatch_timer_due_rows",
+            "Rows of this worker's partitions with a next check scheduled (the timer's due index).",
+            registry=registry,
+        )
         self.timer_sweep_seconds = Histogram(
             "parcelwatch_timer_sweep_seconds",
-            "Seconds per timer sweep over the local shipments table.",
+            "Seconds per timer sweep over the local shipments table (the rows due, and the whole "
+            "table when the assignment changed or PARCELWATCH_TIMER_FULL_WALK_SECONDS passed).",
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60),
             registry=registry,
         )
@@ -220,7 +227,8 @@ class WorkerMetrics:
         )
         self.feedback_waiting = Gauge(
             "parcelwatch_feedback_waiting",
-            "Feedback waiting for its order's shipments (at most PARCELWATCH_FEEDBACK_WAIT_HOURS).",
+            "Feedback waiting for its order's shipments (at most PARCELWATCH_FEEDBACK_WAIT_HOURS; "
+            "in this worker's partitions, as of the timer's latest full walk).",
             registry=registry,
         )
         self.feedback_unmatched = Counter(
@@ -375,7 +383,7 @@ class WorkerMetrics:
         self.refunds_open = Gauge(
             "parcelwatch_refunds_open",
             "Returns received and not refunded yet, by age since the return arrived (in this "
-            "worker's partitions, as of its latest timer sweep).",
+            "worker's partitions, as of the timer's latest full walk of the table).",
             ["age"],
             registry=registry,
         )

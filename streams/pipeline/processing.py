@@ -38,6 +38,12 @@ from parcelwatch.schemas.codec import (
 )
 from parcelwatch.schemas.escalations import SupportEscalation
 from parcelwatch.schemas.order_state import OrderFeedbackState
+from parcelwatch.schemas.retired import (
+    RetiredShipment,
+    is_retired,
+    retired_from_json,
+    retired_to_json,
+)
 from parcelwatch.schemas.return_parcels import ReturnParcelScan, decode_return_parcel_link
 from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
@@ -55,6 +61,13 @@ from parcelwatch.streams.core.answers import AnswerTemplates
 from parcelwatch.streams.core.escalations import EscalationPolicy
 from parcelwatch.streams.core.follow_up import FollowUp, FollowUpPolicy, follow_up
 from parcelwatch.streams.core.notification_text import Templates
+from parcelwatch.streams.core.retention import (
+    RetentionPolicy,
+    forget_due,
+    is_late,
+    retirement,
+    with_retention_timer,
+)
 from parcelwatch.streams.core.return_parcels import forwarded_scan, link_return_parcel
 from parcelwatch.streams.core.returns import ReturnPolicy
 from parcelwatch.streams.core.risk_rules import RiskPolicy, RiskScore, apply_risk
@@ -104,6 +117,7 @@ class MessageOutcome(StrEnum):
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
     UNCHANGED = "unchanged"  # a timer's check that found nothing to do
+    RETIRED = "retired"  # a late input of a shipment removed after its retention: not applied
 
 
 @dataclass
@@ -121,6 +135,9 @@ class _Batch:
     feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
     cases: list[SupportEscalation] = field(default_factory=list)  # shipments' support cases
     returns: ReturnsBatch = field(default_factory=ReturnsBatch)
+    # Shipments removed by this batch: the marker replacing the state, or None to delete the row
+    # (a marker's own end). Their last message is in ``last_message``.
+    retired: dict[str, RetiredShipment | None] = field(default_factory=dict)
 
 
 class ShipmentProcessor:
@@ -143,6 +160,7 @@ class ShipmentProcessor:
         answer_templates: AnswerTemplates | None = None,  # None: the built-in answer templates
         escalation_policy: EscalationPolicy | None = None,
         return_policy: ReturnPolicy | None = None,  # None: the defaults
+        retention: RetentionPolicy | None = None,  # None: settled shipments are kept
         # Decoded states of recent writes; the owner clears it at a rebalance (see StateCache).
         state_cache: StateCache | None = None,
     ) -> None:
@@ -154,6 +172,7 @@ class ShipmentProcessor:
         self._publish_many = publish_many or self._publish_one_by_one
         self._clock = clock
         self._metrics = metrics
+        self._retention = retention
         self._dead_letter = DeadLetterMaker(topics.dead_letter, limits, metrics)
         self._scorer = scorer
         self._risk_hysteresis = risk_hysteresis
@@ -211,6 +230,7 @@ class ShipmentProcessor:
         self._score(batch, now)
         self._decide_outcomes(batch)
         self._escalate(batch, now)
+        self._schedule_retention(batch, now)
         await self._publish_and_store(messages, batch, focus)
         self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
         return outcomes
@@ -222,6 +242,10 @@ class ShipmentProcessor:
         try:
             event = self._decode_input(message, now)
             before = self._state_before(event.tracking_number, batch)
+            if before is None:  # a late input of a removed shipment, or a new one (reused number)
+                marker = self._retired(event.tracking_number, batch)
+                if marker is not None and is_late(marker, event):
+                    return MessageOutcome.RETIRED
             outcome = apply_event(before, event, now)
             if not isinstance(outcome, Applied):
                 return MessageOutcome.DUPLICATE
@@ -371,14 +395,49 @@ class ShipmentProcessor:
             assert check.tracking_number is not None  # a check names one or the other
             before = self._state_before(check.tracking_number, batch)
             if before is None:
-                return MessageOutcome.UNCHANGED
+                return self._forget(check.tracking_number, index, batch, now)
             after = self._follow_up(before, now, check_silences=True)
+            retired = self._retirement(before, after, now)
         except Exception as error:
             return self._reject(message, error, now, batch)
+        if retired is not None:
+            batch.states.pop(check.tracking_number, None)
+            batch.retired[check.tracking_number] = retired
+            batch.last_message[check.tracking_number] = index
+            return MessageOutcome.APPLIED
         if after.state == before and not self._escalations.due(before, now):
             return MessageOutcome.UNCHANGED
         self._keep(batch, index, after)
         return MessageOutcome.APPLIED
+
+    def _retirement(
+        self, before: ShipmentState, after: FollowUp, now: datetime
+    ) -> RetiredShipment | None:
+        """The marker replacing a checked shipment whose retention has ended, when the check
+        has nothing else to say or do about it."""
+        if self._retention is None or after.alerts or after.notifications:
+            return None
+        if self._escalations.due(before, now):
+            return None
+        return retirement(after.state, now, self._retention)
+
+    def _forget(
+        self, tracking_number: str, index: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """A check of a removed shipment: its marker is deleted once its memory ends."""
+        marker = self._retired(tracking_number, batch)
+        if marker is None or not forget_due(marker, now):
+            return MessageOutcome.UNCHANGED
+        batch.retired[tracking_number] = None
+        batch.last_message[tracking_number] = index
+        return MessageOutcome.APPLIED
+
+    def _schedule_retention(self, batch: _Batch, now: datetime) -> None:
+        """Every changed shipment's timer asks for the end of its retention too."""
+        if self._retention is None:
+            return
+        for key, state in batch.states.items():
+            batch.states[key] = with_retention_timer(state, now, self._retention)
 
     def _reject(
         self, message: InputMessage, error: Exception, now: datetime, batch: _Batch
@@ -393,6 +452,15 @@ class ShipmentProcessor:
         changed shipment's state written, once, on behalf of its last message. If sending
         fails, nothing is written: the batch is read again and sends the same ids again."""
         await self._send_outputs(batch)
+        for tracking_number, marker in batch.retired.items():
+            if tracking_number in batch.states:  # a new shipment reusing the number
+                continue
+            focus(batch.last_message[tracking_number])
+            self._cache.forget(tracking_number)  # else a late duplicate would find the old state
+            if marker is not None:  # the state's last changelog value: the big state compacts
+                self._store[tracking_number] = retired_to_json(marker)
+            elif tracking_number in self._store:  # a tombstone in the changelog
+                del self._store[tracking_number]
         for tracking_number, state in batch.states.items():
             index = batch.last_message[tracking_number]
             focus(index)
@@ -551,6 +619,8 @@ class ShipmentProcessor:
         """The shipment's state as this batch left it so far, else as stored."""
         if tracking_number in batch.states:
             return batch.states[tracking_number]
+        if tracking_number in batch.retired:
+            return None
         return self._load(tracking_number)
 
     def _load(self, tracking_number: str) -> ShipmentState | None:
@@ -558,7 +628,16 @@ class ShipmentProcessor:
         if cached is not None:
             return cached
         stored = self._store.get(tracking_number)
-        return state_from_json(stored) if stored is not None else None
+        if stored is None or is_retired(stored):  # a retired marker: no state
+            return None
+        return state_from_json(stored)
+
+    def _retired(self, tracking_number: str, batch: _Batch) -> RetiredShipment | None:
+        """The marker of a removed shipment (as this batch left it), or None."""
+        if tracking_number in batch.retired:
+            return batch.retired[tracking_number]
+        stored = self._store.get(tracking_number)
+        return retired_from_json(stored) if stored is not None and is_retired(stored) else None
 
     def _observe_scan(
         self, scan: Scan, before: ShipmentState | None, after: ShipmentState, now: datetime

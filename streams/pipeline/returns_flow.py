@@ -25,6 +25,7 @@ from typing import Any
 from parcelwatch.schemas.codec import encode, to_jsonable
 from parcelwatch.schemas.escalations import SupportEscalation
 from parcelwatch.schemas.order_state import OrderFeedbackState, return_key
+from parcelwatch.schemas.retired import is_retired
 from parcelwatch.schemas.return_parcels import ReturnParcelLink, decode_return_parcel_scan
 from parcelwatch.schemas.returns import ReturnEvent, ReturnEventType, decode_return_event
 from parcelwatch.schemas.state import ShipmentState, TimerSchedule, state_from_json
@@ -287,7 +288,9 @@ class ReturnsFlow:
         if order is None or not order.shipments:
             return None
         stored = self._store.get(order.shipments[0].tracking_number)
-        return state_from_json(stored) if stored is not None else None
+        if stored is None or is_retired(stored):  # removed after its retention
+            return None
+        return state_from_json(stored)
 
     def _emit_alert(self, batch: ReturnsBatch, alert: Alert) -> None:
         batch.alerts.append(alert)

@@ -96,10 +96,21 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     # Loaded once: the lookup API answers with them and support cases attach the same answer.
     answer_templates = load_answer_templates(answers_folder(settings.template_dir))
     state_cache = StateCache(settings.state_cache_size)
+    sweeper = CheckSweeper(
+        table=shipments,
+        send_check=lambda key, value, partition: publish(
+            topics.shipment_checks, key.encode(), value, partition
+        ),
+        clock=utc_now,
+        metrics=metrics,
+        interval_seconds=settings.check_interval_seconds,
+        full_walk_seconds=settings.timer_full_walk_seconds,
+        assignment=lambda: app.consumer.assignment(),
+    )
     processor = ShipmentProcessor(
         topics=topics,
         limits=settings.limits,
-        store=shipments,
+        store=sweeper.indexed_table(),  # the due index sees every write
         publish=publish,
         publish_many=publish_many,
         clock=utc_now,
@@ -113,18 +124,10 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         analyzer=feedback_models.current,
         feedback_wait=timedelta(hours=settings.feedback_wait_hours),
         return_policy=settings.return_policy,
+        retention=settings.retention_policy,
         state_cache=state_cache,
     )
     processor.warm_up()  # before the agent runs: nothing may stall the event loop later
-    sweeper = CheckSweeper(
-        table=shipments,
-        send_check=lambda key, value, partition: publish(
-            topics.shipment_checks, key.encode(), value, partition
-        ),
-        clock=utc_now,
-        metrics=metrics,
-        interval_seconds=settings.check_interval_seconds,
-    )
     table_view = _LedgerTable(shipments)
     cached_generation: list[int | None] = [None]  # the group generation the state cache is of
     ledger = InputLedger(table_view, clock=time.monotonic)

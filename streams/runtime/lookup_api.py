@@ -24,6 +24,7 @@ from parcelwatch.schemas.order_state import (
     return_key,
 )
 from parcelwatch.schemas.patterns import LOCALE, TRACKING_NUMBER, compile_full
+from parcelwatch.schemas.retired import is_retired
 from parcelwatch.schemas.state import ShipmentState, state_from_json
 from parcelwatch.streams.core.answers import AnswerTemplates, build_answer, order_id_of, with_return
 from parcelwatch.streams.core.local_time import customer_zone
@@ -45,6 +46,10 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
 
 
 NOT_FOUND = error(404, "not_found", "Nothing is known under this id.")
+# A settled shipment removed after its retention (PARCELWATCH_RETENTION_DAYS): known, not kept.
+RETIRED = error(
+    410, "retired", "This shipment settled long ago; its tracking history is no longer kept."
+)
 UNAUTHORIZED = error(
     401,
     "unauthorized",
@@ -113,7 +118,10 @@ class Lookups:
 
     def shipment(self, tracking_number: str) -> Reply:
         """A shipment whose order's return is held here too (or that has none)."""
-        state = self.shipment_state(tracking_number)
+        stored = self._read(tracking_number)
+        if stored is not None and is_retired(stored):
+            return RETIRED
+        state = self._decoded(stored)
         if state is None:
             return NOT_FOUND
         returns = self.return_answer(order_id_of(state), customer_locale(state))
@@ -130,8 +138,11 @@ class Lookups:
         return with_return(answer, returns), zone
 
     def shipment_state(self, tracking_number: str) -> ShipmentState | None:
-        stored = self._read(tracking_number)
-        if stored is None:
+        return self._decoded(self._read(tracking_number))
+
+    @staticmethod
+    def _decoded(stored: dict[str, Any] | None) -> ShipmentState | None:
+        if stored is None or is_retired(stored):
             return None
         try:
             return state_from_json(stored)

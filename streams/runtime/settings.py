@@ -18,6 +18,7 @@ from parcelwatch.streams.core.local_time import QuietHours, parse_quiet_hours
 from parcelwatch.streams.core.model_watch import DEFAULT_WINDOW_DAYS
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.core.pain_points import SpikePolicy
+from parcelwatch.streams.core.retention import MIN_RETENTION, RetentionPolicy
 from parcelwatch.streams.core.returns import DEFAULT_REFUND_DELAY_BUSINESS_DAYS, ReturnPolicy
 from parcelwatch.streams.core.silence import SilencePolicy
 
@@ -25,6 +26,7 @@ SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 MIN_API_TOKEN_CHARS = 16
 _API_TOKEN = re.compile(r"[!-~]+")  # visible ASCII: what an Authorization header can carry
+MIN_RETENTION_DAYS = MIN_RETENTION / timedelta(days=1)  # one second: tests use seconds
 _INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")  # Kafka's group.instance.id rules
 
 
@@ -88,6 +90,13 @@ class Settings:
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
+    # Sweeps read only the rows that are due (an in-memory index); the whole table is walked when
+    # the assignment changes and every this many seconds, as a safety net (0: every sweep).
+    timer_full_walk_seconds: float = 3600.0
+    # A settled shipment's state is removed this long after it settles (a small marker stays),
+    # and the marker this long after that (then the tracking number may start a new shipment).
+    retention_days: float = 30.0
+    retired_memory_days: float = 180.0
     # Feedback for an order not seen yet waits this long for a shipment, then goes out unmatched.
     feedback_wait_hours: float = 168.0
     template_dir: Path | None = None  # None: the built-in templates
@@ -141,6 +150,14 @@ class Settings:
         return Limits(
             max_payload_bytes=self.max_payload_bytes,
             max_clock_skew_hours=self.max_clock_skew_hours,
+        )
+
+    @property
+    def retention_policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            retention=timedelta(days=self.retention_days),
+            retired_memory=timedelta(days=self.retired_memory_days),
+            expired_after=self.follow_up_policy.silence.expired_after,
         )
 
     @property
@@ -221,6 +238,15 @@ class Settings:
                 "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1
             ),
             timer_max_lag=reader.integer("TIMER_MAX_LAG", defaults.timer_max_lag, minimum=0),
+            timer_full_walk_seconds=reader.number(
+                "TIMER_FULL_WALK_SECONDS", defaults.timer_full_walk_seconds, minimum=0
+            ),
+            retention_days=reader.number(
+                "RETENTION_DAYS", defaults.retention_days, minimum=MIN_RETENTION_DAYS
+            ),
+            retired_memory_days=reader.number(
+                "RETIRED_MEMORY_DAYS", defaults.retired_memory_days, minimum=MIN_RETENTION_DAYS
+            ),
             feedback_wait_hours=reader.number(
                 "FEEDBACK_WAIT_HOURS", defaults.feedback_wait_hours, minimum=0, maximum=24 * 366
             ),

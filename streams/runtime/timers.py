@@ -7,14 +7,16 @@ offsets, so the timer sends a ``shipment-checks`` message keyed by tracking numb
 lands on the same partition as the shipment's scans and the tracking agent applies it like a scan.
 Duplicate checks are harmless: a check only does what the state says is due, once.
 
-Which shipments are due is decided in one place, ``due_check``, row by row as the sweep reads the
-table: the sweep has to yield to the event loop between rows and stop at a rebalance, so it owns
-the iteration. Everything here is independent of Faust: ``sweep_blocker`` reads the worker through
-the few members it needs (``WorkerView``), and the agent's timer only calls ``CheckSweeper.tick``.
+Which rows to read is the due index's answer (``due_index.py``): a tick reads only the rows due,
+not the whole table. Whether a row read is due is decided in one place, ``due_check``. The sweep
+yields to the event loop between rows and stops at a rebalance, so it owns the iteration.
+Everything here is independent of Faust: ``sweep_blocker`` reads the worker through the few
+members it needs (``WorkerView``), and the agent's timer only calls ``CheckSweeper.tick``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -30,6 +32,7 @@ from parcelwatch.schemas.types import ShipmentCheck
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
 from parcelwatch.streams.pipeline.metrics import REFUND_AGE_BUCKETS, WorkerMetrics, refund_age_label
 from parcelwatch.streams.pipeline.table_walk import TableWalk
+from parcelwatch.streams.runtime.due_index import DueIndex, IndexedTable
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,16 @@ class OpenRefunds:
 
 
 class CheckSweeper:
+    """The timer's work on this worker's table, in proportion to the rows that are due.
+
+    A tick pops the due rows from the ``DueIndex`` and reads only those. The index is rebuilt by
+    a full walk of the table when the assignment changes (``assignment()``; a revoked partition's
+    rows leave it, an assigned one's come in, recovered from the changelog), after an interrupted
+    sweep, and every ``full_walk_seconds`` as a safety net: a due check is never lost for good.
+    The walk also counts the gauges that need every row (feedback waiting, open refunds by age),
+    so those follow the walk's cadence.
+    """
+
     def __init__(
         self,
         *,
@@ -134,13 +147,27 @@ class CheckSweeper:
         metrics: WorkerMetrics,
         interval_seconds: float,
         rows_between_yields: int = _YIELD_EVERY,
+        full_walk_seconds: float = 0.0,  # 0: every sweep walks the whole table (no index)
+        assignment: Callable[[], Collection[Any]] = frozenset,  # this worker's partitions
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._table = table
         self._send_check = send_check
         self._clock = clock
         self._metrics = metrics
-        self._requests = CheckRequests(retry_after=timedelta(seconds=10 * interval_seconds))
+        self._retry_after = timedelta(seconds=10 * interval_seconds)
+        self._requests = CheckRequests(retry_after=self._retry_after)
         self._rows_between_yields = rows_between_yields
+        self._full_walk_seconds = full_walk_seconds
+        self._assignment = assignment
+        self._monotonic = monotonic
+        self.index = DueIndex()  # kept current by the pipeline's writes (``indexed_table``)
+        self._indexed_for: frozenset[Any] | None = None  # the assignment the index holds
+        self._walked_at = 0.0
+
+    def indexed_table(self) -> IndexedTable:
+        """The table for the pipeline to write through, so the index sees every write."""
+        return IndexedTable(self._table, self.index)
 
     async def tick(
         self,
@@ -163,39 +190,83 @@ class CheckSweeper:
     async def sweep(self, interrupted: Callable[[], bool] = lambda: False) -> int | None:
         """Ask for every due check in the local partitions; returns how many were asked, or None
         when ``interrupted()`` (a rebalance) stopped the sweep: a closed partition's store must
-        not be read, and the next sweep starts over."""
+        not be read, and the next sweep walks the table again."""
         started = time.perf_counter()
         now = self._clock()
-        due: list[DueCheck] = []
-        present: set[str] = set()
-        waiting_feedback = 0
-        open_refunds = OpenRefunds(now)
-        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
-        async for tracking_number, stored in walk:
-            if is_ledger_key(tracking_number):
-                continue
-            if is_order_key(tracking_number):
-                waiting_feedback += len(stored.get("waiting", ()))
-            elif is_return_key(tracking_number):
-                open_refunds.add(stored)
-            present.add(tracking_number)
-            check = due_check(tracking_number, stored, now, self._requests)
-            if check is not None:
-                due.append(check)
-        if walk.interrupted:
+        assignment = frozenset(self._assignment())
+        walk_due = (
+            self._indexed_for != assignment
+            or self._monotonic() - self._walked_at >= self._full_walk_seconds
+        )
+        self._indexed_for = None  # until this sweep completes: an interrupted one walks again
+        if walk_due and not await self._walk(now, interrupted):
             self._metrics.timer_sweeps.labels("interrupted").inc()
             return None
+        due = await self._due_rows(now, interrupted)
+        if due is None:
+            self._metrics.timer_sweeps.labels("interrupted").inc()
+            return None
+        self._indexed_for = assignment
         for item in due:
             key, check = check_for(item.tracking_number, now)
             await self._send_check(key, encode(check), item.partition)
             self._requests.asked(item.tracking_number, item.due, now)
             self._metrics.checks_requested.inc()  # one by one: a failed send leaves the rest
+        self._metrics.timer_sweeps.labels("done").inc()
+        self._metrics.timer_due_rows.set(len(self.index))
+        self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
+        return len(due)
+
+    async def _walk(self, now: datetime, interrupted: Callable[[], bool]) -> bool:
+        """Every row: the index rebuilt, the whole-table gauges counted. False if interrupted."""
+        self.index.clear()
+        # Rows due after the next walk are left to it: the index stays as small as what is due.
+        self.index.horizon = now.timestamp() + self._full_walk_seconds
+        present: set[str] = set()
+        waiting_feedback = 0
+        open_refunds = OpenRefunds(now)
+        walk = TableWalk(self._table, self._rows_between_yields, interrupted)
+        async for key, stored in walk:
+            if is_ledger_key(key):
+                continue
+            if is_order_key(key):
+                waiting_feedback += len(stored.get("waiting", ()))
+            elif is_return_key(key):
+                open_refunds.add(stored)
+            present.add(key)
+            self.index.schedule_stored(key, stored)
+        if walk.interrupted:
+            return False
+        self._walked_at = self._monotonic()
         self._requests.forget_all_but(present)
         self._metrics.feedback_waiting.set(waiting_feedback)  # in this worker's partitions
         open_refunds.publish(self._metrics)
-        self._metrics.timer_sweeps.labels("done").inc()
-        self._metrics.timer_sweep_seconds.observe(time.perf_counter() - started)
-        return len(due)
+        return True
+
+    async def _due_rows(
+        self, now: datetime, interrupted: Callable[[], bool]
+    ) -> list[DueCheck] | None:
+        """The checks to ask for: the index's due rows, each read again (the index may be stale:
+        only what the stored row says counts). None if interrupted."""
+        due: list[DueCheck] = []
+        for count, key in enumerate(self.index.pop_due(now), start=1):
+            if count % self._rows_between_yields == 0:
+                await asyncio.sleep(0)
+                if interrupted():
+                    return None
+            stored = self._table.get(key)
+            text = None if stored is None else stored_timer(stored)[0]
+            if text is None:  # removed, or nothing to wait for any more
+                continue
+            if parse_rfc3339(text) > now:  # moved later by a write the index has not seen
+                self.index.schedule(key, parse_rfc3339(text))
+                continue
+            check = due_check(key, stored, now, self._requests)
+            if check is not None:
+                due.append(check)
+            # Looked at again if the check moves nothing (its write reschedules it otherwise).
+            self.index.schedule(key, now + self._retry_after)
+        return due
 
 
 class _Consumer(Protocol):

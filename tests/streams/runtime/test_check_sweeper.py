@@ -77,13 +77,13 @@ class Env(NamedTuple):
         return self.sample("parcelwatch_timer_sweeps_total", {"outcome": outcome})
 
 
-def make_env(table: Any = None, rows_between_yields: int = 1000) -> Env:
+def make_env(table: Any = None, rows_between_yields: int = 1000, **indexing: Any) -> Env:
     registry = CollectorRegistry()
     topic, clock = CheckTopic(), Clock(NOW)
     table = {} if table is None else table
     sweeper = CheckSweeper(
         table=table, send_check=topic.send, clock=clock, metrics=WorkerMetrics(registry),
-        interval_seconds=INTERVAL, rows_between_yields=rows_between_yields,
+        interval_seconds=INTERVAL, rows_between_yields=rows_between_yields, **indexing,
     )  # fmt: skip
     return Env(sweeper, table, topic, clock, registry)
 
@@ -127,8 +127,9 @@ async def test_a_check_in_flight_is_not_asked_again_until_its_state_moves():
     assert env.topic.take() == ["T1"]
 
 
-async def test_a_check_that_moved_nothing_is_asked_again_only_after_ten_intervals():
-    env = make_env()
+@pytest.mark.parametrize("indexed", [False, True])
+async def test_a_check_that_moved_nothing_is_asked_again_only_after_ten_intervals(indexed):
+    env = indexed_env({})[0] if indexed else make_env()  # walking every sweep, or the due index
     env.table["T1"] = stored(PAST)
     await env.sweeper.sweep()
     env.topic.take()
@@ -161,12 +162,20 @@ class ReadCountingTable:
 
     def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
         self.rows = rows
-        self.read = 0
+        self.read = 0  # rows walked
+        self.got = 0  # rows read one by one
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for row in self.rows.items():
             self.read += 1
             yield row
+
+    def get(self, key: str) -> dict[str, Any] | None:  # a due row read again (see the index)
+        self.got += 1
+        return self.rows.get(key)
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        self.rows[key] = value
 
 
 async def test_a_rebalance_stops_the_sweep_before_it_reads_or_sends_more():
@@ -193,6 +202,97 @@ async def test_a_sweep_that_is_not_interrupted_yields_and_goes_on():
     table = ReadCountingTable({f"T{n}": stored(PAST) for n in range(7)})
     env = make_env(table, rows_between_yields=3)
     assert await env.sweeper.sweep(lambda: False) == 7
+    assert table.read == 7
+
+
+# -- the due index: a sweep in proportion to the rows that are due --------------------------
+
+HOUR = 3600.0
+
+
+class Partitions:
+    """The worker's assignment and a monotonic clock, as the agent hands them to the sweeper."""
+
+    def __init__(self) -> None:
+        self.assigned = {("scans", 0)}
+        self.seconds = 0.0
+
+
+def indexed_env(table: Any) -> tuple[Env, Partitions]:
+    partitions = Partitions()
+    env = make_env(
+        table, full_walk_seconds=HOUR, assignment=lambda: partitions.assigned,
+        monotonic=lambda: partitions.seconds,
+    )  # fmt: skip
+    return env, partitions
+
+
+async def test_after_the_first_walk_a_sweep_reads_only_the_rows_that_are_due():
+    rows = {f"T{n}": stored(LATER) for n in range(100)}
+    rows.update({"D1": stored(PAST), "D2": stored(PAST)})
+    table = ReadCountingTable(rows)
+    env, _ = indexed_env(table)
+    assert await env.sweeper.sweep() == 2  # the first sweep walks: the index is built
+    assert table.read == 102
+    env.topic.take()
+
+    env.sweeper.indexed_table()["D3"] = stored(PAST)  # the pipeline writes a due row
+    table.read = table.got = 0
+    assert await env.sweeper.sweep() == 1
+    assert env.topic.take() == ["D3"]
+    assert (table.read, table.got) == (0, 1)
+
+    env.clock.now = at(11)  # the 100 fall due, and the 3 asked an hour ago changed nothing
+    assert await env.sweeper.sweep() == 103
+    assert table.read == 0
+
+
+async def test_a_row_the_index_missed_is_found_by_the_full_walk_after_its_interval():
+    env, partitions = indexed_env({})
+    await env.sweeper.sweep()
+    env.table["T1"] = stored(PAST)  # written behind the index's back (e.g. a standby's store)
+    await env.sweeper.sweep()
+    assert env.topic.take() == []
+    partitions.seconds = HOUR
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["T1"]
+
+
+async def test_the_index_holds_only_rows_due_before_the_next_walk():
+    env, partitions = indexed_env({"SOON": stored(PAST), "FAR": stored(at(24 * 30).isoformat())})
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["SOON"]
+    assert len(env.sweeper.index) == 1  # SOON, to be asked again if its check moves nothing
+    env.clock.now = at(24 * 30)
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["SOON"]  # its check moved nothing; FAR was left to the walk...
+    partitions.seconds = HOUR
+    await env.sweeper.sweep()
+    assert env.topic.take() == ["FAR"]  # ...which finds it (SOON's check is still in flight)
+
+
+async def test_an_assignment_change_rebuilds_the_index_from_the_table():
+    env, partitions = indexed_env({"T1": stored(LATER)})
+    await env.sweeper.sweep()
+    env.table["T2"] = stored(PAST)  # restored from the changelog of a newly assigned partition
+    del env.table["T1"]  # its partition was revoked
+    partitions.assigned = {("scans", 1)}
+    env.clock.now = at(12)
+    assert await env.sweeper.sweep() == 1
+    assert env.topic.take() == ["T2"]
+    assert len(env.sweeper.index) == 1  # T2 again, once its check moved nothing
+
+
+async def test_an_interrupted_sweep_walks_the_table_again_next_time():
+    table = ReadCountingTable({f"T{n}": stored(PAST) for n in range(7)})
+    env, _ = indexed_env(table)
+    await env.sweeper.sweep()
+    env.topic.take()
+    env.clock.now = NOW + timedelta(seconds=10 * INTERVAL)
+    env.sweeper._rows_between_yields = 3
+    assert await env.sweeper.sweep(lambda: True) is None  # stopped among the due rows
+    table.read = 0
+    assert await env.sweeper.sweep() == 7  # none of the popped rows was lost
     assert table.read == 7
 
 

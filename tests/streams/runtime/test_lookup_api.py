@@ -14,6 +14,7 @@ from parcelwatch.schemas.order_state import (
     order_state_to_json,
     return_key,
 )
+from parcelwatch.schemas.retired import RetiredShipment, retired_to_json
 from parcelwatch.schemas.return_parcels import ReturnParcelLink
 from parcelwatch.schemas.returns import ReturnEventType as T
 from parcelwatch.schemas.state import state_to_json
@@ -106,6 +107,14 @@ def test_a_stored_state_is_answered_and_an_unreadable_one_is_not_found():
     assert body["answered_at"].startswith("2026-11-20T19:00")
     assert lookups(store).shipment("1ZBROKEN")[0] == 404
     assert lookups(store).shipment("1ZMISSING")[0] == 404
+
+
+def test_a_retired_shipment_is_gone_not_unknown():
+    marker = RetiredShipment(at(0), at(720), at(720 * 7), home_partition=0)
+    store = {TRACKING: retired_to_json(marker)}
+    status, body, _ = lookups(store).shipment(TRACKING)
+    assert (status, body["error"]) == (410, "retired")
+    assert lookups(store).shipment_state(TRACKING) is None  # the views: nothing to show
 
 
 def test_an_orders_index_names_its_shipments():

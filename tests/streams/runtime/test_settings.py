@@ -277,3 +277,35 @@ def test_performance_settings():
     for name, value in (("PRODUCER_LINGER_MS", "-1"), ("MODEL_THREADS", "0")):
         with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
             Settings.from_env({f"PARCELWATCH_{name}": value})
+
+
+def test_retention_defaults_to_30_days_and_a_marker_remembered_for_180():
+    policy = Settings.from_env({}).retention_policy
+    assert (policy.retention, policy.retired_memory) == (timedelta(days=30), timedelta(days=180))
+    assert Settings.from_env({}).timer_full_walk_seconds == 3600
+    short = Settings.from_env(
+        {
+            "PARCELWATCH_RETENTION_DAYS": str(2 / 86400),  # tests: seconds
+            "PARCELWATCH_RETIRED_MEMORY_DAYS": "7",
+            "PARCELWATCH_EXPIRED_AFTER_HOURS": "48",
+            "PARCELWATCH_TIMER_FULL_WALK_SECONDS": "0",
+        }
+    )
+    assert round(short.retention_policy.retention.total_seconds()) == 2
+    assert short.retention_policy.retired_memory == timedelta(days=7)
+    assert short.retention_policy.expired_after == timedelta(hours=48)
+    assert short.timer_full_walk_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PARCELWATCH_RETENTION_DAYS", "0"),
+        ("PARCELWATCH_RETENTION_DAYS", str(0.5 / 86400)),  # below one second
+        ("PARCELWATCH_RETIRED_MEMORY_DAYS", "-1"),
+        ("PARCELWATCH_TIMER_FULL_WALK_SECONDS", "-5"),
+    ],
+)
+def test_bad_retention_settings_are_refused(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
