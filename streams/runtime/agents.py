@@ -44,7 +44,7 @@ from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolde
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
-from parcelwatch.streams.runtime.publishing import retrying_publisher
+from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.tables import add_keyed_table
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
@@ -72,7 +72,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     topics = settings.topics
     # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
     consumed = app.topic(*topics.consumed, **RAW)
-    outputs = {name: app.topic(name, **RAW) for name in (*topics.outputs, *topics.internal)}
+    outputs = producer_topics(app, (*topics.outputs, *topics.internal))
     shipments = add_keyed_table(  # values: the JSON object of schemas.state
         app,
         settings,

@@ -18,7 +18,7 @@ from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import RAW
 from parcelwatch.streams.runtime.batch_agents import add_batch_agent
 from parcelwatch.streams.runtime.faust_events import input_messages
-from parcelwatch.streams.runtime.publishing import retrying_publisher
+from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def register_carrier_raw(app: faust.App, settings: Settings, metrics: WorkerMetr
     """Add the raw-payload agent to ``app``."""
     topics = settings.topics
     source = app.topic(topics.carrier_raw, **RAW)
-    outputs = {name: app.topic(name, **RAW) for name in (topics.carrier_scans, topics.dead_letter)}
+    outputs = producer_topics(app, (topics.carrier_scans, topics.dead_letter))
     processor = CarrierRawProcessor(
         topics=topics,
         limits=settings.limits,

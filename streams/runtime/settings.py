@@ -87,6 +87,9 @@ class Settings:
     # Decoded states of the shipments written last, kept for their next event (about 7 KB each
     # in memory; 0: none). Cleared at every rebalance.
     state_cache_size: int = 10_000
+    # Faust's own Prometheus sensors (parcelwatch_faust_*): several labelled updates per event,
+    # about 4% of a worker's CPU, and no panel or alert of ours reads them.
+    faust_metrics: bool = False
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
@@ -233,6 +236,7 @@ class Settings:
             state_cache_size=reader.integer(
                 "STATE_CACHE_SIZE", defaults.state_cache_size, minimum=0, maximum=10_000_000
             ),
+            faust_metrics=reader.flag("FAUST_METRICS", defaults.faust_metrics),
             follow_up_policy=_follow_up_policy(reader),
             check_interval_seconds=reader.number(
                 "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1

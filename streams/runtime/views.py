@@ -24,7 +24,7 @@ from __future__ import annotations
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
-from prometheus_client import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from parcelwatch.streams.runtime.agents import Tracking
 from parcelwatch.streams.runtime.lookup_api import ApiGate
@@ -36,10 +36,19 @@ from parcelwatch.streams.runtime.tracking_page_views import register_tracking_pa
 def register_views(
     app: faust.App, registry: CollectorRegistry, tracking: Tracking, settings: Settings
 ) -> None:
-    # Faust's own sensors (consumer, producer, tables) under parcelwatch_faust_*, next to ours.
-    setup_prometheus_sensors(
-        app, pattern="/metrics", registry=registry, name_prefix="parcelwatch_faust"
-    )
+    if settings.faust_metrics:
+        # Faust's own sensors (consumer, producer, tables) under parcelwatch_faust_*, next to
+        # ours. Off by default: they update labelled metrics several times per event.
+        setup_prometheus_sensors(
+            app, pattern="/metrics", registry=registry, name_prefix="parcelwatch_faust"
+        )
+    else:
+
+        @app.page("/metrics")
+        async def metrics(self: web.View, request: web.Request) -> web.Response:
+            return self.bytes(
+                generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            )
 
     @app.page("/healthz")
     async def healthz(self: web.View, request: web.Request) -> web.Response:

@@ -75,3 +75,20 @@ def test_the_producer_lingers_as_configured(tmp_path) -> None:
     assert default.conf.producer_linger == 0.005  # Faust's default, 0, sends tiny requests
     eager = Settings.from_env({"PARCELWATCH_PRODUCER_LINGER_MS": "0"})
     assert eager.producer_linger_ms == 0
+
+
+def test_faust_sensors_only_when_asked_for(tmp_path) -> None:
+    from faust.sensors.prometheus import PrometheusMonitor
+
+    quiet = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
+    assert not isinstance(quiet.monitor, PrometheusMonitor)
+    assert any(str(route).endswith("/metrics") for route in _routes(quiet))  # ours still serve
+    loud = create_app(
+        Settings(data_dir=tmp_path, faust_metrics=True), registry=CollectorRegistry()
+    ).faust
+    assert isinstance(loud.monitor, PrometheusMonitor)
+    assert Settings.from_env({"PARCELWATCH_FAUST_METRICS": "true"}).faust_metrics is True
+
+
+def _routes(app) -> list[str]:
+    return [pattern for pattern in app.web.views]
