@@ -10,8 +10,9 @@ equal state, offsets and microseconds included), in about a quarter of the bytes
 * a time is an integer, seconds since the epoch, when its offset is the state's zone ``z``
   (minutes east of UTC; absent: 0) and it has whole seconds; else ``[seconds, offset minutes]``
   or ``[seconds, offset minutes, microseconds]``; an offset that is not whole minutes (never
-  parsed from RFC 3339) is kept as RFC 3339 text. ``z`` is the offset of the newest scan (else of
-  the promise, else UTC): a shipment's scans and promise mostly share one zone;
+  parsed from RFC 3339) is kept as ISO 8601 text (``+00:00:30``). ``z`` is the offset of the
+  newest scan (else of the promise, else UTC): a shipment's scans and promise mostly share one
+  zone;
 * small records are arrays in their dataclass's field order, trailing nulls cut;
 * an event id that begins with the shipment's tracking number (the carriers' usual scheme) is
   stored as ``~`` and the rest; an id that itself begins with ``~`` is wrapped in an array;
@@ -63,7 +64,6 @@ from parcelwatch.schemas.state import (
     TimerSchedule,
     TrackingRecord,
 )
-from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import (
     AlertKind,
     Customer,
@@ -413,8 +413,8 @@ def time_of(value: int | list[int] | str, zone: int = 0) -> datetime:
 
 
 def _explicit_time(value: list[int] | str) -> datetime:
-    if isinstance(value, str):
-        return parse_rfc3339(value)
+    if isinstance(value, str):  # our own isoformat: fromisoformat reads offsets with seconds too
+        return datetime.fromisoformat(value)
     seconds, minutes, *micros = value
     moment = datetime.fromtimestamp(seconds, _zone(minutes))
     return moment.replace(microsecond=micros[0]) if micros else moment
