@@ -6,9 +6,10 @@ The simulator's mix (``generate_journeys``) goes through the processor with a di
 bench's workers run it (no quiet hours, every milestone told however old, the clock at each
 batch's publish time). For the latest value of each shipment key it reports the bytes orjson
 gives it (what Faust's json codec writes to the changelog: the bench's "state per shipment"),
-and the µs of ``state_to_json`` + ``orjson.dumps`` and of ``orjson.loads`` + ``state_from_json``.
-``--fields`` breaks the bytes down by top-level field and part field (each field's share: the
-bytes of its ``"name":value``).
+and the CPU µs of ``state_to_json`` + ``orjson.dumps`` and of ``orjson.loads`` +
+``state_from_json``: for version 4 (what the table stores) and, in the same run, version 3 (the
+readable form, what it stored before). ``--fields`` breaks the bytes down by top-level field and
+part field (each field's share: the bytes of its ``"name":value``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import is_order_key, is_return_key
-from parcelwatch.schemas.state import state_from_json, state_to_json
+from parcelwatch.schemas.state import readable_state_json, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
@@ -120,24 +121,27 @@ def main() -> None:
     parser.add_argument("--fields", action="store_true", help="bytes by field")
     args = parser.parse_args()
     stored = stored_states(args.shipments)
-    values = list(stored.values())
-    sizes = [len(orjson.dumps(value)) for value in values]
-    print(f"{len(values)} shipment states of {args.shipments} shipments")
-    print(
-        f"stored bytes per shipment: mean {statistics.fmean(sizes):,.0f}, "
-        f"p50 {percentile(sizes, 0.5):,}, p95 {percentile(sizes, 0.95):,}, max {max(sizes):,}"
-    )
-    states = [state_from_json(value) for value in values]
-    blobs = [orjson.dumps(value) for value in values]
-    encode_us = best_per_item(3, states, lambda state: orjson.dumps(state_to_json(state)))
-    decode_us = best_per_item(3, blobs, lambda blob: state_from_json(orjson.loads(blob)))
-    print(f"encode (state_to_json + orjson.dumps): {encode_us:6.1f} µs/state")
-    print(f"decode (orjson.loads + state_from_json): {decode_us:6.1f} µs/state")
-    if args.fields:
-        totals = field_bytes(values)
-        whole = sum(sizes)
-        for name, total in totals.most_common():
-            print(f"  {name:32} {total / len(values):7.0f} B/shipment  {total / whole:5.1%}")
+    states = [state_from_json(value) for value in stored.values()]
+    print(f"{len(states)} shipment states of {args.shipments} shipments (CPU µs, best of 3)")
+    # Version 3 (the readable form, as stored before version 4) beside version 4, in one run.
+    for name, to_json in (("version 3", readable_state_json), ("version 4", state_to_json)):
+        values = [to_json(state) for state in states]
+        blobs = [orjson.dumps(value) for value in values]
+        sizes = [len(blob) for blob in blobs]
+        encode_us = best_per_item(
+            3, states, lambda state, to_json=to_json: orjson.dumps(to_json(state))
+        )
+        decode_us = best_per_item(3, blobs, lambda blob: state_from_json(orjson.loads(blob)))
+        print(
+            f"{name}: bytes per shipment mean {statistics.fmean(sizes):,.0f}, "
+            f"p50 {percentile(sizes, 0.5):,}, p95 {percentile(sizes, 0.95):,}, "
+            f"max {max(sizes):,}; encode {encode_us:.1f} µs, decode {decode_us:.1f} µs"
+        )
+        if args.fields:
+            totals = field_bytes(values)
+            for field_name, total in totals.most_common(15):
+                share = total / sum(sizes)
+                print(f"  {field_name:32} {total / len(values):7.0f} B/shipment  {share:5.1%}")
 
 
 if __name__ == "__main__":
