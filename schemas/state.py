@@ -2,7 +2,8 @@
 
 It is written to the table's changelog topic and read back after a restart or a rebalance, possibly
 by a newer parcelwatch, so it is a contract like the topic events: it carries ``state_version`` and
-its encoding lives here, beside the other contracts.
+its encoding lives here, beside the other contracts: the stored form (version 4, compact) in
+``state_compact.py``, the reading of earlier versions and the readable form (version 3) here.
 
 The state is grouped by who writes what, so that a rule copies only its own part (and the few
 top-level fields), never the whole state:
