@@ -301,6 +301,14 @@ def readable_stored(data: dict[str, Any]) -> dict[str, Any]:
     return readable_state_json(state_from_json(data)) if "v" in data else data
 
 
+def stored_tracking_number(data: dict[str, Any]) -> str | None:
+    """The tracking number of a stored shipment state of any version; None for a value that is
+    not one (the table's other rows: an order's feedback, a return, the input ledger)."""
+    if "v" in data:
+        return data.get("tn")
+    return data.get("tracking_number") if "state_version" in data else None
+
+
 def stored_version(data: dict[str, Any]) -> Any:
     """The ``state_version`` of a stored state (version 4 names it ``v``)."""
     return data.get("v", data.get("state_version"))

@@ -30,6 +30,7 @@ from parcelwatch.schemas.state import (
     state_from_json,
     state_to_json,
     stored_timer,
+    stored_tracking_number,
 )
 from parcelwatch.schemas.state_compact import STATUS_CODES, notification_id_of
 from parcelwatch.schemas.types import (
@@ -210,6 +211,14 @@ def test_every_status_has_its_own_code_and_no_code_is_a_status_value():
 
 def test_defaults_are_left_out():
     assert state_to_json(ShipmentState("1Z1")) == {"v": STATE_VERSION, "tn": "1Z1"}
+
+
+def test_a_shipment_state_of_any_version_is_told_from_the_tables_other_rows():
+    state = ShipmentState("1Z1", carrier="ups")
+    assert stored_tracking_number(state_to_json(state)) == "1Z1"
+    assert stored_tracking_number(readable_state_json(state)) == "1Z1"
+    assert stored_tracking_number({"order_id": "A-1", "state_version": 1}) is None  # an order's
+    assert stored_tracking_number({"next_offsets": {"scans": 3}}) is None  # the input ledger's
 
 
 def test_an_unknown_compact_version_is_refused():
