@@ -406,6 +406,16 @@ def stored_timer(data: dict[str, Any]) -> tuple[str | None, int | None]:
     return timer["next_check_at"], timer["home_partition"]
 
 
+def stored_due(data: dict[str, Any]) -> datetime | None:
+    """``next_check_at`` of a stored state of any readable version, as a time: the sweep's test of
+    every row (a version 4 time is an integer, so no text is parsed)."""
+    if "v" in data:
+        check = data.get("ck")
+        return None if check is None else _compact.time_of(check, data.get("z", 0))
+    text, _ = stored_timer(data)
+    return None if text is None else parse_rfc3339(text)
+
+
 def stored_fields(data: dict[str, Any]) -> dict[str, Any]:
     """A stored state's fields by dotted name (``"order.promised_by"``), for comparing states
     field by field. A version 4 state is named as its readable form (``readable_state_json``)."""

@@ -29,6 +29,7 @@ from parcelwatch.schemas.state import (
     readable_state_json,
     state_from_json,
     state_to_json,
+    stored_due,
     stored_timer,
     stored_tracking_number,
 )
@@ -187,10 +188,12 @@ def test_any_state_survives_the_round_trip_exactly(state):
 @settings(max_examples=50, deadline=None)
 @given(states())
 def test_the_sweep_reads_the_timer_without_decoding_the_rest(state):
-    due, partition = stored_timer(orjson.loads(orjson.dumps(state_to_json(state))))
+    stored = orjson.loads(orjson.dumps(state_to_json(state)))
+    due, partition = stored_timer(stored)
     expected = state.timer.next_check_at
     assert due == (None if expected is None else expected.isoformat())
     assert partition == state.timer.home_partition
+    assert stored_due(stored) == expected
 
 
 @settings(max_examples=50, deadline=None)
