@@ -2,7 +2,8 @@
 
 It is written to the table's changelog topic and read back after a restart or a rebalance, possibly
 by a newer parcelwatch, so it is a contract like the topic events: it carries ``state_version`` and
-its encoding lives here, beside the other contracts.
+its encoding lives here, beside the other contracts: the stored form (version 4, compact) in
+``state_compact.py``, the reading of earlier versions and the readable form (version 3) here.
 
 The state is grouped by who writes what, so that a rule copies only its own part (and the few
 top-level fields), never the whole state:
@@ -48,12 +49,16 @@ from parcelwatch.schemas.types import (
     ShipmentStatus,
 )
 
-STATE_VERSION = 3
-# Versions 1 and 2 are flat (every field at the top level); they are read into the parts, so an
-# upgrade needs no changelog migration. Version 1 lacks only the notification bookkeeping
-# (``notified``, ``next_check_at``, ``home_partition``): it is read with those empty.
+# Version 4 is compact (schemas/state_compact.py): short keys, defaults left out, times as
+# integers. Version 3 (nested, full names) is still read, and is the readable form tools compare
+# (``readable_state_json``). Versions 1 and 2 are flat (every field at the top level); they are
+# read into the parts, so an upgrade needs no changelog migration. Version 1 lacks only the
+# notification bookkeeping (``notified``, ``next_check_at``, ``home_partition``): it is read with
+# those empty. An old state is rewritten as version 4 by its shipment's next write.
+STATE_VERSION = 4
+NESTED_STATE_VERSION = 3
 FLAT_STATE_VERSIONS = frozenset({1, 2})
-READABLE_STATE_VERSIONS = FLAT_STATE_VERSIONS | {STATE_VERSION}
+READABLE_STATE_VERSIONS = FLAT_STATE_VERSIONS | {NESTED_STATE_VERSION, STATE_VERSION}
 
 # Bounds keep a table value small however long a shipment's history grows.
 MAX_RECENT_SCANS = 20
@@ -279,14 +284,42 @@ def _raised_then_occurred(entry: AlertEntry) -> tuple[datetime, datetime]:
 
 
 def state_to_json(state: ShipmentState) -> dict[str, Any]:
-    """The JSON object stored in the table (Faust's json codec turns it into changelog bytes)."""
-    return to_jsonable(state)
+    """The JSON object stored in the table, version 4 (Faust's json codec turns it into changelog
+    bytes)."""
+    return _compact.encode_compact(state)
+
+
+def readable_state_json(state: ShipmentState) -> dict[str, Any]:
+    """The state as a version 3 object (nested, every field by its full name): what tools compare
+    field by field and people read. ``state_from_json`` reads it back."""
+    return {**to_jsonable(state), "state_version": NESTED_STATE_VERSION}
+
+
+def readable_stored(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored state of any readable version as its readable form: version 3 and earlier as they
+    are, version 4 decoded (``readable_state_json``)."""
+    return readable_state_json(state_from_json(data)) if "v" in data else data
+
+
+def stored_tracking_number(data: dict[str, Any]) -> str | None:
+    """The tracking number of a stored shipment state of any version; None for a value that is
+    not one (the table's other rows: an order's feedback, a return, the input ledger)."""
+    if "v" in data:
+        return data.get("tn")
+    return data.get("tracking_number") if "state_version" in data else None
+
+
+def stored_version(data: dict[str, Any]) -> Any:
+    """The ``state_version`` of a stored state (version 4 names it ``v``)."""
+    return data.get("v", data.get("state_version"))
 
 
 def state_from_json(data: dict[str, Any]) -> ShipmentState:
     """A stored state of any readable version, in the current shape."""
-    version = data.get("state_version")
-    if version not in READABLE_STATE_VERSIONS:
+    if data.get("v") == STATE_VERSION:
+        return _compact.decode_compact(data)
+    version = stored_version(data)
+    if version not in READABLE_STATE_VERSIONS or version == STATE_VERSION:
         raise UnsupportedStateVersion(
             f"state_version {version!r} (this build reads {sorted(READABLE_STATE_VERSIONS)})"
         )
@@ -361,19 +394,33 @@ def _return_of(value: dict[str, Any] | None) -> ReturnOf | None:
 
 
 def stored_timer(data: dict[str, Any]) -> tuple[str | None, int | None]:
-    """``next_check_at`` (as stored, RFC 3339 text) and ``home_partition`` of a stored state of any
+    """``next_check_at`` (as RFC 3339 text) and ``home_partition`` of a stored state of any
     readable version, read without decoding the rest: the timer's sweep looks at every row."""
+    if "v" in data:  # version 4: the timer is at the top level
+        check = data.get("ck")
+        due = None if check is None else _compact.time_of(check, data.get("z", 0)).isoformat()
+        return due, data.get("hp")
     timer = data.get("timer")
     if timer is None:  # a flat state (version 1 or 2)
         return data.get("next_check_at"), data.get("home_partition")
     return timer["next_check_at"], timer["home_partition"]
 
 
+def stored_due(data: dict[str, Any]) -> datetime | None:
+    """``next_check_at`` of a stored state of any readable version, as a time: the sweep's test of
+    every row (a version 4 time is an integer, so no text is parsed)."""
+    if "v" in data:
+        check = data.get("ck")
+        return None if check is None else _compact.time_of(check, data.get("z", 0))
+    text, _ = stored_timer(data)
+    return None if text is None else parse_rfc3339(text)
+
+
 def stored_fields(data: dict[str, Any]) -> dict[str, Any]:
     """A stored state's fields by dotted name (``"order.promised_by"``), for comparing states
-    field by field."""
+    field by field. A version 4 state is named as its readable form (``readable_state_json``)."""
     fields: dict[str, Any] = {}
-    for name, value in data.items():
+    for name, value in readable_stored(data).items():
         if isinstance(value, dict):  # a part
             fields.update({f"{name}.{inner}": item for inner, item in value.items()})
         else:
@@ -476,3 +523,8 @@ def _scan_record(value: dict[str, Any]) -> ScanRecord:
         reason=_enum(ExceptionReason, value["reason"]),
         location=None if location is None else Location(**location),
     )
+
+
+# At the bottom: the compact codec reads this module's dataclasses (a module import, so that either
+# module may be imported first).
+from parcelwatch.schemas import state_compact as _compact  # noqa: E402

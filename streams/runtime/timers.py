@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import is_order_key, is_return_key, order_id_of
-from parcelwatch.schemas.state import stored_timer
+from parcelwatch.schemas.state import stored_due, stored_timer
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import ShipmentCheck
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
@@ -44,8 +44,8 @@ _YIELD_EVERY = 1000  # table rows between yields to the event loop (heartbeats, 
 def due_for_check(stored: dict[str, Any], now: datetime) -> bool:
     """Whether a stored state (the table's JSON object, of any readable version) asks to be
     looked at by ``now``."""
-    text, _ = stored_timer(stored)
-    return text is not None and parse_rfc3339(text) <= now
+    due = stored_due(stored)
+    return due is not None and due <= now
 
 
 @dataclass

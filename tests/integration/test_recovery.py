@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import is_order_key
+from parcelwatch.schemas.state import state_to_json
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.devtools.chaos.verify import comparable_fields
@@ -44,7 +45,7 @@ def replayed_states(events) -> dict[str, dict]:
         states[item.key.decode()] = apply_event(
             states.get(item.key.decode()), item.event, now
         ).state
-    return {key: orjson.loads(encode(state)) for key, state in states.items()}
+    return {key: state_to_json(state) for key, state in states.items()}  # as the table stores it
 
 
 async def produce_backlog(messages: list[tuple[str, bytes, bytes]]) -> None:

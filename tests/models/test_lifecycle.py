@@ -13,6 +13,7 @@ from parcelwatch.models.features import FEATURE_NAMES, feature_row
 from parcelwatch.models.registry import ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel
 from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.state import state_from_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits, Scan
 from parcelwatch.streams.offline.ml_commands import evaluate_command, score_command
@@ -84,7 +85,8 @@ def test_score_is_exactly_what_the_worker_computes(trained, tmp_path):
         for message in batch:
             event = by_message[id(message)]
             if isinstance(event, Scan) and event.event_id in offline:
-                online.setdefault(event.event_id, store[event.tracking_number]["risk"]["score"])
+                stored = state_from_json(store[event.tracking_number])
+                online.setdefault(event.event_id, stored.risk.score)
 
     asyncio.run(process_in_rounds(processor, messages, record))
     assert len(online) > 300

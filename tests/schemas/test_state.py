@@ -12,13 +12,16 @@ import orjson
 import pytest
 
 from parcelwatch.schemas.state import (
+    NESTED_STATE_VERSION,
     STATE_VERSION,
     OutputRecord,
     ShipmentState,
     TimerSchedule,
     UnsupportedStateVersion,
+    readable_state_json,
     state_from_json,
     state_to_json,
+    stored_version,
 )
 from parcelwatch.schemas.types import (
     AlertKind,
@@ -101,7 +104,7 @@ def test_round_trip_through_json_bytes_is_exact():
     state = rich_state()
     stored = orjson.loads(orjson.dumps(state_to_json(state)))  # what the changelog holds
     assert state_from_json(stored) == state
-    assert stored["state_version"] == STATE_VERSION
+    assert stored_version(stored) == STATE_VERSION
 
 
 def test_round_trip_keeps_offsets_and_microseconds():
@@ -116,7 +119,7 @@ def test_round_trip_keeps_offsets_and_microseconds():
 
 def test_unknown_state_version_is_refused_not_misread():
     data = state_to_json(rich_state())
-    data["state_version"] = STATE_VERSION + 1
+    data["v"] = STATE_VERSION + 1
     with pytest.raises(UnsupportedStateVersion):
         state_from_json(data)
 
@@ -136,7 +139,7 @@ def test_a_flat_version_2_state_is_read_into_the_parts():
 
     assert restored == without_raised_kinds(fixture_story())
     rewritten = orjson.loads(orjson.dumps(state_to_json(restored)))
-    assert rewritten["state_version"] == STATE_VERSION
+    assert stored_version(rewritten) == STATE_VERSION
     assert state_from_json(rewritten) == restored
     assert "raised_alert_ids" not in rewritten and "updated_at" not in rewritten
 
@@ -150,7 +153,7 @@ def test_a_version_1_state_is_read_with_empty_notification_bookkeeping():
     story = without_raised_kinds(fixture_story())
     expected = replace(story, outputs=replace(story.outputs, notified=()), timer=TimerSchedule())
     assert restored == expected
-    assert state_to_json(restored)["state_version"] == STATE_VERSION
+    assert stored_version(state_to_json(restored)) == STATE_VERSION
 
 
 def test_notification_bookkeeping_survives_the_round_trip():
@@ -164,7 +167,8 @@ def test_notification_bookkeeping_survives_the_round_trip():
 
 def test_a_version_3_state_stored_before_raised_kinds_is_read_with_none_raised():
     stored = stored_fixture("state-v3.json")  # as the release before raised_kinds wrote it
-    assert stored["state_version"] == STATE_VERSION and "raised_kinds" not in stored["outputs"]
+    assert stored["state_version"] == NESTED_STATE_VERSION
+    assert "raised_kinds" not in stored["outputs"]
 
     restored = state_from_json(stored)
 
@@ -201,7 +205,7 @@ def test_risk_moments_and_the_outcome_mark_survive_the_round_trip():
 
 
 def test_a_version_3_state_stored_before_the_risk_moments_reads_them_empty():
-    stored = state_to_json(fixture_story())
+    stored = readable_state_json(fixture_story())  # version 3
     del stored["risk"]["at_pickup"], stored["risk"]["before_promise"]
     del stored["outputs"]["outcome_recorded"]
 

@@ -15,6 +15,7 @@ import orjson
 
 from parcelwatch.schemas.codec import to_jsonable
 from parcelwatch.schemas.ids import deterministic_id
+from parcelwatch.schemas.state import stored_fields
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import DeadLetterReason
 from parcelwatch.streams.devtools.chaos.broker import ChaosBroker
@@ -236,8 +237,10 @@ def _applied(message: BadMessage, states: dict[str, dict[str, Any]]) -> bool:
         return False
     if not isinstance(event, dict) or not isinstance(event.get("tracking_number"), str):
         return False
-    state = states.get(event["tracking_number"], {})
-    return event.get("event_id") in state.get("seen_event_ids", ())
+    state = states.get(event["tracking_number"])
+    if state is None:
+        return False
+    return event.get("event_id") in stored_fields(state).get("seen_event_ids", ())
 
 
 def _throughput(

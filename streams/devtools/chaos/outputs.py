@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from parcelwatch.schemas.state import stored_tracking_number
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import read_to_end
 
@@ -76,7 +77,7 @@ async def read_states(deployment: Deployment) -> tuple[dict[str, dict[str, Any]]
 
 
 def _is_shipment_state(key: str, value: dict[str, Any]) -> bool:
-    return value.get("tracking_number") == key and "state_version" in value
+    return stored_tracking_number(value) == key
 
 
 def _json_object(value: bytes | None) -> dict[str, Any] | None:

@@ -16,7 +16,12 @@ from parcelwatch.schemas.escalations import (
 from parcelwatch.schemas.feedback import FlagReason
 from parcelwatch.schemas.lookup import Situation
 from parcelwatch.schemas.returns import ReturnReason
-from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
+from parcelwatch.schemas.state import (
+    ShipmentState,
+    readable_state_json,
+    state_from_json,
+    state_to_json,
+)
 from parcelwatch.schemas.types import Customer, Item, NotificationChannel
 from parcelwatch.streams.core.answers import build_answer
 from parcelwatch.streams.core.escalations import (
@@ -193,7 +198,8 @@ def test_escalated_case_ids_survive_the_state_round_trip_and_old_states_read_emp
     after, _ = cases(run(order(72), scan("exception", 30, reason="lost")), at(31))
     stored = state_to_json(after)
     assert state_from_json(stored) == after
-    del stored["outputs"]["escalated"]  # a state stored before the field existed
+    stored = readable_state_json(after)  # version 3...
+    del stored["outputs"]["escalated"]  # ...stored before the field existed
     assert state_from_json(stored).outputs.escalated == ()
 
 

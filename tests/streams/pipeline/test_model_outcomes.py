@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 
 from parcelwatch.schemas.codec import NO_MESSAGE_KEY, decode_model_outcome
+from parcelwatch.schemas.state import readable_stored
 from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.schemas.types import Limits
 from tests.factories import TRACKING, at, order, scan
@@ -53,7 +54,7 @@ async def test_a_late_delivery_gives_one_record_per_moment():
     assert {key for topic, key, _, _ in broker.sent if topic == TOPICS.model_outcomes} == {
         b"v-test"
     }
-    assert store[TRACKING]["outputs"]["outcome_recorded"] is True
+    assert readable_stored(store[TRACKING])["outputs"]["outcome_recorded"] is True
 
 
 async def test_an_on_time_delivery_is_not_late():
@@ -90,10 +91,10 @@ async def test_without_a_model_nothing_is_recorded():
     for event in [*JOURNEY, scan("delivered", 80, "j4")]:
         await processor.process(message(event))
     assert outcomes(broker) == []
-    assert store[TRACKING]["outputs"]["outcome_recorded"] is False
+    assert readable_stored(store[TRACKING])["outputs"]["outcome_recorded"] is False
 
 
 async def test_outcomes_are_not_known_while_the_promise_holds():
     broker, store = await run(JOURNEY)
     assert outcomes(broker) == []
-    assert store[TRACKING]["outputs"]["outcome_recorded"] is False
+    assert readable_stored(store[TRACKING])["outputs"]["outcome_recorded"] is False

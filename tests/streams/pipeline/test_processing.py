@@ -7,6 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.state import readable_stored
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Customer, Limits, NotificationChannel
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
@@ -92,7 +93,7 @@ async def test_alert_is_published_before_the_state_that_records_it(env):
     (_, key, alert, state_then) = broker.sent[0]
     assert key == KEY
     assert state_then is None  # the table had not been written yet
-    assert store[TRACKING]["outputs"]["open_episodes"] == [[alert["kind"], "e1"]]
+    assert readable_stored(store[TRACKING])["outputs"]["open_episodes"] == [[alert["kind"], "e1"]]
 
 
 async def test_unexpected_error_is_dead_lettered_not_raised(env):
@@ -185,8 +186,8 @@ async def test_a_batch_is_scored_in_one_call_and_raises_delay_risk_once():
     assert kinds == [("carrier_exception", "a2"), ("delay_risk", "a2")]
     risk_alert = broker.on(TOPICS.shipment_alerts)[1]
     assert risk_alert["model_version"] == "v-test" and risk_alert["risk"] == 0.9
-    assert store[TRACKING]["risk"]["score"] == 0.9
-    assert store[TRACKING]["risk"]["model_version"] == "v-test"
+    assert readable_stored(store[TRACKING])["risk"]["score"] == 0.9
+    assert readable_stored(store[TRACKING])["risk"]["model_version"] == "v-test"
     # each message is focused while applied, then each shipment's last message for its write
     assert focused == [0, 1, 2, 3, 4, 5, 3, 5]
 
@@ -195,7 +196,7 @@ async def test_without_a_model_the_rules_still_run():
     processor, broker, store = scoring_env(None)
     await processor.process_batch([message(scan("exception", 5, "a2", reason="lost"))])
     assert [a["kind"] for a in broker.on(TOPICS.shipment_alerts)] == ["carrier_exception"]
-    assert store[TRACKING]["risk"]["score"] is None
+    assert readable_stored(store[TRACKING])["risk"]["score"] is None
 
 
 async def test_batch_outcome_equals_one_message_at_a_time():
@@ -263,7 +264,7 @@ async def test_a_check_raises_a_silence_once_and_a_second_check_changes_nothing(
         [message(order(500, customer=customer())), message(scan("picked_up", 0))]
     )
     # "ground" stalls after 48 h
-    assert store[TRACKING]["timer"]["next_check_at"] == at(48).isoformat()
+    assert readable_stored(store[TRACKING])["timer"]["next_check_at"] == at(48).isoformat()
 
     late = make_processor(store, broker, 49, metrics)
     assert await late.process(check_message(requested_hours=49)) == MessageOutcome.APPLIED
@@ -305,7 +306,7 @@ async def test_notifications_of_one_batch_keep_the_order_of_their_scans():
     assert [n["kind"] for n in notifications] == [
         "order_confirmed", "shipped", "out_for_delivery", "delivered"
     ]  # fmt: skip
-    assert store[TRACKING]["outputs"]["notified"] == [
+    assert readable_stored(store[TRACKING])["outputs"]["notified"] == [
         "order_confirmed", "shipped", "out_for_delivery", "delivered"
     ]  # fmt: skip
     # The same batch again (a redelivery after a crash) sends nothing more.
@@ -321,7 +322,7 @@ async def test_state_remembers_its_partition_so_checks_find_it():
         TOPICS.carrier_scans, 2, 0, KEY, encode(scan("picked_up", 0))
     )
     await processor.process(scan_on_partition_2)
-    assert store[TRACKING]["timer"]["home_partition"] == 2
+    assert readable_stored(store[TRACKING])["timer"]["home_partition"] == 2
 
 
 # -- publish, then store ----------------------------------------------------------------------
@@ -383,7 +384,9 @@ async def test_a_batch_sends_its_outputs_in_one_call_before_any_state_is_written
     ]  # fmt: skip
     assert set(topics) == set(order_of)
     assert topics == sorted(topics, key=order_of.index)
-    assert store[TRACKING]["outputs"]["open_episodes"]  # the alert's episode is recorded
+    assert readable_stored(store[TRACKING])["outputs"][
+        "open_episodes"
+    ]  # the alert's episode is recorded
 
 
 async def test_when_publishing_fails_nothing_is_stored_or_counted():
@@ -422,7 +425,7 @@ async def test_a_redelivered_or_replayed_input_logs_no_alert_or_notification_twi
         message(scan("exception", 499, "x1", reason="damaged"), offset=1),
     ]
     await processor.process_batch(inputs)
-    logged = store[TRACKING]["outputs"]
+    logged = readable_stored(store[TRACKING])["outputs"]
     assert [entry["kind"] for entry in logged["alert_log"]] == ["carrier_exception"]
     assert logged["notification_log"]  # order confirmed, the exception (urgent)
 
@@ -431,7 +434,10 @@ async def test_a_redelivered_or_replayed_input_logs_no_alert_or_notification_twi
     assert await processor.process_batch(inputs) == [MessageOutcome.DUPLICATE] * 2
     del store[TRACKING]
     await processor.process_batch(inputs)
-    assert store[TRACKING]["outputs"]["alert_log"] == logged["alert_log"]
-    assert store[TRACKING]["outputs"]["notification_log"] == logged["notification_log"]
+    assert readable_stored(store[TRACKING])["outputs"]["alert_log"] == logged["alert_log"]
+    assert (
+        readable_stored(store[TRACKING])["outputs"]["notification_log"]
+        == logged["notification_log"]
+    )
     published = [a["alert_id"] for a in broker.on(TOPICS.shipment_alerts)]
     assert len(published) == 2 and len(set(published)) == 1  # the replay republished the same id

@@ -10,7 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-from parcelwatch.schemas.state import STATE_VERSION
+from parcelwatch.schemas.state import (
+    NESTED_STATE_VERSION,
+    ShipmentState,
+    TimerSchedule,
+    state_to_json,
+)
+from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.streams.runtime.timers import CheckRequests, due_check, due_for_check
 from tests.factories import at
 
@@ -20,8 +26,15 @@ RETRY = timedelta(minutes=5)
 
 def stored(next_check_at: str | None, home_partition: int | None = None) -> dict:
     """A table value as the sweep reads it (only the fields the timer looks at matter)."""
+    due = None if next_check_at is None else parse_rfc3339(next_check_at)
+    timer = TimerSchedule(next_check_at=due, home_partition=home_partition)
+    return state_to_json(ShipmentState(tracking_number="ignored", timer=timer))
+
+
+def nested_stored(next_check_at: str | None, home_partition: int | None = None) -> dict:
+    """A table value written by a version 3 worker (the timer in its own part)."""
     timer = {"next_check_at": next_check_at, "home_partition": home_partition}
-    return {"tracking_number": "ignored", "timer": timer, "state_version": STATE_VERSION}
+    return {"tracking_number": "ignored", "timer": timer, "state_version": NESTED_STATE_VERSION}
 
 
 def flat_stored(next_check_at: str | None, **fields) -> dict:
@@ -52,6 +65,13 @@ def test_due_for_check_compares_instants(next_check_at, due):
 
 def test_state_without_next_check_field_is_never_due():
     assert due_for_check({"tracking_number": "T1"}, NOW) is False  # a version 1 state
+
+
+@pytest.mark.parametrize("write", [stored, nested_stored])
+def test_the_due_time_reads_back_as_written_whatever_the_version(write):
+    written = "2026-11-20T14:00:00.250000-04:00"  # an offset and a fraction: both kept
+    check = due_check("T1", write(written, home_partition=5), NOW, CheckRequests(RETRY))
+    assert check is not None and (check.due, check.partition) == (written, 5)
 
 
 def test_flat_state_of_version_2_is_read_too():
