@@ -64,6 +64,10 @@ class OrderBatch:
     last_message: dict[str, int] = field(default_factory=dict)  # order id -> message index
     touched: dict[str, int] = field(default_factory=dict)  # checked orders: timers judged
 
+    def remove(self, order_id: str, marker: RetiredShipment | None, index: int) -> None:
+        self.markers[order_id] = marker
+        self.last_message[order_id] = index
+
 
 class OrderRetention:
     def __init__(
@@ -97,8 +101,7 @@ class OrderRetention:
             return None
         if not forget_due(marker, now):
             return False
-        batch.markers[order_id] = None
-        batch.last_message[order_id] = index
+        batch.remove(order_id, None, index)
         return True
 
     def retire(
@@ -110,8 +113,9 @@ class OrderRetention:
         shipment: ShipmentReader,
         now: datetime,
     ) -> bool:
-        """A check that found nothing else to do: the order's rows give way to a marker if its
-        retention has ended. Otherwise its timers are judged again at the batch's end."""
+        """An order's check: its rows give way to a marker once its retention has ended (a
+        settled order waits for nothing else); otherwise its timers are judged again at the
+        batch's end."""
         order_id = _order_id(rows)
         if self._policy is None or order_id is None:
             return False
@@ -120,8 +124,7 @@ class OrderRetention:
         if marker is None:
             batch.touched[order_id] = index
             return False
-        batch.markers[order_id] = marker
-        batch.last_message[order_id] = index
+        batch.remove(order_id, marker, index)
         return True
 
     def schedule(
