@@ -89,6 +89,9 @@ class OrderFeedbackState:
     # The order's customer, from its shipments' links (added within order state version 1): the
     # return and refund notices are sent to them.
     customer: Customer | None = None
+    # When the index last changed (the processing clock; added within order state version 1,
+    # absent: unknown). Its retention runs from here (streams/core/retention.py).
+    changed_at: datetime | None = None
     state_version: int = ORDER_STATE_VERSION
 
     def has_seen(self, event_id: str) -> bool:
@@ -122,6 +125,7 @@ def order_state_from_json(data: dict[str, Any]) -> OrderFeedbackState:
             home_partition=timer["home_partition"],
         ),
         customer=stored_customer(data.get("customer")),
+        changed_at=None if data.get("changed_at") is None else parse_rfc3339(data["changed_at"]),
     )
 
 

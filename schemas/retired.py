@@ -1,11 +1,13 @@
-"""The marker a retired shipment leaves in the ``shipments`` table (and its changelog).
+"""The marker a retired row leaves in the ``shipments`` table (and its changelog): a shipment's,
+or an order's (its ``~order~`` index and ``~return~`` row each get one, under their own keys).
 
 When a settled shipment's retention ends, its state is replaced by this small marker (about
 150 bytes: the big state compacts away), so a late duplicate scan or order of the removed shipment
 is recognised and counted instead of re-creating the shipment. The marker keeps the state's
 ``timer`` part, so the timer's sweep reads it like any row: its ``next_check_at`` is when the
 marker itself is deleted (a tombstone), after the retired-memory horizon; carriers reuse tracking
-numbers after months, and a number seen again after that starts a new shipment.
+numbers after months, and a number seen again after that starts a new shipment (an order id, a
+new order).
 
 A marker is told from a state by its ``retired_version`` field (states carry ``state_version``).
 """
@@ -23,6 +25,8 @@ RETIRED_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class RetiredShipment:
+    """A removed shipment's marker; an order's rows use the same (``settled_at``: the order's)."""
+
     settled_at: datetime  # when the shipment settled (see streams/core/retention.py)
     retired_at: datetime  # when its state was removed (the processing clock)
     forget_at: datetime  # when this marker is removed in turn
@@ -30,7 +34,7 @@ class RetiredShipment:
 
 
 def is_retired(stored: dict[str, Any]) -> bool:
-    """Whether a stored ``shipments`` value is a retired marker rather than a shipment state."""
+    """Whether a stored ``shipments`` value is a retired marker rather than a state."""
     return "retired_version" in stored
 
 

@@ -46,6 +46,7 @@ from parcelwatch.schemas.order_state import (
     order_state_from_json,
     order_state_to_json,
 )
+from parcelwatch.schemas.retired import is_retired
 from parcelwatch.schemas.state import MAX_FEEDBACK_IDS, ShipmentState
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits, Order
@@ -59,6 +60,7 @@ from parcelwatch.streams.core.feedback_routing import (
 from parcelwatch.streams.pipeline.escalations import EscalationDesk
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.pipeline.order_retention import none_retired
 
 DEFAULT_FEEDBACK_WAIT = timedelta(hours=168)  # PARCELWATCH_FEEDBACK_WAIT_HOURS
 
@@ -142,12 +144,17 @@ class FeedbackJoin:
                 batch.read[index] = (feedback, analysis)
         return batch
 
-    def receive(self, batch: FeedbackBatch, index: int, partition: int, now: datetime) -> bool:
-        """Customer feedback, read in ``start``; False when it is a duplicate."""
+    def receive(
+        self, batch: FeedbackBatch, index: int, partition: int, now: datetime,
+        retired: Callable[[str], None] = none_retired,
+    ) -> bool:  # fmt: skip
+        """Customer feedback, read in ``start``; False when it is a duplicate. ``retired`` raises
+        for an order removed after its retention."""
         read = batch.read[index]
         if isinstance(read, InvalidEvent):
             raise read
         feedback, analysis = read
+        retired(feedback.order_id)
         key = order_key(feedback.order_id)
         routed = receive_feedback(
             self._order_before(key, batch), feedback, analysis, batch.analyzer_version,
@@ -158,10 +165,14 @@ class FeedbackJoin:
         self._apply_routed(batch, index, partition, routed, now)
         return True
 
-    def link(self, batch: FeedbackBatch, index: int, message: InputMessage, now: datetime) -> bool:
+    def link(
+        self, batch: FeedbackBatch, index: int, message: InputMessage, now: datetime,
+        retired: Callable[[str], None] = none_retired,
+    ) -> bool:  # fmt: skip
         """A shipment of an order; False when the order knew it already."""
         payload = message.payload
         link = decode_order_shipment_link(payload, key=message.key, now=now, limits=self._limits)
+        retired(link.order_id)
         routed = link_shipment(self._order_before(order_key(link.order_id), batch), link)
         if routed is None:
             return False
@@ -176,7 +187,8 @@ class FeedbackJoin:
         if state is None:
             return False
         routed = expire_waiting(state, now)
-        if routed.state == state:
+        kept = (routed.state.waiting, routed.state.forwarded)
+        if kept == (state.waiting, state.forwarded):  # the timer may name a retention end too
             return False
         self._apply_routed(batch, index, partition, routed, now)
         return True
@@ -255,7 +267,7 @@ class FeedbackJoin:
             )
         for item in routed.unmatched:
             self._flag_unmatched(batch, item, now)
-        state = routed.state
+        state = replace(routed.state, changed_at=now)  # the order's retention runs from here
         if state.timer.home_partition != partition:
             state = replace(state, timer=replace(state.timer, home_partition=partition))
         key = order_key(state.order_id)
@@ -299,4 +311,6 @@ class FeedbackJoin:
         if key in batch.orders:
             return batch.orders[key]
         stored = self._store.get(key)
-        return order_state_from_json(stored) if stored is not None else None
+        if stored is None or is_retired(stored):  # a removed order's marker: no index
+            return None
+        return order_state_from_json(stored)

@@ -38,7 +38,7 @@ from parcelwatch.schemas.codec import (
     encode,
 )
 from parcelwatch.schemas.escalations import SupportEscalation
-from parcelwatch.schemas.order_state import OrderFeedbackState
+from parcelwatch.schemas.order_state import OrderFeedbackState, order_key, return_key
 from parcelwatch.schemas.retired import (
     RetiredShipment,
     is_retired,
@@ -87,6 +87,7 @@ from parcelwatch.streams.pipeline.feedback_join import (
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics, bounded_carrier
 from parcelwatch.streams.pipeline.model_outcomes import decide_outcome
+from parcelwatch.streams.pipeline.order_retention import OrderBatch, OrderRetention, RetiredOrder
 from parcelwatch.streams.pipeline.returns_flow import ReturnsBatch, ReturnsFlow
 from parcelwatch.streams.pipeline.state_cache import StateCache
 
@@ -118,7 +119,7 @@ class MessageOutcome(StrEnum):
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
     UNCHANGED = "unchanged"  # a timer's check that found nothing to do
-    RETIRED = "retired"  # a late input of a shipment removed after its retention: not applied
+    RETIRED = "retired"  # a late input of a shipment or order removed after its retention
 
 
 @dataclass
@@ -139,6 +140,7 @@ class _Batch:
     # Shipments removed by this batch: the marker replacing the state, or None to delete the row
     # (a marker's own end). Their last message is in ``last_message``.
     retired: dict[str, RetiredShipment | None] = field(default_factory=dict)
+    orders: OrderBatch = field(default_factory=OrderBatch)  # orders removed, or their timers
 
 
 class ShipmentProcessor:
@@ -189,6 +191,9 @@ class ShipmentProcessor:
             topics=topics, limits=limits, store=store, analyzer=analyzer, wait=feedback_wait,
             metrics=metrics, escalations=self._escalations,
         )  # fmt: skip
+        self._orders = OrderRetention(
+            store=store, policy=retention, returns=return_policy or ReturnPolicy()
+        )
         self._returns = ReturnsFlow(
             topics=topics, limits=limits, store=store, templates=self._templates,
             policy=return_policy or ReturnPolicy(),
@@ -232,6 +237,7 @@ class ShipmentProcessor:
         self._decide_outcomes(batch)
         self._escalate(batch, now)
         self._schedule_retention(batch, now)
+        self._schedule_order_retention(batch, now, focus)
         await self._publish_and_store(messages, batch, focus)
         self._observe_batch(messages, outcomes, batch, now, time.perf_counter() - started)
         return outcomes
@@ -271,7 +277,11 @@ class ShipmentProcessor:
         """Customer feedback (keyed by order id): forwarded to the order's shipments, or kept
         waiting for them, or a duplicate, or dead-lettered."""
         try:
-            applied = self._feedback.receive(batch.feedback, index, message.partition, now)
+            applied = self._feedback.receive(
+                batch.feedback, index, message.partition, now, self._orders.guard(batch.orders)
+            )
+        except RetiredOrder:
+            return MessageOutcome.RETIRED
         except Exception as error:
             return self._reject(message, error, now, batch)
         return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
@@ -281,13 +291,17 @@ class ShipmentProcessor:
     ) -> MessageOutcome:
         """An order's shipment (internal): releases the order's waiting feedback."""
         try:
-            applied = self._feedback.link(batch.feedback, index, message, now)
+            applied = self._feedback.link(
+                batch.feedback, index, message, now, self._orders.guard(batch.orders)
+            )
             if applied:  # the order may have just learnt its customer: held return notices
                 order_id = message.key.decode() if message.key is not None else ""
                 self._returns.customer_known(
                     batch.returns, index, message.partition, order_id, self._order_index(batch),
                     now,
                 )  # fmt: skip
+        except RetiredOrder:
+            return MessageOutcome.RETIRED
         except Exception as error:
             return self._reject(message, error, now, batch)
         return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
@@ -299,8 +313,11 @@ class ShipmentProcessor:
         a duplicate, or dead-lettered."""
         try:
             applied = self._returns.receive(
-                batch.returns, index, message, self._order_index(batch), now
-            )
+                batch.returns, index, message, self._order_index(batch), now,
+                self._orders.guard(batch.orders),
+            )  # fmt: skip
+        except RetiredOrder:
+            return MessageOutcome.RETIRED
         except Exception as error:
             return self._reject(message, error, now, batch)
         return MessageOutcome.APPLIED if applied else MessageOutcome.DUPLICATE
@@ -311,8 +328,11 @@ class ShipmentProcessor:
         """A return parcel's scan, forwarded to its order (internal)."""
         try:
             applied = self._returns.parcel_scan(
-                batch.returns, index, message, self._order_index(batch), now
-            )
+                batch.returns, index, message, self._order_index(batch), now,
+                self._orders.guard(batch.orders),
+            )  # fmt: skip
+        except RetiredOrder:
+            return MessageOutcome.RETIRED
         except Exception as error:
             return self._reject(message, error, now, batch)
         if applied is None:
@@ -385,14 +405,7 @@ class ShipmentProcessor:
         try:
             check = decode_check(message.payload, key=message.key, now=now, limits=self._limits)
             if check.order_id is not None:
-                expired = self._feedback.expire(
-                    batch.feedback, index, message.partition, check.order_id, now
-                )
-                returned = self._returns.check(
-                    batch.returns, index, message.partition, check.order_id,
-                    self._order_index(batch), now,
-                )  # fmt: skip
-                return MessageOutcome.APPLIED if expired or returned else MessageOutcome.UNCHANGED
+                return self._check_order(check.order_id, index, message.partition, batch, now)
             assert check.tracking_number is not None  # a check names one or the other
             before = self._state_before(check.tracking_number, batch)
             if before is None:
@@ -410,6 +423,59 @@ class ShipmentProcessor:
             return MessageOutcome.UNCHANGED
         self._keep(batch, index, after)
         return MessageOutcome.APPLIED
+
+    def _check_order(
+        self, order_id: str, index: int, partition: int, batch: _Batch, now: datetime
+    ) -> MessageOutcome:
+        """An order's check: the end of its retention (its rows go; a settled order waits for
+        nothing else), or the end of its marker's memory, or its waiting feedback and return."""
+        forgotten = self._orders.forget(batch.orders, index, order_id, now)
+        if forgotten is not None:  # a removed order
+            return MessageOutcome.APPLIED if forgotten else MessageOutcome.UNCHANGED
+        rows = (
+            self._feedback.order(batch.feedback, order_id),
+            self._returns.state(batch.returns, order_id),
+        )
+        if self._orders.retire(
+            batch.orders, index, rows, partition, self._shipment_here(batch), now
+        ):
+            self._forget_order_rows(batch, order_id)
+            return MessageOutcome.APPLIED
+        expired = self._feedback.expire(batch.feedback, index, partition, order_id, now)
+        returned = self._returns.check(
+            batch.returns, index, partition, order_id, self._order_index(batch), now
+        )
+        return MessageOutcome.APPLIED if expired or returned else MessageOutcome.UNCHANGED
+
+    def _shipment_here(
+        self, batch: _Batch
+    ) -> Callable[[str], ShipmentState | RetiredShipment | None]:
+        """A shipment as this partition holds it (for an order's retention)."""
+
+        def read(tracking_number: str) -> ShipmentState | RetiredShipment | None:
+            state = self._state_before(tracking_number, batch)
+            return state if state is not None else self._retired(tracking_number, batch)
+
+        return read
+
+    def _schedule_order_retention(
+        self, batch: _Batch, now: datetime, focus: Callable[[int], None]
+    ) -> None:
+        """Every order the batch changed or checked: its rows' timers ask for the end of its
+        retention."""
+        self._orders.schedule(
+            batch.orders, batch.feedback.orders, batch.feedback.order_last_message,
+            batch.returns.states, batch.returns.last_message, self._shipment_here(batch),
+            now, focus,
+        )  # fmt: skip
+
+    @staticmethod
+    def _forget_order_rows(batch: _Batch, order_id: str) -> None:
+        """A removed order's rows are not written by the flows (its marker replaces them)."""
+        for key in (order_key(order_id), return_key(order_id)):
+            for rows in (batch.feedback.orders, batch.feedback.order_last_message,
+                         batch.returns.states, batch.returns.last_message):  # fmt: skip
+                rows.pop(key, None)
 
     def _retirement(
         self, before: ShipmentState, after: FollowUp, now: datetime
@@ -472,6 +538,7 @@ class ShipmentProcessor:
             self._cache.put(tracking_number, state)
         self._feedback.store(batch.feedback, focus)
         self._returns.store(batch.returns, focus)
+        self._orders.store(batch.orders, focus)
 
     async def _send_outputs(self, batch: _Batch) -> None:
         """Dead letters, then alerts, then notifications, each in the order of their messages,

@@ -54,6 +54,7 @@ from parcelwatch.streams.core.returns import (
 from parcelwatch.streams.pipeline.escalations import EscalationDesk
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics, bounded_carrier
+from parcelwatch.streams.pipeline.order_retention import none_retired
 from parcelwatch.streams.pipeline.return_outputs import (
     return_alert,
     return_notification,
@@ -102,10 +103,12 @@ class ReturnsFlow:
 
     def receive(
         self, batch: ReturnsBatch, index: int, message: InputMessage, order: OrderIndex,
-        now: datetime,
+        now: datetime, retired: Callable[[str], None] = none_retired,
     ) -> bool:  # fmt: skip
-        """A ``returns`` step; False when it is a duplicate. Invalid steps raise InvalidEvent."""
+        """A ``returns`` step; False when it is a duplicate. Invalid steps raise InvalidEvent;
+        ``retired`` raises for an order removed after its retention."""
         event = decode_return_event(message.payload, key=message.key, now=now, limits=self._limits)
+        retired(event.order_id)
         before = self._before(batch, event.order_id)
         update = apply_return_event(before, event, now)
         if update.duplicate:
@@ -119,13 +122,14 @@ class ReturnsFlow:
 
     def parcel_scan(
         self, batch: ReturnsBatch, index: int, message: InputMessage, order: OrderIndex,
-        now: datetime,
+        now: datetime, retired: Callable[[str], None] = none_retired,
     ) -> bool | None:  # fmt: skip
         """A forwarded scan of a return parcel: True applied, False a duplicate, None ignored (no
         return state, or a parcel the order's newer label replaced)."""
         forwarded = decode_return_parcel_scan(
             message.payload, key=message.key, now=now, limits=self._limits
         )
+        retired(forwarded.order_id)
         before = self._before(batch, forwarded.order_id)
         if before is None or before.return_tracking_number != forwarded.return_tracking_number:
             return None
@@ -181,6 +185,10 @@ class ReturnsFlow:
             self._metrics.refund_seconds.observe(seconds)
         self._escalations.count(batch.cases)
 
+    def state(self, batch: ReturnsBatch, order_id: str) -> ReturnState | None:
+        """The order's return as this batch left it so far, else as stored."""
+        return self._before(batch, order_id)
+
     # -----------------------------------------------------------------------------------------
 
     def _before(self, batch: ReturnsBatch, order_id: str) -> ReturnState | None:
@@ -188,7 +196,9 @@ class ReturnsFlow:
         if key in batch.states:
             return batch.states[key]
         stored = self._store.get(key)
-        return return_state_from_json(stored) if stored is not None else None
+        if stored is None or is_retired(stored):  # a removed order's marker: no return
+            return None
+        return return_state_from_json(stored)
 
     def _link_parcel(
         self, batch: ReturnsBatch, state: ReturnState, partition: int, now: datetime

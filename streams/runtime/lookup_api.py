@@ -50,6 +50,10 @@ NOT_FOUND = error(404, "not_found", "Nothing is known under this id.")
 RETIRED = error(
     410, "retired", "This shipment settled long ago; its tracking history is no longer kept."
 )
+# An order whose rows were removed after its retention: known, not kept.
+ORDER_RETIRED = error(
+    410, "retired", "This order settled long ago; its details are no longer kept."
+)
 UNAUTHORIZED = error(
     401,
     "unauthorized",
@@ -137,6 +141,16 @@ class Lookups:
         answer = to_jsonable(build_answer(state, self.clock(), self.templates, zone))
         return with_return(answer, returns), zone
 
+    def retired(self, key: str) -> bool:
+        """Whether the row under ``key`` (a tracking number, ``~order~`` or ``~return~`` key)
+        was removed after its retention and its marker stands."""
+        stored = self._read(key)
+        return stored is not None and is_retired(stored)
+
+    def order_retired(self, order_id: str) -> bool:
+        """Whether the order's rows were removed (both carry the marker; either tells)."""
+        return self.retired(order_key(order_id)) or self.retired(return_key(order_id))
+
     def shipment_state(self, tracking_number: str) -> ShipmentState | None:
         return self._decoded(self._read(tracking_number))
 
@@ -165,7 +179,7 @@ class Lookups:
         if order_id is None:
             return None
         stored = self.read(return_key(order_id))
-        if stored is None:
+        if stored is None or (isinstance(stored, dict) and is_retired(stored)):
             return None
         try:
             state = return_state_from_json(stored)
@@ -179,6 +193,8 @@ class Lookups:
 
     def return_reply(self, order_id: str, locale: str | None) -> Reply:
         """What ``GET /v1/orders/{order_id}/return`` answers: ``returns`` null when none."""
+        if self.order_retired(order_id):
+            return ORDER_RETIRED
         return 200, {"order_id": order_id, "returns": self.return_answer(order_id, locale)}, {}
 
     def order_shipments(self, order_id: str) -> tuple[str, ...] | None:

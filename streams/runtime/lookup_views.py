@@ -29,6 +29,8 @@ from parcelwatch.streams.core.answers import AnswerTemplates, order_id_of
 from parcelwatch.streams.core.returns import ReturnPolicy
 from parcelwatch.streams.runtime.lookup_api import (
     NOT_FOUND,
+    ORDER_RETIRED,
+    RETIRED,
     ApiGate,
     Lookups,
     Reply,
@@ -105,9 +107,10 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
 
     @app.table_route(table=shipments, match_info="tracking_number")
     async def shipment_here(view: web.View, request: web.Request) -> web.Response:
-        state = lookups.shipment_state(request.match_info["tracking_number"])
+        tracking_number = request.match_info["tracking_number"]
+        state = lookups.shipment_state(tracking_number)
         if state is None:
-            return send(view, NOT_FOUND)
+            return send(view, RETIRED if lookups.retired(tracking_number) else NOT_FOUND)
         returns = await return_of_order(
             app, shipments, lookups, order_id_of(state), customer_locale(state),
             request.headers.get("Authorization"),
@@ -117,6 +120,8 @@ def register_lookup_views(app: faust.App, shipments: Any, lookups: Lookups, gate
     @app.table_route(table=shipments, match_info="order_id")
     async def order_here(view: web.View, request: web.Request) -> web.Response:
         order_id = request.match_info["order_id"]
+        if lookups.order_retired(order_id):
+            return send(view, ORDER_RETIRED)
         tracking_numbers = lookups.order_shipments(order_id)
         if tracking_numbers is None:
             return send(view, NOT_FOUND)

@@ -1,6 +1,7 @@
 """Retention against the real broker: a worker with a retention of seconds removes a delivered
 shipment (a marker, then a tombstone in the changelog), and a late duplicate scan in between is
-counted as retired and raises nothing."""
+counted as retired and raises nothing; an order's index and refunded return go the same way, and
+a late refund step in between tells the customer nothing again."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from parcelwatch.schemas.codec import encode
+from parcelwatch.schemas.order_state import order_key, return_key
+from parcelwatch.schemas.returns import ReturnEventType
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.retention import MIN_RETENTION
 from tests.factories import order_at, scan_at
 from tests.integration.conftest import BOOTSTRAP, Deployment, collect, produce
+from tests.integration.return_journey import routed
+from tests.return_factories import return_step
 
 DAY_SECONDS = 86400
 SHORT = {
@@ -56,6 +61,18 @@ async def changelog_until(
 
 def values_of(records: list[Record], key: str) -> list[dict | None]:
     return [value for name, value in records if name == key]
+
+
+def has_marker(records: list[Record], key: str) -> bool:
+    return any(v is not None and "retired_version" in v for v in values_of(records, key))
+
+
+def marker_then_tombstone(records: list[Record], key: str) -> None:
+    """The row's last changelog values: its marker, then a tombstone, and no state after it."""
+    values = values_of(records, key)
+    assert values[-1] is None, values  # the marker's own end, so the changelog compacts
+    first_marker = next(i for i, v in enumerate(values) if v is not None and "retired_version" in v)
+    assert all(v is None or "retired_version" in v for v in values[first_marker:]), values
 
 
 async def test_a_delivered_shipment_is_removed_and_a_late_duplicate_raises_nothing(
@@ -102,6 +119,72 @@ async def test_a_delivered_shipment_is_removed_and_a_late_duplicate_raises_nothi
     values = values_of(records, tracking)
     assert values[-1] is None  # the marker's own end: a tombstone, so the changelog compacts
     assert not any(v is not None and "state_version" in v for v in values[values.index(None) :])
+    assert worker.events_total("dead_lettered") == 0
+    after = await collect(
+        [topics.shipment_alerts, topics.customer_notifications], lambda v: True, settle=2
+    )
+    assert after == said  # nothing raised or told again
+
+
+async def test_an_orders_rows_are_removed_after_its_refund_and_a_late_refund_tells_nothing(
+    deployment, workers
+):
+    topics = deployment.topics
+    # A shipment on another partition than its order's counts as settled a silence horizon after
+    # the order's last change: seconds here (the delivered shipment itself never goes silent).
+    worker = deployment.start_worker(
+        extra_env={**SHORT, "PARCELWATCH_EXPIRED_AFTER_HOURS": str(8 / 3600)}
+    )
+    workers.append(worker)
+    now = utc_now()
+    tracking = "1ZRETO" + uuid.uuid4().hex[:8].upper()
+    order = order_at(tracking, now)
+    order_id = order.order_id
+    rows = (order_key(order_id), return_key(order_id))
+    refund = return_step(
+        ReturnEventType.REFUND_ISSUED, now - timedelta(minutes=10), f"{order_id}-refund",
+        order_id=order_id,
+    )  # fmt: skip
+    requested = return_step(
+        ReturnEventType.RETURN_REQUESTED, now - timedelta(minutes=20), f"{order_id}-request",
+        order_id=order_id,
+    )  # fmt: skip
+    await produce(
+        routed(topics, [order, scan_at(tracking, "delivered", now - timedelta(minutes=30))])
+    )
+    await collect(  # the order's link has reached its index: the customer is known
+        topics.customer_notifications,
+        lambda v: any(n["kind"] == "order_confirmed" and n["order_id"] == order_id for n in v),
+        settle=0,
+    )
+    await produce(routed(topics, [requested, refund]))
+
+    records = await changelog_until(deployment, lambda r: all(has_marker(r, k) for k in rows))
+    for key in rows:  # each row held its state before its marker
+        assert any(v is not None and "state_version" in v for v in values_of(records, key))
+    said = await collect(
+        [topics.shipment_alerts, topics.customer_notifications],
+        lambda v: any(n.get("kind") == "refund_issued" for n in v),
+        settle=0,
+    )
+    assert [n["kind"] for n in said if n.get("kind") == "refund_issued"] == ["refund_issued"]
+
+    # Late: the refund again, and another refund step of the removed order.
+    again = return_step(
+        ReturnEventType.REFUND_ISSUED, now - timedelta(minutes=5), f"{order_id}-refund-2",
+        order_id=order_id,
+    )  # fmt: skip
+    await produce(routed(topics, [refund, again]))
+    deadline = time.monotonic() + 30
+    while worker.events_total("retired") < 2:
+        assert time.monotonic() < deadline, worker.log_tail()
+        await asyncio.sleep(0.5)
+
+    records = await changelog_until(
+        deployment, lambda r: all(None in values_of(r, key) for key in rows)
+    )
+    for key in rows:
+        marker_then_tombstone(records, key)
     assert worker.events_total("dead_lettered") == 0
     after = await collect(
         [topics.shipment_alerts, topics.customer_notifications], lambda v: True, settle=2

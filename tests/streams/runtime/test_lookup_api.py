@@ -117,6 +117,16 @@ def test_a_retired_shipment_is_gone_not_unknown():
     assert lookups(store).shipment_state(TRACKING) is None  # the views: nothing to show
 
 
+def test_a_retired_order_is_gone_and_its_return_is_not_read():
+    marker = retired_to_json(RetiredShipment(at(0), at(720), at(720 * 7), home_partition=0))
+    store = {order_key("A-1"): marker, return_key("A-1"): marker}
+    assert lookups(store).order_retired("A-1") and not lookups(store).order_retired("A-2")
+    status, body, _ = lookups(store).return_reply("A-1", None)
+    assert (status, body["error"]) == (410, "retired")
+    assert lookups(store).return_answer("A-1", None) is None
+    assert lookups({return_key("A-1"): marker}).order_retired("A-1")  # a return-only order
+
+
 def test_an_orders_index_names_its_shipments():
     links = (LinkedShipment("1ZA", 0), LinkedShipment("1ZB", 2))
     index = OrderFeedbackState("A-1", shipments=links)

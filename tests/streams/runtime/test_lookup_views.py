@@ -19,6 +19,7 @@ from parcelwatch.schemas.order_state import (
     order_state_to_json,
     return_key,
 )
+from parcelwatch.schemas.retired import RetiredShipment, retired_to_json
 from parcelwatch.schemas.returns import ReturnEventType as T
 from parcelwatch.schemas.state import state_to_json
 from parcelwatch.schemas.types import Customer, ShipmentStatus
@@ -40,7 +41,9 @@ def stored_state() -> dict:
     return state_to_json(state.state)
 
 
-async def client_for(tmp_path, tokens: tuple[str, ...], *, owner_here: bool = True):
+async def client_for(
+    tmp_path, tokens: tuple[str, ...], *, owner_here: bool = True, retired: bool = False
+):
     settings = Settings(data_dir=tmp_path, store="memory://", api_tokens=tokens)
     worker = create_app(settings, registry=CollectorRegistry())
     app = worker.faust
@@ -50,6 +53,10 @@ async def client_for(tmp_path, tokens: tuple[str, ...], *, owner_here: bool = Tr
     table.data[order_key("A-1001")] = order_state_to_json(order_index)
     returned, _ = run(event(T.RETURN_REQUESTED, 0), event(T.RETURN_LABEL_CREATED, 2))
     table.data[return_key("A-1001")] = orjson.loads(return_state_to_json(returned))
+    if retired:  # each row removed after its retention: its marker stands
+        marker = retired_to_json(RetiredShipment(at(0), at(720), at(720 * 7), home_partition=0))
+        for key in (TRACKING, order_key("A-1001"), return_key("A-1001")):
+            table.data[key] = marker
 
     async def route_here(*args, **kwargs):
         raise SameNode()
@@ -122,6 +129,17 @@ async def test_an_unknown_shipment_or_order_is_404(client):
         response = await client.get(path, headers=AUTH)
         assert response.status == 404
         assert (await response.json())["error"] == "not_found"
+
+
+async def test_a_retired_shipment_or_order_is_410(tmp_path):
+    client = await client_for(tmp_path, (TOKEN,), retired=True)
+    try:
+        for path in (f"/v1/shipments/{TRACKING}", "/v1/orders/A-1001", "/v1/orders/A-1001/return"):
+            response = await client.get(path, headers=AUTH)
+            assert response.status == 410, path
+            assert (await response.json())["error"] == "retired"
+    finally:
+        await client.close()
 
 
 async def test_an_order_is_answered_with_its_shipments(client):
