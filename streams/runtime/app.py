@@ -57,6 +57,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=settings.session_timeout_seconds / 3,
         consumer_group_instance_id=settings.instance_id,
+        table_standby_replicas=settings.standby_replicas,
         autodiscover=False,
         # The lookup API's @app.table_route finds a key's owner by the input key's bytes.
         Router=InputKeyRouter,

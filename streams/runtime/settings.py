@@ -89,6 +89,9 @@ class Settings:
     # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
     instance_id: str | None = None
     session_timeout_seconds: float = 10.0  # how soon a dead worker's partitions move on
+    # Warm copies of each table partition kept on other workers (Faust's table_standby_replicas):
+    # a takeover then reads only the changelog's tail, not the whole partition.
+    standby_replicas: int = 1
     stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
     recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
     exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
@@ -211,6 +214,9 @@ class Settings:
             instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
             session_timeout_seconds=reader.number(
                 "SESSION_TIMEOUT_SECONDS", defaults.session_timeout_seconds, minimum=6, maximum=300
+            ),
+            standby_replicas=reader.integer(
+                "STANDBY_REPLICAS", defaults.standby_replicas, minimum=0, maximum=8
             ),
             stuck_after_seconds=reader.number(
                 "STUCK_AFTER_SECONDS", defaults.stuck_after_seconds, minimum=10

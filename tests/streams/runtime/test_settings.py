@@ -94,11 +94,13 @@ def test_recovery_and_health_settings():
     defaults = Settings.from_env({})
     assert defaults.instance_id is None  # dynamic membership unless a stable name is given
     assert defaults.session_timeout_seconds == 10
+    assert defaults.standby_replicas == 1  # Faust's default: one warm copy per table partition
     assert defaults.exit_when_stuck is True
     settings = Settings.from_env(
         {
             "PARCELWATCH_INSTANCE_ID": "parcelwatch-worker-0",
             "PARCELWATCH_SESSION_TIMEOUT_SECONDS": "15",
+            "PARCELWATCH_STANDBY_REPLICAS": "0",
             "PARCELWATCH_STUCK_AFTER_SECONDS": "300",
             "PARCELWATCH_RECOVERY_TIMEOUT_SECONDS": "1800",
             "PARCELWATCH_EXIT_WHEN_STUCK": "false",
@@ -106,6 +108,7 @@ def test_recovery_and_health_settings():
     )
     assert settings.instance_id == "parcelwatch-worker-0"
     assert settings.session_timeout_seconds == 15
+    assert settings.standby_replicas == 0
     assert settings.stuck_after_seconds == 300
     assert settings.recovery_timeout_seconds == 1800
     assert settings.exit_when_stuck is False
@@ -116,6 +119,7 @@ def test_recovery_and_health_settings():
     [
         ("INSTANCE_ID", "two words"),
         ("SESSION_TIMEOUT_SECONDS", "1"),
+        ("STANDBY_REPLICAS", "-1"),
         ("EXIT_WHEN_STUCK", "maybe"),
         ("STUCK_AFTER_SECONDS", "0"),
     ],
