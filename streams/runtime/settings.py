@@ -25,6 +25,8 @@ SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 MIN_API_TOKEN_CHARS = 16
 _API_TOKEN = re.compile(r"[!-~]+")  # visible ASCII: what an Authorization header can carry
+# A static member is waited for this long at least, so that a restart (~10 s) fits in its session.
+STATIC_SESSION_SECONDS = 30.0
 _INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")  # Kafka's group.instance.id rules
 
 
@@ -86,7 +88,7 @@ class Settings:
     escalation_policy: EscalationPolicy = field(default_factory=EscalationPolicy)
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Static group membership (a stable, unique name per worker). None, the default: dynamic
-    # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
+    # membership. Only worth it with a session longer than a restart (README, Scaling out).
     instance_id: str | None = None
     session_timeout_seconds: float = 10.0  # how soon a dead worker's partitions move on
     # Warm copies of each table partition kept on other workers (Faust's table_standby_replicas):
@@ -122,6 +124,18 @@ class Settings:
             "max_write_buffer_number": 2,
             "block_cache_size": self.rocksdb_block_cache_mb * 2**20,
         }
+
+    def static_membership_advice(self) -> str | None:
+        """What an operator must know when static membership is on and the session is short."""
+        if self.instance_id is None or self.session_timeout_seconds >= STATIC_SESSION_SECONDS:
+            return None
+        return (
+            f"PARCELWATCH_INSTANCE_ID is set with a {self.session_timeout_seconds:g} s session: a "
+            "restarted worker only gets its partitions back without a rebalance when it rejoins "
+            "within the session (a start takes ~10 s) and on the same web port; otherwise the "
+            f"group rebalances twice. Use PARCELWATCH_SESSION_TIMEOUT_SECONDS >= "
+            f"{STATIC_SESSION_SECONDS:g} with it, or leave it unset (README, Scaling out)"
+        )
 
     @property
     def topics(self) -> TopicNames:

@@ -299,9 +299,23 @@ def _judge(report: ScenarioReport, run: VariantRun, reference: Run, workload: Wo
         workload.input_ids(),
         reference=reference.outputs.states,
     )
+    # Support cases are judged on the state at the end of a batch, so where batches end decides
+    # a few (a parcel seen returning, then in transit again, within one batch opens no
+    # unrequested_return case): reported, not failed, as that is not a scale-out property.
+    cases_only = {
+        tracking
+        for tracking, fields in states.different.items()
+        if set(fields) == {"outputs.escalated"}
+    }
     summaries.append(
-        f"inputs not applied {len(states.not_applied)}, out of order {len(states.out_of_order)}"
+        f"inputs not applied {len(states.not_applied)}, out of order {len(states.out_of_order)}, "
+        f"states differing {len(states.different) - len(cases_only)} "
+        f"(+{len(cases_only)} by support cases only)"
     )
     report.figures[f"{name}: outputs"] = "; ".join(summaries)
     report.details[f"{name}: states"] = states.summary()
-    report.require(states.ok, f"{name}: final states differ {states.summary()}")
+    report.require(
+        not (states.missing or states.unexpected or states.not_applied or states.out_of_order)
+        and set(states.different) <= cases_only,
+        f"{name}: final states differ {states.summary()}",
+    )

@@ -114,6 +114,13 @@ def test_recovery_and_health_settings():
     assert settings.exit_when_stuck is False
 
 
+def test_static_membership_advice_only_with_a_session_shorter_than_a_restart_needs():
+    assert Settings().static_membership_advice() is None  # dynamic membership
+    short = Settings(instance_id="worker-0").static_membership_advice()
+    assert short is not None and "PARCELWATCH_SESSION_TIMEOUT_SECONDS >= 30" in short
+    assert Settings(instance_id="w", session_timeout_seconds=30).static_membership_advice() is None
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

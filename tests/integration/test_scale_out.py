@@ -1,0 +1,55 @@
+"""Two workers on 8 partitions of the shared broker (``parcelwatch chaos --scenario scale-out`` at
+CI size): a static member SIGKILLed and restarted under its own id, and a second worker joining
+and leaving mid-stream. Each ends with every input applied in order and the very alert and
+notification ids of a one-worker run (a redelivery may repeat an id, never invent one). No
+timing is asserted: takeover times on a shared 2-core machine are reported, not judged."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from parcelwatch.streams.devtools.chaos.options import ChaosOptions
+from parcelwatch.streams.devtools.chaos.report import ScenarioReport
+from parcelwatch.streams.devtools.chaos.scale_out import VARIANTS, Variant, scale_out
+from tests.integration.conftest import BOOTSTRAP
+
+SHIPMENTS = 400  # ~3,200 events: a backlog of several seconds for two workers
+
+
+def _variant(name: str) -> Variant:
+    (variant,) = [variant for variant in VARIANTS if variant.name == name]
+    return variant
+
+
+def _run(variant: Variant, run_dir: Path) -> ScenarioReport:
+    options = ChaosOptions.quick(shipments=SHIPMENTS)
+    report = asyncio.run(scale_out(options, BOOTSTRAP, run_dir, [variant]))
+    print(report.markdown())
+    return report
+
+
+def _verdict(report: ScenarioReport) -> str:
+    return report.markdown() + "\nworker logs:\n" + "\n".join(f"  {log}" for log in report.logs)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "static, standby 1, session 30 s, SIGKILL + restart (same id)",
+        "dynamic, standby 1, second worker joins then leaves",
+    ],
+)
+def test_two_workers_lose_nothing_and_invent_no_id(name: str, tmp_path: Path) -> None:
+    report = _run(_variant(name), tmp_path)
+    assert report.passed, _verdict(report)
+    alerts = report.details[f"{name}: alerts"]
+    notifications = report.details[f"{name}: notifications"]
+    assert alerts["expected"] > 0 and notifications["expected"] > 0  # the comparison had content
+    assert alerts["lost"] == alerts["extra"] == notifications["lost"] == notifications["extra"] == 0
+    states = report.details[f"{name}: states"]
+    assert states["inputs_not_applied"] == states["applied_out_of_order"] == 0
+    takeover = [value for figure, value in report.figures.items() if "takeover" in figure]
+    assert takeover and takeover[0] != "stalled"
