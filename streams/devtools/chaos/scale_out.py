@@ -26,7 +26,7 @@ from parcelwatch.streams.devtools.chaos.options import ChaosOptions
 from parcelwatch.streams.devtools.chaos.outputs import Outputs, read_outputs, read_states
 from parcelwatch.streams.devtools.chaos.progress import wait_drained
 from parcelwatch.streams.devtools.chaos.report import ScenarioReport
-from parcelwatch.streams.devtools.chaos.verify import compare_outputs, compare_states
+from parcelwatch.streams.devtools.chaos.verify import compare_states, compare_told
 from parcelwatch.streams.devtools.chaos.workers import Supervisor
 from parcelwatch.streams.devtools.chaos.workload import Workload
 
@@ -276,16 +276,7 @@ def _judge(report: ScenarioReport, run: VariantRun, reference: Run, workload: Wo
         report.failures.append(f"{name}: no outputs")
         return
     summaries = []
-    for topic, key, expected, seen in (
-        ("alerts", "alert_id", reference.outputs.alerts, run.outputs.alerts),
-        (
-            "notifications",
-            "notification_id",
-            reference.outputs.notifications,
-            run.outputs.notifications,
-        ),
-    ):
-        comparison = compare_outputs(expected, seen, key)
+    for topic, comparison in compare_told(reference.outputs, run.outputs).items():
         summary = comparison.summary()
         summaries.append(
             f"{topic} {summary['seen']}/{summary['expected']}, lost {summary['lost']}, "

@@ -14,7 +14,13 @@ from parcelwatch.streams.devtools.chaos.invalid_inputs import (
     interleave,
     poison_messages,
 )
-from parcelwatch.streams.devtools.chaos.verify import compare_outputs, compare_runs, compare_states
+from parcelwatch.streams.devtools.chaos.outputs import Outputs
+from parcelwatch.streams.devtools.chaos.verify import (
+    compare_outputs,
+    compare_runs,
+    compare_states,
+    compare_told,
+)
 from parcelwatch.streams.devtools.chaos.workload import Workload
 from tests.factories import T0, TRACKING, order, scan
 
@@ -153,3 +159,18 @@ def test_poison_has_every_size_as_key_and_as_value_on_every_input_topic():
         assert sorted(len(m.value) for m in of_kind if m.flaw.startswith("poison_value")) == (
             sorted(POISON_SIZES)
         )
+
+
+def test_alerts_and_notifications_are_compared_by_their_own_ids():
+    def outputs(alert_ids: list[str], notification_ids: list[str]) -> Outputs:
+        return Outputs(
+            alerts=[alert(alert_id) for alert_id in alert_ids],
+            notifications=[{"notification_id": nid, "text": "t"} for nid in notification_ids],
+            dead_letters=[],
+            states={},
+            unreadable=0,
+        )
+
+    told = compare_told(outputs(["a", "b"], ["n1"]), outputs(["a"], ["n1", "n1", "n2"]))
+    assert told["alerts"].lost == ["b"] and not told["alerts"].extra
+    assert told["notifications"].extra == ["n2"] and told["notifications"].redelivered == {"n1": 2}
