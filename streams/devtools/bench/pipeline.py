@@ -61,14 +61,24 @@ async def run_group(
     *,
     timeout: float,
 ) -> tuple[list[WorkerProcess], Throughput]:
-    """``run_pipeline`` with ``workers`` workers in one group, started together: inputs and CPU
-    time are summed over them, from the first input any of them handled."""
+    """``run_pipeline`` with ``workers`` workers in one group: inputs and CPU time are summed over
+    them, from the first input any of them handled."""
     await deployment.create_topics()
-    await produce_backlog(deployment.bootstrap, deployment.topics, backlog)
+    if workers == 1:
+        await produce_backlog(deployment.bootstrap, deployment.topics, backlog)
     group = [
         start_worker(deployment, run_dir, name if workers == 1 else f"{name}-{number}")
         for number in range(1, workers + 1)
     ]
+    if workers > 1:
+        # The group forms first, then the backlog comes: workers joining one by one would
+        # rebalance mid-stream, which is the scale-out scenario's business, not throughput's.
+        ready = await asyncio.gather(*(worker.wait_healthy(timeout) for worker in group))
+        if not all(ready):
+            for worker in group:
+                worker.stop()
+            raise RuntimeError(f"{name}: not every worker became ready")
+        await produce_backlog(deployment.bootstrap, deployment.topics, backlog)
     topics = backlog.input_topics(deployment.topics)
     probes = [InputsProcessed(worker, topics) for worker in group]
 
