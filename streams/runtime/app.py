@@ -53,7 +53,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         # Recover in seconds, not a minute: a SIGKILLed member is noticed after the session
-        # timeout. (Static membership: see README, Scaling out.)
+        # timeout. (Static membership is wired but not recommended: see README, Scaling out.)
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=settings.session_timeout_seconds / 3,
         consumer_group_instance_id=settings.instance_id,

@@ -126,16 +126,21 @@ class Settings:
         }
 
     def static_membership_advice(self) -> str | None:
-        """What an operator must know when static membership is on and the session is short."""
-        if self.instance_id is None or self.session_timeout_seconds >= STATIC_SESSION_SECONDS:
+        """Why static membership is not recommended, for the log; None when it is off."""
+        if self.instance_id is None:
             return None
-        return (
-            f"PARCELWATCH_INSTANCE_ID is set with a {self.session_timeout_seconds:g} s session: a "
-            "restarted worker only gets its partitions back without a rebalance when it rejoins "
-            "within the session (a start takes ~10 s) and on the same web port; otherwise the "
-            f"group rebalances twice. Use PARCELWATCH_SESSION_TIMEOUT_SECONDS >= "
-            f"{STATIC_SESSION_SECONDS:g} with it, or leave it unset (README, Scaling out)"
+        advice = (
+            "PARCELWATCH_INSTANCE_ID is set (static membership): with faust-streaming 0.15 a "
+            "restarted static member that got its partitions back without a rebalance can stall "
+            "(ready, nothing processed; seen in parcelwatch's scale-out scenario). Prefer dynamic "
+            "membership with the 10 s session and a standby replica (README, Scaling out)"
         )
+        if self.session_timeout_seconds < STATIC_SESSION_SECONDS:
+            advice += (
+                f"; with a {self.session_timeout_seconds:g} s session a restart (~10 s) also "
+                "misses it and the group rebalances twice"
+            )
+        return advice
 
     @property
     def topics(self) -> TopicNames:

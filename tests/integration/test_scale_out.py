@@ -1,5 +1,5 @@
 """Two workers on 8 partitions of the shared broker (``parcelwatch chaos --scenario scale-out`` at
-CI size): a static member SIGKILLed and restarted under its own id, and a second worker joining
+CI size): a worker SIGKILLed and restarted while the other works on, and a second worker joining
 and leaving mid-stream. Each ends with every input applied in order and the very alert and
 notification ids of a one-worker run (a redelivery may repeat an id, never invent one). No
 timing is asserted: takeover times on a shared 2-core machine are reported, not judged."""
@@ -16,7 +16,7 @@ from parcelwatch.streams.devtools.chaos.report import ScenarioReport
 from parcelwatch.streams.devtools.chaos.scale_out import VARIANTS, Variant, scale_out
 from tests.integration.conftest import BOOTSTRAP
 
-SHIPMENTS = 400  # ~3,200 events: a backlog of several seconds for two workers
+SHIPMENTS = 250  # ~2,000 events: a backlog of a few seconds for two workers
 
 
 def _variant(name: str) -> Variant:
@@ -38,7 +38,7 @@ def _verdict(report: ScenarioReport) -> str:
 @pytest.mark.parametrize(
     "name",
     [
-        "static, standby 1, session 30 s, SIGKILL + restart (same id)",
+        "dynamic, standby 1, SIGKILL + restart",
         "dynamic, standby 1, second worker joins then leaves",
     ],
 )

@@ -114,11 +114,13 @@ def test_recovery_and_health_settings():
     assert settings.exit_when_stuck is False
 
 
-def test_static_membership_advice_only_with_a_session_shorter_than_a_restart_needs():
+def test_static_membership_is_advised_against_and_a_short_session_said_to_miss_restarts():
     assert Settings().static_membership_advice() is None  # dynamic membership
     short = Settings(instance_id="worker-0").static_membership_advice()
-    assert short is not None and "PARCELWATCH_SESSION_TIMEOUT_SECONDS >= 30" in short
-    assert Settings(instance_id="w", session_timeout_seconds=30).static_membership_advice() is None
+    long = Settings(instance_id="w", session_timeout_seconds=30).static_membership_advice()
+    assert short is not None and long is not None
+    assert "stall" in long and "rebalances twice" not in long
+    assert short.startswith(long) and "rebalances twice" in short
 
 
 @pytest.mark.parametrize(
