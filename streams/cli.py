@@ -166,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     from parcelwatch.streams.devtools.chaos.options import add_arguments as add_chaos_arguments
 
     chaos = commands.add_parser(
-        "chaos", help="fault-injection suite (crash loop, bad input, soak) on a broker of its own"
+        "chaos",
+        help="fault-injection suite (crash loop, bad input, soak, scale-out), own broker",
     )
     add_chaos_arguments(chaos)
     chaos.set_defaults(handler=_chaos)

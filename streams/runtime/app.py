@@ -54,10 +54,11 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         producer_linger=settings.producer_linger_ms / 1000,
         consumer_auto_offset_reset="earliest",
         # Recover in seconds, not a minute: a SIGKILLed member is noticed after the session
-        # timeout. (Static membership is wired but not recommended: see README, Reliability.)
+        # timeout. (Static membership is wired but not recommended: see README, Scaling out.)
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=settings.session_timeout_seconds / 3,
         consumer_group_instance_id=settings.instance_id,
+        table_standby_replicas=settings.standby_replicas,
         autodiscover=False,
         # The lookup API's @app.table_route finds a key's owner by the input key's bytes.
         Router=InputKeyRouter,

@@ -27,6 +27,8 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 MIN_API_TOKEN_CHARS = 16
 _API_TOKEN = re.compile(r"[!-~]+")  # visible ASCII: what an Authorization header can carry
 MIN_RETENTION_DAYS = MIN_RETENTION / timedelta(days=1)  # one second: tests use seconds
+# A static member is waited for this long at least, so that a restart (~10 s) fits in its session.
+STATIC_SESSION_SECONDS = 30.0
 _INSTANCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}")  # Kafka's group.instance.id rules
 
 
@@ -109,9 +111,12 @@ class Settings:
     escalation_policy: EscalationPolicy = field(default_factory=EscalationPolicy)
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     # Static group membership (a stable, unique name per worker). None, the default: dynamic
-    # membership. Not recommended: a restarted static member stalled with faust-streaming 0.15.
+    # membership. Only worth it with a session longer than a restart (README, Scaling out).
     instance_id: str | None = None
     session_timeout_seconds: float = 10.0  # how soon a dead worker's partitions move on
+    # Warm copies of each table partition kept on other workers (Faust's table_standby_replicas):
+    # a takeover then reads only the changelog's tail, not the whole partition.
+    standby_replicas: int = 1
     stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
     recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
     exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
@@ -142,6 +147,23 @@ class Settings:
             "max_write_buffer_number": 2,
             "block_cache_size": self.rocksdb_block_cache_mb * 2**20,
         }
+
+    def static_membership_advice(self) -> str | None:
+        """Why static membership is not recommended, for the log; None when it is off."""
+        if self.instance_id is None:
+            return None
+        advice = (
+            "PARCELWATCH_INSTANCE_ID is set (static membership): with faust-streaming 0.15 a "
+            "restarted static member that got its partitions back without a rebalance can stall "
+            "(ready, nothing processed; seen in parcelwatch's scale-out scenario). Prefer dynamic "
+            "membership with the 10 s session and a standby replica (README, Scaling out)"
+        )
+        if self.session_timeout_seconds < STATIC_SESSION_SECONDS:
+            advice += (
+                f"; with a {self.session_timeout_seconds:g} s session a restart (~10 s) also "
+                "misses it and the group rebalances twice"
+            )
+        return advice
 
     @property
     def topics(self) -> TopicNames:
@@ -261,6 +283,9 @@ class Settings:
             instance_id=reader.optional_text("INSTANCE_ID", pattern=_INSTANCE_ID),
             session_timeout_seconds=reader.number(
                 "SESSION_TIMEOUT_SECONDS", defaults.session_timeout_seconds, minimum=6, maximum=300
+            ),
+            standby_replicas=reader.integer(
+                "STANDBY_REPLICAS", defaults.standby_replicas, minimum=0, maximum=8
             ),
             stuck_after_seconds=reader.number(
                 "STUCK_AFTER_SECONDS", defaults.stuck_after_seconds, minimum=10

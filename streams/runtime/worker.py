@@ -44,11 +44,8 @@ def run_worker(settings: Settings) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
-    if settings.instance_id:
-        log.warning(
-            "PARCELWATCH_INSTANCE_ID is set: static membership stalled restarted workers with "
-            "faust-streaming 0.15 in parcelwatch's fault suite; leave it unset unless you test it"
-        )
+    if (advice := settings.static_membership_advice()) is not None:
+        log.warning("%s", advice)
     worker_app = create_app(settings)  # loads the model, and with it scikit-learn's OpenMP runtime
     threadpool_limits(limits=settings.model_threads)  # for the whole process, from now on
     open_data_dir(settings.data_dir, Path(worker_app.faust.conf.tabledir))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.integration.conftest import BROKER, REPO
 
-CONTENDERS = ("ceiling", "floor", "model", "rules")
+CONTENDERS = ("ceiling", "floor", "model", "rules", "rules-x2")
 CONTENDER_FIGURES = (
     "events",
     "seconds",
@@ -34,7 +34,8 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     env = {**os.environ, "PARCELWATCH_KAFKA_BROKER": BROKER}
     completed = subprocess.run(
-        [sys.executable, "-m", "parcelwatch.streams.cli", "bench", "--tiny", "--out", str(out)],
+        [sys.executable, "-m", "parcelwatch.streams.cli", "bench", "--tiny", "--out", str(out),
+         "--workers", "2"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
@@ -62,6 +63,7 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path) -> None:
         "Faust forward-only agent (floor)",
         "parcelwatch, rules only",
         "parcelwatch, with a model",
+        "parcelwatch, rules only, 2 workers",
         "input → alert",
         "state per shipment, changelog",
         "state per shipment, RocksDB",

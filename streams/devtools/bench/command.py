@@ -21,7 +21,7 @@ from parcelwatch.streams.devtools.bench.latency import OFFERED_SEED_OFFSET, meas
 from parcelwatch.streams.devtools.bench.measurements import Throughput
 from parcelwatch.streams.devtools.bench.model import promote_model, train_model
 from parcelwatch.streams.devtools.bench.options import BenchOptions
-from parcelwatch.streams.devtools.bench.pipeline import run_pipeline
+from parcelwatch.streams.devtools.bench.pipeline import run_group, run_pipeline
 from parcelwatch.streams.devtools.bench.report import BenchResult, machine, markdown, to_json
 from parcelwatch.streams.devtools.bench.state import recovery_seconds, state_size
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
@@ -97,6 +97,14 @@ async def run_bench(options: BenchOptions) -> BenchResult:
         worker.stop()
     _say("recovery ...")
     recovery = await recovery_seconds(primary, work, timeout=timeout)
+    if options.workers > 1:
+        name = f"rules-x{options.workers}"
+        _say(f"pipeline, rules only, {options.workers} workers ...")
+        group, throughput[name] = await run_group(
+            deployment(name), backlog, work, name, options.workers, timeout=timeout
+        )
+        for worker in group:
+            worker.stop()
     for data_dir in work.glob("*-data"):
         shutil.rmtree(data_dir, ignore_errors=True)
     return BenchResult(
@@ -104,6 +112,7 @@ async def run_bench(options: BenchOptions) -> BenchResult:
             "events": len(backlog.events),
             "shipments": backlog.shipments,
             "partitions": options.partitions,
+            "workers": options.workers,
             "seed": options.seed,
             "tiny": options.tiny,
             "with_model": not options.skip_model,

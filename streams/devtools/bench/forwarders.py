@@ -49,7 +49,7 @@ async def run_forwarder(
     try:
         assert process.pid is not None
         return await measure(
-            progress, process.pid, process.started_at, len(backlog.events),
+            progress, [process.pid], process.started_at, len(backlog.events),
             timeout=timeout, alive=process.alive,
         )  # fmt: skip
     finally:

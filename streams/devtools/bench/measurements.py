@@ -6,7 +6,7 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +51,13 @@ class Throughput:
         return self.events / max(self.cpu_seconds, 1e-9)
 
 
+def cpu_seconds_of(pids: Sequence[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
 async def measure(
     progress: Callable[[], Awaitable[int | None]],
-    pid: int,
+    pids: Sequence[int],
     started_at: float,
     events: int,
     *,
@@ -63,6 +67,8 @@ async def measure(
     """Poll ``progress`` (inputs processed so far) until it reaches ``events``.
 
     The same poll interval for every contender, so the first/last resolution is the same too.
+    A contender of several processes (workers of one group) counts the CPU time of all of them,
+    and the sum of their peak RSS.
     """
     deadline = time.monotonic() + timeout
     first_at: float | None = None
@@ -71,17 +77,17 @@ async def measure(
         count = await progress() or 0
         now = time.monotonic()
         if count > 0 and first_at is None:
-            first_at, first_cpu = now, cpu_seconds(pid)
+            first_at, first_cpu = now, cpu_seconds_of(pids)
         if count >= events and first_at is not None:
             return Throughput(
                 events=events,
                 seconds=now - first_at,
-                cpu_seconds=cpu_seconds(pid) - first_cpu,
+                cpu_seconds=cpu_seconds_of(pids) - first_cpu,
                 start_to_first=first_at - started_at,
-                peak_rss_bytes=peak_rss_bytes(pid),
+                peak_rss_bytes=sum(peak_rss_bytes(pid) for pid in pids),
             )
         if not alive():
-            raise RuntimeError(f"process {pid} exited after {count} of {events} inputs")
+            raise RuntimeError(f"a process of {pids} exited after {count} of {events} inputs")
         if now > deadline:
             raise RuntimeError(f"{count} of {events} inputs processed in {timeout:.0f} s")
         await asyncio.sleep(POLL_SECONDS)

@@ -22,6 +22,7 @@ class BenchOptions:
     skip_model: bool
     tiny: bool
     seed: int = 14
+    workers: int = 1  # > 1: the rules-only pipeline again, with this many workers in one group
 
     @property
     def model_shipments(self) -> int:
@@ -52,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--skip-model", action="store_true", help="no 'with a model' run")
     parser.add_argument(
+        "--workers", type=int, default=1,
+        help="also run the rules-only pipeline with this many workers in one group",
+    )  # fmt: skip
+    parser.add_argument(
         "--tiny", action="store_true",
         help="2,000 events, a small model, a short latency phase: checks the benchmark runs",
     )  # fmt: skip
@@ -66,7 +71,8 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         out=(args.out or Path(".parcelwatch/bench") / stamp).resolve(),  # workers run elsewhere
         skip_model=args.skip_model,
         tiny=args.tiny,
+        workers=args.workers,
     )
-    if options.events < 1 or options.partitions < 1:
-        raise ValueError("--events and --partitions must be positive")
+    if options.events < 1 or options.partitions < 1 or options.workers < 1:
+        raise ValueError("--events, --partitions and --workers must be positive")
     return options

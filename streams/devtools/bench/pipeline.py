@@ -48,17 +48,52 @@ async def run_pipeline(
 ) -> tuple[WorkerProcess, Throughput]:
     """Produce the backlog, start the worker, wait until it has handled every input. The worker
     is left running (the caller measures more on it, then stops it)."""
+    (worker,), throughput = await run_group(deployment, backlog, run_dir, name, 1, timeout=timeout)
+    return worker, throughput
+
+
+async def run_group(
+    deployment: Deployment,
+    backlog: Backlog,
+    run_dir: Path,
+    name: str,
+    workers: int,
+    *,
+    timeout: float,
+) -> tuple[list[WorkerProcess], Throughput]:
+    """``run_pipeline`` with ``workers`` workers in one group: inputs and CPU time are summed over
+    them, from the first input any of them handled."""
     await deployment.create_topics()
-    await produce_backlog(deployment.bootstrap, deployment.topics, backlog)
-    worker = start_worker(deployment, run_dir, name)
-    assert worker.pid is not None
+    if workers == 1:
+        await produce_backlog(deployment.bootstrap, deployment.topics, backlog)
+    group = [
+        start_worker(deployment, run_dir, name if workers == 1 else f"{name}-{number}")
+        for number in range(1, workers + 1)
+    ]
+    if workers > 1:
+        # The group forms first, then the backlog comes: workers joining one by one would
+        # rebalance mid-stream, which is the scale-out scenario's business, not throughput's.
+        ready = await asyncio.gather(*(worker.wait_healthy(timeout) for worker in group))
+        if not all(ready):
+            for worker in group:
+                worker.stop()
+            raise RuntimeError(f"{name}: not every worker became ready")
+        await produce_backlog(deployment.bootstrap, deployment.topics, backlog)
+    topics = backlog.input_topics(deployment.topics)
+    probes = [InputsProcessed(worker, topics) for worker in group]
+
+    async def handled() -> int | None:
+        counts = await asyncio.gather(*(probe() for probe in probes))
+        return sum(count or 0 for count in counts)
+
     try:
         throughput = await measure(
-            InputsProcessed(worker, backlog.input_topics(deployment.topics)),
-            worker.pid, worker.started_at, len(backlog.events),
-            timeout=timeout, alive=worker.alive,
+            handled, [worker.pid for worker in group if worker.pid is not None],
+            min(worker.started_at for worker in group), len(backlog.events),
+            timeout=timeout, alive=lambda: all(worker.alive() for worker in group),
         )  # fmt: skip
     except BaseException:
-        worker.stop()
+        for worker in group:
+            worker.stop()
         raise
-    return worker, throughput
+    return group, throughput

@@ -24,6 +24,14 @@ TITLES = {
 }
 
 
+def title(contender: str) -> str:
+    """``rules-x2``: the rules-only pipeline with two workers in one group."""
+    base, _, workers = contender.partition("-x")
+    if workers.isdigit() and base in TITLES:
+        return f"{TITLES[base]}, {workers} workers (peak RSS summed)"
+    return TITLES.get(contender, contender)
+
+
 @dataclass(frozen=True)
 class BenchResult:
     setup: dict[str, Any]  # events, shipments, partitions, seed, ...
@@ -75,7 +83,7 @@ def markdown(result: BenchResult) -> str:
     ]
     for name, row in figures.items():
         lines.append(
-            f"| {TITLES.get(name, name)} | {row['events_per_second']:,.0f} "
+            f"| {title(name)} | {row['events_per_second']:,.0f} "
             f"| {row['events_per_cpu_second']:,.0f} | {row['ratio_to_ceiling']:.3f} "
             f"| {row['ratio_to_floor']:.3f} | {row['start_to_first_event_seconds']:.1f} s "
             f"| {row['peak_rss_mb']:,.0f} MB |"

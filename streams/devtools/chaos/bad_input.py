@@ -31,7 +31,7 @@ from parcelwatch.streams.devtools.chaos.journeys import Phase, Run, run_deployme
 from parcelwatch.streams.devtools.chaos.kafka_io import Message
 from parcelwatch.streams.devtools.chaos.options import ChaosOptions
 from parcelwatch.streams.devtools.chaos.report import ScenarioReport
-from parcelwatch.streams.devtools.chaos.verify import EXAMPLES, compare_outputs, compare_runs
+from parcelwatch.streams.devtools.chaos.verify import EXAMPLES, compare_runs, compare_told
 from parcelwatch.streams.devtools.chaos.workload import Workload
 
 
@@ -104,16 +104,7 @@ async def run_bad_input(
         return report
     placed = [placement for phase in dirty_phases for placement in phase.placed]
     _check_dead_letters(report, mixed, placed, dirty.outputs.dead_letters, dirty.outputs.states)
-    for topic, identity, expected, seen in (
-        ("alerts", "alert_id", clean.outputs.alerts, dirty.outputs.alerts),
-        (
-            "notifications",
-            "notification_id",
-            clean.outputs.notifications,
-            dirty.outputs.notifications,
-        ),
-    ):
-        comparison = compare_outputs(expected, seen, identity)
+    for topic, comparison in compare_told(clean.outputs, dirty.outputs).items():
         summary = comparison.summary()
         report.details[f"good_{topic}"] = summary
         report.figures[f"good {topic}: expected / lost / extra / duplicated / payload differs"] = (

@@ -29,6 +29,10 @@ def _scenario(name: str) -> Scenario:
         from parcelwatch.streams.devtools.chaos.crash_loop import run_crash_loop
 
         return run_crash_loop
+    if name == "scale-out":
+        from parcelwatch.streams.devtools.chaos.scale_out import run_scale_out
+
+        return run_scale_out
     if name == "bad-input":
         from parcelwatch.streams.devtools.chaos.bad_input import run_bad_input
 

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-SCENARIOS = ("crash-loop", "bad-input", "soak")
+SCENARIOS = ("crash-loop", "bad-input", "soak", "scale-out")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class ChaosOptions:
     kills: int = 5
     broker_restarts: int = 1
     partitions: int = 4
+    scale_out_partitions: int = 8  # two workers, four partitions each
     duration_minutes: float = 30.0  # soak
     soak_rate: float = 200.0  # events per second during the soak
     soak_sample_seconds: float = 5.0

@@ -14,6 +14,7 @@ from parcelwatch.schemas.state import (
     state_to_json,
     stored_fields,
 )
+from parcelwatch.streams.devtools.chaos.outputs import Outputs
 
 # Processing-time fields: they say when a worker handled something, not what it decided.
 OUTPUT_PROCESSING_FIELDS = frozenset({"detected_at", "created_at", "received_at"})
@@ -91,6 +92,16 @@ def compare_outputs(
         redelivered={ident: len(copies) for ident, copies in seen.items() if len(copies) > 1},
         different=different,
     )
+
+
+def compare_told(reference: Outputs, run: Outputs) -> dict[str, OutputComparison]:
+    """A run's alerts and notifications against a reference run's, by id, by topic."""
+    return {
+        "alerts": compare_outputs(reference.alerts, run.alerts, "alert_id"),
+        "notifications": compare_outputs(
+            reference.notifications, run.notifications, "notification_id"
+        ),
+    }
 
 
 def _by_identity(

@@ -148,6 +148,10 @@ class Supervisor:
     current: WorkerProcess | None = None
     processes: list[WorkerProcess] = field(default_factory=list)
     unexpected_exits: int = 0
+    # A port every process of this worker listens on (a StatefulSet keeps it); None: a free one
+    # each start. Faust puts the worker's URL in its group metadata, so a new port on a restart
+    # makes even a static member's return a rebalance.
+    web_port: int | None = None
     _data_dirs: int = 0
 
     @property
@@ -162,7 +166,7 @@ class Supervisor:
             data_dir = self.current.data_dir
         number = len(self.processes) + 1
         worker = WorkerProcess(
-            self.deployment.worker_env(data_dir, free_port()),
+            self.deployment.worker_env(data_dir, self.web_port or free_port()),
             self.run_dir / f"{self.name}-worker-{number}.log",
             data_dir,
         )

@@ -91,6 +91,10 @@ def test_options_tiny_and_explicit_events() -> None:
     assert options_from_args(_options("--out", "x")).out == Path("x").resolve()
     with pytest.raises(ValueError):
         options_from_args(_options("--events", "0"))
+    assert options_from_args(_options()).workers == 1
+    assert options_from_args(_options("--workers", "2", "--partitions", "8")).workers == 2
+    with pytest.raises(ValueError):
+        options_from_args(_options("--workers", "0"))
 
 
 def _run(events_per_second: float, cpu_share: float) -> Throughput:
@@ -104,6 +108,7 @@ def test_report_ratios_and_rows() -> None:
         "floor": _run(20_000, 0.9),
         "rules": _run(2_000, 1.0),
         "model": _run(1_500, 1.0),
+        "rules-x2": _run(2_400, 1.6),
     }
     result = BenchResult(
         setup={
@@ -131,5 +136,6 @@ def test_report_ratios_and_rows() -> None:
     table = markdown(result)
     for title in ("ceiling", "floor", "rules only", "with a model", "p99", "recovery"):
         assert title in table
-    assert table.count("\n| ") >= 4 + 4  # four contender rows, four pipeline rows
+    assert "| parcelwatch, rules only, 2 workers (peak RSS summed) | 2,400 | 1,500 |" in table
+    assert table.count("\n| ") >= 5 + 4  # five contender rows, four pipeline rows
     assert "| parcelwatch, with a model | |" in table  # whose latency, state and recovery

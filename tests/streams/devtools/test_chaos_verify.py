@@ -14,7 +14,13 @@ from parcelwatch.streams.devtools.chaos.invalid_inputs import (
     interleave,
     poison_messages,
 )
-from parcelwatch.streams.devtools.chaos.verify import compare_outputs, compare_runs, compare_states
+from parcelwatch.streams.devtools.chaos.outputs import Outputs
+from parcelwatch.streams.devtools.chaos.verify import (
+    compare_outputs,
+    compare_runs,
+    compare_states,
+    compare_told,
+)
 from parcelwatch.streams.devtools.chaos.workload import Workload
 from tests.factories import T0, TRACKING, order, scan
 
@@ -161,3 +167,18 @@ def test_a_compact_state_and_its_readable_form_compare_equal_field_by_field():
     assert compare_runs({TRACKING: compact}, {TRACKING: readable}) == {}
     moved = readable_state_json(replayed(order(), scan("delivered", 1, "s1")))
     assert "tracking.status" in compare_runs({TRACKING: compact}, {TRACKING: moved})[TRACKING]
+
+
+def test_alerts_and_notifications_are_compared_by_their_own_ids():
+    def outputs(alert_ids: list[str], notification_ids: list[str]) -> Outputs:
+        return Outputs(
+            alerts=[alert(alert_id) for alert_id in alert_ids],
+            notifications=[{"notification_id": nid, "text": "t"} for nid in notification_ids],
+            dead_letters=[],
+            states={},
+            unreadable=0,
+        )
+
+    told = compare_told(outputs(["a", "b"], ["n1"]), outputs(["a"], ["n1", "n1", "n2"]))
+    assert told["alerts"].lost == ["b"] and not told["alerts"].extra
+    assert told["notifications"].extra == ["n2"] and told["notifications"].redelivered == {"n1": 2}

@@ -20,12 +20,18 @@ def test_the_web_server_binds_to_the_configured_host(host: str, tmp_path) -> Non
 
 def test_recovery_settings_reach_the_consumer(tmp_path) -> None:
     app = create_app(
-        Settings(data_dir=tmp_path, instance_id="worker-7", session_timeout_seconds=12),
+        Settings(
+            data_dir=tmp_path,
+            instance_id="worker-7",
+            session_timeout_seconds=12,
+            standby_replicas=2,
+        ),
         registry=CollectorRegistry(),
     ).faust
     assert app.conf.consumer_group_instance_id == "worker-7"  # static membership
     assert app.conf.broker_session_timeout == 12  # Faust's default is 60 s
     assert app.conf.broker_heartbeat_interval == 4
+    assert app.conf.table_standby_replicas == 2
 
 
 def test_the_pain_point_agent_table_and_timer_are_registered(tmp_path) -> None:

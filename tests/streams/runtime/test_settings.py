@@ -94,11 +94,13 @@ def test_recovery_and_health_settings():
     defaults = Settings.from_env({})
     assert defaults.instance_id is None  # dynamic membership unless a stable name is given
     assert defaults.session_timeout_seconds == 10
+    assert defaults.standby_replicas == 1  # Faust's default: one warm copy per table partition
     assert defaults.exit_when_stuck is True
     settings = Settings.from_env(
         {
             "PARCELWATCH_INSTANCE_ID": "parcelwatch-worker-0",
             "PARCELWATCH_SESSION_TIMEOUT_SECONDS": "15",
+            "PARCELWATCH_STANDBY_REPLICAS": "0",
             "PARCELWATCH_STUCK_AFTER_SECONDS": "300",
             "PARCELWATCH_RECOVERY_TIMEOUT_SECONDS": "1800",
             "PARCELWATCH_EXIT_WHEN_STUCK": "false",
@@ -106,9 +108,19 @@ def test_recovery_and_health_settings():
     )
     assert settings.instance_id == "parcelwatch-worker-0"
     assert settings.session_timeout_seconds == 15
+    assert settings.standby_replicas == 0
     assert settings.stuck_after_seconds == 300
     assert settings.recovery_timeout_seconds == 1800
     assert settings.exit_when_stuck is False
+
+
+def test_static_membership_is_advised_against_and_a_short_session_said_to_miss_restarts():
+    assert Settings().static_membership_advice() is None  # dynamic membership
+    short = Settings(instance_id="worker-0").static_membership_advice()
+    long = Settings(instance_id="w", session_timeout_seconds=30).static_membership_advice()
+    assert short is not None and long is not None
+    assert "stall" in long and "rebalances twice" not in long
+    assert short.startswith(long) and "rebalances twice" in short
 
 
 @pytest.mark.parametrize(
@@ -116,6 +128,7 @@ def test_recovery_and_health_settings():
     [
         ("INSTANCE_ID", "two words"),
         ("SESSION_TIMEOUT_SECONDS", "1"),
+        ("STANDBY_REPLICAS", "-1"),
         ("EXIT_WHEN_STUCK", "maybe"),
         ("STUCK_AFTER_SECONDS", "0"),
     ],
