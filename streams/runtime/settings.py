@@ -77,7 +77,9 @@ class Settings:
     risk_threshold: float | None = None  # None: the threshold stored with the model
     risk_hysteresis: float = 0.15
     batch_size: int = 256
-    batch_seconds: float = 0.05
+    # A batch waits this long for more inputs unless it fills first: every input waits up to this
+    # long, so it bounds the live latency (a backlog fills batches at once, whatever it is).
+    batch_seconds: float = 0.02
     # Faust's producer waits this long to fill a produce request. At 0 every few messages cost a
     # request of their own (encoding, a socket write, an ack to await): measured on a backlog, 5 ms
     # took a sixth off the worker's CPU per event, and a batch waits for its acks anyway.
