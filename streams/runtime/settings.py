@@ -94,6 +94,9 @@ class Settings:
     # Faust's own Prometheus sensors (parcelwatch_faust_*): several labelled updates per event,
     # about 4% of a worker's CPU, and no panel or alert of ours reads them.
     faust_metrics: bool = False
+    # Allocations between young-generation garbage collections (Python's default: 700); see
+    # worker.tune_garbage_collector, which also freezes what start-up built.
+    gc_young_threshold: int = 200_000
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
@@ -261,6 +264,9 @@ class Settings:
                 "STATE_CACHE_SIZE", defaults.state_cache_size, minimum=0, maximum=10_000_000
             ),
             faust_metrics=reader.flag("FAUST_METRICS", defaults.faust_metrics),
+            gc_young_threshold=reader.integer(
+                "GC_YOUNG_THRESHOLD", defaults.gc_young_threshold, minimum=100, maximum=10_000_000
+            ),
             follow_up_policy=_follow_up_policy(reader),
             check_interval_seconds=reader.number(
                 "CHECK_INTERVAL_SECONDS", defaults.check_interval_seconds, minimum=0.1

@@ -322,3 +322,22 @@ def test_retention_defaults_to_30_days_and_a_marker_remembered_for_180():
 def test_bad_retention_settings_are_refused(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_garbage_collector_is_tuned_as_configured():
+    import gc
+
+    from parcelwatch.streams.runtime.worker import tune_garbage_collector
+
+    assert Settings.from_env({}).gc_young_threshold == 200_000
+    assert Settings.from_env({"PARCELWATCH_GC_YOUNG_THRESHOLD": "5000"}).gc_young_threshold == 5000
+    with pytest.raises(SettingsError, match="PARCELWATCH_GC_YOUNG_THRESHOLD"):
+        Settings.from_env({"PARCELWATCH_GC_YOUNG_THRESHOLD": "0"})
+    before = gc.get_threshold()
+    try:
+        tune_garbage_collector(123_456)
+        assert gc.get_threshold() == (123_456, *before[1:])
+        assert gc.get_freeze_count() > 0  # start-up's objects are out of collection
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
