@@ -25,6 +25,7 @@ from parcelwatch.streams.devtools.bench.pipeline import run_group, run_pipeline
 from parcelwatch.streams.devtools.bench.report import BenchResult, machine, markdown, to_json
 from parcelwatch.streams.devtools.bench.state import recovery_seconds, state_size
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
+from parcelwatch.streams.devtools.chaos.kafka_io import delete_topics_with_prefix
 
 
 def main(options: BenchOptions) -> int:
@@ -107,6 +108,7 @@ async def run_bench(options: BenchOptions) -> BenchResult:
             worker.stop()
     for data_dir in work.glob("*-data"):
         shutil.rmtree(data_dir, ignore_errors=True)
+    await delete_topics_with_prefix(options.bootstrap, f"bench-{run}.")  # the logs stay in work/
     return BenchResult(
         setup={
             "events": len(backlog.events),

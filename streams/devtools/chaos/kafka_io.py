@@ -265,3 +265,17 @@ async def _partitions(admin: AIOKafkaAdminClient, topics: Sequence[str]) -> list
         if not topic.get("error_code")
         for partition in topic["partitions"]
     )
+
+
+async def delete_topics_with_prefix(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic named ``prefix…`` (a run's inputs, outputs and changelogs): a local
+    broker that keeps every run's partitions runs out of file handles."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = sorted(name for name in await admin.list_topics() if name.startswith(prefix))
+        if names:
+            await admin.delete_topics(names)
+        return names
+    finally:
+        await admin.close()
