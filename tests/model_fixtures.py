@@ -25,6 +25,21 @@ class TrainedModel:
     metrics: EvaluationResult
 
 
+def simulated_inputs(events, topics) -> list:
+    """Simulated orders and scans as the tracking agent reads them (InputMessage), in publish
+    order on one partition, each at its own offset."""
+    from parcelwatch.schemas.codec import encode
+    from parcelwatch.streams.pipeline.messages import InputMessage
+
+    return [
+        InputMessage(
+            topics.orders if e.topic_kind == "order" else topics.carrier_scans,
+            0, offset, e.key, encode(e.event),
+        )
+        for offset, e in enumerate(events)
+    ]  # fmt: skip
+
+
 def write_history(folder: Path, *, shipments: int, days: float, seed: int) -> HistoryFiles:
     folder.mkdir(parents=True, exist_ok=True)
     events = generate_journeys(

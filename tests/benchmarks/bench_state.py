@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry
 
-from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import is_order_key, is_return_key
 from parcelwatch.schemas.state import readable_state_json, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
@@ -34,9 +33,9 @@ from parcelwatch.streams.core.follow_up import FollowUpPolicy
 from parcelwatch.streams.core.notifications import NotificationPolicy
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
-from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
+from parcelwatch.streams.pipeline.processing import ShipmentProcessor
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from tests.model_fixtures import DATA_END
+from tests.model_fixtures import DATA_END, simulated_inputs
 
 BATCH = 256
 # The bench's deterministic worker: no quiet hours, every milestone told however old.
@@ -53,13 +52,7 @@ def stored_states(shipments: int, seed: int = 5) -> dict[str, dict[str, Any]]:
     )
     events = [item for item in simulated if item.topic_kind in ("order", "scan")]
     topics = TopicNames()
-    messages = [
-        InputMessage(
-            topics.orders if e.topic_kind == "order" else topics.carrier_scans,
-            0, offset, e.key, encode(e.event),
-        )
-        for offset, e in enumerate(events)
-    ]  # fmt: skip
+    messages = simulated_inputs(events, topics)
     store: dict[str, dict[str, Any]] = {}
     now = [DATA_END]
 

@@ -14,7 +14,7 @@ from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
 from parcelwatch.streams.pipeline.state_cache import StateCache
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from tests.model_fixtures import DATA_END
+from tests.model_fixtures import DATA_END, simulated_inputs
 
 
 def test_the_least_recently_used_state_leaves_first():
@@ -53,13 +53,7 @@ async def _run(cache: StateCache | None) -> tuple[list, dict]:
         topics=topics, limits=Limits(), store=store, publish=recorder.publish,
         clock=lambda: DATA_END, metrics=WorkerMetrics(CollectorRegistry()), state_cache=cache,
     )  # fmt: skip
-    messages = [
-        InputMessage(
-            topics.orders if e.topic_kind == "order" else topics.carrier_scans,
-            0, offset, e.key, encode(e.event),
-        )
-        for offset, e in enumerate(events)
-    ]  # fmt: skip
+    messages = simulated_inputs(events, topics)
     for start in range(0, len(messages), 32):
         await processor.process_batch(messages[start : start + 32])
     for start in range(0, len(messages), 32):  # every message again: all duplicates
