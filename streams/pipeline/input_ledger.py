@@ -14,6 +14,10 @@ offset is therefore only a hint. The truth is kept here instead:
   (a re-read after a crash: counted as a duplicate, nothing is published again); a higher one
   means offsets were skipped, so the partition is rewound to the next offset and the message
   waits for its turn;
+* a partition (of a topic) with no stored entry has never been applied by anyone: it starts at
+  the log's first offset, asked of the log with a ``Probe``, never at the first message this
+  worker happens to see. Faust may have committed past messages another worker fetched and
+  skipped while the group rebalanced, so the first message seen can be well inside the log;
 * some skipped offsets may not be in the log at all (compaction, the commit markers of
   transactional producers, retention). The stream cannot tell those from messages fetched before
   a seek (Faust seeks to the committed offsets after a restore, which sends the stream *back*), so
@@ -67,6 +71,7 @@ class Verdict(StrEnum):
     SKIPPED_REBALANCING = "skipped_rebalancing"  # tables not restored yet; it will come again
     SKIPPED_NOT_ASSIGNED = "skipped_not_assigned"  # the partition moved to another worker
     SKIPPED_HELD = "skipped_held"  # another topic of its partition is being rewound: waits
+    SKIPPED_UNSTARTED = "skipped_unstarted"  # no ledger yet: waits for the log's first offset
 
 
 SKIPPED = frozenset(
@@ -76,6 +81,7 @@ SKIPPED = frozenset(
         Verdict.SKIPPED_REBALANCING,
         Verdict.SKIPPED_NOT_ASSIGNED,
         Verdict.SKIPPED_HELD,
+        Verdict.SKIPPED_UNSTARTED,
     }
 )
 
@@ -91,11 +97,17 @@ class Rewind:
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """Ask the log for the first offset it holds at or after ``offset`` of a partition."""
+    """Ask the log for the first offset it holds at or after ``offset`` of a partition.
+    ``start``: where a partition without a ledger starts (``offset`` is 0: the log's start)."""
 
     topic: str
     partition: int
     offset: int
+    start: bool = False
+
+    @property
+    def position(self) -> tuple[str, int, int]:
+        return (self.topic, self.partition, self.offset)
 
 
 @dataclass(slots=True)
@@ -106,6 +118,12 @@ class _PendingRewind:
     probing: bool = False  # a probe of ``expected`` is out
     held: bool = False  # no gap of its own: waits while another topic of its partition rewinds
     present: bool = False  # a probe found ``expected`` in the log: only waiting is left
+
+
+@dataclass(slots=True)
+class _Start:
+    asked_at: float  # monotonic seconds
+    skipped: bool  # messages were skipped waiting for it: the consumer must be sent back
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +140,6 @@ class Admission:
     verdicts: list[Verdict]
     rewinds: list[Rewind] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)  # answer each with InputLedger.probed
-    # A partition's first ledger entry was written: the shell makes it durable before processing,
-    # or a crash could leave the batch committed with no entry to say it was never applied.
-    started: bool = False
 
     def indexes(self, verdict: Verdict) -> list[int]:
         return [i for i, judged in enumerate(self.verdicts) if judged is verdict]
@@ -149,12 +164,33 @@ class InputLedger:
         self._next: dict[TopicPartition, int] = {}  # cache of the stored ledger
         self._loaded: set[int] = set()  # partitions whose stored ledger is in the cache
         self._pending: dict[TopicPartition, _PendingRewind] = {}
-        # First offset skipped while rebalancing, for partitions without a stored ledger yet (a
-        # new deployment): the ledger cannot say where to resume, this can.
-        self._floor: dict[TopicPartition, int] = {}
+        # Partitions without a stored ledger whose start was asked of the log.
+        self._starting: dict[TopicPartition, _Start] = {}
         self._generation: int | None = None
 
     # -- judging ----------------------------------------------------------------------------
+
+    def starts_to_ask(
+        self,
+        messages: Sequence[Position],
+        *,
+        generation: int,
+        settled: bool,
+        assigned: Callable[[TopicPartition], bool],
+    ) -> list[Probe]:
+        """Start probes for the partitions of ``messages`` nothing was applied from yet. Answered
+        (``probed``) before ``admit``, their messages are judged like any other; unanswered,
+        ``admit`` skips them and asks again."""
+        self._on_generation(generation)
+        if not settled:
+            return []
+        probes: dict[TopicPartition, Probe] = {}
+        for index, message in enumerate(messages):
+            tp = (message.topic, message.partition)
+            if tp not in probes and assigned(tp) and self._expected(tp, index) is None:
+                probes[tp] = Probe(tp[0], tp[1], 0, start=True)
+                self._starting[tp] = _Start(self._clock(), skipped=False)
+        return list(probes.values())
 
     def admit(
         self,
@@ -172,7 +208,6 @@ class InputLedger:
             tp = (message.topic, message.partition)
             if not settled:
                 verdict = Verdict.SKIPPED_REBALANCING
-                self._floor[tp] = min(self._floor.get(tp, message.offset), message.offset)
             elif not assigned(tp):
                 verdict = Verdict.SKIPPED_NOT_ASSIGNED
             else:
@@ -183,12 +218,11 @@ class InputLedger:
     def _judge(self, tp: TopicPartition, offset: int, index: int, admission: Admission) -> Verdict:
         expected = self._expected(tp, index)
         if expected is None:
-            # The first message this partition ever had (a new deployment, or one from before
-            # the ledger): store where it starts *before* processing, so that a failed batch
-            # whose offsets Faust still commits is found again after the restart.
-            self._store.write(tp[1], index, self._entry(tp[1], {tp: offset}))
-            admission.started = True
-            return self._applying(tp, offset)
+            # Nothing of this partition was ever applied (a new deployment, a new topic, or one
+            # from before the ledger). The message is not necessarily its first: only the log
+            # can say where it starts. Until then nothing is stored, so a crash asks again.
+            admission.probes += self._ask_where_it_starts(tp)
+            return Verdict.SKIPPED_UNSTARTED
         if offset == expected:
             if self._held_by_partition(tp):
                 return self._hold(tp, expected, admission)
@@ -220,7 +254,7 @@ class InputLedger:
         return any(
             other[1] == tp[1] and other != tp and not pending.held
             for other, pending in self._pending.items()
-        )
+        ) or any(other[1] == tp[1] and other != tp for other in self._starting)
 
     def _hold(self, tp: TopicPartition, expected: int, admission: Admission) -> Verdict:
         pending = self._pending.get(tp)
@@ -240,10 +274,22 @@ class InputLedger:
         pending.asked_at = now
         return [Rewind(tp[0], tp[1], pending.expected)]
 
+    def _ask_where_it_starts(self, tp: TopicPartition) -> list[Probe]:
+        """A start probe for a partition without a ledger, unless one was asked recently."""
+        now = self._clock()
+        start = self._starting.get(tp)
+        if start is not None and now - start.asked_at < self._rewind_retry_seconds:
+            start.skipped = True
+            return []
+        self._starting[tp] = _Start(now, skipped=True)
+        return [Probe(tp[0], tp[1], 0, start=True)]
+
     def probed(self, probe: Probe, first_offset: int | None) -> tuple[list[Rewind], int]:
         """The log's answer to ``probe``: the first offset it holds at or after the probed one
         (None: no answer). Returns the rewinds to ask for and how many offsets are absent."""
         tp = (probe.topic, probe.partition)
+        if probe.start:
+            return self._started(tp, first_offset), 0
         pending = self._pending.get(tp)
         if pending is None or pending.expected != probe.offset or not pending.probing:
             return [], 0  # moot: applied meanwhile, or a new generation
@@ -263,10 +309,27 @@ class InputLedger:
         self._pending[tp] = _PendingRewind(first_offset, first_offset, self._clock(), present=True)
         return [Rewind(probe.topic, probe.partition, first_offset)], first_offset - probe.offset
 
+    def _started(self, tp: TopicPartition, first_offset: int | None) -> list[Rewind]:
+        """A partition without a ledger starts at the log's first offset. When messages were
+        skipped waiting for it, the consumer is sent there, and whatever it fetched beyond waits
+        (as after a rewind) until that comes."""
+        start = self._starting.get(tp)
+        if start is None or first_offset is None:
+            return []  # moot (a new generation), or asked again by the next message or verify
+        del self._starting[tp]
+        self._next[tp] = first_offset
+        log.info(
+            "%s[%d]: nothing applied yet; starting at the log's first offset, %d",
+            tp[0], tp[1], first_offset,
+        )  # fmt: skip
+        if not start.skipped:
+            return []
+        self._pending[tp] = _PendingRewind(first_offset, first_offset, self._clock(), present=True)
+        return [Rewind(tp[0], tp[1], first_offset)]
+
     def _applying(self, tp: TopicPartition, offset: int) -> Verdict:
         self._next[tp] = offset + 1
         self._pending.pop(tp, None)
-        self._floor.pop(tp, None)
         return Verdict.APPLY
 
     def _expected(self, tp: TopicPartition, index: int | None) -> int | None:
@@ -276,9 +339,7 @@ class InputLedger:
             for name, offset in stored.get("next_offsets", {}).items():
                 self._next.setdefault((name, partition), int(offset))
             self._loaded.add(partition)
-        if tp in self._next:
-            return self._next[tp]
-        return self._floor.get(tp)
+        return self._next.get(tp)
 
     def _on_generation(self, generation: int) -> None:
         if generation != self._generation:
@@ -298,11 +359,10 @@ class InputLedger:
         for partition, index in last_index.items():
             self._store.write(partition, index, self._entry(partition))
 
-    def _entry(
-        self, partition: int, extra: dict[TopicPartition, int] | None = None
-    ) -> dict[str, Any]:
-        known = {**self._next, **(extra or {})}
-        offsets = {topic: offset for (topic, part), offset in known.items() if part == partition}
+    def _entry(self, partition: int) -> dict[str, Any]:
+        offsets = {
+            topic: offset for (topic, part), offset in self._next.items() if part == partition
+        }
         return {"next_offsets": dict(sorted(offsets.items()))}
 
     # -- partitions without traffic ---------------------------------------------------------
@@ -332,8 +392,13 @@ class InputLedger:
                 rewinds.append(Rewind(tp[0], tp[1], expected))
         return rewinds
 
+    def unanswered_starts(self) -> list[Probe]:
+        """Start probes to ask again: their answer never came, and no later message of the
+        partition may come to ask (for the periodic timer)."""
+        return [probe for tp in sorted(self._starting) for probe in self._ask_where_it_starts(tp)]
+
     def rewinding(self) -> list[TopicPartition]:
-        return sorted(self._pending)
+        return sorted({*self._pending, *self._starting})
 
     def next_offsets(self) -> dict[TopicPartition, int]:
         """The next offset to apply per input partition known in this generation."""
@@ -346,3 +411,4 @@ class InputLedger:
         self._next.clear()
         self._loaded.clear()
         self._pending.clear()
+        self._starting.clear()

@@ -129,7 +129,8 @@ class WorkerMetrics:
             "Input messages handed over but not applied yet, by reason: skipped_rebalancing "
             "(tables not restored), skipped_gap (earlier offsets missing: the partition is "
             "rewound), skipped_stale (fetched before a rewind), skipped_not_assigned, "
-            "skipped_held (waits while another topic of its partition is rewound). Each is "
+            "skipped_held (waits while another topic of its partition is rewound), "
+            "skipped_unstarted (no offset applied yet: waits for the log's first). Each is "
             "read again and then counted in parcelwatch_events_total.",
             ["topic", "reason"],
             registry=registry,

@@ -32,6 +32,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
     SKIPPED,
     Admission,
     InputLedger,
+    Probe,
     Rewind,
     Verdict,
     ledger_key,
@@ -42,7 +43,7 @@ from parcelwatch.streams.pipeline.state_cache import StateCache
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
-from parcelwatch.streams.runtime.log_probe import first_offset_in_log
+from parcelwatch.streams.runtime.log_probe import first_offsets_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
 from parcelwatch.streams.runtime.settings import Settings
@@ -152,6 +153,16 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         for item in rewinds:
             metrics.input_rewinds.labels(item.topic).inc()
 
+    async def answer(probes: Sequence[Probe]) -> list[Rewind]:
+        """Ask the log what the ledger's probes want to know; the rewinds that follow."""
+        rewinds: list[Rewind] = []
+        found = await first_offsets_in_log(settings, [probe.position for probe in probes])
+        for probe in probes:
+            more, absent = ledger.probed(probe, found[probe.position])
+            rewinds += more
+            metrics.input_offsets_absent.labels(probe.topic).inc(absent)
+        return rewinds
+
     async def report() -> HealthReport:
         consumer = app.consumer
         assigned = inputs_assigned() if consumer is not None else set()
@@ -186,15 +197,14 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     @app.timer(interval=WATCHDOG_SECONDS)
     async def watchdog() -> None:
         # Offsets committed but not applied, on a partition where no later message comes to
-        # reveal it; and rewinds whose re-fetched messages never came.
+        # reveal it; rewinds whose re-fetched messages never came; start probes never answered.
         if settled() and app.consumer is not None:
             committed = app.consumer._committed_offset  # faust-streaming 0.15 internals (pinned)
-            await rewind(
-                ledger.verify(
-                    {tp: committed.get(TP(*tp)) for tp in inputs_assigned()},
-                    generation=app.consumer_generation_id,
-                )
+            rewinds = ledger.verify(
+                {tp: committed.get(TP(*tp)) for tp in inputs_assigned()},
+                generation=app.consumer_generation_id,
             )
+            await rewind([*rewinds, *await answer(ledger.unanswered_starts())])
         result = await report()
         if not result.alive and not health.fatal:
             log.error("worker unhealthy: %s", "; ".join(result.problems))
@@ -240,21 +250,16 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         assigned = inputs_assigned()
         is_settled = settled()
         health.settled(is_settled)
-        admission = ledger.admit(
-            messages,
-            generation=app.consumer_generation_id,
-            settled=is_settled,
-            assigned=assigned.__contains__,
+        generation = app.consumer_generation_id
+        # Partitions nothing was applied from yet: where the log starts, before judging.
+        starts = ledger.starts_to_ask(
+            messages, generation=generation, settled=is_settled, assigned=assigned.__contains__
         )
-        if admission.started:
-            await app.producer.flush()  # the first ledger entry is in the changelog first
-        rewinds = list(admission.rewinds)
-        for probe in admission.probes:
-            first = await first_offset_in_log(settings, probe.topic, probe.partition, probe.offset)
-            more, absent = ledger.probed(probe, first)
-            rewinds += more
-            metrics.input_offsets_absent.labels(probe.topic).inc(absent)
-        await rewind(rewinds)
+        await answer(starts)
+        admission = ledger.admit(
+            messages, generation=generation, settled=is_settled, assigned=assigned.__contains__
+        )
+        await rewind([*admission.rewinds, *await answer(admission.probes)])
         chosen = admission.indexes(Verdict.APPLY)
         await processor.process_batch(
             [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])

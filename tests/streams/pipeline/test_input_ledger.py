@@ -54,17 +54,106 @@ def apply(ledger: InputLedger, messages, **kwargs):
     return admission
 
 
-def test_the_first_offset_ever_seen_is_applied_and_recorded():
+def at(offsets: dict[str, int], clock: Clock | None = None) -> InputLedger:
+    """A ledger whose partition 0 has applied up to ``offsets`` (topic -> next offset)."""
+    store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": offsets}
+    return make(store, clock)
+
+
+def test_a_partition_without_a_ledger_starts_at_the_log_start_not_at_the_first_message_seen():
+    # What the two-worker benchmark caught: while the group rebalanced, one worker fetched and
+    # skipped offsets 0..30 and Faust committed 31; the new owner's first message was 31.
     store = DictLedgerStore()
     ledger = make(store)
-    admission = apply(ledger, batch(7, 8, 9))
-    assert admission.verdicts == [Verdict.APPLY] * 3
-    assert admission.started  # the shell makes the first entry durable before processing
-    assert store.data == {ledger_key(0): {"next_offsets": {A: 10}}}
-    # Where the partition starts is stored before processing (a failed first batch is found
-    # again), then once per batch, focused on the partition's last applied message.
-    assert store.writes == [(0, 0), (0, 2)]
-    assert not apply(ledger, batch(10)).started
+    admission = apply(ledger, batch(31, 32))
+    assert admission.verdicts == [Verdict.SKIPPED_UNSTARTED] * 2
+    assert admission.probes == [Probe(A, 0, 0, start=True)]  # one, however many messages
+    assert ledger.rewinding() == [(A, 0)]
+    assert store.writes == []  # nothing stored: a crash now asks the log again
+    assert ledger.probed(Probe(A, 0, 0, start=True), 0) == ([Rewind(A, 0, 0)], 0)
+    # Messages fetched before the seek wait; then the log from its start is applied.
+    assert admit(ledger, batch(33)).verdicts == [Verdict.SKIPPED_STALE]
+    admission = apply(ledger, batch(0, 1))
+    assert admission.verdicts == [Verdict.APPLY] * 2
+    assert store.data == {ledger_key(0): {"next_offsets": {A: 2}}}
+    assert store.writes == [(0, 1)]  # once per batch, focused on its last applied message
+    assert ledger.rewinding() == []
+
+
+def test_a_start_asked_before_judging_skips_nothing():
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 5}}
+    ledger = make(store)
+    messages = [*batch(0, 1), *batch(3, topic=B), *batch(5, partition=1)]
+    probes = ledger.starts_to_ask(messages, generation=1, settled=True, assigned=lambda tp: True)
+    assert probes == [Probe(A, 0, 0, start=True), Probe(B, 0, 0, start=True)]  # 1 has a ledger
+    assert ledger.probed(probes[0], 0) == ([], 0)  # nothing was skipped: nothing to rewind
+    assert ledger.probed(probes[1], 2) == ([], 0)
+    admission = apply(ledger, messages)
+    # B's log starts at 2, so 3 reveals a gap: rewound like any other.
+    assert admission.verdicts == [Verdict.APPLY] * 2 + [Verdict.SKIPPED_GAP, Verdict.APPLY]
+    assert admission.rewinds == [Rewind(B, 0, 2)]
+    # Not while rebalancing, nor for partitions of another worker.
+    assert (
+        make().starts_to_ask(messages, generation=1, settled=False, assigned=lambda tp: True) == []
+    )
+    assert (
+        make().starts_to_ask(messages, generation=1, settled=True, assigned=lambda tp: False) == []
+    )
+
+
+def test_a_start_asked_before_judging_and_unanswered_is_asked_again():
+    clock = Clock()
+    ledger = make(clock=clock)
+    probes = ledger.starts_to_ask(batch(4), generation=1, settled=True, assigned=lambda tp: True)
+    assert ledger.probed(probes[0], None) == ([], 0)
+    assert admit(ledger, batch(4)).verdicts == [Verdict.SKIPPED_UNSTARTED]
+    clock.now += 3
+    assert ledger.unanswered_starts() == probes
+    assert ledger.probed(probes[0], 0) == ([Rewind(A, 0, 0)], 0)  # 4 was skipped: go back
+
+
+def test_a_log_that_starts_later_is_started_where_it_starts():
+    ledger = make()
+    admit(ledger, batch(7))
+    # Retention removed 0..6: the first message seen was the log's first.
+    assert ledger.probed(Probe(A, 0, 0, start=True), 7) == ([Rewind(A, 0, 7)], 0)
+    assert apply(ledger, batch(7, 8)).verdicts == [Verdict.APPLY] * 2
+
+
+def test_a_start_probe_without_an_answer_is_asked_again():
+    clock = Clock()
+    ledger = make(clock=clock)
+    probe = Probe(A, 0, 0, start=True)
+    assert admit(ledger, batch(5)).probes == [probe]
+    assert ledger.probed(probe, None) == ([], 0)
+    assert admit(ledger, batch(6)).probes == []  # asked just now
+    assert ledger.unanswered_starts() == []
+    clock.now += 3
+    # No later message may come (the partition's tail): the timer asks again.
+    assert ledger.unanswered_starts() == [probe]
+    assert ledger.probed(probe, 0) == ([Rewind(A, 0, 0)], 0)
+    assert ledger.unanswered_starts() == []
+    assert ledger.probed(probe, 0) == ([], 0)  # a second answer is moot
+
+
+def test_while_one_topic_of_a_partition_starts_the_others_wait_for_it():
+    ledger = at({A: 4})
+    admission = admit(ledger, batch(9, topic=B) + batch(4, topic=A))
+    assert admission.verdicts == [Verdict.SKIPPED_UNSTARTED, Verdict.SKIPPED_HELD]
+    assert admission.rewinds == [Rewind(A, 0, 4)]
+    assert ledger.probed(admission.probes[0], 0) == ([Rewind(B, 0, 0)], 0)
+    assert apply(ledger, batch(0, topic=B)).verdicts == [Verdict.APPLY]
+    assert apply(ledger, batch(4, topic=A)).verdicts == [Verdict.APPLY]
+
+
+def test_a_new_generation_forgets_a_start_it_asked_for():
+    ledger = make()
+    probe = admit(ledger, batch(5)).probes[0]
+    assert ledger.verify({}, generation=2) == []  # the partition may have moved meanwhile
+    assert ledger.probed(probe, 0) == ([], 0)
+    assert ledger.rewinding() == []
 
 
 def test_offsets_below_the_ledger_were_applied_before_a_crash():
@@ -129,8 +218,7 @@ def test_a_stream_sent_back_by_a_seek_is_not_taken_for_a_hole_in_the_log():
 
 
 def test_a_probe_without_an_answer_is_asked_again_and_a_moot_one_is_ignored():
-    ledger = make()
-    apply(ledger, batch(1))
+    ledger = at({A: 2})
     admit(ledger, batch(9))
     assert admit(ledger, batch(5)).probes == [Probe(A, 0, 2)]
     assert admit(ledger, batch(6)).probes == []  # one out already
@@ -142,8 +230,7 @@ def test_a_probe_without_an_answer_is_asked_again_and_a_moot_one_is_ignored():
 
 def test_a_rewind_that_lost_its_race_is_asked_again():
     clock = Clock()
-    ledger = make(clock=clock)
-    apply(ledger, batch(1))
+    ledger = at({A: 2}, clock)
     assert admit(ledger, batch(5)).rewinds == [Rewind(A, 0, 2)]
     assert admit(ledger, batch(6)).rewinds == []  # within the retry time: just stale
     clock.now += 3
@@ -155,8 +242,7 @@ def test_a_rewind_that_lost_its_race_is_asked_again():
 
 def test_messages_beyond_the_gap_never_count_as_absent_offsets():
     clock = Clock()
-    ledger = make(clock=clock)
-    apply(ledger, batch(1))
+    ledger = at({A: 2}, clock)
     admit(ledger, batch(5))  # 2..4 skipped: rewind
     for _ in range(5):  # however long the rewind takes, later messages only wait
         clock.now += 3
@@ -169,6 +255,7 @@ def test_while_one_topic_of_a_partition_rewinds_the_others_wait_for_it():
     # shipment's order was applied after its scans (and a missed-promise alert never came).
     store = DictLedgerStore()
     store.data[ledger_key(1)] = {"next_offsets": {A: 56, B: 16}}
+    store.data[ledger_key(2)] = {"next_offsets": {A: 3}}
     ledger = make(store)
     admission = apply(ledger, batch(40, topic=B, partition=1) + batch(56, topic=A, partition=1))
     assert admission.verdicts == [Verdict.SKIPPED_GAP, Verdict.SKIPPED_HELD]
@@ -210,15 +297,17 @@ def test_a_commit_past_the_ledger_is_rewound_even_without_new_messages():
     assert ledger.verify({(A, 1): 8, (A, 2): 50}, generation=1) == []
 
 
-def test_nothing_is_judged_while_rebalancing_and_the_first_skipped_offset_is_kept():
+def test_nothing_is_judged_while_rebalancing():
     store = DictLedgerStore()
     ledger = make(store)
     admission = admit(ledger, batch(20, 21), settled=False)
     assert admission.verdicts == [Verdict.SKIPPED_REBALANCING] * 2
-    # A new deployment has no stored ledger: resuming past 20 would lose 20 and 21.
+    assert (admission.rewinds, admission.probes, store.writes) == ([], [], [])
+    # A new deployment has no stored ledger: resuming at 22 would lose 20 and 21 (and what came
+    # before them): the log says where it starts.
     admission = admit(ledger, batch(22), generation=2)
-    assert admission.verdicts == [Verdict.SKIPPED_GAP]
-    assert admission.rewinds == [Rewind(A, 0, 20)]
+    assert admission.verdicts == [Verdict.SKIPPED_UNSTARTED]
+    assert ledger.probed(admission.probes[0], 0) == ([Rewind(A, 0, 0)], 0)
 
 
 def test_the_stored_ledger_wins_over_what_was_skipped_while_rebalancing():
@@ -237,14 +326,16 @@ def test_partitions_of_another_worker_are_not_processed():
 
 def test_topics_of_one_partition_share_one_ledger_entry():
     store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 3, B: 8}}
     ledger = make(store)
     apply(ledger, [*batch(3), *batch(8, topic=B)])
     assert store.data == {ledger_key(0): {"next_offsets": {A: 4, B: 9}}}
-    assert store.writes == [(0, 0), (0, 1), (0, 1)]
+    assert store.writes == [(0, 1)]
 
 
 def test_a_new_generation_reads_the_stored_ledger_again():
     store = DictLedgerStore()
+    store.data[ledger_key(0)] = {"next_offsets": {A: 1}}
     ledger = make(store)
     apply(ledger, batch(1, 2))
     # Meanwhile another worker owned the partition and applied up to 9.
