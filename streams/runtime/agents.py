@@ -43,6 +43,7 @@ from parcelwatch.streams.pipeline.state_cache import StateCache
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
+from parcelwatch.streams.runtime.log_bounds import LogBounds
 from parcelwatch.streams.runtime.log_probe import first_offsets_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
@@ -163,14 +164,19 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             metrics.input_offsets_absent.labels(probe.topic).inc(absent)
         return rewinds
 
+    log_bounds = LogBounds()
+
     async def report() -> HealthReport:
         consumer = app.consumer
         assigned = inputs_assigned() if consumer is not None else set()
         # Plain reads, no broker round trip: a probe must answer during a broker outage too.
-        # The committed offset stands in for partitions that have applied nothing yet.
+        # The committed offset (else the log's start) stands in for partitions that have
+        # applied nothing yet.
         committed = consumer._committed_offset if consumer is not None else {}
-        end_offsets = {tp: consumer.highwater(TP(*tp)) for tp in assigned}
-        positions = {tp: committed.get(TP(*tp)) for tp in assigned}
+        end_offsets = {tp: log_bounds.end(tp, consumer.highwater(TP(*tp))) for tp in assigned}
+        positions = {
+            tp: _first_known(committed.get(TP(*tp)), log_bounds.start(tp)) for tp in assigned
+        }
         result = health.judge(
             assigned=assigned,
             end_offsets=end_offsets,
@@ -205,6 +211,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
                 generation=app.consumer_generation_id,
             )
             await rewind([*rewinds, *await answer(ledger.unanswered_starts())])
+            await log_bounds.refresh(app.consumer, inputs_assigned())
         result = await report()
         if not result.alive and not health.fatal:
             log.error("worker unhealthy: %s", "; ".join(result.problems))
@@ -288,6 +295,10 @@ class _LedgerTable:
     def write(self, partition: int, index: int, value: dict[str, Any]) -> None:
         self.focus(index)
         self._table[ledger_key(partition)] = value
+
+
+def _first_known(*offsets: int | None) -> int | None:
+    return next((offset for offset in offsets if offset is not None), None)
 
 
 def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: Admission) -> None:

@@ -92,8 +92,8 @@ class WorkerHealth:
         settled: bool,
         rewinding: bool,
     ) -> HealthReport:
-        """``end_offsets``: the input's high watermarks; ``positions``: where the consumer reads
-        (used for partitions without a known applied offset)."""
+        """``end_offsets``: the input's high watermarks; ``positions``: where the consumer reads,
+        else where the log starts (used for partitions without a known applied offset)."""
         now = self.clock()
         self.settled(settled)
         if not settled:

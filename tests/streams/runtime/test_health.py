@@ -103,3 +103,13 @@ def test_without_partitions_the_worker_is_starting():
         assigned=set(), end_offsets={}, positions={}, settled=True, rewinding=False
     )
     assert report.alive and not report.ready and report.phase is Phase.STARTING
+
+
+def test_a_partition_never_fetched_counts_from_the_log_start():
+    # What the scale-out chaos caught: after a SIGKILL and restart, Faust never handed over the
+    # restarted worker's partitions; with no fetch and no commit they looked caught up (lag 0).
+    clock = Clock()
+    health = make(clock)
+    assert judge(health, end=248, applied=0).lag == 248
+    clock.now += 61
+    assert not judge(health, end=248, applied=0).alive
