@@ -3,8 +3,9 @@ scale-out`` at CI size): a second worker joins, then leaves mid-stream. The run 
 input applied in order and the very alert and notification ids of a one-worker run (a
 redelivery may repeat an id, never invent one). No timing is asserted.
 
-The SIGKILL variants are not here: at this size one of them stalled after its rebalance (see
-README, Scaling out), which is a finding to fix, not a test to keep red."""
+The SIGKILL variants are not here: at this size the restarted worker often stalls inside Faust
+and only its stuck verdict (120 s) and a restart end it (README, Scaling out): minutes of CI for a
+finding that is documented, not fixed."""
 
 from __future__ import annotations
 
