@@ -257,8 +257,15 @@ class ShipmentProcessor:
             if not isinstance(outcome, Applied):
                 return MessageOutcome.DUPLICATE
             after = self._follow_up(outcome.state, now, check_silences=False)
+            # The cases an input's state calls for are judged on it, not only on the state the
+            # batch ends with: a parcel sent back and in transit again within one batch would
+            # open a case or not depending on where batches end (and so differ between runs).
+            state, cases = self._escalations.shipment(after.state, now)
         except Exception as error:
             return self._reject(message, error, now, batch)
+        if cases:
+            after = replace(after, state=state)
+            batch.cases.extend(cases)
         batch.alerts.extend((index, alert) for alert in outcome.alerts)
         self._keep(batch, index, after)
         if isinstance(event, Scan):
@@ -670,7 +677,7 @@ class ShipmentProcessor:
 
     def _escalate(self, batch: _Batch, now: datetime) -> None:
         """The support cases of every shipment the batch changed, once its state is decided
-        (rules, silences, scoring, feedback)."""
+        (rules, silences, scoring, feedback); each input's own were opened as it came."""
         for key, state in batch.states.items():
             batch.states[key], cases = self._escalations.shipment(state, now)
             batch.cases.extend(cases)

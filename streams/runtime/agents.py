@@ -316,11 +316,16 @@ async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
     "read offset" past the re-fetched ones, which it then drops as already read. The ledger
     notices (nothing at or below the gap comes back) and asks again every few seconds; it never
     takes a later message for the one it waits for.
+
+    The seek runs on the consumer's own thread (``seek_wait``). Faust's ``seek`` calls aiokafka
+    from the event loop's thread while the consumer thread may be draining fetched records:
+    aiokafka then deletes a partition's buffer under the other thread, whose fetch loop dies with
+    a ``KeyError`` and the worker stops consuming (the two-worker tiny bench caught it in CI).
     """
     consumer = app.consumer
     for item in rewinds:
         try:
-            await consumer.seek(TP(item.topic, item.partition), item.offset)
+            await consumer.seek_wait({TP(item.topic, item.partition): item.offset})
         except Exception as error:  # e.g. the partition was just revoked: the rebalance
             log.warning(  # seeks it anyway, and the ledger judges again
                 "could not rewind %s[%d] to %d: %s",

@@ -194,3 +194,18 @@ async def test_an_unrequested_return_goes_out_with_the_batch(loop):
     assert topics.index(TOPICS.shipment_alerts) < topics.index(TOPICS.support_escalations)
     ((_, case),) = loop.cases()
     assert case["reason"] == "unrequested_return" and case["priority"] == "normal"
+
+
+async def test_a_return_to_sender_opens_its_case_wherever_the_batches_end():
+    # What the chaos suite caught: a parcel sent back and in transit again by the end of one
+    # batch opened no case, while the same scans over two batches did.
+    inputs = (order(72), scan("returning_to_sender", 20), scan("in_transit", 20.5))
+    cases = []
+    for batches in ((inputs,), (inputs[:2], inputs[2:])):
+        loop = Loop()
+        loop.now = at(21)
+        for batch in batches:
+            await loop.send(*(loop.message(event) for event in batch))
+        cases.append(loop.cases())
+    assert len(cases[0]) == 1 and cases[0][0][1]["reason"] == "unrequested_return"
+    assert cases[0] == cases[1]  # the same case, the same id and content
