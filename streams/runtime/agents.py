@@ -317,15 +317,16 @@ async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
     notices (nothing at or below the gap comes back) and asks again every few seconds; it never
     takes a later message for the one it waits for.
 
-    The seek runs on the consumer's own thread (``seek_wait``). Faust's ``seek`` calls aiokafka
-    from the event loop's thread while the consumer thread may be draining fetched records:
-    aiokafka then deletes a partition's buffer under the other thread, whose fetch loop dies with
-    a ``KeyError`` and the worker stops consuming (the two-worker tiny bench caught it in CI).
+    Faust's ``seek`` runs aiokafka's on the event loop's thread while the consumer thread may be
+    draining fetched records, and aiokafka can then delete a partition's buffer under it (a
+    ``KeyError`` in ``fetched_records`` that ends the fetch loop; the two-worker tiny bench hit
+    it once). ``seek_wait``, which seeks on the consumer's thread, hung a worker's rewinds for
+    minutes in the crash-loop chaos run instead, so the plain seek stays until that is understood.
     """
     consumer = app.consumer
     for item in rewinds:
         try:
-            await consumer.seek_wait({TP(item.topic, item.partition): item.offset})
+            await consumer.seek(TP(item.topic, item.partition), item.offset)
         except Exception as error:  # e.g. the partition was just revoked: the rebalance
             log.warning(  # seeks it anyway, and the ledger judges again
                 "could not rewind %s[%d] to %d: %s",
