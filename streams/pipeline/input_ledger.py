@@ -184,13 +184,17 @@ class InputLedger:
         self._on_generation(generation)
         if not settled:
             return []
-        probes: dict[TopicPartition, Probe] = {}
+        probes: list[Probe] = []
+        checked: set[TopicPartition] = set()  # each partition once, not once per message
         for index, message in enumerate(messages):
             tp = (message.topic, message.partition)
-            if tp not in probes and assigned(tp) and self._expected(tp, index) is None:
-                probes[tp] = Probe(tp[0], tp[1], 0, start=True)
+            if tp in checked:
+                continue
+            checked.add(tp)
+            if assigned(tp) and self._expected(tp, index) is None:
+                probes.append(Probe(tp[0], tp[1], 0, start=True))
                 self._starting[tp] = _Start(self._clock(), skipped=False)
-        return list(probes.values())
+        return probes
 
     def admit(
         self,
