@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
+from parcelwatch.models.category_lookup import with_category_lookup
 from parcelwatch.models.features import FEATURE_NAMES, FeatureEncoder, Row
 from parcelwatch.models.registry import ModelBundle
 
@@ -33,8 +36,11 @@ class DelayRiskModel:
         self.version = bundle.version
         self.threshold = float(bundle.metadata["alert_threshold"])
         self._encoder = encoder_of(bundle.metadata)
-        self._classifier = bundle.classifier
-        self._quantiles = bundle.quantile_models
+        # Copies that skip scikit-learn's per-call category encoding (the bundle is untouched).
+        self._classifier = _with_category_lookups(bundle.classifier)
+        self._quantiles = {
+            name: with_category_lookup(model) for name, model in bundle.quantile_models.items()
+        }
 
     def predict(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
         """Risk per row, and hours from the scan to delivery as columns p10, p50, p90."""
@@ -58,6 +64,22 @@ class DelayRiskModel:
             )
             for i in range(len(rows))
         ]
+
+
+def _with_category_lookups(classifier: Any) -> Any:
+    """``with_category_lookup`` for a classifier, or for the boosted models inside its
+    calibration."""
+    calibrated = getattr(classifier, "calibrated_classifiers_", None)
+    if not calibrated:
+        return with_category_lookup(classifier)
+    members = []
+    for member in calibrated:
+        faster = copy.copy(member)
+        faster.estimator = with_category_lookup(member.estimator)
+        members.append(faster)
+    faster_classifier = copy.copy(classifier)
+    faster_classifier.calibrated_classifiers_ = members
+    return faster_classifier
 
 
 def encoder_of(metadata: dict) -> FeatureEncoder:

@@ -46,7 +46,7 @@ from parcelwatch.streams.runtime.health import HealthReport, WorkerHealth
 from parcelwatch.streams.runtime.log_bounds import LogBounds
 from parcelwatch.streams.runtime.log_probe import first_offsets_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
-from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
+from parcelwatch.streams.runtime.publishing import app_publisher
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.tables import add_keyed_table
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
@@ -74,7 +74,6 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     topics = settings.topics
     # Inputs and checks share one table keyed by tracking number, so they must be co-partitioned.
     consumed = app.topic(*topics.consumed, **RAW)
-    outputs = producer_topics(app, (*topics.outputs, *topics.internal))
     shipments = add_keyed_table(  # values: the JSON object of schemas.state
         app,
         settings,
@@ -82,7 +81,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         help_text="Per-shipment state (ShipmentState), keyed by tracking number.",
     )
 
-    publish_many = retrying_publisher(outputs, metrics)
+    publish_many = app_publisher(app, (*topics.outputs, *topics.internal), metrics)
 
     async def publish(topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         await publish_many([OutputMessage(topic, key, value, partition)])

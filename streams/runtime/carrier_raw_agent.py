@@ -18,7 +18,7 @@ from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import RAW
 from parcelwatch.streams.runtime.batch_agents import add_batch_agent
 from parcelwatch.streams.runtime.faust_events import input_messages
-from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
+from parcelwatch.streams.runtime.publishing import app_publisher
 from parcelwatch.streams.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,11 +29,10 @@ def register_carrier_raw(app: faust.App, settings: Settings, metrics: WorkerMetr
     """Add the raw-payload agent to ``app``."""
     topics = settings.topics
     source = app.topic(topics.carrier_raw, **RAW)
-    outputs = producer_topics(app, (topics.carrier_scans, topics.dead_letter))
     processor = CarrierRawProcessor(
         topics=topics,
         limits=settings.limits,
-        publish_many=retrying_publisher(outputs, metrics),
+        publish_many=app_publisher(app, (topics.carrier_scans, topics.dead_letter), metrics),
         clock=utc_now,
         metrics=metrics,
     )

@@ -25,7 +25,7 @@ from parcelwatch.streams.pipeline.model_monitoring import (
 from parcelwatch.streams.runtime.agents import RAW
 from parcelwatch.streams.runtime.batch_agents import add_batch_agent, add_table_timer
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
-from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
+from parcelwatch.streams.runtime.publishing import app_publisher
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.tables import add_keyed_table
 
@@ -37,14 +37,13 @@ def register_model_monitoring(app: faust.App, settings: Settings, metrics: Worke
     """Add the model monitoring agent, its table and its timer to ``app``."""
     topics = settings.topics
     source = app.topic(topics.model_outcomes, **RAW)
-    outputs = producer_topics(app, (topics.model_monitoring, topics.dead_letter))
     windows = add_keyed_table(  # values: the JSON object of core.model_watch.watch_to_json
         app,
         settings,
         TABLE_NAME,
         help_text="Live model quality windows (ModelWatch), keyed by model version.",
     )
-    publish_many = retrying_publisher(outputs, metrics)
+    publish_many = app_publisher(app, (topics.model_monitoring, topics.dead_letter), metrics)
     gauges = QualityGauges(metrics)
     window_days = settings.model_monitoring_window_days
 

@@ -24,7 +24,7 @@ from parcelwatch.streams.pipeline.processing import OutputMessage
 from parcelwatch.streams.runtime.agents import RAW
 from parcelwatch.streams.runtime.batch_agents import add_batch_agent, add_table_timer
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
-from parcelwatch.streams.runtime.publishing import producer_topics, retrying_publisher
+from parcelwatch.streams.runtime.publishing import app_publisher
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.tables import add_keyed_table
 
@@ -36,7 +36,7 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
     """Add the pain-point agent, its table and its timer to ``app``."""
     topics = settings.topics
     source = app.topic(topics.feedback_tallies, **RAW)
-    outputs = producer_topics(
+    publish_many = app_publisher(
         app,
         (
             topics.pain_points,
@@ -44,6 +44,7 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
             topics.dead_letter,
             topics.feedback_tallies,
         ),
+        metrics,
     )
     windows = add_keyed_table(  # values: the JSON object of core.pain_points.state_to_json
         app,
@@ -51,8 +52,6 @@ def register_pain_points(app: faust.App, settings: Settings, metrics: WorkerMetr
         TABLE_NAME,
         help_text="Pain-point windows (PainPointWindows), keyed by carrier.",
     )
-
-    publish_many = retrying_publisher(outputs, metrics)
 
     processor = PainPointProcessor(
         topics=topics,

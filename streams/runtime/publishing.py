@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from parcelwatch.streams.pipeline.error_text import describe
 from parcelwatch.streams.pipeline.messages import OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
+from parcelwatch.streams.runtime.producer_nudge import app_producer_nudge
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,30 @@ def producer_topics(app: Any, names: Iterable[str]) -> dict[str, ProducerTopic]:
     return {name: ProducerTopic(app, name) for name in names}
 
 
+def app_publisher(
+    app: Any, names: Iterable[str], metrics: WorkerMetrics
+) -> Callable[[Sequence[OutputMessage]], Awaitable[None]]:
+    """``retrying_publisher`` to ``names`` through the app's producer, which is told to send
+    a batch's outputs as soon as the batch has handed them all over."""
+    return retrying_publisher(
+        producer_topics(app, names), metrics, send_now=app_producer_nudge(app)
+    )
+
+
 def retrying_publisher(
-    topics: Mapping[str, Any], metrics: WorkerMetrics
+    topics: Mapping[str, Any],
+    metrics: WorkerMetrics,
+    *,
+    send_now: Callable[[], None] = lambda: None,
 ) -> Callable[[Sequence[OutputMessage]], Awaitable[None]]:
     """``publish_many`` for the pipeline: all messages handed to the producer in order, then
-    awaited together (one round trip for a batch), what failed sent again until it is taken."""
+    awaited together (one round trip for a batch), what failed sent again until it is taken.
+    ``send_now`` is called between the two: the producer need not linger for more."""
 
     async def publish_many(messages: Sequence[OutputMessage]) -> None:
         waiting = list(messages)
         for backoff in backoff_seconds():
-            failed = await send_all(topics, waiting)
+            failed = await send_all(topics, waiting, send_now=send_now)
             if not failed:
                 return
             for topic in {message.topic for message, _ in failed}:
@@ -73,7 +88,10 @@ def retrying_publisher(
 
 
 async def send_all(
-    topics: Mapping[str, Any], messages: Sequence[OutputMessage]
+    topics: Mapping[str, Any],
+    messages: Sequence[OutputMessage],
+    *,
+    send_now: Callable[[], None] = lambda: None,
 ) -> list[tuple[OutputMessage, BaseException]]:
     """Send ``messages`` in order and wait for every acknowledgement; the ones that failed with
     a retriable error. A refusal for good raises PublishFailed."""
@@ -88,6 +106,8 @@ async def send_all(
             failed.append((message, error))
         else:
             sent.append((message, delivery))
+    if sent:
+        send_now()
     results = await asyncio.gather(*(delivery for _, delivery in sent), return_exceptions=True)
     failed += [
         (message, result)
