@@ -58,6 +58,7 @@ RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_s
 EXIT_AGENT_DIED = 70  # EX_SOFTWARE: the orchestrator should restart the worker
 WATCHDOG_SECONDS = 5.0
 FATAL_GRACE_SECONDS = 3.0  # /healthz answers 503 this long before a fatal exit
+REWIND_TIMEOUT_SECONDS = 10.0  # a seek not done by then is given up; the ledger asks again
 
 
 @dataclass
@@ -209,6 +210,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
                 {tp: committed.get(TP(*tp)) for tp in inputs_assigned()},
                 generation=app.consumer_generation_id,
             )
+            health.known(ledger.next_offsets())  # verify read the stored ones
             await rewind([*rewinds, *await answer(ledger.unanswered_starts())])
             await log_bounds.refresh(app.consumer, inputs_assigned())
         result = await report()
@@ -316,21 +318,35 @@ async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
     notices (nothing at or below the gap comes back) and asks again every few seconds; it never
     takes a later message for the one it waits for.
 
-    Faust's ``seek`` runs aiokafka's on the event loop's thread while the consumer thread may be
-    draining fetched records, and aiokafka can then delete a partition's buffer under it (a
-    ``KeyError`` in ``fetched_records`` that ends the fetch loop; the two-worker tiny bench hit
-    it once). ``seek_wait``, which seeks on the consumer's thread, hung a worker's rewinds for
-    minutes in the crash-loop chaos run instead, so the plain seek stays until that is understood.
+    The seek runs on the consumer's own thread (``seek_on_consumer_thread``), not as Faust's
+    ``seek`` does it, on the event loop's thread: there it raced the consumer thread draining
+    fetched records, and aiokafka deleted a partition's buffer under it (a ``KeyError`` in
+    ``fetched_records`` that ended the fetch loop; the two-worker tiny bench hit it once).
+    Nor as Faust's ``seek_wait``: that also waits for the new position inside the consumer
+    thread's method queue (up to ``broker_request_timeout``, 90 s), and every fetch queues behind
+    it (a crash-loop chaos run stalled a worker for minutes so). A rewind that does not finish in
+    ``REWIND_TIMEOUT_SECONDS`` is given up: the ledger asks again.
     """
     consumer = app.consumer
     for item in rewinds:
         try:
-            await consumer.seek(TP(item.topic, item.partition), item.offset)
+            await asyncio.wait_for(
+                seek_on_consumer_thread(consumer, TP(item.topic, item.partition), item.offset),
+                REWIND_TIMEOUT_SECONDS,
+            )
         except Exception as error:  # e.g. the partition was just revoked: the rebalance
             log.warning(  # seeks it anyway, and the ledger judges again
                 "could not rewind %s[%d] to %d: %s",
                 item.topic, item.partition, item.offset, describe(error),
             )  # fmt: skip
+
+
+async def seek_on_consumer_thread(consumer: Any, tp: TP, offset: int) -> None:
+    """aiokafka's ``seek`` run by the thread that fetches, then the read offset Faust's own
+    ``seek`` sets (faust-streaming 0.15's thread-delegating consumer; pinned)."""
+    thread = consumer._thread
+    await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
+    consumer._read_offset[tp] = offset if offset else None
 
 
 def leave_at_once(agent: str, error: BaseException) -> NoReturn:

@@ -76,8 +76,15 @@ class WorkerHealth:
 
     def applied(self, next_offsets: Mapping[TopicPartition, int]) -> None:
         """The next offsets to apply after a batch (from the input ledger)."""
+        self._last_progress = self.clock()
+        self.known(next_offsets)
+
+    def known(self, next_offsets: Mapping[TopicPartition, int]) -> None:
+        """The next offsets to apply as the input ledger knows them, also from its store (the
+        watchdog's check, batch or no batch). A partition no batch came from since the start,
+        or since a rebalance, is judged from these, not from the group's committed offset,
+        which can run ahead of what was applied; one another worker moved on is not stale."""
         now = self.clock()
-        self._last_progress = now
         for tp, offset in next_offsets.items():
             if self._next_offsets.get(tp) != offset:
                 self._next_offsets[tp] = offset

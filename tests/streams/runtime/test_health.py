@@ -113,3 +113,27 @@ def test_a_partition_never_fetched_counts_from_the_log_start():
     assert judge(health, end=248, applied=0).lag == 248
     clock.now += 61
     assert not judge(health, end=248, applied=0).alive
+
+
+def test_a_partition_no_batch_came_from_is_judged_from_the_ledgers_stored_offset():
+    # The group committed offset 10 (e.g. messages skipped in a rebalance were committed), but
+    # the ledger's store says 4 is the next to apply: input waits, although no batch came.
+    clock = Clock()
+    health = make(clock)
+    assert judge(health, end=10, applied=10).lag == 0  # the committed offset alone hides it
+    health.known({TP: 4})
+    assert judge(health, end=10, applied=10).lag == 6
+    clock.now += 61
+    report = judge(health, end=10, applied=10)
+    assert not report.alive and report.stuck_partitions == ("t.carrier-scans[0]",)
+    assert report.seconds_since_progress is None  # knowing an offset is not progress
+
+
+def test_a_partition_another_worker_moved_on_is_not_judged_from_a_stale_offset():
+    clock = Clock()
+    health = make(clock)
+    health.applied({TP: 4})  # then the partition went to another worker, which applied to 10
+    clock.now += 61
+    health.known({TP: 10})  # back again: the ledger read the store the other worker wrote
+    report = judge(health, end=10)
+    assert report.alive and report.lag == 0
