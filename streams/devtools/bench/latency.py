@@ -6,6 +6,11 @@ the work of live traffic (the model scores, notifications are told), not a strea
 scan. Every alert whose ``source_event_id`` is an offered event is a sample (carrier exceptions,
 delay risks, missed promises…): latency = when the harness reads the alert on
 ``shipment-alerts`` minus when the paced producer handed the event to its client.
+
+Each latency is split at the alert's ``detected_at``, the clock of the worker's batch that raised
+it: before it, the input's way into a batch (the broker, the fetch, the batch's wait for more
+inputs, the batch before it); after it, the batch's work and its outputs' way to a reader. The
+split reads wall clocks of two processes on one machine.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from parcelwatch.schemas.timestamps import parse_rfc3339
 from parcelwatch.streams.devtools.bench.backlog import Backlog
 from parcelwatch.streams.devtools.bench.measurements import percentile
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
@@ -34,6 +40,10 @@ class Latency:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    into_batch_p50_ms: float  # sent → the raising batch's clock
+    into_batch_p99_ms: float
+    batch_to_read_p50_ms: float  # the raising batch's clock → read
+    batch_to_read_p99_ms: float
 
 
 async def measure_latency(
@@ -46,8 +56,10 @@ async def measure_latency(
 ) -> Latency:
     """Offer ``traffic`` at ``rate`` events per second; the latency of every alert it raises."""
     topics = deployment.topics
-    sent_at: dict[str, float] = {}
+    sent_at: dict[str, float] = {}  # monotonic
     received_at: dict[str, float] = {}
+    sent_wall: dict[str, float] = {}  # wall clock, for the split at the batch's clock
+    split: dict[str, tuple[float, float]] = {}  # event id → (received, detected), wall clock
     reader = AIOKafkaConsumer(bootstrap_servers=deployment.bootstrap, group_id=None)
     await reader.start()
     producer = AIOKafkaProducer(bootstrap_servers=deployment.bootstrap, acks="all", linger_ms=0)
@@ -56,7 +68,7 @@ async def measure_latency(
         partitions = await partitions_of(deployment.bootstrap, [topics.shipment_alerts])
         reader.assign(partitions)
         await reader.seek_to_end(*partitions)  # only alerts raised from now on
-        reading = asyncio.create_task(_read_alerts(reader, sent_at, received_at))
+        reading = asyncio.create_task(_read_alerts(reader, sent_at, received_at, split))
         loop = asyncio.get_running_loop()
         started = loop.time()
         pending = []
@@ -64,7 +76,8 @@ async def measure_latency(
             wait = started + number / rate - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
-            sent_at[orjson.loads(message.value)["event_id"]] = time.monotonic()
+            event_id = orjson.loads(message.value)["event_id"]
+            sent_at[event_id], sent_wall[event_id] = time.monotonic(), time.time()
             pending.append(await producer.send(message.topic, message.value, key=message.key))
         await asyncio.gather(*pending)
         # Which events raise an alert is the worker's to decide: wait until alerts stop coming.
@@ -85,6 +98,8 @@ async def measure_latency(
     samples = [(received_at[key] - sent_at[key]) * 1000 for key in received_at]
     if not samples:
         raise RuntimeError(f"no alert raised by {len(sent_at)} offered events")
+    into_batch = [(split[key][1] - sent_wall[key]) * 1000 for key in split]
+    batch_to_read = [(split[key][0] - split[key][1]) * 1000 for key in split]
     return Latency(
         offered_rate=rate,
         sent=len(sent_at),
@@ -92,17 +107,27 @@ async def measure_latency(
         p50_ms=percentile(samples, 0.50),
         p95_ms=percentile(samples, 0.95),
         p99_ms=percentile(samples, 0.99),
+        into_batch_p50_ms=percentile(into_batch, 0.50),
+        into_batch_p99_ms=percentile(into_batch, 0.99),
+        batch_to_read_p50_ms=percentile(batch_to_read, 0.50),
+        batch_to_read_p99_ms=percentile(batch_to_read, 0.99),
     )
 
 
 async def _read_alerts(
-    reader: AIOKafkaConsumer, sent_at: dict[str, float], received_at: dict[str, float]
+    reader: AIOKafkaConsumer,
+    sent_at: dict[str, float],
+    received_at: dict[str, float],
+    split: dict[str, tuple[float, float]],
 ) -> None:
     while True:
         batches = await reader.getmany(timeout_ms=50)
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         for records in batches.values():
             for record in records:
-                source = orjson.loads(record.value).get("source_event_id")
+                alert = orjson.loads(record.value)
+                source = alert.get("source_event_id")
                 if source in sent_at and source not in received_at:
                     received_at[source] = now
+                    detected = parse_rfc3339(alert["detected_at"]).timestamp()
+                    split[source] = (wall, detected)

@@ -97,6 +97,11 @@ def markdown(result: BenchResult) -> str:
         f"({latency.received:,} alerts from {latency.sent:,} simulated events) "
         f"| p50 {latency.p50_ms:,.1f} ms · p95 {latency.p95_ms:,.1f} ms "
         f"· p99 {latency.p99_ms:,.1f} ms |",
+        "| of which: input → the batch that raised the alert (worker's clock) "
+        f"| p50 {latency.into_batch_p50_ms:,.1f} ms · p99 {latency.into_batch_p99_ms:,.1f} ms |",
+        "| of which: that batch → alert read "
+        f"| p50 {latency.batch_to_read_p50_ms:,.1f} ms "
+        f"· p99 {latency.batch_to_read_p99_ms:,.1f} ms |",
         "| state per shipment, changelog (latest values) "
         f"| {state.changelog_bytes_per_shipment:,.0f} B |",
         f"| state per shipment, RocksDB on disk | {state.rocksdb_bytes_per_shipment:,.0f} B |",

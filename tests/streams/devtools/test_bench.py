@@ -118,7 +118,7 @@ def test_report_ratios_and_rows() -> None:
             "latency_state_recovery_of": "model",
         },
         throughput=runs,
-        latency=Latency(50.0, 150, 149, 30.0, 50.0, 70.0),
+        latency=Latency(50.0, 150, 149, 30.0, 50.0, 70.0, 18.0, 40.0, 12.0, 31.0),
         state=StateSize(1500.0, 4000.0),
         recovery_seconds=6.5,
         machine={"CPUs": "2"},
@@ -137,5 +137,6 @@ def test_report_ratios_and_rows() -> None:
     for title in ("ceiling", "floor", "rules only", "with a model", "p99", "recovery"):
         assert title in table
     assert "| parcelwatch, rules only, 2 workers (peak RSS summed) | 2,400 | 1,500 |" in table
-    assert table.count("\n| ") >= 5 + 4  # five contender rows, four pipeline rows
+    assert table.count("\n| ") >= 5 + 6  # five contender rows, six pipeline rows
+    assert "| of which: that batch → alert read | p50 12.0 ms · p99 31.0 ms |" in table
     assert "| parcelwatch, with a model | |" in table  # whose latency, state and recovery
