@@ -7,10 +7,11 @@ makes four calls per batch (the classifier and three quantile models), so some 6
 batch went there before the first tree: most of the model's share of a live input's latency,
 where batches are small.
 
-``speed_up_category_encoding`` swaps that step for a numpy lookup giving the same matrix. It is
-scikit-learn's internals (``_preprocessor``), so the swap is checked where it is made: on probe
-rows built from the model's own categories (known, unknown and missing values) both steps must
-give the same matrix, or the estimator keeps its own.
+``with_category_lookup`` gives a shallow copy of an estimator (the trees are shared; the original,
+which may yet be saved, is left as it was) whose step is a numpy lookup giving the same matrix.
+It is scikit-learn's internals (``_preprocessor``), so the swap is checked where it is made: on
+probe rows built from the model's own categories (known, unknown and missing values) both steps
+must give the same matrix, or the estimator is used as it is.
 """
 
 from __future__ import annotations

@@ -8,20 +8,12 @@ of a transactional producer, and records removed from the start of the log.
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
+from parcelwatch.streams.devtools.bench.processes import create_topic
 from parcelwatch.streams.runtime.log_probe import first_offset_in_log
 from parcelwatch.streams.runtime.settings import Settings
 from tests.integration.conftest import BOOTSTRAP, BROKER
-
-
-async def _create(topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 1, 1)])
-    finally:
-        await admin.close()
 
 
 async def _send_in_transactions(topic: str, transactions: list[int]) -> list[int]:
@@ -42,7 +34,7 @@ async def _send_in_transactions(topic: str, transactions: list[int]) -> list[int
 
 async def test_commit_markers_are_found_absent_and_records_present(deployment):
     topic = f"{deployment.prefix}probe-transactions"
-    await _create(topic)
+    await create_topic(BOOTSTRAP, topic, 1)
     offsets = await _send_in_transactions(topic, [2, 1, 3])
     assert offsets == [0, 1, 3, 5, 6, 7]  # 2 and 4 are commit markers
     settings = Settings(broker=BROKER, topic_prefix=deployment.prefix)
@@ -54,7 +46,7 @@ async def test_commit_markers_are_found_absent_and_records_present(deployment):
 
 async def test_an_offset_removed_from_the_log_start_reads_from_the_new_start(deployment):
     topic = f"{deployment.prefix}probe-retention"
-    await _create(topic)
+    await create_topic(BOOTSTRAP, topic, 1)
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP)
     await producer.start()
     try:

@@ -11,8 +11,8 @@ import asyncio
 import uuid
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from parcelwatch.streams.devtools.bench.processes import create_topic
 from parcelwatch.streams.runtime.producer_nudge import send_lingering_now
 from tests.integration.conftest import BOOTSTRAP
 
@@ -21,12 +21,7 @@ LINGER_MS = 60_000  # far longer than any wait below: a delivery in time was nud
 
 async def _lingering_producer() -> tuple[AIOKafkaProducer, str]:
     topic = f"nudge-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 2, 1)])
-    finally:
-        await admin.close()
+    await create_topic(BOOTSTRAP, topic, 2)
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=LINGER_MS)
     await producer.start()
     return producer, topic

@@ -16,9 +16,11 @@ def test_scores_are_the_same_with_the_lookup_as_with_scikit_learns_own_encoding(
     bundle = registry.load(trained.version)
     model = DelayRiskModel(bundle)  # copies with the lookup
     reference = registry.load(trained.version)  # as scikit-learn loaded it
-    assert all(isinstance(e._preprocessor, CategoryLookup) for e in model_estimators(model))
+    swapped = boosted(model._classifier, model._quantiles)
+    assert all(isinstance(e._preprocessor, CategoryLookup) for e in swapped)
     # The bundle is left as it was: it may yet be saved, and the registry loads only its types.
-    assert not any(isinstance(e._preprocessor, CategoryLookup) for e in bundle_estimators(bundle))
+    untouched = boosted(bundle.classifier, bundle.quantile_models)
+    assert not any(isinstance(e._preprocessor, CategoryLookup) for e in untouched)
 
     rows = mature_examples(trained.files.load(), maturity_days=14).rows[:3000]
     risk, hours = model.predict(rows)
@@ -31,14 +33,10 @@ def test_scores_are_the_same_with_the_lookup_as_with_scikit_learns_own_encoding(
     assert np.array_equal(hours, np.maximum(np.sort(np.column_stack(expected_hours), axis=1), 0))
 
 
-def model_estimators(model: DelayRiskModel) -> list:
-    calibrated = model._classifier.calibrated_classifiers_
-    return [member.estimator for member in calibrated] + list(model._quantiles.values())
-
-
-def bundle_estimators(bundle) -> list:
-    calibrated = bundle.classifier.calibrated_classifiers_
-    return [member.estimator for member in calibrated] + list(bundle.quantile_models.values())
+def boosted(classifier, quantiles: dict) -> list:
+    """The boosted estimators inside a calibrated classifier, then the quantile models."""
+    calibrated = classifier.calibrated_classifiers_
+    return [member.estimator for member in calibrated] + list(quantiles.values())
 
 
 def test_unknown_negative_and_missing_categories_are_missing_and_numbers_pass_through():
