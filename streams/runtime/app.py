@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import Tracking, register_tracking
 from parcelwatch.streams.runtime.carrier_raw_agent import register_carrier_raw
+from parcelwatch.streams.runtime.fetch_wait import with_fetch_wait
 from parcelwatch.streams.runtime.kafka_admin import faust_credentials
 from parcelwatch.streams.runtime.model_monitoring_agent import register_model_monitoring
 from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         processing_guarantee="at_least_once",
         producer_acks=-1,
         producer_linger=settings.producer_linger_ms / 1000,
+        producer_max_batch_size=settings.producer_max_batch_bytes,
         consumer_auto_offset_reset="earliest",
         # Recover in seconds, not a minute: a SIGKILLed member is noticed after the session
         # timeout. (Static membership is wired but not recommended: see README, Scaling out.)
@@ -63,6 +65,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         # The lookup API's @app.table_route finds a key's owner by the input key's bytes.
         Router=InputKeyRouter,
     )
+    with_fetch_wait(app, settings.fetch_max_wait_ms)
     metrics = WorkerMetrics(registry)
     tracking = register_tracking(app, settings, metrics)
     register_pain_points(app, settings, metrics)

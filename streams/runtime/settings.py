@@ -84,6 +84,14 @@ class Settings:
     # request of their own (encoding, a socket write, an ack to await): measured on a backlog, 5 ms
     # took a sixth off the worker's CPU per event, and a batch waits for its acks anyway.
     producer_linger_ms: float = 5.0
+    # The most one produce batch per partition holds (Faust's producer_max_batch_size). aiokafka
+    # makes a send wait while its partition's batch is full until that batch is sent and the
+    # broker's previous request answered: at 16 KB (the default) a batch's dead letters and
+    # notifications waited out round trips one after another (up to 2 s for one batch).
+    producer_max_batch_bytes: int = 256 * 1024
+    # How long the broker may hold a fetch waiting for data (see runtime/fetch_wait.py): Faust's
+    # fixed 1,500 ms stalled backlogs whenever some partitions caught up before others.
+    fetch_max_wait_ms: int = 100
     # Threads per model call (OpenMP in scikit-learn's gradient boosting). One: the event loop and
     # the broker share the cores, and busy OpenMP threads waited on each other (a batch's scoring
     # was ten times slower on a loaded machine with two threads than with one).
@@ -256,6 +264,15 @@ class Settings:
             ),
             producer_linger_ms=reader.number(
                 "PRODUCER_LINGER_MS", defaults.producer_linger_ms, minimum=0, maximum=1000
+            ),
+            producer_max_batch_bytes=reader.integer(
+                "PRODUCER_MAX_BATCH_BYTES",
+                defaults.producer_max_batch_bytes,
+                minimum=16 * 1024,
+                maximum=16 * 1024 * 1024,
+            ),
+            fetch_max_wait_ms=reader.integer(
+                "FETCH_MAX_WAIT_MS", defaults.fetch_max_wait_ms, minimum=0, maximum=30_000
             ),
             model_threads=reader.integer(
                 "MODEL_THREADS", defaults.model_threads, minimum=1, maximum=256

@@ -1,7 +1,8 @@
 """The floor: a Faust app whose one agent only forwards, with the worker's Faust settings where
-they matter (raw serializers, at-least-once, acks=-1, the producer's linger, ``take_events``
-batches of the worker's default size and wait). Each value is decoded with orjson, as the ceiling
-does, so that floor vs ceiling is the framework alone.
+they matter (raw serializers, at-least-once, acks=-1, the producer's linger and batch size, the
+consumer's fetch wait, ``take_events`` batches of the worker's default size and wait). Each
+value is decoded with orjson, as the ceiling does, so that floor vs ceiling is the framework
+alone.
 Run as ``python -m parcelwatch.streams.devtools.bench.floor``."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import faust
 import orjson
 from faust.worker import Worker
 
+from parcelwatch.streams.runtime.fetch_wait import with_fetch_wait
 from parcelwatch.streams.runtime.settings import Settings
 
 DEFAULTS = Settings()
@@ -30,9 +32,11 @@ def create_floor_app(args: argparse.Namespace) -> faust.App:
         processing_guarantee="at_least_once",
         producer_acks=-1,
         producer_linger=DEFAULTS.producer_linger_ms / 1000,
+        producer_max_batch_size=DEFAULTS.producer_max_batch_bytes,
         consumer_auto_offset_reset="earliest",
         autodiscover=False,
     )
+    with_fetch_wait(app, DEFAULTS.fetch_max_wait_ms)
     source = app.topic(*args.topics, key_serializer="raw", value_serializer="raw")
     sink = app.topic(args.sink, key_serializer="raw", value_serializer="raw")
 

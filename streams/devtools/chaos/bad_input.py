@@ -64,8 +64,8 @@ async def run_bad_input(
         )
         mixed_orders, mixed_scans = _mixed(workload, bad if with_bad else [], options.seed)
         phases = [
-            Phase("orders", [_message(item, deployment.topics) for item in mixed_orders]),
-            Phase("scans", [_message(item, deployment.topics) for item in mixed_scans]),
+            Phase("orders", [_message(item, deployment.topics) for item in mixed_orders], True),
+            Phase("scans", [_message(item, deployment.topics) for item in mixed_scans], True),
         ]
         result = await run_deployment(deployment, run_dir, name, phases, options.deadlines)
         report.logs += [str(path) for path in result.supervisor.log_paths]

@@ -25,10 +25,15 @@ FaultHook = Callable[[Supervisor, GroupWatcher], Awaitable[object]]
 class Phase:
     name: str
     messages: Sequence[Message]
+    # Produced while the worker is frozen (SIGSTOP; a phase takes about a second to produce,
+    # well inside the group session), so that it meets the whole phase as a backlog: its rate is
+    # then the worker's own, not the harness producer's, which shares the cores with it.
+    backlog: bool = False
     placed: list[Placed] = field(default_factory=list)
     produce_seconds: float = 0.0
     drain: Drain | None = None
-    handled_seconds: float | None = None  # first message sent -> worker's count says all handled
+    # Worker's count says all handled, from the first message sent (from the thaw: a backlog).
+    handled_seconds: float | None = None
 
 
 @dataclass
@@ -102,10 +107,10 @@ async def run_deployment(
         handled_target = 0
         for number, phase in enumerate(phases):
             handled_target += len(phase.messages)
+            started, phase.placed, phase.produce_seconds = await _produce_phase(
+                deployment, supervisor, phase
+            )
             handled = asyncio.create_task(wait_handled(supervisor, handled_target, deadlines.drain))
-            started = time.monotonic()
-            phase.placed = await produce(deployment.bootstrap, phase.messages)
-            phase.produce_seconds = time.monotonic() - started
             if fault_hook is not None and number == len(phases) - 1:
                 # Once the whole phase is acknowledged (a backlog: producing is much faster than
                 # handling), so that a broker restart never fails the harness's own producer.
@@ -140,3 +145,22 @@ async def run_deployment(
     finally:
         await watcher.close()
         supervisor.stop()
+
+
+async def _produce_phase(
+    deployment: Deployment, supervisor: Supervisor, phase: Phase
+) -> tuple[float, list[Placed], float]:
+    """Produce ``phase``: when its handling starts (``time.monotonic``), where its messages
+    landed, how long producing took. A backlog is produced while the worker is frozen, and its
+    handling starts at the thaw; otherwise with the first message sent."""
+    worker = supervisor.current if phase.backlog else None
+    if worker is not None:
+        worker.freeze()
+    started = time.monotonic()
+    try:
+        placed = await produce(deployment.bootstrap, phase.messages)
+    finally:
+        if worker is not None:
+            worker.thaw()
+    produced = time.monotonic()
+    return (produced if worker is not None else started), placed, produced - started

@@ -122,6 +122,15 @@ class WorkerProcess:
                 return int(line.split()[1]) * 1024
         return None
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process does nothing, not even heartbeats, until ``thaw``."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)

@@ -79,6 +79,7 @@ def test_table_routing_partitions_the_input_keys_bytes(tmp_path) -> None:
 def test_the_producer_lingers_as_configured(tmp_path) -> None:
     default = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
     assert default.conf.producer_linger == 0.005  # Faust's default, 0, sends tiny requests
+    assert default.conf.producer_max_batch_size == 256 * 1024  # Faust's default: 16 KB
     eager = Settings.from_env({"PARCELWATCH_PRODUCER_LINGER_MS": "0"})
     assert eager.producer_linger_ms == 0
 

@@ -283,11 +283,23 @@ def test_a_short_tracking_page_key_is_refused_without_being_shown():
 def test_performance_settings():
     defaults = Settings.from_env({})
     assert (defaults.producer_linger_ms, defaults.model_threads) == (5.0, 1)
+    assert (defaults.producer_max_batch_bytes, defaults.fetch_max_wait_ms) == (256 * 1024, 100)
     settings = Settings.from_env(
-        {"PARCELWATCH_PRODUCER_LINGER_MS": "20", "PARCELWATCH_MODEL_THREADS": "4"}
+        {
+            "PARCELWATCH_PRODUCER_LINGER_MS": "20",
+            "PARCELWATCH_MODEL_THREADS": "4",
+            "PARCELWATCH_PRODUCER_MAX_BATCH_BYTES": "65536",
+            "PARCELWATCH_FETCH_MAX_WAIT_MS": "500",
+        }
     )
     assert (settings.producer_linger_ms, settings.model_threads) == (20.0, 4)
-    for name, value in (("PRODUCER_LINGER_MS", "-1"), ("MODEL_THREADS", "0")):
+    assert (settings.producer_max_batch_bytes, settings.fetch_max_wait_ms) == (65536, 500)
+    for name, value in (
+        ("PRODUCER_LINGER_MS", "-1"),
+        ("MODEL_THREADS", "0"),
+        ("PRODUCER_MAX_BATCH_BYTES", "1000"),
+        ("FETCH_MAX_WAIT_MS", "-5"),
+    ):
         with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
             Settings.from_env({f"PARCELWATCH_{name}": value})
 
