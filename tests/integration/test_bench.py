@@ -52,6 +52,7 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path) -> None:
         figures = report["contenders"][name]
         for figure in CONTENDER_FIGURES:
             assert _is_number(figures[figure]), (name, figure, figures.get(figure))
+        assert isinstance(figures["rates_are_lower_bounds"], bool)
         assert figures["events"] == report["setup"]["events"] == 2_000
     pipeline = report["pipeline"]
     assert all(_is_number(value) for value in pipeline["latency"].values())

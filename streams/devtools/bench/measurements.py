@@ -43,12 +43,17 @@ class Throughput:
     peak_rss_bytes: int
 
     @property
+    def too_fast_to_time(self) -> bool:
+        """Done within one poll (a tiny backlog on the ceiling): the rates are lower bounds."""
+        return self.seconds < POLL_SECONDS
+
+    @property
     def events_per_second(self) -> float:
-        return self.events / max(self.seconds, 1e-9)
+        return self.events / max(self.seconds, POLL_SECONDS)
 
     @property
     def events_per_cpu_second(self) -> float:
-        return self.events / max(self.cpu_seconds, 1e-9)
+        return self.events / max(self.cpu_seconds, 1 / CLOCK_TICKS)  # /proc counts in ticks
 
 
 def cpu_seconds_of(pids: Sequence[int]) -> float:

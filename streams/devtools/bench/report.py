@@ -50,6 +50,7 @@ def contender_figures(result: BenchResult) -> dict[str, dict[str, float]]:
             "events": run.events,
             "seconds": round(run.seconds, 3),
             "events_per_second": round(run.events_per_second, 1),
+            "rates_are_lower_bounds": run.too_fast_to_time,
             "cpu_seconds": round(run.cpu_seconds, 3),
             "events_per_cpu_second": round(run.events_per_cpu_second, 1),
             "ratio_to_ceiling": round(run.events_per_second / ceiling, 4),
@@ -82,9 +83,10 @@ def markdown(result: BenchResult) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in figures.items():
+        at_least = "≥ " if row["rates_are_lower_bounds"] else ""
         lines.append(
-            f"| {title(name)} | {row['events_per_second']:,.0f} "
-            f"| {row['events_per_cpu_second']:,.0f} | {row['ratio_to_ceiling']:.3f} "
+            f"| {title(name)} | {at_least}{row['events_per_second']:,.0f} "
+            f"| {at_least}{row['events_per_cpu_second']:,.0f} | {row['ratio_to_ceiling']:.3f} "
             f"| {row['ratio_to_floor']:.3f} | {row['start_to_first_event_seconds']:.1f} s "
             f"| {row['peak_rss_mb']:,.0f} MB |"
         )

@@ -13,6 +13,8 @@ from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.devtools.bench.backlog import Backlog
 from parcelwatch.streams.devtools.bench.latency import OFFERED_SEED_OFFSET, Latency
 from parcelwatch.streams.devtools.bench.measurements import (
+    CLOCK_TICKS,
+    POLL_SECONDS,
     Throughput,
     cpu_seconds,
     dir_bytes,
@@ -102,15 +104,20 @@ def _run(events_per_second: float, cpu_share: float) -> Throughput:
     return Throughput(1000, seconds, seconds * cpu_share, 2.5, 300 * 1024 * 1024)
 
 
-def test_report_ratios_and_rows() -> None:
-    runs = {
-        "ceiling": _run(50_000, 0.8),
-        "floor": _run(20_000, 0.9),
-        "rules": _run(2_000, 1.0),
-        "model": _run(1_500, 1.0),
-        "rules-x2": _run(2_400, 1.6),
-    }
-    result = BenchResult(
+def test_a_run_done_within_one_poll_reports_lower_bounds() -> None:
+    instant = Throughput(2000, 0.0, 0.0, 0.1, 50 * 1024 * 1024)  # first and last poll the same
+    assert instant.too_fast_to_time and not _run(2_000, 1.0).too_fast_to_time
+    assert instant.events_per_second == pytest.approx(2000 / POLL_SECONDS)
+    assert instant.events_per_cpu_second == pytest.approx(2000 * CLOCK_TICKS)
+    result = _result({"ceiling": instant, "floor": _run(5_000, 0.9), "rules": _run(2_000, 1.0)})
+    assert to_json(result)["contenders"]["ceiling"]["rates_are_lower_bounds"] is True
+    assert f"| plain aiokafka + orjson (ceiling) | ≥ {2000 / POLL_SECONDS:,.0f} |" in markdown(
+        result
+    )
+
+
+def _result(runs: dict[str, Throughput]) -> BenchResult:
+    return BenchResult(
         setup={
             "events": 1000,
             "shipments": 107,
@@ -123,6 +130,17 @@ def test_report_ratios_and_rows() -> None:
         recovery_seconds=6.5,
         machine={"CPUs": "2"},
     )
+
+
+def test_report_ratios_and_rows() -> None:
+    runs = {
+        "ceiling": _run(50_000, 0.8),
+        "floor": _run(20_000, 0.9),
+        "rules": _run(2_000, 1.0),
+        "model": _run(1_500, 1.0),
+        "rules-x2": _run(2_400, 1.6),
+    }
+    result = _result(runs)
     figures = to_json(result)["contenders"]
     for name, run in runs.items():
         row = figures[name]
