@@ -165,8 +165,9 @@ def _report_faults(report: ScenarioReport, faults: list[FaultRecord], storm: Run
             "recovery s after kill, min / median / max": spread(
                 [f.recovery_seconds for f in recovered if f.recovery_seconds is not None]
             ),
+            # "nothing_left" (not "stalled") when the input was all handled before the restart.
             "recovery s after broker restart": ", ".join(
-                "stalled" if f.recovery_seconds is None else f"{f.recovery_seconds:.1f}"
+                f"{f.recovery_seconds:.1f}" if f.recovery_seconds is not None else f.recovery
                 for f in restarts
             )
             or "n/a",
