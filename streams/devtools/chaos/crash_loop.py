@@ -14,7 +14,12 @@ from parcelwatch.streams.devtools.chaos.faults import FaultInjector, FaultRecord
 from parcelwatch.streams.devtools.chaos.journeys import Phase, Run, run_deployment
 from parcelwatch.streams.devtools.chaos.options import ChaosOptions
 from parcelwatch.streams.devtools.chaos.report import ScenarioReport, spread
-from parcelwatch.streams.devtools.chaos.verify import compare_outputs, compare_runs, compare_states
+from parcelwatch.streams.devtools.chaos.verify import (
+    compare_outputs,
+    compare_runs,
+    compare_states,
+    notification_told_later,
+)
 from parcelwatch.streams.devtools.chaos.workload import Workload
 
 
@@ -85,7 +90,10 @@ async def run_crash_loop(
 
     alerts = compare_outputs(calm.outputs.alerts, storm.outputs.alerts, "alert_id")
     notifications = compare_outputs(
-        calm.outputs.notifications, storm.outputs.notifications, "notification_id"
+        calm.outputs.notifications,
+        storm.outputs.notifications,
+        "notification_id",
+        told_later=notification_told_later,
     )
     letters = compare_outputs(
         [_portable_letter(letter, calm.deployment) for letter in calm.outputs.dead_letters],
@@ -106,6 +114,10 @@ async def run_crash_loop(
             f"{summary['lost']} / {summary['extra']} / {summary['redelivered_copies']} / "
             f"{summary['payload_differs']}"
         )
+        if comparison.told_later:  # copies written after the date they told had passed
+            report.figures[f"{topic}: told again after their date passed"] = len(
+                comparison.told_later
+            )
         report.details[f"disturbed_{topic.replace(' ', '_')}"] = summary
         report.require(not comparison.lost, f"{topic}: {len(comparison.lost)} lost")
         report.require(not comparison.extra, f"{topic}: {len(comparison.extra)} extra")
@@ -215,7 +227,10 @@ def _compare_twins(report: ScenarioReport, first: Run, second: Run) -> None:
         return
     alerts = compare_outputs(first.outputs.alerts, second.outputs.alerts, "alert_id")
     notifications = compare_outputs(
-        first.outputs.notifications, second.outputs.notifications, "notification_id"
+        first.outputs.notifications,
+        second.outputs.notifications,
+        "notification_id",
+        told_later=notification_told_later,
     )
     states = compare_runs(first.outputs.states, second.outputs.states)
     report.details["determinism"] = {

@@ -20,6 +20,7 @@ from parcelwatch.streams.devtools.chaos.verify import (
     compare_runs,
     compare_states,
     compare_told,
+    notification_told_later,
 )
 from parcelwatch.streams.devtools.chaos.workload import Workload
 from tests.factories import T0, TRACKING, order, scan
@@ -44,6 +45,36 @@ def test_outputs_lost_extra_redelivered_and_different_payloads_are_told_apart():
     assert result.different == ["c"]
     assert not result.ok
     assert compare_outputs(reference, [*reference, alert("a")], "alert_id").ok  # redelivery is ok
+
+
+def notice(created_at: str, expected: str | None, message: str, **other: str) -> dict:
+    return {
+        "notification_id": "n1",
+        "created_at": created_at,
+        "expected_delivery": expected,
+        "expected_delivery_source": "promise" if expected else None,
+        "message": message,
+        **other,
+    }
+
+
+def test_a_notification_written_after_the_date_it_told_passed_is_told_later_not_different():
+    promise = "2026-12-03T04:59:59Z"  # 23:59:59 in New York
+    first = notice("2026-12-03T04:59:50Z", promise, "Expected by Wednesday")
+    after_the_promise = notice("2026-12-03T05:00:20Z", None, "On its way")
+    result = compare_outputs([first], [after_the_promise], "notification_id",
+                             told_later=notification_told_later)  # fmt: skip
+    assert result.told_later == ["n1"] and result.different == [] and result.ok
+    assert result.summary()["told_later"] == 1
+    # Without the clock's excuse the same pair is different...
+    assert compare_outputs([first], [after_the_promise], "notification_id").different == ["n1"]
+    # ... and so is a copy written before the date passed, or one differing elsewhere.
+    before = notice("2026-12-03T04:59:55Z", None, "On its way")
+    assert not notification_told_later(first, before)
+    elsewhere = notice("2026-12-03T05:00:20Z", None, "On its way", status="delivered")
+    assert not notification_told_later(first, elsewhere)
+    undated = notice("2026-12-03T04:59:50Z", None, "On its way")
+    assert not notification_told_later(undated, notice("2026-12-03T05:00:20Z", None, "Hi"))
 
 
 def replayed(*events):
