@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -73,8 +74,13 @@ def chaos_broker(options: ChaosOptions) -> Iterator[tuple[ChaosBroker, Path]]:
     run_dir.mkdir(parents=True, exist_ok=True)
     # The harness's own clients see every broker restart; their connection errors are expected.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    broker = ChaosBroker(run_dir / "kafka", options.kafka_libs)
-    print(f"chaos: run directory {run_dir}", flush=True)
+    broker_home = (
+        run_dir / "kafka"
+        if options.broker_log_root is None
+        else options.broker_log_root / f"parcelwatch-chaos-{run_dir.name}-{os.getpid()}"
+    )
+    broker = ChaosBroker(broker_home, options.kafka_libs)
+    print(f"chaos: run directory {run_dir}; broker files in {broker_home}", flush=True)
     # SIGTERM unwinds like Ctrl-C, so that workers and the broker are stopped on the way out
     # (a background job may not even receive SIGINT: the shell starts it ignoring that).
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -90,6 +96,10 @@ def chaos_broker(options: ChaosOptions) -> Iterator[tuple[ChaosBroker, Path]]:
     finally:
         broker.stop()
         signal.signal(signal.SIGTERM, previous)
+        if broker_home.parent != run_dir:  # in memory: its log joins the run's, the rest goes
+            if broker.log_path.exists():
+                shutil.copy(broker.log_path, run_dir / "kafka.log")
+            shutil.rmtree(broker_home, ignore_errors=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:
