@@ -148,6 +148,13 @@ class WorkerMetrics:
             ["topic"],
             registry=registry,
         )
+        self.commit_repairs = Counter(
+            "parcelwatch_commit_repairs",
+            "Input partitions whose applied offsets the worker committed itself: Faust's commits "
+            "had left the consumer group's offset behind.",
+            ["topic"],
+            registry=registry,
+        )
         self.publish_retries = Counter(
             "parcelwatch_publish_retries",
             "Output messages retried because the broker could not take them (outages).",
