@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from parcelwatch.streams.devtools.chaos.kafka_io import GroupProgress, GroupWatcher
-from parcelwatch.streams.devtools.chaos.workers import Supervisor
+from parcelwatch.streams.devtools.chaos.workers import Supervisor, recovery_counters
 
 POLL_SECONDS = 0.5
 
@@ -23,6 +23,7 @@ class Drain:
     lag_by_partition: dict[str, int] = field(default_factory=dict)
     stalled_seconds: float = 0.0  # how long nothing moved before the wait gave up
     healthz: int | None = None  # what the worker's /healthz answered when the wait gave up
+    counters: dict[str, int] = field(default_factory=dict)  # the worker's recovery_counters then
 
     @property
     def drained(self) -> bool:
@@ -35,7 +36,7 @@ class Drain:
         return (
             f"{self.outcome} after {self.seconds:.0f} s with {self.lag} inputs not committed "
             f"(nothing moved for {self.stalled_seconds:.0f} s; /healthz said {self.healthz}): "
-            f"{waiting}"
+            f"{waiting}" + (f"; the worker counted {self.counters}" if self.counters else "")
         )
 
 
@@ -65,6 +66,7 @@ async def wait_drained(
         )
         if outcome is not None:
             worker = supervisor.current
+            metrics = await asyncio.to_thread(worker.metrics_text) if worker is not None else None
             return Drain(
                 outcome,
                 now - started,
@@ -72,6 +74,7 @@ async def wait_drained(
                 latest.lag_by_partition if latest else {},
                 now - last_move,
                 await worker.health() if worker is not None else None,
+                recovery_counters(metrics) if metrics is not None else {},
             )
         await asyncio.sleep(POLL_SECONDS)
 

@@ -37,6 +37,26 @@ def events_total(metrics: str, counted: Callable[[str], bool]) -> int:
     )
 
 
+# The worker's own account of input it had to fetch again or commit itself: why a drain stalls.
+RECOVERY_COUNTERS = {
+    "rewinds": "parcelwatch_input_rewinds_total",
+    "skipped": "parcelwatch_input_skipped_total",
+    "absent offsets": "parcelwatch_input_offsets_absent_total",
+    "commit repairs": "parcelwatch_commit_repairs_total",
+    "publish retries": "parcelwatch_publish_retries_total",
+}
+
+
+def recovery_counters(metrics: str) -> dict[str, int]:
+    """Each of ``RECOVERY_COUNTERS`` summed over its labels, from a /metrics page."""
+    sums = dict.fromkeys(RECOVERY_COUNTERS, 0.0)
+    for line in metrics.splitlines():
+        for name, metric in RECOVERY_COUNTERS.items():
+            if line.startswith((metric + "{", metric + " ")):
+                sums[name] += float(line.rpartition(" ")[2])
+    return {name: int(total) for name, total in sums.items()}
+
+
 class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path, data_dir: Path) -> None:
         self.env = env

@@ -6,7 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from parcelwatch.streams.devtools.chaos.workers import WorkerProcess
+from parcelwatch.streams.devtools.chaos.progress import Drain
+from parcelwatch.streams.devtools.chaos.workers import WorkerProcess, recovery_counters
 
 
 def _state(pid: int) -> str:
@@ -34,3 +35,29 @@ def test_a_frozen_worker_stays_stopped_until_thawed(tmp_path) -> None:
         worker.kill()
     worker.thaw()  # an exited process is left alone
     assert not worker.alive()
+
+
+def test_recovery_counters_sum_each_counter_over_its_labels():
+    page = "\n".join(
+        [
+            "# HELP parcelwatch_input_rewinds_total Input partitions sent back",
+            'parcelwatch_input_rewinds_total{topic="scans"} 2.0',
+            'parcelwatch_input_rewinds_total{topic="orders"} 1.0',
+            'parcelwatch_input_rewinds_created{topic="orders"} 1.7e9',
+            'parcelwatch_input_skipped_total{topic="scans",reason="skipped_held"} 40.0',
+            'parcelwatch_commit_repairs_total{topic="scans"} 1.0',
+        ]
+    )
+    assert recovery_counters(page) == {
+        "rewinds": 3,
+        "skipped": 40,
+        "absent offsets": 0,
+        "commit repairs": 1,
+        "publish retries": 0,
+    }
+
+
+def test_a_drain_that_gave_up_says_what_the_worker_counted():
+    drain = Drain("deadline", 400.0, 655, {"scans[2]": 655}, 2.0, 200, {"commit repairs": 0})
+    assert drain.describe().endswith("{'scans[2]': 655}; the worker counted {'commit repairs': 0}")
+    assert "counted" not in Drain("stalled", 150.0, 3, {"scans[0]": 3}).describe()
