@@ -55,7 +55,9 @@ async def commit_in_group(
     states those inputs made goes out first, as before Faust's own commits), and tell Faust's
     bookkeeping. Raises on a timeout, a rebalance or a broker error."""
     consumer = app.consumer
-    await app.producer.flush()
+    # Bounded like the calls below: a broker outage must not hold the watchdog (and with it the
+    # health verdict) in a flush.
+    await asyncio.wait_for(app.producer.flush(), timeout)
     thread = consumer._thread
     aiokafka_consumer = thread._ensure_consumer()
     await asyncio.wait_for(
@@ -90,31 +92,32 @@ def faust_view(consumer: Any, tp: TopicPartition) -> str:
 class CommitRepair:
     """The watchdog's part: commit the applied inputs of partitions Faust left uncommitted."""
 
-    def __init__(self, app: Any, repairs_counter: Any) -> None:
+    def __init__(self, app: Any, repairs_counter: Any, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self._app = app
         self._lag = CommitLag()
         self._repairs = repairs_counter
+        self._timeout = timeout
 
     async def tick(self, applied: Mapping[TopicPartition, int], *, generation: int) -> None:
         """``applied``: the ledger's next offset to apply of each assigned input partition."""
         consumer = self._app.consumer
         try:
-            group = await group_offsets(consumer, applied)
+            group = await group_offsets(consumer, applied, self._timeout)
         except Exception as error:  # a broker outage or a rebalance: the next tick asks again
             log.info("could not read the group's committed offsets: %s", describe(error))
             return
         due = self._lag.due(group, applied, generation=generation)
         if not due:
             return
-        for tp, offset in sorted(due.items()):
-            log.warning(
-                "%s[%d]: the group's committed offset stayed at %s while everything before %d "
-                "was applied; committing %d (Faust's view: %s)",
-                tp[0], tp[1], group[tp], offset, offset, faust_view(consumer, tp),
-            )  # fmt: skip
         try:
-            await commit_in_group(self._app, due)
-        except Exception as error:
+            for tp, offset in sorted(due.items()):
+                log.warning(
+                    "%s[%d]: the group's committed offset stayed at %s while everything before "
+                    "%d was applied; committing %d (Faust's view: %s)",
+                    tp[0], tp[1], group[tp], offset, offset, faust_view(consumer, tp),
+                )  # fmt: skip
+            await commit_in_group(self._app, due, self._timeout)
+        except Exception as error:  # revoked meanwhile, an outage: due again two looks later
             log.warning("committing the applied offsets failed: %s", describe(error))
             return
         for tp in due:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.types import TP
@@ -20,42 +18,7 @@ from parcelwatch.streams.devtools.bench.processes import create_topic
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.group_commits import CommitRepair, group_offsets
 from tests.integration.conftest import BOOTSTRAP
-
-
-class _ThreadOnThisLoop:
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self._consumer = consumer
-
-    def _ensure_consumer(self) -> AIOKafkaConsumer:
-        return self._consumer
-
-    async def call_thread(self, method: Any, *args: Any) -> Any:
-        return await method(*args)
-
-
-class _FaustConsumer:
-    """The parts of faust-streaming's consumer the repair reads and updates."""
-
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self._thread = _ThreadOnThisLoop(consumer)
-        self._committed_offset: dict[TP, int | None] = defaultdict(lambda: None)
-        self._acked: dict[TP, list[int]] = {}
-        self._gap: dict[TP, Any] = {}
-        self._read_offset: dict[TP, int | None] = {}
-
-
-class _Producer:
-    def __init__(self) -> None:
-        self.flushes = 0
-
-    async def flush(self) -> None:
-        self.flushes += 1
-
-
-class _App:
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
-        self.consumer = _FaustConsumer(consumer)
-        self.producer = _Producer()
+from tests.streams.runtime.consumer_stand_ins import App
 
 
 async def _member_of_a_new_group(topic: str) -> AIOKafkaConsumer:
@@ -76,11 +39,11 @@ async def test_a_partition_left_behind_is_committed_on_the_second_look():
     consumer = await _member_of_a_new_group(topic)
     try:
         await consumer.commit({TopicPartition(topic, 0): 3})
-        assert await group_offsets(_App(consumer).consumer, [(topic, 0), (topic, 1)]) == {
+        assert await group_offsets(App(consumer).consumer, [(topic, 0), (topic, 1)]) == {
             (topic, 0): 3,
             (topic, 1): None,
         }
-        app = _App(consumer)
+        app = App(consumer)
         app.consumer._committed_offset[TP(topic, 0)] = 9  # Faust believed it committed
         metrics = WorkerMetrics(CollectorRegistry())
         repair = CommitRepair(app, metrics.commit_repairs)
@@ -110,7 +73,7 @@ async def test_a_refused_commit_is_counted_nowhere_and_tried_again_later(caplog)
     await create_topic(BOOTSTRAP, other, 1)
     consumer = await _member_of_a_new_group(topic)
     try:
-        app = _App(consumer)
+        app = App(consumer)
         metrics = WorkerMetrics(CollectorRegistry())
         repair = CommitRepair(app, metrics.commit_repairs)
         for _ in range(2):
