@@ -222,8 +222,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     async def watchdog() -> None:
         # The log's bounds for the health verdict, and applied offsets Faust never committed.
         if settled() and app.consumer is not None:
-            await log_bounds.refresh(app.consumer, inputs_assigned())
             assigned = inputs_assigned()
+            await log_bounds.refresh(app.consumer, assigned)
             await commit_repair.tick(
                 {tp: offset for tp, offset in ledger.next_offsets().items() if tp in assigned},
                 generation=app.consumer_generation_id,

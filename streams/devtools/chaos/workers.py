@@ -26,15 +26,23 @@ from parcelwatch.streams.devtools.chaos.deployment import Deployment
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def events_total(metrics: str, counted: Callable[[str], bool]) -> int:
-    """The sum of the ``parcelwatch_events_total`` samples whose line ``counted`` keeps."""
+def metric_total(
+    metrics: str, metric: str, counted: Callable[[str], bool] = lambda line: True
+) -> int:
+    """The sum of the ``metric`` samples (any labels) on a /metrics page whose line ``counted``
+    keeps."""
     return int(
         sum(
             float(line.rpartition(" ")[2])
             for line in metrics.splitlines()
-            if line.startswith("parcelwatch_events_total{") and counted(line)
+            if line.startswith((metric + "{", metric + " ")) and counted(line)
         )
     )
+
+
+def events_total(metrics: str, counted: Callable[[str], bool]) -> int:
+    """The sum of the ``parcelwatch_events_total`` samples whose line ``counted`` keeps."""
+    return metric_total(metrics, "parcelwatch_events_total", counted)
 
 
 # The worker's own account of input it had to fetch again or commit itself: why a drain stalls.
@@ -49,12 +57,7 @@ RECOVERY_COUNTERS = {
 
 def recovery_counters(metrics: str) -> dict[str, int]:
     """Each of ``RECOVERY_COUNTERS`` summed over its labels, from a /metrics page."""
-    sums = dict.fromkeys(RECOVERY_COUNTERS, 0.0)
-    for line in metrics.splitlines():
-        for name, metric in RECOVERY_COUNTERS.items():
-            if line.startswith((metric + "{", metric + " ")):
-                sums[name] += float(line.rpartition(" ")[2])
-    return {name: int(total) for name, total in sums.items()}
+    return {name: metric_total(metrics, metric) for name, metric in RECOVERY_COUNTERS.items()}
 
 
 class WorkerProcess:
