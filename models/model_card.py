@@ -102,6 +102,9 @@ def render_model_card(metadata: Mapping[str, Any], version: str | None = None) -
         if calibration.get("why"):
             how += f"; {calibration['why']}"
         lines.append(f"- Probabilities: {how}.")
+    trees = metadata.get("trees")
+    if trees:
+        lines.append(f"- Trees: {_tree_counts(trees)}.")
     half_life = metadata.get("recency_half_life_days")
     lines.append(
         "- Rows weighted by recency: "
@@ -110,6 +113,18 @@ def render_model_card(metadata: Mapping[str, Any], version: str | None = None) -
     if metadata.get("alert_threshold") is not None:
         lines.append(f"- Alert threshold: {metadata['alert_threshold']}.")
     return "\n".join(lines) + "\n"
+
+
+def _tree_counts(trees: dict[str, Any]) -> str:
+    """How many trees each booster has and how that was chosen (models trained since trees were
+    early-stopped; older ones have no such entry)."""
+    chosen_on = trees.get("chosen_on") or {}
+    classifier = " + ".join(str(n) for n in trees.get("classifier") or []) or "?"
+    quantiles = ", ".join(f"{name} {n}" for name, n in (trees.get("quantiles") or {}).items())
+    return (
+        f"the classifier {classifier} ({chosen_on.get('classifier', '?')}); "
+        f"the delivery-time quantiles {quantiles or '?'} ({chosen_on.get('quantiles', '?')})"
+    )
 
 
 def _period(period: Any) -> str:
