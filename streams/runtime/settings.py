@@ -137,6 +137,12 @@ class Settings:
     # defaults (3 x 64 MiB + 2 GiB per partition) let a worker's RSS climb for hours.
     rocksdb_write_buffer_mb: int = 8
     rocksdb_block_cache_mb: int = 32
+    # The tables' changelog segments. Compaction never touches a partition's active segment, so
+    # with Kafka's defaults (1 GiB, 7 days) a worker restoring onto an empty disk replays every
+    # write of up to a week. Smaller, younger segments let the log cleaner keep each changelog near
+    # one value per key (only for changelog topics the worker creates; see the README).
+    changelog_segment_mb: int = 16
+    changelog_segment_hours: float = 1.0
     # Authenticates model versions and promotions (models/signing.py); a secret, so not in repr.
     model_signing_key: bytes | None = field(default=None, repr=False)
     # Pain points: a window closes this long after its end (later feedback is a late arrival)
@@ -159,6 +165,14 @@ class Settings:
             "write_buffer_size": self.rocksdb_write_buffer_mb * 2**20,
             "max_write_buffer_number": 2,
             "block_cache_size": self.rocksdb_block_cache_mb * 2**20,
+        }
+
+    @property
+    def changelog_topic_configs(self) -> dict[str, str]:
+        """Kafka topic settings of the changelog topics the worker creates."""
+        return {
+            "segment.bytes": str(self.changelog_segment_mb * 2**20),
+            "segment.ms": str(round(self.changelog_segment_hours * 3_600_000)),
         }
 
     def static_membership_advice(self) -> str | None:
@@ -324,6 +338,15 @@ class Settings:
             ),
             rocksdb_block_cache_mb=reader.integer(
                 "ROCKSDB_BLOCK_CACHE_MB", defaults.rocksdb_block_cache_mb, minimum=1, maximum=65536
+            ),
+            changelog_segment_mb=reader.integer(
+                "CHANGELOG_SEGMENT_MB", defaults.changelog_segment_mb, minimum=1, maximum=1024
+            ),
+            changelog_segment_hours=reader.number(
+                "CHANGELOG_SEGMENT_HOURS",
+                defaults.changelog_segment_hours,
+                minimum=0.01,
+                maximum=24 * 7,
             ),
             model_signing_key=_secret_key(reader, "MODEL_SIGNING_KEY"),
             pain_point_grace=timedelta(

@@ -99,3 +99,14 @@ def test_faust_sensors_only_when_asked_for(tmp_path) -> None:
 
 def _routes(app) -> list[str]:
     return [pattern for pattern in app.web.views]
+
+
+def test_every_table_asks_for_the_configured_changelog_segments(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, changelog_segment_mb=8, changelog_segment_hours=3)
+    app = create_app(settings, registry=CollectorRegistry()).faust
+    assert len(app.tables) >= 3
+    for name, table in app.tables.items():
+        assert table.changelog_topic.config == {
+            "segment.bytes": str(8 * 2**20),
+            "segment.ms": str(3 * 3_600_000),
+        }, name

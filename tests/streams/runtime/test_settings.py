@@ -353,3 +353,27 @@ def test_the_garbage_collector_is_tuned_as_configured():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_changelog_segments_roll_within_an_hour_or_16_mib_by_default():
+    assert Settings.from_env({}).changelog_topic_configs == {
+        "segment.bytes": str(16 * 2**20),
+        "segment.ms": str(3_600_000),
+    }
+    custom = Settings.from_env(
+        {"PARCELWATCH_CHANGELOG_SEGMENT_MB": "128", "PARCELWATCH_CHANGELOG_SEGMENT_HOURS": "0.5"}
+    )
+    assert custom.changelog_topic_configs == {
+        "segment.bytes": str(128 * 2**20),
+        "segment.ms": str(1_800_000),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("CHANGELOG_SEGMENT_MB", "0"), ("CHANGELOG_SEGMENT_MB", "4096"),
+     ("CHANGELOG_SEGMENT_HOURS", "0"), ("CHANGELOG_SEGMENT_HOURS", "1000")],
+)  # fmt: skip
+def test_changelog_segment_settings_are_validated(name, value):
+    with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
+        Settings.from_env({f"PARCELWATCH_{name}": value})
