@@ -143,9 +143,11 @@ def fit_models(
     features = encoder.transform(train.rows)
     weights = recency_weights(train.ordered_at, half_life_days)
     try:
-        fitted = _fit_classifier(encoder, features, train, weights, seed)
+        # The latest slice: the classifier's calibration, and every booster's early stopping.
+        split = calibration_split(train)
+        fitted = _fit_classifier(encoder, features, train, weights, seed, split)
         encoder, classifier, calibration, classifier_trees = fitted
-        quantile_models, quantile_trees = _fit_quantiles(encoder, features, train, seed)
+        quantile_models, quantile_trees = _fit_quantiles(encoder, features, train, seed, split)
     except (ValueError, IndexError, ZeroDivisionError, FloatingPointError) as error:
         if isinstance(error, TrainingDataError):
             raise
@@ -225,8 +227,9 @@ def _fit_classifier(
     train: Examples,
     weights: np.ndarray,
     seed: int,
+    split: tuple[np.ndarray, np.ndarray],
 ) -> tuple[FeatureEncoder, Any, dict[str, Any], str]:
-    earlier, latest = calibration_split(train)
+    earlier, latest = split
     late_in_latest = len(_late_shipments(train.subset(latest)))
     late_in_earlier = len(_late_shipments(train.subset(earlier)))
     columns = encoder.columns
@@ -273,16 +276,20 @@ def calibration_split(train: Examples) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit_quantiles(
-    encoder: FeatureEncoder, features: np.ndarray, train: Examples, seed: int
+    encoder: FeatureEncoder,
+    features: np.ndarray,
+    train: Examples,
+    seed: int,
+    split: tuple[np.ndarray, np.ndarray],
 ) -> tuple[dict[str, Any], str]:
     """One quantile booster per ``QUANTILES`` entry, on the delivered rows, and how their tree
-    counts were chosen: on the latest slice when it and the earlier one have enough delivered
-    rows (then refitted on all of them), else the cap."""
+    counts were chosen: on the latest slice of ``split`` (``calibration_split``) when it and the
+    earlier one have enough delivered rows (then refitted on all of them), else the cap."""
     # Unweighted: weighted quantile leaves cost scikit-learn about ten times the fitting time,
     # and the recency weights are there for the late rate, which the classifier learns.
     hours = train.hours_to_delivery
     delivered = ~np.isnan(hours)
-    earlier, latest = (delivered & part for part in calibration_split(train))
+    earlier, latest = (delivered & part for part in split)
     stop_on_latest = min(earlier.sum(), latest.sum()) >= MIN_DELIVERED_ROWS
 
     def regressor(quantile: float, **params: Any) -> HistGradientBoostingRegressor:

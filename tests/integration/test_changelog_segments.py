@@ -12,12 +12,17 @@ SEGMENT_MB = 4
 SEGMENT_HOURS = 2
 
 
-async def topic_configs(names: list[str]) -> dict[str, dict[str, str]]:
-    """Each topic's effective settings, as the broker describes them."""
+async def changelog_configs(prefix: str) -> dict[str, dict[str, str]]:
+    """Every ``prefix…-changelog`` topic's effective settings, as the broker describes them."""
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
     try:
-        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        resources = [
+            ConfigResource(ConfigResourceType.TOPIC, name)
+            for name in names
+            if name.endswith("-changelog")
+        ]
         configs: dict[str, dict[str, str]] = {}
         for response in await admin.describe_configs(resources):
             for _error, _message, _type, name, entries in response.resources:
@@ -25,16 +30,6 @@ async def topic_configs(names: list[str]) -> dict[str, dict[str, str]]:
         return configs
     finally:
         await admin.close()
-
-
-async def changelog_topics(prefix: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        topics = await admin.list_topics()
-    finally:
-        await admin.close()
-    return sorted(t for t in topics if t.startswith(prefix) and t.endswith("-changelog"))
 
 
 async def test_the_worker_creates_its_changelogs_with_the_configured_segments(deployment, workers):
@@ -47,10 +42,9 @@ async def test_the_worker_creates_its_changelogs_with_the_configured_segments(de
         )
     )  # start_worker returns once /readyz says ready: the tables are set up
 
-    names = await changelog_topics(deployment.prefix)
-    assert f"{deployment.prefix}parcelwatch-shipments-changelog" in names
-    configs = await topic_configs(names)
-    for name in names:
-        assert configs[name]["cleanup.policy"] == "compact", name
-        assert configs[name]["segment.bytes"] == str(SEGMENT_MB * 2**20), name
-        assert configs[name]["segment.ms"] == str(SEGMENT_HOURS * 3_600_000), name
+    configs = await changelog_configs(deployment.prefix)
+    assert f"{deployment.prefix}parcelwatch-shipments-changelog" in configs
+    for name, config in configs.items():
+        assert config["cleanup.policy"] == "compact", name
+        assert config["segment.bytes"] == str(SEGMENT_MB * 2**20), name
+        assert config["segment.ms"] == str(SEGMENT_HOURS * 3_600_000), name

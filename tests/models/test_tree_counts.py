@@ -66,8 +66,9 @@ def test_the_quantile_stopping_rule_is_the_same_in_hours_and_in_minutes(train_sp
     examples, encoder, features = train_split
     in_minutes = replace(examples, hours_to_delivery=examples.hours_to_delivery * 60)
 
-    hours_models, how = _fit_quantiles(encoder, features, examples, seed=0)
-    minutes_models, _ = _fit_quantiles(encoder, features, in_minutes, seed=0)
+    split = calibration_split(examples)
+    hours_models, how = _fit_quantiles(encoder, features, examples, 0, split)
+    minutes_models, _ = _fit_quantiles(encoder, features, in_minutes, 0, split)
 
     assert "latest training slice" in how
     hours_trees = {name: m.n_iter_ for name, m in hours_models.items()}
@@ -77,10 +78,11 @@ def test_the_quantile_stopping_rule_is_the_same_in_hours_and_in_minutes(train_sp
 
 def test_too_few_delivered_rows_in_the_latest_slice_keep_the_cap(train_split):
     examples, encoder, features = train_split
-    _, latest = calibration_split(examples)
+    split = calibration_split(examples)
     hours = examples.hours_to_delivery.copy()
-    hours[latest] = np.nan  # nothing recent delivered yet
-    models, how = _fit_quantiles(encoder, features, replace(examples, hours_to_delivery=hours), 0)
+    hours[split[1]] = np.nan  # nothing recent delivered yet
+    nothing_recent = replace(examples, hours_to_delivery=hours)
+    models, how = _fit_quantiles(encoder, features, nothing_recent, 0, split)
 
     assert set(models) == set(QUANTILES)
     assert {m.n_iter_ for m in models.values()} == {REGRESSOR_PARAMS["max_iter"]}
