@@ -40,6 +40,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
 from parcelwatch.streams.pipeline.state_cache import StateCache
+from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.group_commits import CommitRepair
@@ -249,12 +250,14 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         await _exit_worker(health, f"agent died: {describe(error)}")
 
     # concurrency=1 (the default) keeps per-partition order and avoids faust issue #606, where an
-    # offset can be committed past a message another actor is still processing. take_events acks
-    # a batch only after the loop body has processed it.
+    # offset can be committed past a message another actor is still processing. take_batches acks
+    # a batch only once the loop body asks for the next one (never a batch that failed).
     @app.agent(consumed, name="track_shipments", concurrency=1)
     async def track_shipments(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
-            # Inside the loop: once the exception left it, take_events would acknowledge the batch.
+        batches = take_batches(
+            stream, settings.batch_size, settings.batch_seconds, fetched_records_of(app)
+        )
+        async for events in batches:
             try:
                 await track(events)
             except Exception as error:

@@ -11,6 +11,7 @@ import faust
 
 from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.runtime.agents import leave_at_once
+from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
 from parcelwatch.streams.runtime.settings import Settings
 
 ProcessEvents = Callable[[Sequence[faust.EventT]], Awaitable[Any]]
@@ -21,15 +22,17 @@ ReadTable = Callable[[Callable[[], bool]], Awaitable[Any]]
 def add_batch_agent(
     app: faust.App, source: Any, *, name: str, settings: Settings, process: ProcessEvents
 ) -> None:
-    """Agent ``name`` on ``source``: batches of ``settings.batch_size`` (or what came within
-    ``settings.batch_seconds``) handed to ``process``. A failed batch ends the worker at once
-    (``leave_at_once``), so it is read again after the restart."""
+    """Agent ``name`` on ``source``: batches of at most ``settings.batch_size`` (``take_batches``:
+    what was fetched, waiting at most ``settings.batch_seconds``) handed to ``process``. A failed
+    batch ends the worker at once (``leave_at_once``), so it is read again after the restart."""
 
-    # concurrency=1: per-partition order, and one writer per partition of a table; take_events
-    # acks a batch only after the loop body has processed it.
+    # concurrency=1: per-partition order, and one writer per partition of a table; take_batches
+    # acks a batch only once the loop body asks for the next one.
     @app.agent(source, name=name, concurrency=1)
     async def run(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.batch_size, within=settings.batch_seconds):
+        is_last = fetched_records_of(app)
+        batches = take_batches(stream, settings.batch_size, settings.batch_seconds, is_last)
+        async for events in batches:
             try:
                 await process(events)
             except Exception as error:

@@ -27,7 +27,7 @@ def input_messages(events: Sequence[faust.EventT]) -> list[InputMessage]:
 def focuser(events: Sequence[faust.EventT]) -> Callable[[int], None]:
     """``focus(i)``: Faust routes a table read or write to the partition of the *current* event
     (a context variable); inside a batch we say which event it belongs to. Only the context
-    variable: Stream.current_event is what take_events' buffer reads."""
+    variable: Stream.current_event is what take_batches' buffer reads."""
 
     def focus(index: int) -> None:
         _current_event.set(weakref.ref(events[index]))

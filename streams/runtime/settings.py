@@ -105,6 +105,11 @@ class Settings:
     # Allocations between young-generation garbage collections (Python's default: 700); see
     # worker.tune_garbage_collector, which also freezes what start-up built.
     gc_young_threshold: int = 200_000
+    # Every this many seconds the objects tracked so far are frozen out of the collector's walks
+    # (0: Python's own pacing), and every this many minutes all are collected once; see
+    # streams/runtime/garbage_collection.py.
+    gc_freeze_seconds: float = 5.0
+    gc_full_collection_minutes: float = 10.0
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)  # silences, notices
     check_interval_seconds: float = 60.0  # how often the timer sweeps the local table
     timer_max_lag: int = 1000  # skip a sweep while inputs lag more than this many messages
@@ -297,6 +302,15 @@ class Settings:
             faust_metrics=reader.flag("FAUST_METRICS", defaults.faust_metrics),
             gc_young_threshold=reader.integer(
                 "GC_YOUNG_THRESHOLD", defaults.gc_young_threshold, minimum=100, maximum=10_000_000
+            ),
+            gc_freeze_seconds=reader.number(
+                "GC_FREEZE_SECONDS", defaults.gc_freeze_seconds, minimum=0, maximum=3600
+            ),
+            gc_full_collection_minutes=reader.number(
+                "GC_FULL_COLLECTION_MINUTES",
+                defaults.gc_full_collection_minutes,
+                minimum=0.1,
+                maximum=10_080,
             ),
             follow_up_policy=_follow_up_policy(reader),
             check_interval_seconds=reader.number(

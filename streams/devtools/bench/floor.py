@@ -1,6 +1,6 @@
 """The floor: a Faust app whose one agent only forwards, with the worker's Faust settings where
 they matter (raw serializers, at-least-once, acks=-1, the producer's linger and batch size, the
-consumer's fetch wait, ``take_events`` batches of the worker's default size and wait). Each
+consumer's fetch wait, ``take_batches`` of the worker's default size and wait). Each
 value is decoded with orjson, as the ceiling does, so that floor vs ceiling is the framework
 alone.
 Run as ``python -m parcelwatch.streams.devtools.bench.floor``."""
@@ -13,6 +13,7 @@ import faust
 import orjson
 from faust.worker import Worker
 
+from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
 from parcelwatch.streams.runtime.fetch_wait import with_fetch_wait
 from parcelwatch.streams.runtime.settings import Settings
 
@@ -42,7 +43,9 @@ def create_floor_app(args: argparse.Namespace) -> faust.App:
 
     @app.agent(source, name="forward", concurrency=1)
     async def forward(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(DEFAULTS.batch_size, within=DEFAULTS.batch_seconds):
+        is_last = fetched_records_of(app)
+        batches = take_batches(stream, DEFAULTS.batch_size, DEFAULTS.batch_seconds, is_last)
+        async for events in batches:
             for event in events:
                 orjson.loads(event.value)
                 await sink.send(key=event.key, value=event.value)

@@ -339,7 +339,7 @@ def test_bad_retention_settings_are_refused(name, value):
 def test_the_garbage_collector_is_tuned_as_configured():
     import gc
 
-    from parcelwatch.streams.runtime.worker import tune_garbage_collector
+    from parcelwatch.streams.runtime.garbage_collection import tune_garbage_collector
 
     assert Settings.from_env({}).gc_young_threshold == 200_000
     assert Settings.from_env({"PARCELWATCH_GC_YOUNG_THRESHOLD": "5000"}).gc_young_threshold == 5000
@@ -353,6 +353,21 @@ def test_the_garbage_collector_is_tuned_as_configured():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_collections_are_paced_every_5_seconds_and_collected_whole_every_10_minutes():
+    defaults = Settings.from_env({})
+    assert (defaults.gc_freeze_seconds, defaults.gc_full_collection_minutes) == (5.0, 10.0)
+    paced = Settings.from_env(
+        {"PARCELWATCH_GC_FREEZE_SECONDS": "0", "PARCELWATCH_GC_FULL_COLLECTION_MINUTES": "60"}
+    )
+    assert (paced.gc_freeze_seconds, paced.gc_full_collection_minutes) == (0.0, 60.0)
+    for name, value in (
+        ("PARCELWATCH_GC_FREEZE_SECONDS", "-1"),
+        ("PARCELWATCH_GC_FULL_COLLECTION_MINUTES", "0"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})
 
 
 def test_changelog_segments_roll_within_an_hour_or_16_mib_by_default():
