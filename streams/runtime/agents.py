@@ -40,7 +40,7 @@ from parcelwatch.streams.pipeline.input_ledger import (
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, OutputMessage, ShipmentProcessor
 from parcelwatch.streams.pipeline.state_cache import StateCache
-from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
+from parcelwatch.streams.runtime.batch_take import take_app_batches
 from parcelwatch.streams.runtime.faust_events import focuser, input_messages
 from parcelwatch.streams.runtime.feedback_model_holder import FeedbackModelHolder
 from parcelwatch.streams.runtime.group_commits import CommitRepair
@@ -254,10 +254,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
     # a batch only once the loop body asks for the next one (never a batch that failed).
     @app.agent(consumed, name="track_shipments", concurrency=1)
     async def track_shipments(stream: faust.StreamT) -> None:
-        batches = take_batches(
-            stream, settings.batch_size, settings.batch_seconds, fetched_records_of(app)
-        )
-        async for events in batches:
+        async for events in take_app_batches(app, stream, settings):
             try:
                 await track(events)
             except Exception as error:

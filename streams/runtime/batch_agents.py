@@ -11,7 +11,7 @@ import faust
 
 from parcelwatch.streams.pipeline.error_text import describe, stack
 from parcelwatch.streams.runtime.agents import leave_at_once
-from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
+from parcelwatch.streams.runtime.batch_take import take_app_batches
 from parcelwatch.streams.runtime.settings import Settings
 
 ProcessEvents = Callable[[Sequence[faust.EventT]], Awaitable[Any]]
@@ -30,9 +30,7 @@ def add_batch_agent(
     # acks a batch only once the loop body asks for the next one.
     @app.agent(source, name=name, concurrency=1)
     async def run(stream: faust.StreamT) -> None:
-        is_last = fetched_records_of(app)
-        batches = take_batches(stream, settings.batch_size, settings.batch_seconds, is_last)
-        async for events in batches:
+        async for events in take_app_batches(app, stream, settings):
             try:
                 await process(events)
             except Exception as error:

@@ -28,6 +28,8 @@ from typing import Any
 
 import faust
 
+from parcelwatch.streams.runtime.settings import Settings
+
 # Whether ``offset`` is the last record the consumer has fetched of partition ``tp``.
 IsLast = Callable[[Any, int], bool]
 
@@ -100,6 +102,16 @@ async def take_batches(
     finally:
         stream.enable_acks = acks_enabled
         stream._processors.remove(add_to_buffer)  # type: ignore[attr-defined]
+
+
+def take_app_batches(
+    app: faust.App, stream: faust.StreamT, settings: Settings
+) -> AsyncIterator[list[faust.EventT]]:
+    """``take_batches`` as every agent of ``app`` takes them: ``settings.batch_size`` and
+    ``settings.batch_seconds``, caught up by ``app``'s consumer."""
+    return take_batches(
+        stream, settings.batch_size, settings.batch_seconds, fetched_records_of(app)
+    )
 
 
 def fetched_records_of(app: faust.App) -> IsLast:

@@ -105,7 +105,7 @@ class Settings:
     # about 4% of a worker's CPU, and no panel or alert of ours reads them.
     faust_metrics: bool = False
     # Allocations between young-generation garbage collections (Python's default: 700); see
-    # worker.tune_garbage_collector, which also freezes what start-up built.
+    # garbage_collection.tune_garbage_collector, which also freezes what start-up built.
     gc_young_threshold: int = 200_000
     # Every this many seconds the objects tracked so far are frozen out of the collector's walks
     # (0: Python's own pacing), and every this many minutes all are collected once; see

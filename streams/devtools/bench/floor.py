@@ -13,7 +13,7 @@ import faust
 import orjson
 from faust.worker import Worker
 
-from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
+from parcelwatch.streams.runtime.batch_take import take_app_batches
 from parcelwatch.streams.runtime.fetch_wait import with_fetch_wait
 from parcelwatch.streams.runtime.settings import Settings
 
@@ -43,9 +43,7 @@ def create_floor_app(args: argparse.Namespace) -> faust.App:
 
     @app.agent(source, name="forward", concurrency=1)
     async def forward(stream: faust.StreamT) -> None:
-        is_last = fetched_records_of(app)
-        batches = take_batches(stream, DEFAULTS.batch_size, DEFAULTS.batch_seconds, is_last)
-        async for events in batches:
+        async for events in take_app_batches(app, stream, DEFAULTS):
             for event in events:
                 orjson.loads(event.value)
                 await sink.send(key=event.key, value=event.value)

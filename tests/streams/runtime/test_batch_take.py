@@ -14,7 +14,12 @@ import faust
 import pytest
 from faust.types import TP
 
-from parcelwatch.streams.runtime.batch_take import fetched_records_of, take_batches
+from parcelwatch.streams.runtime.batch_take import (
+    fetched_records_of,
+    take_app_batches,
+    take_batches,
+)
+from parcelwatch.streams.runtime.settings import Settings
 
 PARTITION = TP("carrier-scans", 0)
 
@@ -193,3 +198,17 @@ def test_faust_streams_have_the_parts_take_batches_uses() -> None:
     assert "timeout" in inspect.signature(stream_type.wait_for_stopped).parameters
     source = inspect.getsource(stream_type.__init__)
     assert "_processors" in source and "enable_acks" in source
+
+
+async def test_an_app_s_agents_take_batches_of_its_settings_caught_up_by_its_consumer() -> None:
+    class Consumer:
+        def highwater(self, tp: Any) -> int:
+            return 5
+
+    stream = StandInStream()
+    await fill(stream, 0, 4)
+    app = AppOf(Consumer())
+    batches = take_app_batches(app, stream, Settings(batch_size=3, batch_seconds=30.0))  # type: ignore[arg-type]
+    assert offsets(await anext(batches)) == [0, 1, 2]
+    assert offsets(await anext(batches)) == [3, 4]  # 4 is the highwater's last: no 30 s wait
+    await batches.aclose()
