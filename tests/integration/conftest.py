@@ -208,6 +208,24 @@ async def produce(
         await producer.stop()
 
 
+def orders_then_scans(messages: list[tuple[str, bytes | None, bytes]]) -> tuple[list, list]:
+    """Orders and scans travel on two topics, so a worker may read a shipment's scans before its
+    order and score them without its promise (another risk, maybe another alert id). Fed all
+    orders first, then the scans, live and offline meet the same sequence per shipment."""
+    orders = [m for m in messages if not m[0].endswith("carrier-scans")]
+    return orders, [m for m in messages if m[0].endswith("carrier-scans")]
+
+
+async def produce_orders_then_scans(
+    deployment: Deployment, messages: list[tuple[str, bytes | None, bytes]]
+) -> None:
+    """``messages`` as ``orders_then_scans`` splits them, every order applied before any scan."""
+    orders, scans = orders_then_scans(messages)
+    await produce(orders)
+    await wait_until_committed(deployment, timeout=90)
+    await produce(scans)
+
+
 async def wait_until_committed(deployment: Deployment, timeout: float = 30) -> None:
     """Until the worker's consumer group has committed every input message produced so far."""
     group = f"{deployment.prefix}parcelwatch"

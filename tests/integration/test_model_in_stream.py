@@ -19,7 +19,14 @@ from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from tests.integration.conftest import REPO, collect, free_port, produce, wait_until_committed
+from tests.integration.conftest import (
+    REPO,
+    collect,
+    free_port,
+    orders_then_scans,
+    produce,
+    produce_orders_then_scans,
+)
 from tests.model_fixtures import process_in_rounds
 
 
@@ -52,14 +59,6 @@ async def expected_risk_alerts(messages, model) -> set[str]:
     return {a["alert_id"] for a in sent if a.get("kind") == "delay_risk"}
 
 
-def orders_then_scans(messages) -> tuple[list, list]:
-    """Orders and scans travel on two topics, so a worker may read a shipment's scans before its
-    order, and a risk first crosses the threshold on another event (another alert id). Fed all
-    orders first, then the scans, live and offline meet the same sequence per shipment."""
-    orders = [m for m in messages if not m[0].endswith("carrier-scans")]
-    return orders, [m for m in messages if m[0].endswith("carrier-scans")]
-
-
 def _topics_of(messages):
     from parcelwatch.schemas.topics import TopicNames
 
@@ -84,10 +83,7 @@ async def run_until_alerted(deployment, workers, model_dir, messages, expected: 
     which must be exactly the ``expected`` ones."""
     worker = worker_with_model(deployment, model_dir)
     workers.append(worker)
-    orders, scans = orders_then_scans(messages)
-    await produce(orders)
-    await wait_until_committed(deployment, timeout=90)  # every order applied before any scan
-    await produce(scans)
+    await produce_orders_then_scans(deployment, messages)
     alerts = await collect(
         deployment.topics.shipment_alerts,
         lambda v: {a["alert_id"] for a in v if a["kind"] == "delay_risk"} >= expected,

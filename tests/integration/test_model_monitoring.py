@@ -19,7 +19,7 @@ from parcelwatch.streams.core.model_watch import ModelWatch, record_outcome, sum
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.pipeline.processing import InputMessage, ShipmentProcessor
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from tests.integration.conftest import collect, produce
+from tests.integration.conftest import collect, orders_then_scans, produce_orders_then_scans
 from tests.model_fixtures import process_in_rounds
 
 
@@ -44,9 +44,10 @@ async def expected_outcomes(messages, model, topics) -> list[dict]:
         topics=topics, limits=Limits(), store={}, publish=publish, clock=utc_now,
         metrics=WorkerMetrics(CollectorRegistry()), scorer=lambda: model,
     )  # fmt: skip
-    await process_in_rounds(
-        processor, [InputMessage(topic, 0, 0, key, value) for topic, key, value in messages]
-    )
+    for part in orders_then_scans(messages):  # the order the worker is fed them in
+        await process_in_rounds(
+            processor, [InputMessage(topic, 0, 0, key, value) for topic, key, value in part]
+        )
     return sent
 
 
@@ -67,7 +68,7 @@ async def test_outcomes_of_scored_shipments_become_live_quality_summaries_and_ga
         }
     )
     workers.append(worker)
-    await produce(messages)
+    await produce_orders_then_scans(deployment, messages)
 
     expected_ids = {record["outcome_id"] for record in expected}
     # Generous waits: a loaded two-core CI machine scores slowly. They end as soon as all is there.
