@@ -4,11 +4,11 @@
 
 The simulator's mix (``generate_journeys``) goes through the processor with a dict store, as the
 bench's workers run it (no quiet hours, every milestone told however old, the clock at each
-batch's publish time). For the latest value of each shipment key it reports the bytes orjson
-gives it (what Faust's json codec writes to the changelog: the bench's "state per shipment"),
-and the CPU µs of ``state_to_json`` + ``orjson.dumps`` and of ``orjson.loads`` +
-``state_from_json``: for version 4 (what the table stores) and, in the same run, version 3 (the
-readable form, what it stored before). ``--fields`` breaks the bytes down by top-level field and
+batch's publish time). For the latest value of each shipment key it reports its bytes and the
+CPU µs of ``state_to_json`` + encoding and of decoding + ``state_from_json``: for version 4 as
+the table stores it (``schemas.stored_value``: deflated, the bench's "state per shipment"), and
+in the same run as JSON text (stored so before) and version 3 (the readable form, stored before
+version 4). ``--fields`` breaks the bytes down by top-level field and
 part field (each field's share: the bytes of its ``"name":value``).
 """
 
@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.order_state import is_order_key, is_return_key
 from parcelwatch.schemas.state import readable_state_json, state_from_json, state_to_json
+from parcelwatch.schemas.stored_value import dump_stored, load_stored
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import Limits
 from parcelwatch.streams.core.follow_up import FollowUpPolicy
@@ -116,15 +117,21 @@ def main() -> None:
     stored = stored_states(args.shipments)
     states = [state_from_json(value) for value in stored.values()]
     print(f"{len(states)} shipment states of {args.shipments} shipments (CPU µs, best of 3)")
-    # Version 3 (the readable form, as stored before version 4) beside version 4, in one run.
-    for name, to_json in (("version 3", readable_state_json), ("version 4", state_to_json)):
+    # Version 3 (the readable form, as stored before version 4) beside version 4, as JSON text
+    # (stored before schemas.stored_value) and as the table stores it now, in one run.
+    forms = (
+        ("version 3, JSON", readable_state_json, orjson.dumps, orjson.loads),
+        ("version 4, JSON", state_to_json, orjson.dumps, orjson.loads),
+        ("version 4, stored", state_to_json, dump_stored, load_stored),
+    )
+    for name, to_json, dump, load in forms:
         values = [to_json(state) for state in states]
-        blobs = [orjson.dumps(value) for value in values]
+        blobs = [dump(value) for value in values]
         sizes = [len(blob) for blob in blobs]
         encode_us = best_per_item(
-            3, states, lambda state, to_json=to_json: orjson.dumps(to_json(state))
+            3, states, lambda state, to_json=to_json, dump=dump: dump(to_json(state))
         )
-        decode_us = best_per_item(3, blobs, lambda blob: state_from_json(orjson.loads(blob)))
+        decode_us = best_per_item(3, blobs, lambda blob, load=load: state_from_json(load(blob)))
         print(
             f"{name}: bytes per shipment mean {statistics.fmean(sizes):,.0f}, "
             f"p50 {percentile(sizes, 0.5):,}, p95 {percentile(sizes, 0.95):,}, "

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import is_order_key
 from parcelwatch.schemas.state import state_to_json
+from parcelwatch.schemas.stored_value import load_stored
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.tracking import apply_event
 from parcelwatch.streams.devtools.chaos.verify import comparable_fields
@@ -78,7 +79,7 @@ async def stored_table(deployment: Deployment) -> dict[str, dict]:
         while await behind():
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    states[orjson.loads(record.key)] = orjson.loads(record.value)
+                    states[orjson.loads(record.key)] = load_stored(record.value)
     finally:
         await consumer.stop()
     return states

@@ -18,6 +18,7 @@ from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.order_state import order_key, return_key
 from parcelwatch.schemas.returns import ReturnEventType
 from parcelwatch.schemas.state import stored_version
+from parcelwatch.schemas.stored_value import load_stored
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.retention import MIN_RETENTION
 from tests.factories import order_at, scan_at
@@ -52,7 +53,7 @@ async def changelog_until(
             assert time.monotonic() < deadline, f"changelog: not done in {timeout}s: {records}"
             for batch in (await consumer.getmany(timeout_ms=500)).values():
                 records += [
-                    (orjson.loads(r.key), None if r.value is None else orjson.loads(r.value))
+                    (orjson.loads(r.key), None if r.value is None else load_stored(r.value))
                     for r in batch
                 ]
     finally:

@@ -34,6 +34,7 @@ from parcelwatch.schemas.state import (
     stored_tracking_number,
 )
 from parcelwatch.schemas.state_compact import STATUS_CODES, notification_id_of
+from parcelwatch.schemas.stored_value import dump_stored, load_stored
 from parcelwatch.schemas.types import (
     AlertKind,
     Customer,
@@ -173,7 +174,7 @@ def states(draw, zones: tuple[timezone, ...] = ZONES) -> ShipmentState:
 
 
 def through_the_changelog(state: ShipmentState) -> ShipmentState:
-    return state_from_json(orjson.loads(orjson.dumps(state_to_json(state))))
+    return state_from_json(load_stored(dump_stored(state_to_json(state))))
 
 
 @settings(max_examples=150, deadline=None)

@@ -12,6 +12,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from parcelwatch.schemas.stored_value import load_stored
 from parcelwatch.streams.devtools.localkafka import quiet_aiokafka
 from parcelwatch.streams.pipeline.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
 
@@ -243,7 +244,7 @@ async def applied_offsets(bootstrap: str, changelog_topic: str) -> dict[TopicPar
         key = orjson.loads(record.key)
         if isinstance(key, str) and is_ledger_key(key):
             partition = int(key.removeprefix(LEDGER_KEY_PREFIX))
-            for topic, offset in orjson.loads(record.value)["next_offsets"].items():
+            for topic, offset in load_stored(record.value)["next_offsets"].items():
                 applied[TopicPartition(topic, partition)] = int(offset)
     return applied
 

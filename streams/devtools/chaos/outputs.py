@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from parcelwatch.schemas.state import stored_tracking_number
+from parcelwatch.schemas.stored_value import StoredValueError, load_stored
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import read_to_end
 
@@ -65,7 +66,7 @@ async def read_states(deployment: Deployment) -> tuple[dict[str, dict[str, Any]]
     unreadable = 0
     for record in await read_to_end(deployment.bootstrap, [deployment.changelog_topic]):
         key = _table_key(record.key)
-        value = _json_object(record.value)
+        value = _stored_object(record.value)
         if key is None:
             unreadable += 1
         elif value is None:
@@ -78,6 +79,17 @@ async def read_states(deployment: Deployment) -> tuple[dict[str, dict[str, Any]]
 
 def _is_shipment_state(key: str, value: dict[str, Any]) -> bool:
     return stored_tracking_number(value) == key
+
+
+def _stored_object(value: bytes | None) -> dict[str, Any] | None:
+    """A changelog value as the table stored it (``schemas.stored_value``)."""
+    if value is None:
+        return None
+    try:
+        decoded = load_stored(value)
+    except StoredValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
 
 
 def _json_object(value: bytes | None) -> dict[str, Any] | None:

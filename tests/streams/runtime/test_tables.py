@@ -1,0 +1,69 @@
+"""The tables' value codec: the stored form, each value encoded once however often Faust asks."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from parcelwatch.schemas.stored_value import FORMAT_DEFLATE_1, load_stored
+from parcelwatch.streams.runtime import tables
+from parcelwatch.streams.runtime.app import create_app
+from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.tables import StoredValueCodec
+
+STATE_LIKE = {"v": 4, "t": {"sc": [["~-s1", "it", 1_795_000_000 + n, 0] for n in range(20)]}}
+
+
+def counting_dumps(monkeypatch) -> list[object]:
+    encoded: list[object] = []
+    real = tables.dump_stored
+
+    def dump(value):
+        encoded.append(value)
+        return real(value)
+
+    monkeypatch.setattr(tables, "dump_stored", dump)
+    return encoded
+
+
+def test_the_codec_writes_and_reads_the_stored_form():
+    codec = StoredValueCodec()
+    data = codec.dumps(STATE_LIKE)
+    assert data[0] == FORMAT_DEFLATE_1
+    assert load_stored(data) == STATE_LIKE
+    assert codec.loads(data) == STATE_LIKE
+    assert codec.loads(b'{"v": 4}') == {"v": 4}  # JSON text, as tables stored it before
+
+
+def test_a_value_is_encoded_once_for_the_store_and_its_changelog(monkeypatch):
+    encoded = counting_dumps(monkeypatch)
+    codec = StoredValueCodec()
+    first = codec.dumps(STATE_LIKE)
+    again = codec.dumps(STATE_LIKE)  # the changelog's turn: the same object
+    assert again is first
+    assert encoded == [STATE_LIKE]
+    # An equal but new object (the next write of the key) is encoded anew, and so is the same
+    # object a third time: each value is remembered for one more encoding only.
+    equal = {**STATE_LIKE}
+    assert codec.dumps(equal) == first
+    assert codec.dumps(STATE_LIKE) == first
+    assert len(encoded) == 3
+
+
+def test_the_codec_remembers_a_bounded_number_of_values(monkeypatch):
+    encoded = counting_dumps(monkeypatch)
+    codec = StoredValueCodec(remember=2)
+    values = [{"n": n} for n in range(3)]
+    for value in values:
+        codec.dumps(value)
+    codec.dumps(values[0])  # forgotten: the oldest of three with room for two
+    codec.dumps(values[2])  # remembered
+    assert encoded == [values[0], values[1], values[2], values[0]]
+
+
+def test_every_table_stores_its_values_in_the_stored_form(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
+    assert len(app.tables) >= 3
+    for name, table in app.tables.items():
+        assert isinstance(table.value_serializer, StoredValueCodec), name
+        assert table.changelog_topic.schema.value_serializer is table.value_serializer, name
+        assert table.data.value_serializer is table.value_serializer, name
