@@ -4,6 +4,7 @@ It is written to the table's changelog topic and read back after a restart or a 
 by a newer parcelwatch, so it is a contract like the topic events: it carries ``state_version`` and
 its encoding lives here, beside the other contracts: the stored form (version 4, compact) in
 ``state_compact.py``, the reading of earlier versions and the readable form (version 3) here.
+The table writes that JSON object deflated (``stored_value.py``, the bytes of every table value).
 
 The state is grouped by who writes what, so that a rule copies only its own part (and the few
 top-level fields), never the whole state:
