@@ -47,6 +47,7 @@ rest.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from parcelwatch.schemas.ids import deterministic_id
@@ -109,6 +110,7 @@ _ZONES: dict[int, timezone] = {0: UTC}  # offset minutes -> zone, for decoding
 _MINUTES: dict[Any, int] = {UTC: 0}  # fixed zone -> offset minutes, for encoding
 
 
+@lru_cache(maxsize=16_384)  # a shipment's few ids, derived on each of its writes and reads
 def notification_id_of(tracking_number: str, milestone: str) -> str:
     """The notification id version 4 leaves out (it is derived again on reading)."""
     return deterministic_id("notification", tracking_number, milestone)

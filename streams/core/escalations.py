@@ -103,12 +103,11 @@ def _due(
     state: ShipmentState, now: datetime, policy: EscalationPolicy
 ) -> tuple[LostSignal | None, bool]:
     """The lost signal and whether an unrequested return is due, leaving out opened cases."""
-    escalated = state.outputs.escalated
     signal = lost_signal(state, now, policy)
-    if _case_id(_R.PARCEL_LOST, state) in escalated:
+    if signal is not None and _opened_before(_R.PARCEL_LOST, state):
         signal = None
     returning = state.tracking.status in _RETURNING and is_outbound(state)
-    return signal, returning and _case_id(_R.UNREQUESTED_RETURN, state) not in escalated
+    return signal, returning and not _opened_before(_R.UNREQUESTED_RETURN, state)
 
 
 def lost_signal(state: ShipmentState, now: datetime, policy: EscalationPolicy) -> LostSignal | None:
@@ -127,7 +126,7 @@ def lost_signal(state: ShipmentState, now: datetime, policy: EscalationPolicy) -
 def next_escalation_at(state: ShipmentState, policy: EscalationPolicy) -> datetime | None:
     """When a timer should look again for a case that only time can open: a stalled parcel
     becoming lost. None when no such case is pending."""
-    if _case_id(_R.PARCEL_LOST, state) in state.outputs.escalated:
+    if _opened_before(_R.PARCEL_LOST, state):
         return None
     return _stalled_lost_at(state, policy)
 
@@ -363,6 +362,12 @@ def _return_summary(state: ReturnState) -> ReturnSummary:
 
 def _case_id(reason: EscalationReason, state: ShipmentState, episode: str = "") -> str:
     return deterministic_id("case", reason.value, state.tracking_number, episode)
+
+
+def _opened_before(reason: EscalationReason, state: ShipmentState) -> bool:
+    # Most shipments never had a case: their id (a SHA-1) is not worth deriving on every input.
+    escalated = state.outputs.escalated
+    return bool(escalated) and _case_id(reason, state) in escalated
 
 
 def _case(
