@@ -66,10 +66,11 @@ class StoredValueError(ValueError):
     """A stored value that is neither JSON text nor a known format."""
 
 
-def dump_stored(value: Any) -> bytes:
-    """``value`` (JSON-able) as stored: deflated when that is shorter, else JSON text."""
+def dump_stored(value: Any, *, deflate: bool = True) -> bytes:
+    """``value`` (JSON-able) as stored: deflated when that is shorter (and ``deflate``), else JSON
+    text."""
     text = orjson.dumps(value)
-    if len(text) < COMPRESS_FROM:
+    if not deflate or len(text) < COMPRESS_FROM:
         return text
     # Level 2 and a 4 KiB window: a 1 KB state in ~20 µs; level 6 saves 7% more bytes for 40%
     # more time (tests/benchmarks/bench_state.py).

@@ -21,8 +21,9 @@ class StoredValueCodec(codecs.Codec):
     reused meanwhile). Table values are never mutated once set: every write is a new object.
     """
 
-    def __init__(self, remember: int = 4096, **kwargs: Any) -> None:
+    def __init__(self, *, deflate: bool = True, remember: int = 4096, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._deflate = deflate
         self._remember = remember
         self._recent: OrderedDict[int, tuple[Any, bytes]] = OrderedDict()
 
@@ -30,7 +31,7 @@ class StoredValueCodec(codecs.Codec):
         kept = self._recent.pop(id(value), None)
         if kept is not None and kept[0] is value:
             return kept[1]  # the second encoding of a value: used once more at most
-        data = dump_stored(value)
+        data = dump_stored(value, deflate=self._deflate)
         self._recent[id(value)] = (value, data)
         if len(self._recent) > self._remember:
             self._recent.popitem(last=False)
@@ -57,5 +58,5 @@ def add_keyed_table(app: faust.App, settings: Settings, name: str, *, help_text:
     # Faust's Table takes its value codec from ``value_type`` only (a Record's serializer, else
     # json). Its store and changelog topic take it from the table when they are made: the store
     # on first use, the topic when the table manager adds the table.
-    table.value_serializer = StoredValueCodec()
+    table.value_serializer = StoredValueCodec(deflate=settings.store_deflated)
     return app.tables.add(table)

@@ -392,3 +392,8 @@ def test_changelog_segments_roll_within_an_hour_or_16_mib_by_default():
 def test_changelog_segment_settings_are_validated(name, value):
     with pytest.raises(SettingsError, match=f"PARCELWATCH_{name}"):
         Settings.from_env({f"PARCELWATCH_{name}": value})
+
+
+def test_table_values_are_stored_deflated_unless_switched_off():
+    assert Settings.from_env({}).store_deflated is True
+    assert Settings.from_env({"PARCELWATCH_STORE_DEFLATED": "false"}).store_deflated is False

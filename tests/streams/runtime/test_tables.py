@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+import pytest
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.schemas.stored_value import FORMAT_DEFLATE_1, load_stored
@@ -17,9 +19,9 @@ def counting_dumps(monkeypatch) -> list[object]:
     encoded: list[object] = []
     real = tables.dump_stored
 
-    def dump(value):
+    def dump(value, **options):
         encoded.append(value)
-        return real(value)
+        return real(value, **options)
 
     monkeypatch.setattr(tables, "dump_stored", dump)
     return encoded
@@ -60,10 +62,21 @@ def test_the_codec_remembers_a_bounded_number_of_values(monkeypatch):
     assert encoded == [values[0], values[1], values[2], values[0]]
 
 
-def test_every_table_stores_its_values_in_the_stored_form(tmp_path):
-    app = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
+def test_with_deflating_off_the_codec_writes_json_text_and_still_reads_both():
+    codec = StoredValueCodec(deflate=False)
+    data = codec.dumps(STATE_LIKE)
+    assert data == orjson.dumps(STATE_LIKE)
+    assert codec.loads(StoredValueCodec().dumps(dict(STATE_LIKE))) == STATE_LIKE
+
+
+@pytest.mark.parametrize("deflated", [True, False])
+def test_every_table_stores_its_values_in_the_stored_form(tmp_path, deflated):
+    settings = Settings(data_dir=tmp_path, store_deflated=deflated)
+    app = create_app(settings, registry=CollectorRegistry()).faust
     assert len(app.tables) >= 3
     for name, table in app.tables.items():
         assert isinstance(table.value_serializer, StoredValueCodec), name
+        first = table.value_serializer.dumps(STATE_LIKE)
+        assert (first[0] == FORMAT_DEFLATE_1) is deflated, name
         assert table.changelog_topic.schema.value_serializer is table.value_serializer, name
         assert table.data.value_serializer is table.value_serializer, name
