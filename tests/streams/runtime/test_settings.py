@@ -370,9 +370,9 @@ def test_collections_are_paced_every_5_seconds_and_collected_whole_every_10_minu
             Settings.from_env({name: value})
 
 
-def test_changelog_segments_roll_within_an_hour_or_16_mib_by_default():
+def test_changelog_segments_roll_within_an_hour_or_6_mib_by_default():
     assert Settings.from_env({}).changelog_topic_configs == {
-        "segment.bytes": str(16 * 2**20),
+        "segment.bytes": str(6 * 2**20),
         "segment.ms": str(3_600_000),
     }
     custom = Settings.from_env(
