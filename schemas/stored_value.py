@@ -85,7 +85,7 @@ def dump_stored(value: Any, *, deflate: bool = True) -> bytes:
 
 def load_stored(data: bytes) -> Any:
     """A stored value back as JSON values; ``StoredValueError`` when it is damaged."""
-    if data[:1] == b"\x01":
+    if data[:1] == bytes((FORMAT_DEFLATE_1,)):
         decompressor = zlib.decompressobj(-WINDOW_BITS, DICTIONARY_1)
         try:
             text = decompressor.decompress(data[1:])

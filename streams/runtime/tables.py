@@ -17,8 +17,9 @@ class StoredValueCodec(codecs.Codec):
 
     Faust encodes a value it stores twice: at once for the store, and again when the producer's
     buffer sends it to the changelog. The second time reuses the bytes of the first: the codec
-    keeps the last ``remember`` values it encoded, by identity (holding them, so that an id is not
-    reused meanwhile). Table values are never mutated once set: every write is a new object.
+    keeps the last ``remember`` values it encoded, by id, and holds them, so that no other object
+    can take an id while it is kept. Table values are never mutated once set: every write is a
+    new object.
     """
 
     def __init__(self, *, deflate: bool = True, remember: int = 4096, **kwargs: Any) -> None:
@@ -29,7 +30,7 @@ class StoredValueCodec(codecs.Codec):
 
     def _dumps(self, value: Any) -> bytes:
         kept = self._recent.pop(id(value), None)
-        if kept is not None and kept[0] is value:
+        if kept is not None:  # this very object (held, so its id is its own)
             return kept[1]  # the second encoding of a value: used once more at most
         data = dump_stored(value, deflate=self._deflate)
         self._recent[id(value)] = (value, data)

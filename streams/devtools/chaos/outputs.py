@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from parcelwatch.schemas.state import stored_tracking_number
-from parcelwatch.schemas.stored_value import StoredValueError, load_stored
+from parcelwatch.schemas.stored_value import load_stored
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import read_to_end
 
@@ -43,7 +44,7 @@ async def read_outputs(deployment: Deployment) -> Outputs:
     }
     unreadable = 0
     for record in records:
-        value = _json_object(record.value)
+        value = _object_of(record.value, orjson.loads)
         if value is None:
             unreadable += 1
         else:
@@ -66,7 +67,7 @@ async def read_states(deployment: Deployment) -> tuple[dict[str, dict[str, Any]]
     unreadable = 0
     for record in await read_to_end(deployment.bootstrap, [deployment.changelog_topic]):
         key = _table_key(record.key)
-        value = _stored_object(record.value)
+        value = _object_of(record.value, load_stored)  # as the table stored it
         if key is None:
             unreadable += 1
         elif value is None:
@@ -81,23 +82,14 @@ def _is_shipment_state(key: str, value: dict[str, Any]) -> bool:
     return stored_tracking_number(value) == key
 
 
-def _stored_object(value: bytes | None) -> dict[str, Any] | None:
-    """A changelog value as the table stored it (``schemas.stored_value``)."""
+def _object_of(value: bytes | None, load: Callable[[bytes], Any]) -> dict[str, Any] | None:
+    """``value`` decoded by ``load`` (``orjson.loads`` for a topic's events, ``load_stored`` for
+    a table's changelog), or None when it is absent, unreadable or not an object."""
     if value is None:
         return None
     try:
-        decoded = load_stored(value)
-    except StoredValueError:
-        return None
-    return decoded if isinstance(decoded, dict) else None
-
-
-def _json_object(value: bytes | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    try:
-        decoded = orjson.loads(value)
-    except orjson.JSONDecodeError:
+        decoded = load(value)
+    except ValueError:  # orjson.JSONDecodeError and StoredValueError are ValueErrors
         return None
     return decoded if isinstance(decoded, dict) else None
 
