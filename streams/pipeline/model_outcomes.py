@@ -18,16 +18,33 @@ from parcelwatch.schemas.state import RiskAtMoment, ShipmentState
 from parcelwatch.schemas.types import AlertKind
 
 
-def decide_outcome(state: ShipmentState) -> tuple[ShipmentState, list[ModelOutcome]]:
+def outcome_newly_known(state: ShipmentState) -> bool:
+    """Whether ``state``'s outcome is known and not decided yet."""
+    return not state.outputs.outcome_recorded and late_label(state) is not None
+
+
+def decide_outcome(
+    state: ShipmentState, known: ShipmentState | None = None
+) -> tuple[ShipmentState, list[ModelOutcome]]:
     """``state`` marked as decided and its outcome records, or ``state`` unchanged and none
-    (never scored, outcome not known yet, or already decided)."""
-    if state.outputs.outcome_recorded or state.risk.score is None:
+    (outcome not known yet, or already decided).
+
+    ``known`` is the shipment's state right after the input that made its outcome known (default:
+    ``state``): the outcome and its time are judged on it, the risks on ``state`` as scored up
+    to that input. A batch may hold later scans of the shipment; the records must not depend on
+    where batches end. A shipment never scored before its outcome was known is marked decided
+    with no record: a risk issued afterwards never counts.
+    """
+    known = state if known is None else known
+    if state.outputs.outcome_recorded:
         return state, []
-    label = late_label(state)
-    tracking = state.tracking
-    decided_at = tracking.delivered_at or tracking.last_scan_at
+    label = late_label(known)
+    decided_at = known.tracking.delivered_at or known.tracking.last_scan_at
     if label is None or decided_at is None:
         return state, []
+    decided = replace(state, outputs=replace(state.outputs, outcome_recorded=True))
+    if state.risk.score is None:
+        return decided, []
     alerted = (
         AlertKind.DELAY_RISK in state.outputs.raised_kinds
         or state.open_episode(AlertKind.DELAY_RISK) is not None
@@ -46,11 +63,10 @@ def decide_outcome(state: ShipmentState) -> tuple[ShipmentState, list[ModelOutco
             late=bool(label),
             alerted=alerted,
             decided_at=decided_at,
-            carrier=state.carrier,
-            service_level=state.order.service_level,
+            carrier=known.carrier,
+            service_level=known.order.service_level,
         )
         for moment, kept in moments
         if kept is not None
     ]
-    decided = replace(state, outputs=replace(state.outputs, outcome_recorded=True))
     return decided, records

@@ -86,7 +86,7 @@ from parcelwatch.streams.pipeline.feedback_join import (
 )
 from parcelwatch.streams.pipeline.messages import InputMessage, OutputMessage
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics, bounded_carrier
-from parcelwatch.streams.pipeline.model_outcomes import decide_outcome
+from parcelwatch.streams.pipeline.model_outcomes import decide_outcome, outcome_newly_known
 from parcelwatch.streams.pipeline.order_retention import OrderBatch, OrderRetention, RetiredOrder
 from parcelwatch.streams.pipeline.returns_flow import ReturnsBatch, ReturnsFlow
 from parcelwatch.streams.pipeline.state_cache import StateCache
@@ -133,6 +133,8 @@ class _Batch:
     notifications: list[tuple[int, Notification]] = field(default_factory=list)
     model_outcomes: list[OutputMessage] = field(default_factory=list)
     to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
+    # Shipments whose outcome the batch made known: the input that did and the state after it.
+    outcome_known: dict[str, tuple[int, ShipmentState]] = field(default_factory=dict)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
     feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
     cases: list[SupportEscalation] = field(default_factory=list)  # shipments' support cases
@@ -268,6 +270,8 @@ class ShipmentProcessor:
             batch.cases.extend(cases)
         batch.alerts.extend((index, alert) for alert in outcome.alerts)
         self._keep(batch, index, after)
+        if event.tracking_number not in batch.outcome_known and outcome_newly_known(after.state):
+            batch.outcome_known[event.tracking_number] = (index, after.state)
         if isinstance(event, Scan):
             batch.scans_seen.append((event, before, after.state))
             if after.state.is_return:  # its order's return state follows it
@@ -654,6 +658,9 @@ class ShipmentProcessor:
                 reasons=tuple(plain_reasons(row, estimate, snapshot.order.promised_by)),
             )
             key = snapshot.tracking_number
+            known = batch.outcome_known.get(key)
+            if known is not None and known[0] < index:  # decided before this scan's risk
+                self._decide_outcome(batch, key)
             batch.states[key], alert = apply_risk(batch.states[key], score, policy, now)
             if alert is not None:
                 batch.alerts.append((index, alert))
@@ -664,16 +671,23 @@ class ShipmentProcessor:
             self._keep(batch, batch.last_message[key], after)
 
     def _decide_outcomes(self, batch: _Batch) -> None:
-        """The outcome records of every shipment of the batch whose outcome became known (after
-        scoring, so the batch's own scans have set their risk moments)."""
-        for key, state in batch.states.items():
-            batch.states[key], outcomes = decide_outcome(state)
-            batch.model_outcomes += [
-                OutputMessage(
-                    self._topics.model_outcomes, outcome.model_version.encode(), encode(outcome)
-                )
-                for outcome in outcomes
-            ]
+        """The outcome records of the batch's shipments whose outcome became known and that the
+        scoring has not decided yet (after scoring: the scans up to the deciding one have set
+        their risk moments)."""
+        for key in list(batch.outcome_known):
+            self._decide_outcome(batch, key)
+
+    def _decide_outcome(self, batch: _Batch, key: str) -> None:
+        _, known = batch.outcome_known.pop(key)
+        if key not in batch.states:  # removed later in the batch
+            return
+        batch.states[key], outcomes = decide_outcome(batch.states[key], known)
+        batch.model_outcomes += [
+            OutputMessage(
+                self._topics.model_outcomes, outcome.model_version.encode(), encode(outcome)
+            )
+            for outcome in outcomes
+        ]
 
     def _escalate(self, batch: _Batch, now: datetime) -> None:
         """The support cases of every shipment the batch changed, once its state is decided

@@ -51,6 +51,11 @@ async def expected_outcomes(messages, model, topics) -> list[dict]:
     return sent
 
 
+def _judged(record: dict) -> tuple:
+    """What a summary is computed from."""
+    return tuple(record[name] for name in ("moment", "risk", "late", "alerted", "decided_at"))
+
+
 async def test_outcomes_of_scored_shipments_become_live_quality_summaries_and_gauges(
     deployment, workers, trained
 ):
@@ -78,6 +83,11 @@ async def test_outcomes_of_scored_shipments_become_live_quality_summaries_and_ga
     got = sorted(r["outcome_id"] for r in outcomes)
     assert got == sorted(expected_ids), f"{len(got)} of {len(expected_ids)}\n{worker.log_tail()}"
     assert {r["model_version"] for r in outcomes} == {trained.version}
+    # Each record as the offline replay made it: a difference names the outcome, not a summary.
+    live = {r["outcome_id"]: _judged(r) for r in outcomes}
+    offline = {r["outcome_id"]: _judged(r) for r in expected}
+    differing = {i: (offline[i], live[i]) for i in offline if live[i] != offline[i]}
+    assert not differing, f"offline vs live: {differing}\n{worker.log_tail()}"
 
     # What the summaries must say: the expected outcomes through the monitoring core.
     watch = ModelWatch(trained.version)

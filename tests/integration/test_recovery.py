@@ -22,21 +22,16 @@ from parcelwatch.schemas.state import state_to_json
 from parcelwatch.schemas.stored_value import load_stored
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.core.tracking import apply_event
-from parcelwatch.streams.devtools.chaos.verify import comparable_fields
+from parcelwatch.streams.devtools.chaos.verify import WORKER_FIELDS, comparable_fields
 from parcelwatch.streams.pipeline.input_ledger import LEDGER_KEY_PREFIX, is_ledger_key
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
 from tests.integration.conftest import BOOTSTRAP, Deployment
 
 # Fields (by dotted name, see ``stored_fields``) that depend on when and where an event was
-# processed, not on what was applied, or that the worker's follow-up and support desk write (the
-# core's replay runs neither). The logs' entries are compared without their processing times.
-PROCESSING_FIELDS = {
-    "timer.home_partition",
-    "timer.next_check_at",
-    "outputs.notified",
-    "outputs.notification_log",
-    "outputs.escalated",
-}
+# processed, not on what was applied, or that the worker's follow-up, support desk and model
+# monitoring write (the core's replay runs none of them). The logs' entries are compared without
+# their processing times.
+PROCESSING_FIELDS = {"timer.home_partition", "timer.next_check_at", *WORKER_FIELDS}
 
 
 def replayed_states(events) -> dict[str, dict]:

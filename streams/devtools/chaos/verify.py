@@ -34,9 +34,17 @@ LOG_IDENTITY_KEYS = {
     "outputs.alert_log": ("kind", "alert_id"),
     "outputs.notification_log": ("kind", "milestone", "notification_id"),
 }
-# Written by the worker's follow-up (notifications sent) and its support desk (cases opened), which
-# the core's replay does not run: compared with the undisturbed run instead.
-FOLLOW_UP_FIELDS = frozenset({"outputs.notified", "outputs.notification_log", "outputs.escalated"})
+# Written by the worker's follow-up (notifications sent), its support desk (cases opened) and its
+# model monitoring (outcome decided), which the core's replay does not run: compared with the
+# undisturbed run instead.
+WORKER_FIELDS = frozenset(
+    {
+        "outputs.notified",
+        "outputs.notification_log",
+        "outputs.escalated",
+        "outputs.outcome_recorded",
+    }
+)
 EXAMPLES = 10  # ids listed per problem in a report; the counts are always complete
 
 
@@ -211,7 +219,7 @@ def compare_states(
     result = StateComparison(shipments=len(replayed))
     result.missing = sorted(set(replayed) - set(actual))
     result.unexpected = sorted(set(actual) - set(replayed))
-    ignored = STATE_PROCESSING_FIELDS | FOLLOW_UP_FIELDS
+    ignored = STATE_PROCESSING_FIELDS | WORKER_FIELDS
     for tracking, expected_state in replayed.items():
         state = actual.get(tracking)
         if state is None:
@@ -241,7 +249,7 @@ def compare_states(
             reference_state = comparable_fields(dict(reference[tracking]))
             differing += [
                 name
-                for name in sorted(FOLLOW_UP_FIELDS)
+                for name in sorted(WORKER_FIELDS)
                 if state.get(name) != reference_state.get(name)
             ]
         if differing:

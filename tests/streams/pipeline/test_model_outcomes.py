@@ -3,6 +3,8 @@ known, before the state that remembers them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 
 from parcelwatch.schemas.codec import NO_MESSAGE_KEY, decode_model_outcome
@@ -86,12 +88,48 @@ async def test_a_batch_sends_what_one_message_at_a_time_sends():
     assert one_store == many_store
 
 
-async def test_without_a_model_nothing_is_recorded():
+class ClockScorer(FakeScorer):
+    """Risk = hours since T0 / 100: every scan's risk is its own."""
+
+    def score(self, rows, as_of):
+        return [
+            replace(estimate, risk=(moment - at(0)).total_seconds() / 360_000)
+            for estimate, moment in zip(super().score(rows, as_of), as_of, strict=True)
+        ]
+
+
+async def test_the_records_do_not_depend_on_where_batches_end():
+    events = [
+        order(72),
+        scan("info_received", 0, "c0"),
+        scan("picked_up", 1, "c1"),  # risk 0.01: both moments so far
+        scan("in_transit", 75, "c2"),  # after the promise: the outcome is known (late)
+        scan("exception", 40, "c3", reason="weather_delay"),  # arrives late, before the cut-off
+        scan("in_transit", 90, "c4"),
+    ]
+    one, one_store = await run(events, scorer=ClockScorer())
+    many, many_store = await run(events, batch=True, scorer=ClockScorer())
+    records = outcomes(one)
+    assert [(r["moment"], r["risk"], r["late"]) for r in records] == [
+        ("pickup", 0.01, True),
+        ("promise_minus_24h", 0.01, True),  # the late scan's 0.40 came after the outcome
+    ]
+    assert {parse_rfc3339(r["decided_at"]) for r in records} == {at(75)}  # not the batch's last
+    assert outcomes(many) == records
+    assert one_store == many_store
+
+
+async def test_without_a_model_nothing_is_recorded_and_a_later_model_judges_nothing():
     processor, broker, store = scoring_env(None)
     for event in [*JOURNEY, scan("delivered", 80, "j4")]:
         await processor.process(message(event))
     assert outcomes(broker) == []
-    assert readable_stored(store[TRACKING])["outputs"]["outcome_recorded"] is False
+    # Decided, with no record: a risk issued after the outcome was known must never count.
+    assert readable_stored(store[TRACKING])["outputs"]["outcome_recorded"] is True
+
+    later, later_broker, _ = scoring_env(FakeScorer(), store)  # the same shipment, a model now
+    await later.process(message(scan("delivered", 81, "j5")))
+    assert outcomes(later_broker) == []
 
 
 async def test_outcomes_are_not_known_while_the_promise_holds():

@@ -156,8 +156,8 @@ class FakeScorer:
         ]
 
 
-def scoring_env(scorer):
-    store: dict = {}
+def scoring_env(scorer, store: dict | None = None):
+    store = {} if store is None else store
     broker = FakeBroker(store)
     processor = ShipmentProcessor(
         topics=TOPICS, limits=Limits(), store=store, publish=broker.publish,
