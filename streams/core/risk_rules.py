@@ -9,9 +9,11 @@ monitoring (``streams/core/model_watch.py``), so that every shipment is judged a
 its journey whatever its number of scans:
 
 * at pickup: the first score issued once the shipment has moved (the scored snapshot's status is
-  past label creation). It is what the worker said at that point, so it is kept once and never
-  replaced, not even by the score of an older scan arriving late (that score was computed later,
-  knowing more).
+  past label creation) and its promise is known. It is what the worker said at that point, so it
+  is kept once and never replaced, not even by the score of an older scan arriving late (that
+  score was computed later, knowing more). A scan read before its order (orders and scans are two
+  topics) is scored without the promise; the order, once read, has the shipment scored again as
+  of its newest scan, and that score is the one kept.
 * 24 h before the promise: the score in force then, i.e. of the latest scan (by event time) at
   or before ``promised_by - 24 h``. A score replaces it only if its scan is at least as recent:
   a scan arriving late with an older event time never overwrites a newer one; a scan after the
@@ -94,7 +96,12 @@ def apply_risk(
 
 
 def _at_pickup(kept: RiskAtMoment | None, score: RiskScore) -> RiskAtMoment | None:
-    if kept is not None or score.snapshot.tracking.status in _NOT_MOVED:
+    snapshot = score.snapshot
+    if (
+        kept is not None
+        or snapshot.tracking.status in _NOT_MOVED
+        or snapshot.order.promised_by is None
+    ):
         return kept
     return RiskAtMoment(score.risk, score.model_version, score.scan_time)
 

@@ -46,7 +46,7 @@ from parcelwatch.schemas.retired import (
     retired_to_json,
 )
 from parcelwatch.schemas.return_parcels import ReturnParcelScan, decode_return_parcel_link
-from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
+from parcelwatch.schemas.state import ScanRecord, ShipmentState, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import (
     Alert,
@@ -132,7 +132,8 @@ class _Batch:
     alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
     notifications: list[tuple[int, Notification]] = field(default_factory=list)
     model_outcomes: list[OutputMessage] = field(default_factory=list)
-    to_score: list[tuple[int, ShipmentState, Scan]] = field(default_factory=list)
+    # (message index, state, the scan scored: the input itself, or for an order its newest scan)
+    to_score: list[tuple[int, ShipmentState, Scan | ScanRecord]] = field(default_factory=list)
     # Shipments whose outcome the batch made known: the input that did and the state after it.
     outcome_known: dict[str, tuple[int, ShipmentState]] = field(default_factory=dict)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
@@ -280,6 +281,11 @@ class ShipmentProcessor:
                 batch.to_score.append((index, after.state, event))
         else:  # the order's index learns of the shipment only once its state exists
             self._feedback.linked(batch.feedback, event, message.partition, now)
+            scans = after.state.tracking.recent_scans
+            if scans and not after.state.is_return and is_scorable(after.state):
+                # Read after its scans (two topics), or a new promise: its risk is scored again
+                # as of the newest scan, now knowing the promise.
+                batch.to_score.append((index, after.state, scans[-1]))
         return MessageOutcome.APPLIED
 
     def _apply_feedback(

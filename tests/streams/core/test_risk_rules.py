@@ -150,8 +150,12 @@ def test_a_late_scan_newer_than_the_kept_one_but_before_the_cut_off_replaces_it(
     assert risk.before_promise == RiskAtMoment(0.7, "v1", at(40))
 
 
-def test_no_promise_no_before_promise_moment():
+def test_without_a_promise_no_moment_is_kept_until_a_score_knows_it():
     state = apply_event(None, scan("picked_up", 5, "s-p"), at(99)).state
     state, _ = apply_risk(state, score(state, 0.3, "s-p", 5), POLICY, at(99))
-    assert state.risk.before_promise is None
-    assert state.risk.at_pickup == RiskAtMoment(0.3, "v1", at(5))
+    assert (state.risk.score, state.risk.at_pickup, state.risk.before_promise) == (0.3, None, None)
+    # The order is read after its scan: the score as of that scan, now with the promise.
+    state = apply_event(state, order(72), at(99)).state
+    state, _ = apply_risk(state, score(state, 0.6, "s-p", 5), POLICY, at(99))
+    assert state.risk.at_pickup == RiskAtMoment(0.6, "v1", at(5))
+    assert state.risk.before_promise == RiskAtMoment(0.6, "v1", at(5))

@@ -3,6 +3,7 @@ known, before the state that remembers them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import orjson
@@ -116,6 +117,35 @@ async def test_the_records_do_not_depend_on_where_batches_end():
     ]
     assert {parse_rfc3339(r["decided_at"]) for r in records} == {at(75)}  # not the batch's last
     assert outcomes(many) == records
+    assert one_store == many_store
+
+
+class PromiseScorer(FakeScorer):
+    """Risk 0.7 when the row knows the promise, else 0.2."""
+
+    def score(self, rows, as_of):
+        return [
+            replace(estimate, risk=0.2 if math.isnan(row["hours_to_promise"]) else 0.7)
+            for estimate, row in zip(super().score(rows, as_of), rows, strict=True)
+        ]
+
+
+async def test_an_order_read_after_its_scans_has_them_scored_with_the_promise():
+    events = [scan("picked_up", 1, "o1"), order(72), scan("delivered", 80, "o2")]
+    one, one_store = await run(events, scorer=PromiseScorer())
+    many, many_store = await run(events, batch=True, scorer=PromiseScorer())
+    records = outcomes(one)
+    # Not the promise-less 0.2 the scan got first: the order's score, as of that scan.
+    assert [(r["moment"], r["risk"], r["late"]) for r in records] == [
+        ("pickup", 0.7, True),
+        ("promise_minus_24h", 0.7, True),
+    ]
+    alerts = [(a["kind"], a["source_event_id"]) for a in one.on(TOPICS.shipment_alerts)]
+    assert alerts == [("delay_risk", "o1")]  # raised once the order told the promise
+    assert (outcomes(many), many.on(TOPICS.shipment_alerts)) == (
+        records,
+        one.on(TOPICS.shipment_alerts),
+    )
     assert one_store == many_store
 
 
