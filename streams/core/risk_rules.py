@@ -56,8 +56,10 @@ class RiskScore:
     """What the model said about one snapshot of a shipment (the state right after a scan)."""
 
     snapshot: ShipmentState
-    scan_event_id: str
-    scan_time: datetime
+    scan_event_id: str  # the input scored: the scan, or an order read after the shipment's scans
+    scan_time: (
+        datetime  # the scan's event time (for an order: the newest scan's), the features' as-of
+    )
     risk: float
     prediction: PredictedDelivery
     model_version: str

@@ -46,7 +46,7 @@ from parcelwatch.schemas.retired import (
     retired_to_json,
 )
 from parcelwatch.schemas.return_parcels import ReturnParcelScan, decode_return_parcel_link
-from parcelwatch.schemas.state import ScanRecord, ShipmentState, state_from_json, state_to_json
+from parcelwatch.schemas.state import ShipmentState, state_from_json, state_to_json
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.schemas.types import (
     Alert,
@@ -132,8 +132,9 @@ class _Batch:
     alerts: list[tuple[int, Alert]] = field(default_factory=list)  # (message index, alert)
     notifications: list[tuple[int, Notification]] = field(default_factory=list)
     model_outcomes: list[OutputMessage] = field(default_factory=list)
-    # (message index, state, the scan scored: the input itself, or for an order its newest scan)
-    to_score: list[tuple[int, ShipmentState, Scan | ScanRecord]] = field(default_factory=list)
+    # (message index, state, the input's event id, as of: the scan's time; for an order, its
+    # shipment's newest scan's)
+    to_score: list[tuple[int, ShipmentState, str, datetime]] = field(default_factory=list)
     # Shipments whose outcome the batch made known: the input that did and the state after it.
     outcome_known: dict[str, tuple[int, ShipmentState]] = field(default_factory=dict)
     scans_seen: list[tuple[Scan, ShipmentState | None, ShipmentState]] = field(default_factory=list)
@@ -278,14 +279,14 @@ class ShipmentProcessor:
             if after.state.is_return:  # its order's return state follows it
                 batch.returns.outputs.append(self._forward_return_scan(after.state, event))
             elif is_scorable(after.state):
-                batch.to_score.append((index, after.state, event))
+                batch.to_score.append((index, after.state, event.event_id, event.occurred_at))
         else:  # the order's index learns of the shipment only once its state exists
             self._feedback.linked(batch.feedback, event, message.partition, now)
             scans = after.state.tracking.recent_scans
             if scans and not after.state.is_return and is_scorable(after.state):
                 # Read after its scans (two topics), or a new promise: its risk is scored again
-                # as of the newest scan, now knowing the promise.
-                batch.to_score.append((index, after.state, scans[-1]))
+                # as of the newest scan, now knowing the promise; an alert is the order's.
+                batch.to_score.append((index, after.state, event.event_id, scans[-1].occurred_at))
         return MessageOutcome.APPLIED
 
     def _apply_feedback(
@@ -643,17 +644,17 @@ class ShipmentProcessor:
         scorer = self._scorer()
         if scorer is None or not batch.to_score:
             return
-        rows = [feature_row(state, scan.occurred_at) for _, state, scan in batch.to_score]
-        estimates = scorer.score(rows, [scan.occurred_at for _, _, scan in batch.to_score])
+        rows = [feature_row(state, as_of) for _, state, _, as_of in batch.to_score]
+        estimates = scorer.score(rows, [as_of for _, _, _, as_of in batch.to_score])
         policy = RiskPolicy(scorer.threshold, min(self._risk_hysteresis, scorer.threshold / 2))
         rescored: set[str] = set()
-        for (index, snapshot, scan), row, estimate in zip(
+        for (index, snapshot, event_id, as_of), row, estimate in zip(
             batch.to_score, rows, estimates, strict=True
         ):
             score = RiskScore(
                 snapshot=snapshot,
-                scan_event_id=scan.event_id,
-                scan_time=scan.occurred_at,
+                scan_event_id=event_id,
+                scan_time=as_of,
                 risk=estimate.risk,
                 prediction=PredictedDelivery(
                     expected=estimate.expected_delivery,

@@ -141,7 +141,7 @@ async def test_an_order_read_after_its_scans_has_them_scored_with_the_promise():
         ("promise_minus_24h", 0.7, True),
     ]
     alerts = [(a["kind"], a["source_event_id"]) for a in one.on(TOPICS.shipment_alerts)]
-    assert alerts == [("delay_risk", "o1")]  # raised once the order told the promise
+    assert alerts == [("delay_risk", "order-1")]  # raised by the order, which told the promise
     assert (outcomes(many), many.on(TOPICS.shipment_alerts)) == (
         records,
         one.on(TOPICS.shipment_alerts),
