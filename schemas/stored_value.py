@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 FORMAT_DEFLATE_1 = 0x01
+_DEFLATE_1_PREFIX = bytes((FORMAT_DEFLATE_1,))
 COMPRESS_FROM = 96  # bytes of JSON below which deflate's few bytes of framing never pay
 WINDOW_BITS = 12  # a 4 KiB window: holds the dictionary and a typical value
 
@@ -80,12 +81,12 @@ def dump_stored(value: Any, *, deflate: bool = True) -> bytes:
     packed = compressor.compress(text) + compressor.flush()
     if len(packed) + 1 >= len(text):
         return text
-    return bytes((FORMAT_DEFLATE_1,)) + packed
+    return _DEFLATE_1_PREFIX + packed
 
 
 def load_stored(data: bytes) -> Any:
     """A stored value back as JSON values; ``StoredValueError`` when it is damaged."""
-    if data[:1] == bytes((FORMAT_DEFLATE_1,)):
+    if data[:1] == _DEFLATE_1_PREFIX:
         decompressor = zlib.decompressobj(-WINDOW_BITS, DICTIONARY_1)
         try:
             text = decompressor.decompress(data[1:])

@@ -56,10 +56,9 @@ class RiskScore:
     """What the model said about one snapshot of a shipment (the state right after a scan)."""
 
     snapshot: ShipmentState
-    scan_event_id: str  # the input scored: the scan, or an order read after the shipment's scans
-    scan_time: (
-        datetime  # the scan's event time (for an order: the newest scan's), the features' as-of
-    )
+    source_event_id: str  # the input scored: the scan, or an order read after the shipment's scans
+    # The scan's event time (for an order: its shipment's newest scan's): the features' as-of.
+    scan_time: datetime
     risk: float
     prediction: PredictedDelivery
     model_version: str
@@ -94,7 +93,7 @@ def apply_risk(
     if score.risk < policy.threshold:
         return updated, None
     alert = _risk_alert(score, now)
-    return updated.with_alert(alert, score.scan_event_id), alert
+    return updated.with_alert(alert, score.source_event_id), alert
 
 
 def _at_pickup(kept: RiskAtMoment | None, score: RiskScore) -> RiskAtMoment | None:
@@ -136,11 +135,11 @@ def _risk_alert(score: RiskScore, now: datetime) -> Alert:
     return build_alert(
         snapshot,
         AlertKind.DELAY_RISK,
-        score.scan_event_id,  # the scan whose risk opened the episode
+        score.source_event_id,  # the input whose risk opened the episode
         Severity.WARNING,
         message,
         score.scan_time,
-        score.scan_event_id,
+        score.source_event_id,
         now,
         risk=round(score.risk, 4),
         predicted_delivery=score.prediction,

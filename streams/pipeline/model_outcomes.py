@@ -24,18 +24,17 @@ def outcome_newly_known(state: ShipmentState) -> bool:
 
 
 def decide_outcome(
-    state: ShipmentState, known: ShipmentState | None = None
+    state: ShipmentState, known: ShipmentState
 ) -> tuple[ShipmentState, list[ModelOutcome]]:
     """``state`` marked as decided and its outcome records, or ``state`` unchanged and none
     (outcome not known yet, or already decided).
 
-    ``known`` is the shipment's state right after the input that made its outcome known (default:
-    ``state``): the outcome and its time are judged on it, the risks on ``state`` as scored up
-    to that input. A batch may hold later scans of the shipment; the records must not depend on
-    where batches end. A shipment never scored before its outcome was known is marked decided
-    with no record: a risk issued afterwards never counts.
+    ``known`` is the shipment's state right after the input that made its outcome known: the
+    outcome and its time are judged on it, the risks on ``state`` as scored up to that input. A
+    batch may hold later scans of the shipment; the records must not depend on where batches end.
+    A shipment never scored before its outcome was known is marked decided with no record: a risk
+    issued afterwards never counts.
     """
-    known = state if known is None else known
     if state.outputs.outcome_recorded:
         return state, []
     label = late_label(known)

@@ -653,7 +653,7 @@ class ShipmentProcessor:
         ):
             score = RiskScore(
                 snapshot=snapshot,
-                scan_event_id=event_id,
+                source_event_id=event_id,
                 scan_time=as_of,
                 risk=estimate.risk,
                 prediction=PredictedDelivery(

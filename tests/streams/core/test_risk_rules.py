@@ -24,7 +24,7 @@ def shipment(status="in_transit"):
 def score(state, risk, event_id="s1", hours=10):
     expected = at(hours + 30)
     return RiskScore(
-        snapshot=state, scan_event_id=event_id, scan_time=at(hours), risk=risk,
+        snapshot=state, source_event_id=event_id, scan_time=at(hours), risk=risk,
         prediction=PredictedDelivery(expected, expected - timedelta(hours=12),
                                      expected + timedelta(hours=20)),
         model_version="v1", reasons=("only 5 h left before the promise",),
