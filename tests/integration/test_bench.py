@@ -59,6 +59,10 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path) -> None:
     assert pipeline["latency"]["received"] > 0
     assert all(_is_number(value) for value in pipeline["state"].values())
     assert _is_number(pipeline["recovery_seconds"])
+    scaled = pipeline["scaled_recovery"]  # --tiny seeds 2,000 shipments' rows
+    assert scaled["shipments"] == 2_000
+    assert scaled["rows"] >= 2_000 and scaled["retired_rows"] == scaled["rows"] * 3 // 4
+    assert all(_is_number(value) for value in scaled.values())
     run_topics = [name for name in _topics() if name.startswith(f"bench-{report['setup']['run']}.")]
     assert run_topics == []  # the run deleted its topics (the logs stay in its work folder)
 
@@ -75,7 +79,8 @@ def test_tiny_bench_writes_every_figure(tmp_path: Path) -> None:
         "input → alert",
         "state per shipment, changelog",
         "state per shipment, RocksDB",
-        "table recovery",
+        "table recovery from its changelog",
+        "table recovery of 2,000 shipments, seeded changelog",
     ):
         assert any(cell.startswith(row) for cell in first_cells), row
 

@@ -4,7 +4,8 @@ Contenders run one after another, not at once, so that none takes CPU from anoth
 measured alone on the same machine, backlog and broker. Order: ceiling, floor, the pipeline with
 rules only, then with a model (whose worker then serves the latency probe, the state size and the
 recovery test: the targets are set for a worker with a model loaded; with ``--skip-model``, the
-rules-only worker serves them).
+rules-only worker serves them). Last, a fresh worker restores a changelog seeded with the
+target's number of shipments, made from that worker's table (``scaled_recovery``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from parcelwatch.streams.devtools.bench.model import promote_model, train_model
 from parcelwatch.streams.devtools.bench.options import BenchOptions
 from parcelwatch.streams.devtools.bench.pipeline import run_group, run_pipeline
 from parcelwatch.streams.devtools.bench.report import BenchResult, machine, markdown, to_json
-from parcelwatch.streams.devtools.bench.state import recovery_seconds, state_size
+from parcelwatch.streams.devtools.bench.scaled_recovery import scaled_recovery
+from parcelwatch.streams.devtools.bench.state import latest_rows, recovery_seconds, state_size
 from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import delete_topics_with_prefix
 
@@ -83,7 +85,8 @@ async def run_bench(options: BenchOptions) -> BenchResult:
             primary, backlog, work, "model", timeout=timeout
         )
     try:
-        state = await state_size(primary, worker.data_dir, backlog.shipments)
+        rows = await latest_rows(primary)
+        state = state_size(rows, worker.data_dir, backlog.shipments)
         rate = min(
             options.max_latency_rate, max(1.0, throughput[primary_kind].events_per_second / 2)
         )
@@ -98,6 +101,17 @@ async def run_bench(options: BenchOptions) -> BenchResult:
         worker.stop()
     _say("recovery ...")
     recovery = await recovery_seconds(primary, work, timeout=timeout)
+    scaled = None
+    if options.restore_shipments:
+        _say(f"recovery of {options.restore_shipments:,} shipments (seeded changelog) ...")
+        scaled = await scaled_recovery(
+            deployment("scaled", *primary.overrides),
+            rows,
+            backlog.shipments,
+            options.restore_shipments,
+            work,
+            timeout=options.scaled_recovery_timeout(),
+        )
     if options.workers > 1:
         name = f"rules-x{options.workers}"
         _say(f"pipeline, rules only, {options.workers} workers ...")
@@ -125,6 +139,7 @@ async def run_bench(options: BenchOptions) -> BenchResult:
         latency=latency,
         state=state,
         recovery_seconds=recovery,
+        scaled_recovery=scaled,
         machine=machine(),
     )
 

@@ -11,6 +11,8 @@ from parcelwatch.streams.runtime.settings import Settings
 
 FULL_EVENTS = 200_000
 TINY_EVENTS = 2_000
+FULL_RESTORE_SHIPMENTS = 1_000_000  # the recovery target's scale
+TINY_RESTORE_SHIPMENTS = 2_000
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class BenchOptions:
     tiny: bool
     seed: int = 14
     workers: int = 1  # > 1: the rules-only pipeline again, with this many workers in one group
+    restore_shipments: int = 0  # > 0: a fresh worker restores this many shipments' rows
 
     @property
     def model_shipments(self) -> int:
@@ -39,6 +42,9 @@ class BenchOptions:
 
     def throughput_timeout(self) -> float:
         return 180.0 + self.events / 200
+
+    def scaled_recovery_timeout(self) -> float:
+        return 180.0 + self.restore_shipments / 200  # ~2 rows per shipment at ≥ 400 rows/s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run the rules-only pipeline with this many workers in one group",
     )  # fmt: skip
     parser.add_argument(
+        "--restore-shipments", type=int,
+        help="shipments in the seeded changelog a fresh worker restores "
+        "(default 1,000,000; --tiny: 2,000; 0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
         "--tiny", action="store_true",
         help="2,000 events, a small model, a short latency phase: checks the benchmark runs",
     )  # fmt: skip
@@ -72,7 +83,12 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         skip_model=args.skip_model,
         tiny=args.tiny,
         workers=args.workers,
+        restore_shipments=(TINY_RESTORE_SHIPMENTS if args.tiny else FULL_RESTORE_SHIPMENTS)
+        if args.restore_shipments is None
+        else args.restore_shipments,
     )
     if options.events < 1 or options.partitions < 1 or options.workers < 1:
         raise ValueError("--events, --partitions and --workers must be positive")
+    if options.restore_shipments < 0:
+        raise ValueError("--restore-shipments must be 0 (skip) or positive")
     return options

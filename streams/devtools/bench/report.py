@@ -11,6 +11,7 @@ from typing import Any
 
 from parcelwatch.streams.devtools.bench.latency import Latency
 from parcelwatch.streams.devtools.bench.measurements import Throughput
+from parcelwatch.streams.devtools.bench.scaled_recovery import ScaledRecovery
 from parcelwatch.streams.devtools.bench.state import StateSize
 from parcelwatch.streams.devtools.localkafka import KAFKA_VERSION
 
@@ -40,6 +41,7 @@ class BenchResult:
     state: StateSize
     recovery_seconds: float
     machine: dict[str, str]
+    scaled_recovery: ScaledRecovery | None = None  # None: not measured (--restore-shipments 0)
 
 
 def contender_figures(result: BenchResult) -> dict[str, dict[str, float]]:
@@ -71,6 +73,9 @@ def to_json(result: BenchResult) -> dict[str, Any]:
             "latency": asdict(result.latency),
             "state": asdict(result.state),
             "recovery_seconds": round(result.recovery_seconds, 3),
+            "scaled_recovery": None
+            if result.scaled_recovery is None
+            else asdict(result.scaled_recovery),
         },
     }
 
@@ -108,6 +113,7 @@ def markdown(result: BenchResult) -> str:
         f"| {state.changelog_bytes_per_shipment:,.0f} B |",
         f"| state per shipment, RocksDB on disk | {state.rocksdb_bytes_per_shipment:,.0f} B |",
         f"| table recovery from its changelog (start → ready) | {result.recovery_seconds:.1f} s |",
+        *_scaled_recovery_row(result.scaled_recovery),
         "",
         f"{result.setup['events']:,} events ({result.setup['shipments']:,} shipments) on "
         f"{result.setup['partitions']} partitions. Machine: "
@@ -115,6 +121,16 @@ def markdown(result: BenchResult) -> str:
         + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _scaled_recovery_row(scaled: ScaledRecovery | None) -> list[str]:
+    if scaled is None:
+        return []
+    return [
+        f"| table recovery of {scaled.shipments:,} shipments, seeded changelog "
+        f"({scaled.rows:,} rows, {scaled.retired_rows:,} of them retired markers, "
+        f"{scaled.changelog_bytes / MB:,.1f} MiB; start → ready) | {scaled.seconds:.1f} s |"
+    ]
 
 
 def machine() -> dict[str, str]:

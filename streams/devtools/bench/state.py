@@ -16,6 +16,9 @@ from parcelwatch.streams.devtools.chaos.deployment import Deployment
 from parcelwatch.streams.devtools.chaos.kafka_io import read_to_end
 from parcelwatch.streams.pipeline.input_ledger import is_ledger_key
 
+# A table's latest row per key (JSON-decoded key → stored value), the input ledger's left out.
+Rows = dict[str, bytes]
+
 
 @dataclass(frozen=True)
 class StateSize:
@@ -23,30 +26,40 @@ class StateSize:
     rocksdb_bytes_per_shipment: float  # the worker's table directory on disk, per shipment
 
 
-async def state_size(deployment: Deployment, data_dir: Path, shipments: int) -> StateSize:
-    latest: dict[bytes, int] = {}
+async def latest_rows(deployment: Deployment) -> Rows:
+    """The shipments table's rows as its changelog holds them once compacted."""
+    latest: Rows = {}
     for record in await read_to_end(deployment.bootstrap, [deployment.changelog_topic]):
         if record.key is None:
             continue
         key = orjson.loads(record.key)
-        if isinstance(key, str) and is_ledger_key(key):
+        if not isinstance(key, str) or is_ledger_key(key):
             continue  # the input ledger's entries: per partition, not per shipment
         if record.value is None:
-            latest.pop(record.key, None)  # a tombstone: the shipment was deleted
+            latest.pop(key, None)  # a tombstone: the row was deleted
         else:
-            latest[record.key] = len(record.value)
+            latest[key] = record.value
+    return latest
+
+
+def state_size(rows: Rows, data_dir: Path, shipments: int) -> StateSize:
     return StateSize(
-        changelog_bytes_per_shipment=sum(latest.values()) / shipments,
+        changelog_bytes_per_shipment=sum(map(len, rows.values())) / shipments,
         rocksdb_bytes_per_shipment=dir_bytes(data_dir) / shipments,
     )
 
 
 async def recovery_seconds(
-    deployment: Deployment, run_dir: Path, *, timeout: float, poll: float = 0.1
+    deployment: Deployment,
+    run_dir: Path,
+    *,
+    timeout: float,
+    name: str = "recovery",
+    poll: float = 0.1,
 ) -> float:
     """A fresh worker on an empty data dir and the same app id: start until /readyz says 200
     (its partitions assigned and the table restored from the changelog)."""
-    worker = start_worker(deployment, run_dir, "recovery")
+    worker = start_worker(deployment, run_dir, name)
     try:
         deadline = time.monotonic() + timeout
         while await worker.health("/readyz") != 200:

@@ -9,6 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from parcelwatch.schemas.retired import is_retired
+from parcelwatch.schemas.stored_value import load_stored
 from parcelwatch.schemas.topics import TopicNames
 from parcelwatch.streams.devtools.bench.backlog import Backlog
 from parcelwatch.streams.devtools.bench.latency import OFFERED_SEED_OFFSET, Latency
@@ -23,6 +25,12 @@ from parcelwatch.streams.devtools.bench.measurements import (
 )
 from parcelwatch.streams.devtools.bench.options import add_arguments, options_from_args
 from parcelwatch.streams.devtools.bench.report import BenchResult, markdown, to_json
+from parcelwatch.streams.devtools.bench.scaled_recovery import (
+    ScaledRecovery,
+    is_retired_copy,
+    marker_value,
+    seeded_rows,
+)
 from parcelwatch.streams.devtools.bench.state import StateSize
 
 
@@ -99,6 +107,31 @@ def test_options_tiny_and_explicit_events() -> None:
         options_from_args(_options("--workers", "0"))
 
 
+def test_options_restore_the_targets_scale_unless_told() -> None:
+    assert options_from_args(_options()).restore_shipments == 1_000_000
+    assert options_from_args(_options("--tiny")).restore_shipments == 2_000
+    assert options_from_args(_options("--restore-shipments", "0")).restore_shipments == 0
+    with pytest.raises(ValueError):
+        options_from_args(_options("--restore-shipments", "-1"))
+
+
+def test_seeded_rows_copy_the_runs_rows_under_keys_of_their_own() -> None:
+    source = {"TN1": b"state-1", "TN2": b"state-2", "~order~o1": b"order-1"}
+    marker = marker_value(deflate=True)
+    rows = list(seeded_rows(source, 10, marker))
+    assert len(rows) == 10
+    keys = [orjson.loads(key) for key, _ in rows]
+    assert len(set(keys)) == 10  # every key written once: compaction removes nothing
+    assert keys[:4] == ["TN1#0", "TN2#0", "~order~o1#0", "TN1#1"]
+    values = [value for _, value in rows]
+    # Three in four are retired markers, the rest the source row the key was copied from.
+    assert [value == marker for value in values] == [is_retired_copy(i) for i in range(10)]
+    assert sum(value == marker for value in values) == 7
+    assert values[0] == b"state-1" and values[4] == b"state-2" and values[8] == b"order-1"
+    assert is_retired(load_stored(marker))
+    assert load_stored(marker_value(deflate=False)) == load_stored(marker)
+
+
 def _run(events_per_second: float, cpu_share: float) -> Throughput:
     seconds = 1000 / events_per_second
     return Throughput(1000, seconds, seconds * cpu_share, 2.5, 300 * 1024 * 1024)
@@ -158,3 +191,23 @@ def test_report_ratios_and_rows() -> None:
     assert table.count("\n| ") >= 5 + 6  # five contender rows, six pipeline rows
     assert "| of which: that batch → alert read | p50 12.0 ms · p99 31.0 ms |" in table
     assert "| parcelwatch, with a model | |" in table  # whose latency, state and recovery
+    assert (
+        "seeded changelog" not in table and to_json(result)["pipeline"]["scaled_recovery"] is None
+    )
+
+
+def test_report_the_scaled_recovery() -> None:
+    result = _result({"ceiling": _run(50_000, 0.8), "floor": _run(20_000, 0.9)})
+    scaled = ScaledRecovery(1_000_000, 2_000_000, 1_500_000, 300 * 1024 * 1024, 412.34)
+    result = BenchResult(**{**result.__dict__, "scaled_recovery": scaled})
+    assert to_json(result)["pipeline"]["scaled_recovery"] == {
+        "shipments": 1_000_000,
+        "rows": 2_000_000,
+        "retired_rows": 1_500_000,
+        "changelog_bytes": 300 * 1024 * 1024,
+        "seconds": 412.34,
+    }
+    assert (
+        "| table recovery of 1,000,000 shipments, seeded changelog (2,000,000 rows, 1,500,000 of "
+        "them retired markers, 300.0 MiB; start → ready) | 412.3 s |"
+    ) in markdown(result)
