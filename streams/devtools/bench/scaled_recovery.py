@@ -66,8 +66,9 @@ async def scaled_recovery(
     finally:
         creator.stop()
     count = round(shipments * len(source_rows) / source_shipments)
-    rows = seeded_rows(source_rows, count, marker_value(deployment.settings().store_deflated))
-    changelog_bytes = 0
+    marker = marker_value(deployment.settings().store_deflated)
+    rows = seeded_rows(source_rows, count, marker)
+    changelog_bytes = retired_rows = 0
     async with producer(deployment.bootstrap) as client:
         while window := list(itertools.islice(rows, _SEND_WINDOW)):
             sent = [
@@ -76,11 +77,12 @@ async def scaled_recovery(
             ]
             await asyncio.gather(*sent)
             changelog_bytes += sum(len(value) for _, value in window)
+            retired_rows += sum(value is marker for _, value in window)
     seconds = await recovery_seconds(deployment, run_dir, timeout=timeout, name="scaled-recovery")
     return ScaledRecovery(
         shipments=shipments,
         rows=count,
-        retired_rows=sum(1 for index in range(count) if is_retired_copy(index)),
+        retired_rows=retired_rows,
         changelog_bytes=changelog_bytes,
         seconds=seconds,
     )
