@@ -401,6 +401,29 @@ class InputLedger:
         partition may come to ask (for the periodic timer)."""
         return [probe for tp in sorted(self._starting) for probe in self._ask_where_it_starts(tp)]
 
+    def explain(self, tp: TopicPartition) -> str:
+        """What the ledger knows of ``tp``, for a report on a partition that stopped applying:
+        its next offset, a rewind or start probe of its own, and what holds it."""
+        now = self._clock()
+        known = self._next.get(tp)
+        parts = [f"next offset to apply {known if known is not None else 'not known yet'}"]
+        if (pending := self._pending.get(tp)) is not None:
+            parts.append(_describe_rewind(pending, now))
+        if (start := self._starting.get(tp)) is not None:
+            parts.append(_describe_start(start, now))
+        holders = [
+            f"{other[0]}[{other[1]}] {_describe_rewind(rewind, now)}"
+            for other, rewind in sorted(self._pending.items())
+            if other[1] == tp[1] and other != tp and not rewind.held
+        ] + [
+            f"{other[0]}[{other[1]}] {_describe_start(other_start, now)}"
+            for other, other_start in sorted(self._starting.items())
+            if other[1] == tp[1] and other != tp
+        ]
+        if holders:
+            parts.append("held by " + ", ".join(holders))
+        return "; ".join(parts)
+
     def rewinding(self) -> list[TopicPartition]:
         return sorted({*self._pending, *self._starting})
 
@@ -416,3 +439,15 @@ class InputLedger:
         self._loaded.clear()
         self._pending.clear()
         self._starting.clear()
+
+
+def _describe_rewind(pending: _PendingRewind, now: float) -> str:
+    flags = [name for name in ("held", "probing", "present") if getattr(pending, name)]
+    return (
+        f"rewinding to {pending.expected} (seen {pending.seen}, asked {now - pending.asked_at:.1f}"
+        f" s ago{', ' + ', '.join(flags) if flags else ''})"
+    )
+
+
+def _describe_start(start: _Start, now: float) -> str:
+    return f"asked where the log starts {now - start.asked_at:.1f} s ago"

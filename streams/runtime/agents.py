@@ -50,6 +50,7 @@ from parcelwatch.streams.runtime.log_probe import first_offsets_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.publishing import app_publisher
 from parcelwatch.streams.runtime.settings import Settings
+from parcelwatch.streams.runtime.stall_report import describe_partition
 from parcelwatch.streams.runtime.tables import add_keyed_table
 from parcelwatch.streams.runtime.timers import CheckSweeper, sweep_blocker
 
@@ -232,8 +233,22 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         result = await report()
         if not result.alive and not health.fatal:
             log.error("worker unhealthy: %s", "; ".join(result.problems))
+            report_stall(result.stuck_partitions)
             if settings.exit_when_stuck:
                 await _exit_worker(health, "unhealthy: " + "; ".join(result.problems))
+
+    def report_stall(stuck: Sequence[str]) -> None:
+        """Where each stuck partition's messages stand (``stall_report``), before the exit."""
+        consumer = app.consumer
+        try:
+            for tp in sorted(inputs_assigned() if consumer is not None else ()):
+                if f"{tp[0]}[{tp[1]}]" in stuck:
+                    log.error(
+                        "stuck %s[%d]: ledger: %s; %s",
+                        tp[0], tp[1], ledger.explain(tp), describe_partition(consumer, TP(*tp)),
+                    )  # fmt: skip
+        except Exception as error:  # never in the way of the exit it explains
+            log.error("no stall report: %s", describe(error))
 
     @app.task
     async def follow_model_updates() -> None:

@@ -352,3 +352,25 @@ def test_ledger_keys_can_never_be_tracking_numbers():
     tracking = patterns.compile_full(patterns.TRACKING_NUMBER)
     assert is_ledger_key(ledger_key(0)) and not tracking.fullmatch(ledger_key(0))
     assert not is_ledger_key("1Z999AA10123456784")
+
+
+def test_a_stalled_partition_is_explained_with_what_holds_it():
+    clock = Clock()
+    store = DictLedgerStore()
+    store.data[ledger_key(1)] = {"next_offsets": {A: 56, B: 16}}
+    ledger = make(store, clock)
+    apply(ledger, batch(40, topic=B, partition=1) + batch(56, topic=A, partition=1))
+    clock.now += 2.5
+    assert ledger.explain((A, 1)) == (
+        "next offset to apply 56; rewinding to 56 (seen 56, asked 2.5 s ago, held); "
+        "held by t.orders[1] rewinding to 16 (seen 40, asked 2.5 s ago)"
+    )
+    assert ledger.explain((B, 1)) == (
+        "next offset to apply 16; rewinding to 16 (seen 40, asked 2.5 s ago)"
+    )
+    # A partition nothing was applied from, while its start is asked of the log.
+    admit(ledger, batch(7, topic=B, partition=3))
+    clock.now += 1
+    assert ledger.explain((B, 3)) == (
+        "next offset to apply not known yet; asked where the log starts 1.0 s ago"
+    )
