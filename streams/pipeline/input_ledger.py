@@ -26,7 +26,10 @@ offset is therefore only a hint. The truth is kept here instead:
   absent offsets counted and the partition continued there;
 * while one topic of a partition is rewound, the other topics of that partition wait too
   (``SKIPPED_HELD``): they carry the same shipments, and a shipment's order must not come after
-  scans that followed it;
+  scans that followed it. When the rewound topic is back, all of them are sent back to their
+  next offsets to go on together (alone, it would run ahead by all that was fetched meanwhile);
+* a rewind is asked again while its next offset does not come, less often each time: a seek
+  throws away what was fetched since the last one;
 * nothing is judged while the worker rebalances or restores its tables: the ledger on an empty
   disk is only known once the changelog has been read.
 
@@ -37,6 +40,7 @@ Pure, apart from reading and writing the table through ``LedgerStore``; the Faus
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -93,6 +97,9 @@ class Rewind:
     topic: str
     partition: int
     offset: int
+    # Asked before, and nothing says the seek was lost: the shell skips it while its seek is
+    # still in effect (``runtime.read_offsets``). Not part of what the rewind is.
+    again: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,11 @@ class _PendingRewind:
     probing: bool = False  # a probe of ``expected`` is out
     held: bool = False  # no gap of its own: waits while another topic of its partition rewinds
     present: bool = False  # a probe found ``expected`` in the log: only waiting is left
+    asks: int = 1  # rewinds asked for so far
+    since: float = field(init=False)  # when the wait began
+
+    def __post_init__(self) -> None:
+        self.since = self.asked_at
 
 
 @dataclass(slots=True)
@@ -166,6 +178,7 @@ class InputLedger:
         self._pending: dict[TopicPartition, _PendingRewind] = {}
         # Partitions without a stored ledger whose start was asked of the log.
         self._starting: dict[TopicPartition, _Start] = {}
+        self._applied_at: dict[TopicPartition, float] = {}  # when each last applied a message
         self._generation: int | None = None
 
     # -- judging ----------------------------------------------------------------------------
@@ -230,6 +243,8 @@ class InputLedger:
         if offset == expected:
             if self._held_by_partition(tp):
                 return self._hold(tp, expected, admission)
+            if self._goes_on_with_the_held(tp, admission):
+                return Verdict.SKIPPED_HELD
             return self._applying(tp, offset)
         if offset < expected:
             return Verdict.ALREADY_APPLIED
@@ -260,6 +275,28 @@ class InputLedger:
             for other, pending in self._pending.items()
         ) or any(other[1] == tp[1] and other != tp for other in self._starting)
 
+    def _goes_on_with_the_held(self, tp: TopicPartition, admission: Admission) -> bool:
+        """Back from a rewind of its own while other topics of its partition were held for it:
+        all are sent back to their next offsets, to go on together. Were it to go on alone, it
+        would run ahead of them by everything fetched meanwhile (scans before their orders)."""
+        pending = self._pending.get(tp)
+        if pending is None or pending.held:
+            return False
+        held = [
+            (other, other_pending)
+            for other, other_pending in sorted(self._pending.items())
+            if other[1] == tp[1] and other != tp and other_pending.held
+        ]
+        if not held:
+            return False
+        now = self._clock()
+        pending.held = True
+        for other, waiting in [(tp, pending), *held]:
+            waiting.asked_at = now
+            waiting.asks += 1
+            admission.rewinds.append(Rewind(other[0], other[1], waiting.expected))
+        return True
+
     def _hold(self, tp: TopicPartition, expected: int, admission: Admission) -> Verdict:
         pending = self._pending.get(tp)
         if pending is None or pending.expected != expected:
@@ -271,12 +308,17 @@ class InputLedger:
         return Verdict.SKIPPED_HELD
 
     def _ask_again_if_due(self, tp: TopicPartition, pending: _PendingRewind) -> list[Rewind]:
-        """The rewind of ``pending`` again, when the retry time has passed since the last ask."""
+        """The rewind of ``pending`` again, when the retry time has passed since the last ask.
+        The time doubles with each ask (up to 16 times the first): a seek throws away what the
+        consumer fetched of the partition since the last one, and records buffered ahead of the
+        re-fetched ones can take longer to pass than any fixed time."""
         now = self._clock()
-        if now - pending.asked_at < self._rewind_retry_seconds:
+        retry_after = self._rewind_retry_seconds * 2 ** min(pending.asks - 1, 4)
+        if now - pending.asked_at < retry_after:
             return []
         pending.asked_at = now
-        return [Rewind(tp[0], tp[1], pending.expected)]
+        pending.asks += 1
+        return [Rewind(tp[0], tp[1], pending.expected, again=True)]
 
     def _ask_where_it_starts(self, tp: TopicPartition) -> list[Probe]:
         """A start probe for a partition without a ledger, unless one was asked recently."""
@@ -303,7 +345,7 @@ class InputLedger:
         pending.asked_at = self._clock()
         if first_offset <= probe.offset:
             pending.present = True  # a stale message: the rewound ones are still to come
-            return [Rewind(probe.topic, probe.partition, probe.offset)], 0
+            return [Rewind(probe.topic, probe.partition, probe.offset, again=True)], 0
         log.warning(
             "offsets %d to %d of %s[%d] are not in the log (compaction, transaction markers or "
             "retention); continuing at %d",
@@ -333,7 +375,13 @@ class InputLedger:
 
     def _applying(self, tp: TopicPartition, offset: int) -> Verdict:
         self._next[tp] = offset + 1
-        self._pending.pop(tp, None)
+        self._applied_at[tp] = self._clock()
+        pending = self._pending.pop(tp, None)
+        if pending is not None:
+            log.info(
+                "%s[%d]: back at %d after %.1f s (asked %d times)",
+                tp[0], tp[1], offset, self._clock() - pending.since, pending.asks,
+            )  # fmt: skip
         return Verdict.APPLY
 
     def _expected(self, tp: TopicPartition, index: int | None) -> int | None:
@@ -385,6 +433,10 @@ class InputLedger:
             pending = self._pending.get(tp)
             if pending is not None:
                 rewinds += self._ask_again_if_due(tp, pending)
+                continue
+            if now - self._applied_at.get(tp, -math.inf) < 2 * self._rewind_retry_seconds:
+                # Applying: the stream itself reveals a gap (a later offset comes first), and a
+                # commit above the offsets it goes through is what a rewind just left behind.
                 continue
             expected = self._expected(tp, None)
             if expected is not None and offset is not None and expected < offset:
@@ -439,6 +491,7 @@ class InputLedger:
         self._loaded.clear()
         self._pending.clear()
         self._starting.clear()
+        self._applied_at.clear()
 
 
 def _describe_rewind(pending: _PendingRewind, now: float) -> str:

@@ -49,6 +49,7 @@ from parcelwatch.streams.runtime.log_bounds import LogBounds
 from parcelwatch.streams.runtime.log_probe import first_offsets_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.publishing import app_publisher
+from parcelwatch.streams.runtime.read_offsets import FencedReadOffsets
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.stall_report import describe_partition
 from parcelwatch.streams.runtime.tables import add_keyed_table
@@ -63,6 +64,9 @@ WATCHDOG_SECONDS = 5.0
 LEDGER_RETRY_SECONDS = 1.0  # the ledger itself paces its asks (rewind_retry_seconds)
 FATAL_GRACE_SECONDS = 3.0  # /healthz answers 503 this long before a fatal exit
 REWIND_TIMEOUT_SECONDS = 10.0  # a seek not done by then is given up; the ledger asks again
+# A fenced seek whose record has not come yet is not repeated for this long: the records queued
+# ahead of the re-fetched ones took 2-8 s to pass on a 12,000-event backlog, idle machine.
+SEEK_TRUSTED_SECONDS = 30.0
 
 
 @dataclass
@@ -153,6 +157,18 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         }
 
     async def rewind(rewinds: Sequence[Rewind]) -> None:
+        read_offsets = app.consumer._read_offset
+        if isinstance(read_offsets, FencedReadOffsets):  # not again a seek that still stands
+            rewinds = [
+                item
+                for item in rewinds
+                if not (
+                    item.again
+                    and read_offsets.seeking(
+                        TP(item.topic, item.partition), item.offset, SEEK_TRUSTED_SECONDS
+                    )
+                )
+            ]
         if rewinds:
             await _rewind(app, rewinds)
         for item in rewinds:
@@ -303,6 +319,8 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
         )
         ledger.record(messages, admission)
+        if isinstance(read_offsets := app.consumer._read_offset, FencedReadOffsets):
+            read_offsets.lift_fences_except(TP(*tp) for tp in ledger.rewinding())
         _count(metrics, messages, admission)
         health.applied(ledger.next_offsets())
 
@@ -343,10 +361,11 @@ def _count(metrics: WorkerMetrics, messages: Sequence[InputMessage], admission: 
 async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
     """Send partitions back to their next unapplied offset.
 
-    A seek can lose a race with Faust's fetch loop: messages fetched before it move the loop's
-    "read offset" past the re-fetched ones, which it then drops as already read. The ledger
-    notices (nothing at or below the gap comes back) and asks again every few seconds; it never
-    takes a later message for the one it waits for.
+    Messages fetched before the seek still come first, and each would move the fetch loop's
+    "read offset" past the re-fetched ones, which it would then drop as already read: the seek
+    fences the read offset (``read_offsets``) until the rewound-to message has passed. Should
+    the next offset still not come, the ledger asks again, less often each time; it never takes
+    a later message for the one it waits for.
 
     The seek runs on the consumer's own thread (``seek_on_consumer_thread``), not as Faust's
     ``seek`` does it, on the event loop's thread: there it raced the consumer thread draining
@@ -373,10 +392,15 @@ async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
 
 async def seek_on_consumer_thread(consumer: Any, tp: TP, offset: int) -> None:
     """aiokafka's ``seek`` run by the thread that fetches, then the read offset Faust's own
-    ``seek`` sets (faust-streaming 0.15's thread-delegating consumer; pinned)."""
+    ``seek`` sets (faust-streaming 0.15's thread-delegating consumer; pinned), fenced where the
+    worker's consumer keeps fenced read offsets (``read_offsets``)."""
     thread = consumer._thread
     await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
-    consumer._read_offset[tp] = offset if offset else None
+    read_offsets = consumer._read_offset
+    if isinstance(read_offsets, FencedReadOffsets):
+        read_offsets.fence(tp, offset)
+    else:
+        read_offsets[tp] = offset if offset else None
 
 
 def leave_at_once(agent: str, error: BaseException) -> NoReturn:

@@ -14,6 +14,7 @@ from parcelwatch.streams.runtime.fetch_wait import with_fetch_wait
 from parcelwatch.streams.runtime.kafka_admin import faust_credentials
 from parcelwatch.streams.runtime.model_monitoring_agent import register_model_monitoring
 from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
+from parcelwatch.streams.runtime.read_offsets import with_fenced_read_offsets
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.table_routing import InputKeyRouter
 from parcelwatch.streams.runtime.views import register_views
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         Router=InputKeyRouter,
     )
     with_fetch_wait(app, settings.fetch_max_wait_ms)
+    with_fenced_read_offsets(app)
     metrics = WorkerMetrics(registry)
     tracking = register_tracking(app, settings, metrics)
     register_pain_points(app, settings, metrics)

@@ -2,9 +2,10 @@
 
 A worker whose input waits while nothing is applied for ``stuck_after_seconds`` exits, and its
 orchestrator restarts it (``agents.watchdog``). Restarting heals it, but "nothing applied" does
-not say why; a stall seen once in CI (a worker restarted on an empty disk stopped taking one
-partition after its rewinds) was not reproduced in later runs, so the exit now leaves
-a line per stuck partition naming each place a message passes through on its way to the agent:
+not say why: a stall seen once in CI (a worker restarted on an empty disk stopped taking one
+partition after its rewinds) took a reproduction to explain (records fetched before a seek
+defeated it, see ``read_offsets``). The exit leaves a line per stuck partition naming each
+place a message passes through on its way to the agent:
 
 - aiokafka's fetcher: the consumer thread's position, whether the partition is paused or waits
   for an offset reset, and whether fetched records wait to be taken (none is fetched again then);

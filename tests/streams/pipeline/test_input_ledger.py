@@ -144,8 +144,11 @@ def test_while_one_topic_of_a_partition_starts_the_others_wait_for_it():
     assert admission.verdicts == [Verdict.SKIPPED_UNSTARTED, Verdict.SKIPPED_HELD]
     assert admission.rewinds == [Rewind(A, 0, 4)]
     assert ledger.probed(admission.probes[0], 0) == ([Rewind(B, 0, 0)], 0)
-    assert apply(ledger, batch(0, topic=B)).verdicts == [Verdict.APPLY]
-    assert apply(ledger, batch(4, topic=A)).verdicts == [Verdict.APPLY]
+    # Started, the orders do not run ahead of the held scans: both go back and on together.
+    restart = apply(ledger, batch(0, topic=B))
+    assert restart.verdicts == [Verdict.SKIPPED_HELD]
+    assert restart.rewinds == [Rewind(B, 0, 0), Rewind(A, 0, 4)]
+    assert apply(ledger, batch(4, topic=A) + batch(0, topic=B)).verdicts == [Verdict.APPLY] * 2
 
 
 def test_a_new_generation_forgets_a_start_it_asked_for():
@@ -237,7 +240,22 @@ def test_a_rewind_that_lost_its_race_is_asked_again():
     assert admit(ledger, batch(7)).rewinds == [Rewind(A, 0, 2)]
     assert ledger.verify({(A, 0): 2}, generation=1) == []  # just asked
     clock.now += 3
+    assert ledger.verify({(A, 0): 2}, generation=1) == []  # the second retry waits 4 s
+    clock.now += 1
     assert ledger.verify({(A, 0): 2}, generation=1) == [Rewind(A, 0, 2)]  # no traffic: again
+
+
+def test_rewinds_are_asked_again_ever_less_often_up_to_a_bound():
+    clock = Clock()
+    ledger = at({A: 2}, clock)
+    assert not admit(ledger, batch(5)).rewinds[0].again  # a new rewind: always sought
+    asked_at = []
+    for _ in range(80):  # 80 s of stale messages, one a second
+        clock.now += 1
+        if rewinds := admit(ledger, batch(6)).rewinds:
+            assert rewinds[0].again  # the shell skips it while the first seek stands
+            asked_at.append(clock.now - 100)
+    assert asked_at == [2, 6, 14, 30, 62]  # then every 32 s
 
 
 def test_messages_beyond_the_gap_never_count_as_absent_offsets():
@@ -263,7 +281,12 @@ def test_while_one_topic_of_a_partition_rewinds_the_others_wait_for_it():
     assert store.writes == []
     # Another partition is not held.
     assert apply(ledger, batch(3, topic=A, partition=2)).verdicts == [Verdict.APPLY]
-    # The order comes back first; then the scans, once their rewind is asked again.
+    # The order comes back first. Were it applied now, the orders would run ahead of the
+    # scans by all that was fetched meanwhile: both are sent back to go on together.
+    restart = apply(ledger, batch(16, topic=B, partition=1))
+    assert restart.verdicts == [Verdict.SKIPPED_HELD]
+    assert restart.rewinds == [Rewind(B, 1, 16), Rewind(A, 1, 56)]
+    assert not any(rewind.again for rewind in restart.rewinds)  # new seeks, both
     assert apply(ledger, batch(16, topic=B, partition=1)).verdicts == [Verdict.APPLY]
     assert ledger.rewinding() == [(A, 1)]
     assert apply(ledger, batch(56, 57, topic=A, partition=1)).verdicts == [Verdict.APPLY] * 2
@@ -278,9 +301,10 @@ def test_two_topics_with_gaps_of_their_own_never_wait_for_each_other_forever():
     admit(ledger, batch(20, topic=A) + batch(9, topic=B))  # both rewound
     # The scans' next offset comes back first: it waits for the orders' gap...
     assert admit(ledger, batch(10, topic=A)).verdicts == [Verdict.SKIPPED_HELD]
-    # ...which, holding nothing back itself, is applied; then the scans.
-    assert apply(ledger, batch(5, topic=B)).verdicts == [Verdict.APPLY]
+    # ...which, back, sends both back to go on together; then each is applied as it comes.
+    assert apply(ledger, batch(5, topic=B)).verdicts == [Verdict.SKIPPED_HELD]
     assert apply(ledger, batch(10, topic=A)).verdicts == [Verdict.APPLY]
+    assert apply(ledger, batch(5, topic=B)).verdicts == [Verdict.APPLY]
     assert ledger.rewinding() == []
 
 
@@ -374,3 +398,17 @@ def test_a_stalled_partition_is_explained_with_what_holds_it():
     assert ledger.explain((B, 3)) == (
         "next offset to apply not known yet; asked where the log starts 1.0 s ago"
     )
+
+
+def test_a_commit_above_a_partition_that_is_applying_is_no_gap_until_it_goes_quiet():
+    # After a rewind the group's commit stays above the offsets the stream goes through again.
+    clock = Clock()
+    ledger = at({A: 2}, clock)
+    apply(ledger, batch(2, 3))
+    clock.now += 1
+    assert ledger.verify({(A, 0): 9}, generation=1) == []
+    apply(ledger, batch(4))
+    clock.now += 3.9
+    assert ledger.verify({(A, 0): 9}, generation=1) == []
+    clock.now += 0.2  # quiet for 4 s: no message may come to reveal the gap
+    assert ledger.verify({(A, 0): 9}, generation=1) == [Rewind(A, 0, 5)]
