@@ -126,6 +126,7 @@ class _PendingRewind:
     held: bool = False  # no gap of its own: waits while another topic of its partition rewinds
     present: bool = False  # a probe found ``expected`` in the log: only waiting is left
     asks: int = 1  # rewinds asked for so far
+    came_back: bool = False  # ``expected`` came (and was held) since the last ask
     since: float = field(init=False)  # when the wait began
 
     def __post_init__(self) -> None:
@@ -304,6 +305,7 @@ class InputLedger:
             admission.rewinds.append(Rewind(tp[0], tp[1], expected))
         else:
             pending.held = True  # it waits for the other topic, not for a gap of its own
+            pending.came_back = True  # the seek did its part: another one is needed
             admission.rewinds += self._ask_again_if_due(tp, pending)
         return Verdict.SKIPPED_HELD
 
@@ -318,7 +320,8 @@ class InputLedger:
             return []
         pending.asked_at = now
         pending.asks += 1
-        return [Rewind(tp[0], tp[1], pending.expected, again=True)]
+        again, pending.came_back = not pending.came_back, False
+        return [Rewind(tp[0], tp[1], pending.expected, again=again)]
 
     def _ask_where_it_starts(self, tp: TopicPartition) -> list[Probe]:
         """A start probe for a partition without a ledger, unless one was asked recently."""

@@ -412,3 +412,19 @@ def test_a_commit_above_a_partition_that_is_applying_is_no_gap_until_it_goes_qui
     assert ledger.verify({(A, 0): 9}, generation=1) == []
     clock.now += 0.2  # quiet for 4 s: no message may come to reveal the gap
     assert ledger.verify({(A, 0): 9}, generation=1) == [Rewind(A, 0, 5)]
+
+
+def test_a_held_topic_whose_next_offset_came_is_sought_again_even_while_its_seek_stands():
+    # Its seek did its part (the record came, and was held): asking again is a new seek, not a
+    # repeat the shell may skip. Were the holder never to send it back, it would wait for good.
+    clock = Clock()
+    ledger = at({A: 4, B: 7}, clock)
+    admit(ledger, batch(9, topic=B) + batch(4, topic=A))  # orders rewound, scans held
+    clock.now += 2.5
+    retry = admit(ledger, batch(4, topic=A))
+    assert retry.verdicts == [Verdict.SKIPPED_HELD]
+    assert retry.rewinds == [Rewind(A, 0, 4)] and not retry.rewinds[0].again
+    clock.now += 4.5
+    rewinds = ledger.verify({(A, 0): 4, (B, 0): 7}, generation=1)
+    assert rewinds == [Rewind(A, 0, 4), Rewind(B, 0, 7)]
+    assert all(rewind.again for rewind in rewinds)  # nothing came since: repeats
