@@ -41,10 +41,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,7 @@ class Admission:
 
 
 TopicPartition = tuple[str, int]
+_Entry = TypeVar("_Entry")
 
 
 class InputLedger:
@@ -271,10 +272,18 @@ class InputLedger:
         """Whether another input topic of this partition is being rewound over a gap of its own.
         Its skipped messages come first: were this topic to go on, a shipment's scans could be
         applied before its order (both topics carry the same shipments on the same partition)."""
-        return any(
-            other[1] == tp[1] and other != tp and not pending.held
-            for other, pending in self._pending.items()
-        ) or any(other[1] == tp[1] and other != tp for other in self._starting)
+        return any(not pending.held for _, pending in self._beside(tp, self._pending)) or any(
+            self._beside(tp, self._starting)
+        )
+
+    @staticmethod
+    def _beside(
+        tp: TopicPartition, entries: Mapping[TopicPartition, _Entry]
+    ) -> Iterator[tuple[TopicPartition, _Entry]]:
+        """``entries`` of the other input topics of ``tp``'s partition (lazily: a test per
+        applied message that is all but always empty)."""
+        return ((other, entry) for other, entry in entries.items()
+                if other[1] == tp[1] and other != tp)  # fmt: skip
 
     def _goes_on_with_the_held(self, tp: TopicPartition, admission: Admission) -> bool:
         """Back from a rewind of its own while other topics of its partition were held for it:
@@ -284,18 +293,15 @@ class InputLedger:
         if pending is None or pending.held:
             return False
         held = [
-            (other, other_pending)
-            for other, other_pending in sorted(self._pending.items())
-            if other[1] == tp[1] and other != tp and other_pending.held
+            (other, waiting)
+            for other, waiting in sorted(self._beside(tp, self._pending))
+            if waiting.held
         ]
         if not held:
             return False
-        now = self._clock()
         pending.held = True
         for other, waiting in [(tp, pending), *held]:
-            waiting.asked_at = now
-            waiting.asks += 1
-            admission.rewinds.append(Rewind(other[0], other[1], waiting.expected))
+            admission.rewinds.append(self._ask(other, waiting, again=False))
         return True
 
     def _hold(self, tp: TopicPartition, expected: int, admission: Admission) -> Verdict:
@@ -314,14 +320,16 @@ class InputLedger:
         The time doubles with each ask (up to 16 times the first): a seek throws away what the
         consumer fetched of the partition since the last one, and records buffered ahead of the
         re-fetched ones can take longer to pass than any fixed time."""
-        now = self._clock()
         retry_after = self._rewind_retry_seconds * 2 ** min(pending.asks - 1, 4)
-        if now - pending.asked_at < retry_after:
+        if self._clock() - pending.asked_at < retry_after:
             return []
-        pending.asked_at = now
-        pending.asks += 1
         again, pending.came_back = not pending.came_back, False
-        return [Rewind(tp[0], tp[1], pending.expected, again=again)]
+        return [self._ask(tp, pending, again=again)]
+
+    def _ask(self, tp: TopicPartition, pending: _PendingRewind, *, again: bool) -> Rewind:
+        pending.asked_at = self._clock()
+        pending.asks += 1
+        return Rewind(tp[0], tp[1], pending.expected, again=again)
 
     def _ask_where_it_starts(self, tp: TopicPartition) -> list[Probe]:
         """A start probe for a partition without a ledger, unless one was asked recently."""
@@ -468,12 +476,11 @@ class InputLedger:
             parts.append(_describe_start(start, now))
         holders = [
             f"{other[0]}[{other[1]}] {_describe_rewind(rewind, now)}"
-            for other, rewind in sorted(self._pending.items())
-            if other[1] == tp[1] and other != tp and not rewind.held
+            for other, rewind in sorted(self._beside(tp, self._pending))
+            if not rewind.held
         ] + [
             f"{other[0]}[{other[1]}] {_describe_start(other_start, now)}"
-            for other, other_start in sorted(self._starting.items())
-            if other[1] == tp[1] and other != tp
+            for other, other_start in sorted(self._beside(tp, self._starting))
         ]
         if holders:
             parts.append("held by " + ", ".join(holders))

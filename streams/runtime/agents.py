@@ -49,7 +49,7 @@ from parcelwatch.streams.runtime.log_bounds import LogBounds
 from parcelwatch.streams.runtime.log_probe import first_offsets_in_log
 from parcelwatch.streams.runtime.model_holder import ModelHolder, watch_model_updates
 from parcelwatch.streams.runtime.publishing import app_publisher
-from parcelwatch.streams.runtime.read_offsets import FencedReadOffsets
+from parcelwatch.streams.runtime.read_offsets import fenced_read_offsets
 from parcelwatch.streams.runtime.settings import Settings
 from parcelwatch.streams.runtime.stall_report import describe_partition
 from parcelwatch.streams.runtime.tables import add_keyed_table
@@ -157,18 +157,17 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
         }
 
     async def rewind(rewinds: Sequence[Rewind]) -> None:
-        read_offsets = app.consumer._read_offset
-        if isinstance(read_offsets, FencedReadOffsets):  # not again a seek that still stands
-            rewinds = [
-                item
-                for item in rewinds
-                if not (
-                    item.again
-                    and read_offsets.seeking(
-                        TP(item.topic, item.partition), item.offset, SEEK_TRUSTED_SECONDS
-                    )
+        read_offsets = fenced_read_offsets(app.consumer)
+        rewinds = [  # not again a seek that still stands
+            item
+            for item in rewinds
+            if not (
+                item.again
+                and read_offsets.seeking(
+                    TP(item.topic, item.partition), item.offset, SEEK_TRUSTED_SECONDS
                 )
-            ]
+            )
+        ]
         if rewinds:
             await _rewind(app, rewinds)
         for item in rewinds:
@@ -319,8 +318,7 @@ def register_tracking(app: faust.App, settings: Settings, metrics: WorkerMetrics
             [messages[i] for i in chosen], lambda i, chosen=chosen: focus(chosen[i])
         )
         ledger.record(messages, admission)
-        if isinstance(read_offsets := app.consumer._read_offset, FencedReadOffsets):
-            read_offsets.lift_fences_except(TP(*tp) for tp in ledger.rewinding())
+        fenced_read_offsets(app.consumer).lift_fences_except(TP(*tp) for tp in ledger.rewinding())
         _count(metrics, messages, admission)
         health.applied(ledger.next_offsets())
 
@@ -392,15 +390,11 @@ async def _rewind(app: faust.App, rewinds: Sequence[Rewind]) -> None:
 
 async def seek_on_consumer_thread(consumer: Any, tp: TP, offset: int) -> None:
     """aiokafka's ``seek`` run by the thread that fetches, then the read offset Faust's own
-    ``seek`` sets (faust-streaming 0.15's thread-delegating consumer; pinned), fenced where the
-    worker's consumer keeps fenced read offsets (``read_offsets``)."""
+    ``seek`` sets (faust-streaming 0.15's thread-delegating consumer; pinned), fenced
+    (``read_offsets``)."""
     thread = consumer._thread
     await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
-    read_offsets = consumer._read_offset
-    if isinstance(read_offsets, FencedReadOffsets):
-        read_offsets.fence(tp, offset)
-    else:
-        read_offsets[tp] = offset if offset else None
+    fenced_read_offsets(consumer).fence(tp, offset)
 
 
 def leave_at_once(agent: str, error: BaseException) -> NoReturn:

@@ -97,6 +97,14 @@ class FencedReadOffsets(dict[Any, int | None]):
         self._sought.pop(tp, None)
 
 
+def fenced_read_offsets(consumer: Any) -> FencedReadOffsets:
+    """The read offsets of a worker's consumer (made fenced by ``with_fenced_read_offsets``)."""
+    read_offsets = consumer._read_offset
+    if not isinstance(read_offsets, FencedReadOffsets):
+        raise TypeError("the consumer's read offsets are not fenced: see with_fenced_read_offsets")
+    return read_offsets
+
+
 def with_fenced_read_offsets(app: Any) -> None:
     """Have ``app``'s worker consumer keep its read offsets in a ``FencedReadOffsets``.
     Only this app's transport is changed (as ``fetch_wait.with_fetch_wait`` does)."""

@@ -187,9 +187,9 @@ async def test_sigkill_and_empty_disk_restarts_apply_every_event_once_in_order(d
         await asyncio.sleep(0.5)
 
 
-async def _commit_ahead(deployment: Deployment, tp: TopicPartition, by: int) -> int:
+async def _commit_ahead(deployment: Deployment, tp: TopicPartition, by: int) -> None:
     """Commit the worker group's offset of ``tp`` ``by`` past where it stands, as a commit that
-    ran ahead of the applied state leaves it (while no worker runs). Returns the new offset."""
+    ran ahead of the applied state leaves it (while no worker runs)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=BOOTSTRAP, group_id=f"{deployment.prefix}parcelwatch",
         enable_auto_commit=False,
@@ -199,9 +199,7 @@ async def _commit_ahead(deployment: Deployment, tp: TopicPartition, by: int) -> 
         consumer.assign([tp])
         committed = await consumer.committed(tp) or 0
         end = (await consumer.end_offsets([tp]))[tp]
-        ahead = min(committed + by, end)
-        await consumer.commit({tp: ahead})
-        return ahead
+        await consumer.commit({tp: min(committed + by, end)})
     finally:
         await consumer.stop()
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 
 from parcelwatch.streams.runtime.app import create_app
-from parcelwatch.streams.runtime.read_offsets import FencedReadOffsets
+from parcelwatch.streams.runtime.read_offsets import FencedReadOffsets, fenced_read_offsets
 from parcelwatch.streams.runtime.settings import Settings
 
 SCANS = TP("t.carrier-scans", 0)
@@ -65,6 +66,7 @@ def test_a_fence_at_zero_reads_as_faust_s_none_and_fences_of_finished_rewinds_ar
 def test_the_worker_s_faust_consumer_keeps_fenced_read_offsets(tmp_path):
     app = create_app(Settings(data_dir=tmp_path), registry=CollectorRegistry()).faust
     assert isinstance(app.consumer._read_offset, FencedReadOffsets)
+    assert fenced_read_offsets(app.consumer) is app.consumer._read_offset
     assert type(app.consumer._thread).__name__ == "ShortWaitConsumerThread"  # both wrappers hold
 
 
@@ -85,3 +87,12 @@ def test_a_seek_stands_until_faust_seeks_or_it_is_no_longer_trusted():
     offsets.fence(SCANS, 200)
     del offsets[SCANS]  # Faust's seek_wait to 0
     assert not offsets.seeking(SCANS, 200, trusted_for=30) and offsets.fenced() == {}
+
+
+def test_a_consumer_with_plain_read_offsets_is_refused_not_half_rewound():
+    class PlainConsumer:
+        def __init__(self) -> None:
+            self._read_offset: dict = {}
+
+    with pytest.raises(TypeError, match="not fenced"):
+        fenced_read_offsets(PlainConsumer())
