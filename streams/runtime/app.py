@@ -9,9 +9,13 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from parcelwatch.streams.pipeline.metrics import WorkerMetrics
 from parcelwatch.streams.runtime.agents import Tracking, register_tracking
+from parcelwatch.streams.runtime.bulk_restore import (
+    BulkRestoreOptions,
+    bulk_restoring_table_manager,
+)
 from parcelwatch.streams.runtime.carrier_raw_agent import register_carrier_raw
 from parcelwatch.streams.runtime.fetch_wait import with_fetch_wait
-from parcelwatch.streams.runtime.kafka_admin import faust_credentials
+from parcelwatch.streams.runtime.kafka_admin import aiokafka_options, faust_credentials
 from parcelwatch.streams.runtime.model_monitoring_agent import register_model_monitoring
 from parcelwatch.streams.runtime.pain_point_agent import register_pain_points
 from parcelwatch.streams.runtime.read_offsets import with_fenced_read_offsets
@@ -65,6 +69,9 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         autodiscover=False,
         # The lookup API's @app.table_route finds a key's owner by the input key's bytes.
         Router=InputKeyRouter,
+        TableManager=bulk_restoring_table_manager(
+            BulkRestoreOptions(aiokafka_options(settings), settings.restore_bulk_seconds)
+        ),
     )
     with_fetch_wait(app, settings.fetch_max_wait_ms)
     with_fenced_read_offsets(app)

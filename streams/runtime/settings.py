@@ -141,6 +141,10 @@ class Settings:
     # Warm copies of each table partition kept on other workers (Faust's table_standby_replicas):
     # a takeover then reads only the changelog's tail, not the whole partition.
     standby_replicas: int = 1
+    # A worker restoring a RocksDB table reads its changelog in bulk for up to this long before
+    # Faust's record-at-a-time recovery reads the rest (runtime/bulk_restore.py); 0: Faust only.
+    # At most 60: the step runs inside Faust's 90 s broker request timeout.
+    restore_bulk_seconds: float = 60.0
     stuck_after_seconds: float = 120.0  # input waiting, nothing applied: /healthz fails
     recovery_timeout_seconds: float = 900.0  # rebalancing/restoring longer: /healthz fails
     exit_when_stuck: bool = True  # an unhealthy worker stops itself (non-zero exit)
@@ -348,6 +352,9 @@ class Settings:
             ),
             standby_replicas=reader.integer(
                 "STANDBY_REPLICAS", defaults.standby_replicas, minimum=0, maximum=8
+            ),
+            restore_bulk_seconds=reader.number(
+                "RESTORE_BULK_SECONDS", defaults.restore_bulk_seconds, minimum=0, maximum=60
             ),
             stuck_after_seconds=reader.number(
                 "STUCK_AFTER_SECONDS", defaults.stuck_after_seconds, minimum=10

@@ -96,6 +96,7 @@ def test_recovery_and_health_settings():
     assert defaults.session_timeout_seconds == 10
     assert defaults.standby_replicas == 1  # Faust's default: one warm copy per table partition
     assert defaults.exit_when_stuck is True
+    assert defaults.restore_bulk_seconds == 60
     settings = Settings.from_env(
         {
             "PARCELWATCH_INSTANCE_ID": "parcelwatch-worker-0",
@@ -104,6 +105,7 @@ def test_recovery_and_health_settings():
             "PARCELWATCH_STUCK_AFTER_SECONDS": "300",
             "PARCELWATCH_RECOVERY_TIMEOUT_SECONDS": "1800",
             "PARCELWATCH_EXIT_WHEN_STUCK": "false",
+            "PARCELWATCH_RESTORE_BULK_SECONDS": "0",
         }
     )
     assert settings.instance_id == "parcelwatch-worker-0"
@@ -112,6 +114,7 @@ def test_recovery_and_health_settings():
     assert settings.stuck_after_seconds == 300
     assert settings.recovery_timeout_seconds == 1800
     assert settings.exit_when_stuck is False
+    assert settings.restore_bulk_seconds == 0  # Faust's own restore only
 
 
 def test_static_membership_is_advised_against_and_a_short_session_said_to_miss_restarts():
@@ -131,6 +134,8 @@ def test_static_membership_is_advised_against_and_a_short_session_said_to_miss_r
         ("STANDBY_REPLICAS", "-1"),
         ("EXIT_WHEN_STUCK", "maybe"),
         ("STUCK_AFTER_SECONDS", "0"),
+        ("RESTORE_BULK_SECONDS", "61"),  # inside Faust's 90 s for the step
+        ("RESTORE_BULK_SECONDS", "-1"),
     ],
 )
 def test_recovery_settings_are_validated(name, value):
