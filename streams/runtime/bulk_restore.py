@@ -1,14 +1,15 @@
 """Restore a table's changelog in bulk before Faust's own recovery reads what is left.
 
 faust-streaming restores a table one changelog record at a time through its fetch loop: tasks,
-awaits and bookkeeping per record, about 200 µs of CPU each here (NOTE17), so a worker on an
-empty disk needed 418 s for 1,000,000 shipments' 2,000,000 rows. Kafka Streams restores through
-a separate consumer in batches (a batching restore callback); this does the same for Faust's
-RocksDB tables. When Faust has worked out where each active changelog partition's reading
-starts (its persisted offset, or the log start), a plain consumer reads every record up to the
-highwater and hands them to the table's own ``apply_changelog_batch`` a batch at a time: the
-store writes them and persists the last offset, exactly as Faust's recovery does with its
-buffers. Faust's recovery then starts from the offsets reached and reads only what came since.
+awaits and bookkeeping per record, about 200 µs of CPU each here (README, Benchmark), so a
+worker on an empty disk needed 418 s for 1,000,000 shipments' 2,000,000 rows. Kafka Streams
+restores through a separate consumer in batches (a batching restore callback); this does the
+same for Faust's RocksDB tables. When Faust has worked out where each active changelog
+partition's reading starts (its persisted offset, or the log start), a plain consumer reads
+every record up to the highwater and hands them to the table's own ``apply_changelog_batch`` a
+batch at a time: the store writes them and persists the last offset, exactly as Faust's recovery
+does with its buffers. Faust's recovery then starts from the offsets reached and reads only what
+came since.
 
 Only the reading changes hands. Faust still decides which partitions to recover, when, and when
 recovery is over; a rebalance or a stop during the bulk read cancels it (every batch already
