@@ -135,6 +135,24 @@ class WorkerMetrics:
             ["topic", "reason"],
             registry=registry,
         )
+        self.bulk_restores = Counter(
+            "parcelwatch_bulk_restores",
+            "Table restores read from the changelog in bulk (runtime/bulk_restore.py), by outcome: "
+            "complete, budget_spent (Faust's recovery read the rest), failed (the same).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.bulk_restored_records = Counter(
+            "parcelwatch_bulk_restored_records",
+            "Changelog records written to the tables' stores by bulk restores.",
+            registry=registry,
+        )
+        self.bulk_restore_seconds = Histogram(
+            "parcelwatch_bulk_restore_seconds",
+            "Seconds per bulk restore (reading and writing; Faust's recovery then reads the tail).",
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60),
+            registry=registry,
+        )
         self.input_rewinds = Counter(
             "parcelwatch_input_rewinds",
             "Input partitions sent back to their next unapplied offset (offsets had been skipped).",
@@ -395,6 +413,12 @@ class WorkerMetrics:
             ["age"],
             registry=registry,
         )
+
+    def bulk_restored(self, outcome: str, records: int, seconds: float) -> None:
+        """A bulk restore's report (runtime/bulk_restore.py's ``RestoreReport``)."""
+        self.bulk_restores.labels(outcome).inc()
+        self.bulk_restored_records.inc(records)
+        self.bulk_restore_seconds.observe(seconds)
 
     def category_label(self, category: str) -> str:
         word = category.strip().lower().replace(" ", "_")

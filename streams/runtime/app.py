@@ -31,6 +31,7 @@ class WorkerApp:
 
 
 def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) -> WorkerApp:
+    metrics = WorkerMetrics(registry)
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
@@ -70,12 +71,13 @@ def create_app(settings: Settings, *, registry: CollectorRegistry = REGISTRY) ->
         # The lookup API's @app.table_route finds a key's owner by the input key's bytes.
         Router=InputKeyRouter,
         TableManager=bulk_restoring_table_manager(
-            BulkRestoreOptions(aiokafka_options(settings), settings.restore_bulk_seconds)
+            BulkRestoreOptions(
+                aiokafka_options(settings), settings.restore_bulk_seconds, metrics.bulk_restored
+            )
         ),
     )
     with_fetch_wait(app, settings.fetch_max_wait_ms)
     with_fenced_read_offsets(app)
-    metrics = WorkerMetrics(registry)
     tracking = register_tracking(app, settings, metrics)
     register_pain_points(app, settings, metrics)
     register_carrier_raw(app, settings, metrics)

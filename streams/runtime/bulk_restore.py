@@ -41,10 +41,19 @@ BATCH_RECORDS = 10_000  # records per fetch and per store write (about 1 MiB of 
 PARTITION_FETCH_BYTES = 8 * 2**20  # per partition and fetch: changelog rows are small
 
 
+# Told after each bulk restore: its outcome (complete, budget_spent, failed), records, seconds.
+RestoreReport = Callable[[str, int, float], None]
+
+
+def _no_report(outcome: str, records: int, seconds: float) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class BulkRestoreOptions:
     consumer_options: Mapping[str, Any]  # bootstrap servers, TLS and SASL (kafka_admin)
     budget_seconds: float  # then Faust reads the rest; 0 turns bulk restore off
+    report: RestoreReport = _no_report
 
 
 class ChangelogRecord:
@@ -107,12 +116,14 @@ async def restore_in_bulk(
     budget_seconds: float,
     batch_records: int = BATCH_RECORDS,
     clock: Callable[[], float] = time.monotonic,
+    progress: RestoreProgress | None = None,
 ) -> RestoreProgress:
     """Read each partition of ``start_at`` from its offset up to its end offset (the offset after
     its last record) and apply the records to its table in batches; ``applied`` gets the offset
     of each partition's last applied record as each batch is written. Stops when every partition
-    reached its end or ``budget_seconds`` have passed."""
-    progress = RestoreProgress()
+    reached its end or ``budget_seconds`` have passed. ``progress``, when given, is kept current
+    as batches are written (a caller reads it after a failure too)."""
+    progress = RestoreProgress() if progress is None else progress
     started = clock()
     waiting = {TopicPartition(tp.topic, tp.partition): tp for tp in start_at}
     reader.assign(list(waiting))
@@ -129,6 +140,7 @@ async def restore_in_bulk(
             )
             applied[tp] = records[-1].offset
             progress.records += len(records)
+            progress.seconds = clock() - started
         for client_tp, tp in list(waiting.items()):
             if await reader.position(client_tp) >= end_offsets[tp]:
                 del waiting[client_tp]
@@ -168,21 +180,27 @@ class BulkRestoringRecovery(Recovery):
             isolation_level="read_uncommitted",  # as Faust's recovery reads (at-least-once)
             max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
         )
+        progress = RestoreProgress()
         try:
             await reader.start()
-            progress = await restore_in_bulk(
+            await restore_in_bulk(
                 reader,
                 tables,
                 start_at,
                 {tp: offset + 1 for tp, offset in last_offsets.items()},
                 active_offsets,
                 budget_seconds=self.bulk_options.budget_seconds,
+                progress=progress,
             )
         except Exception as error:  # Faust reads on from the last batch written
             log.warning("bulk restore stopped, Faust's recovery reads on: %s", describe(error))
+            self.bulk_options.report("failed", progress.records, progress.seconds)
             return
         finally:
             await reader.stop()
+        self.bulk_options.report(
+            "complete" if progress.complete else "budget_spent", progress.records, progress.seconds
+        )
         log.info(
             "restored %d changelog records in bulk (%d partitions, %.2f s)%s",
             progress.records,

@@ -6,34 +6,13 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
 from faust.stores.rocksdb import Store as RocksDBStore
 from rocksdict import AccessType, Options, Rdict
 
 from parcelwatch.schemas.codec import encode
 from parcelwatch.schemas.timestamps import utc_now
 from parcelwatch.streams.simulation import SimulationConfig, generate_journeys
-from tests.integration.conftest import BOOTSTRAP, Deployment
-from tests.integration.test_recovery import applied_table, produce_backlog
-
-
-async def changelog_rows(deployment: Deployment) -> dict[bytes, bytes]:
-    """The shipments changelog's last value of each key, as bytes; deleted keys left out."""
-    topic = f"{deployment.prefix}parcelwatch-shipments-changelog"
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest", group_id=None,
-        enable_auto_commit=False,
-    )  # fmt: skip
-    await consumer.start()
-    rows: dict[bytes, bytes | None] = {}
-    try:
-        ends = await consumer.end_offsets(list(consumer.assignment()))
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                rows.update((record.key, record.value) for record in records)
-    finally:
-        await consumer.stop()
-    return {key: value for key, value in rows.items() if value is not None}
+from tests.integration.test_recovery import applied_table, changelog_rows, produce_backlog
 
 
 def store_rows(data_dir: Path) -> dict[bytes, bytes]:
@@ -67,6 +46,7 @@ async def test_a_bulk_restore_leaves_the_store_the_changelog_and_faust_would(dep
             name, data_dir=disk, extra_env={"PARCELWATCH_RESTORE_BULK_SECONDS": budget_seconds}
         )  # returns once /readyz says the table is restored
         workers.append(worker)
+        metrics = worker.metrics()
         worker.stop(signal.SIGTERM)
         # Read after the stop: whatever the worker itself wrote is in both.
         changelog = await changelog_rows(deployment)
@@ -74,3 +54,7 @@ async def test_a_bulk_restore_leaves_the_store_the_changelog_and_faust_would(dep
         assert store_rows(disk) == changelog, name
         restored_in_bulk = "in bulk" in (deployment.root / f"{name}.log").read_text()
         assert restored_in_bulk is (name == "bulk")
+        complete = metrics.get('parcelwatch_bulk_restores_total{outcome="complete"}', 0)
+        assert complete == (1 if name == "bulk" else 0)
+        if name == "bulk":  # every record read, superseded ones too until the cleaner runs
+            assert metrics["parcelwatch_bulk_restored_records_total"] >= len(changelog)

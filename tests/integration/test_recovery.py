@@ -56,15 +56,15 @@ async def produce_backlog(messages: list[tuple[str, bytes, bytes]]) -> None:
         await producer.stop()
 
 
-async def stored_table(deployment: Deployment) -> dict[str, dict]:
-    """The last value of every key in the shipments table's changelog topic."""
+async def changelog_rows(deployment: Deployment) -> dict[bytes, bytes]:
+    """The shipments table changelog's last value of every key, as bytes; deleted keys left out."""
     topic = f"{deployment.prefix}parcelwatch-shipments-changelog"
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest", enable_auto_commit=False,
         group_id=None,
     )  # fmt: skip
     await consumer.start()
-    states: dict[str, dict] = {}
+    rows: dict[bytes, bytes | None] = {}
     try:
         ends = await consumer.end_offsets(list(consumer.assignment()))
 
@@ -73,11 +73,16 @@ async def stored_table(deployment: Deployment) -> dict[str, dict]:
 
         while await behind():
             for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    states[orjson.loads(record.key)] = load_stored(record.value)
+                rows.update((record.key, record.value) for record in records)
     finally:
         await consumer.stop()
-    return states
+    return {key: value for key, value in rows.items() if value is not None}
+
+
+async def stored_table(deployment: Deployment) -> dict[str, dict]:
+    """The last value of every key in the shipments table's changelog topic."""
+    rows = await changelog_rows(deployment)
+    return {orjson.loads(key): load_stored(value) for key, value in rows.items()}
 
 
 async def applied_table(deployment: Deployment, timeout: float = 180) -> dict[str, dict]:

@@ -14,6 +14,7 @@ from parcelwatch.streams.runtime.app import create_app
 from parcelwatch.streams.runtime.bulk_restore import (
     BulkRestoreOptions,
     BulkRestoringRecovery,
+    RestoreProgress,
     reading_plan,
     restore_in_bulk,
     restores_in_bulk,
@@ -129,11 +130,12 @@ async def test_it_stops_when_the_budget_runs_out_and_says_what_it_wrote(shipment
     logs = {P0: [Record(n, f'"k{n}"'.encode(), b"v") for n in range(10)]}
     reader = LogReader(logs, ends={P0: 10})
     applied = {P0: -1}
-    progress = await restore_in_bulk(
+    progress = RestoreProgress()
+    returned = await restore_in_bulk(
         reader, {P0: shipments}, {P0: 0}, {P0: 10}, applied,
-        budget_seconds=3, batch_records=2, clock=Ticks(),
+        budget_seconds=3, batch_records=2, clock=Ticks(), progress=progress,
     )  # fmt: skip
-    assert not progress.complete
+    assert returned is progress and not progress.complete
     assert progress.records == 2 * reader.fetches < 10
     assert applied == {P0: progress.records - 1}
     assert shipments.persisted_offset(P0) == progress.records - 1
@@ -146,6 +148,14 @@ def test_the_worker_restores_its_rocksdb_tables_in_bulk(tmp_path):
     assert isinstance(app.tables.recovery, BulkRestoringRecovery)
     assert app.tables.recovery.bulk_options.budget_seconds == 45
     assert app.tables.recovery.bulk_options.consumer_options["bootstrap_servers"]
+    registry = CollectorRegistry()
+    reporting = create_app(settings, registry=registry).faust.tables.recovery.bulk_options
+    reporting.report("complete", 1200, 2.5)
+    assert (
+        registry.get_sample_value("parcelwatch_bulk_restores_total", {"outcome": "complete"}) == 1
+    )
+    assert registry.get_sample_value("parcelwatch_bulk_restored_records_total") == 1200
+    assert registry.get_sample_value("parcelwatch_bulk_restore_seconds_sum") == 2.5
     assert all(restores_in_bulk(table) for table in app.tables.values())
 
 
@@ -164,8 +174,11 @@ def test_a_table_with_a_changelog_callback_keeps_fausts_restore(shipments):
 
 async def test_a_broker_it_cannot_reach_leaves_the_restore_to_faust(shipments, caplog):
     recovery = shipments.app.tables.recovery
+    reports = []
     recovery.bulk_options = BulkRestoreOptions(
-        {"bootstrap_servers": f"127.0.0.1:{closed_port()}"}, 5
+        {"bootstrap_servers": f"127.0.0.1:{closed_port()}"},
+        5,
+        lambda *report: reports.append(report),
     )
     recovery.tp_to_table[P0] = shipments
     recovery.active_tps.add(P0)
@@ -174,6 +187,7 @@ async def test_a_broker_it_cannot_reach_leaves_the_restore_to_faust(shipments, c
     await recovery._restore_in_bulk(active_offsets)
     assert active_offsets == {P0: -1}  # Faust's recovery reads it all
     assert "bulk restore stopped, Faust's recovery reads on" in caplog.text
+    assert reports == [("failed", 0, 0.0)]
 
 
 def closed_port() -> int:
