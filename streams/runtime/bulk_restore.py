@@ -45,15 +45,11 @@ PARTITION_FETCH_BYTES = 8 * 2**20  # per partition and fetch: changelog rows are
 RestoreReport = Callable[[str, int, float], None]
 
 
-def _no_report(outcome: str, records: int, seconds: float) -> None:
-    return None
-
-
 @dataclass(frozen=True)
 class BulkRestoreOptions:
     consumer_options: Mapping[str, Any]  # bootstrap servers, TLS and SASL (kafka_admin)
     budget_seconds: float  # then Faust reads the rest; 0 turns bulk restore off
-    report: RestoreReport = _no_report
+    report: RestoreReport  # the worker's metrics (WorkerMetrics.bulk_restored)
 
 
 class ChangelogRecord:
