@@ -242,7 +242,10 @@ class ShipmentState:
         return event_id in self.seen_event_ids
 
     def open_episode(self, kind: AlertKind) -> str | None:
-        return dict(self.outputs.open_episodes).get(kind)
+        for open_kind, episode in self.outputs.open_episodes:  # a few pairs: no dict to build
+            if open_kind == kind:
+                return episode
+        return None
 
     def with_episode(self, kind: AlertKind, episode: str | None) -> ShipmentState:
         """The state with ``kind``'s episode opened (``episode``) or closed (None); opening one

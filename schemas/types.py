@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 SCHEMA_VERSION = 1
 MAX_CLOCK_SKEW_HOURS = 366 * 24.0  # the cap on Limits.max_clock_skew_hours
@@ -428,5 +429,9 @@ class Limits:
     def clock_skew(self) -> timedelta:
         """``max_clock_skew_hours``, at most a year (a clock a year off is not skew): the bound
         must stay a bound whatever the setting, and never overflow a datetime."""
-        hours = self.max_clock_skew_hours
-        return timedelta(hours=min(hours, MAX_CLOCK_SKEW_HOURS) if hours >= 0 else 0.0)
+        return _clock_skew(self.max_clock_skew_hours)  # read per decoded event
+
+
+@lru_cache(maxsize=8)
+def _clock_skew(hours: float) -> timedelta:
+    return timedelta(hours=min(hours, MAX_CLOCK_SKEW_HOURS) if hours >= 0 else 0.0)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+from itertools import repeat
 
 from parcelwatch.schemas.state import MAX_NOTIFIED, ShipmentState
 from parcelwatch.schemas.types import AlertKind, NotificationKind, ShipmentStatus
@@ -34,6 +35,8 @@ JOURNEY_RANK = {
     K.AVAILABLE_FOR_PICKUP: 3,
     K.DELIVERED: 4,
 }
+# By notification key (a journey milestone's key is its kind): read once per follow-up.
+_JOURNEY_RANK_OF_KEY: dict[str, int] = {kind.value: rank for kind, rank in JOURNEY_RANK.items()}
 _JOURNEY_STAGE: dict[ShipmentStatus | None, NotificationKind] = {
     None: K.ORDER_CONFIRMED,
     ShipmentStatus.INFO_RECEIVED: K.ORDER_CONFIRMED,
@@ -253,8 +256,7 @@ def _skip_reason(
 
 
 def _top_journey_rank(notified: list[str]) -> int:
-    ranks = [rank for kind, rank in JOURNEY_RANK.items() if kind.value in notified]
-    return max(ranks, default=-1)
+    return max(map(_JOURNEY_RANK_OF_KEY.get, notified, repeat(-1)), default=-1)
 
 
 def _bounded(notified: list[str]) -> list[str]:
