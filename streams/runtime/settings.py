@@ -76,12 +76,15 @@ class Settings:
     model_dir: Path | None = None  # without one the worker runs its rules only
     risk_threshold: float | None = None  # None: the threshold stored with the model
     risk_hysteresis: float = 0.15
-    batch_size: int = 256
+    # A batch's fixed costs (the model's tree walk, a produce round trip, the ledger's writes)
+    # are paid once per batch: on a backlog, 512 inputs in 100 ms gave 5-8% more throughput with a
+    # model than 256 in 50 ms (README, Benchmark). The price: the event loop is held longer per
+    # batch while a backlog drains (~0.4 s instead of ~0.2 s), and with it /metrics and lookups.
+    batch_size: int = 512
     # The longest a batch waits for more inputs: it goes earlier when full, or once it holds every
     # record fetched so far (take_batches), so a live stream rarely waits it out. A backlog's
-    # batches fill within it: Faust hands a worker ~5,000 inputs/s, so 20 ms gave ~115-input
-    # batches and 50 ms ~245, 8% more throughput with a model (1,804 against 1,673 ev/s).
-    batch_seconds: float = 0.05
+    # batches fill within it: Faust hands a worker ~5,000 inputs/s.
+    batch_seconds: float = 0.1
     # Faust's producer waits this long to fill a produce request. At 0 every few messages cost a
     # request of their own (encoding, a socket write, an ack to await): measured on a backlog, 5 ms
     # took a sixth off the worker's CPU per event, and a batch waits for its acks anyway.
