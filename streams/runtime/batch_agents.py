@@ -20,17 +20,24 @@ ReadTable = Callable[[Callable[[], bool]], Awaitable[Any]]
 
 
 def add_batch_agent(
-    app: faust.App, source: Any, *, name: str, settings: Settings, process: ProcessEvents
+    app: faust.App,
+    source: Any,
+    *,
+    name: str,
+    settings: Settings,
+    process: ProcessEvents,
+    gather: float = 0.0,
 ) -> None:
     """Agent ``name`` on ``source``: batches of at most ``settings.batch_size`` (``take_batches``:
-    what was fetched, waiting at most ``settings.batch_seconds``) handed to ``process``. A failed
-    batch ends the worker at once (``leave_at_once``), so it is read again after the restart."""
+    what was fetched, waiting at most ``settings.batch_seconds``, and at least ``gather``) handed
+    to ``process``. A failed batch ends the worker at once (``leave_at_once``), so it is read
+    again after the restart."""
 
     # concurrency=1: per-partition order, and one writer per partition of a table; take_batches
     # acks a batch only once the loop body asks for the next one.
     @app.agent(source, name=name, concurrency=1)
     async def run(stream: faust.StreamT) -> None:
-        async for events in take_app_batches(app, stream, settings):
+        async for events in take_app_batches(app, stream, settings, gather):
             try:
                 await process(events)
             except Exception as error:

@@ -35,11 +35,17 @@ IsLast = Callable[[Any, int], bool]
 
 
 async def take_batches(
-    stream: faust.StreamT, max_size: int, window: float, is_last: IsLast
+    stream: faust.StreamT, max_size: int, window: float, is_last: IsLast, gather: float = 0.0
 ) -> AsyncIterator[list[faust.EventT]]:
-    """Lists of at most ``max_size`` events, in stream order; see the module docstring."""
-    if max_size < 1 or window <= 0:
-        raise ValueError(f"need max_size >= 1 and window > 0, not {max_size} and {window}")
+    """Lists of at most ``max_size`` events, in stream order; see the module docstring.
+
+    ``gather``: a batch that is not full goes no sooner than this many seconds after its first
+    event, caught up or not; for agents nobody waits on whose every batch rewrites a large table
+    value (model monitoring), so that a live stream does not rewrite it for every input."""
+    if max_size < 1 or window <= 0 or gather < 0:
+        raise ValueError(
+            f"need max_size >= 1, window > 0 and gather >= 0, not {max_size}, {window}, {gather}"
+        )
     clock = asyncio.get_running_loop().time
     buffer: list[faust.EventT] = []
     last_added: dict[Hashable, int] = {}  # each partition's latest offset added to a buffer
@@ -47,6 +53,7 @@ async def take_batches(
     opened_at = 0.0  # when the buffer's first event was added
     started = asyncio.Event()  # the buffer holds an event
     ready = asyncio.Event()  # the buffer is full, or holds every record fetched so far
+    full = asyncio.Event()  # the buffer is full
     room = asyncio.Event()  # the buffer may take another event (not full, not being processed)
     room.set()
 
@@ -69,6 +76,7 @@ async def take_batches(
             behind.add(tp)
         if len(buffer) >= max_size:
             room.clear()
+            full.set()
             ready.set()
         elif not behind:
             ready.set()
@@ -81,6 +89,11 @@ async def take_batches(
     try:
         while not stream.should_stop:
             await stream.wait_for_stopped(started, timeout=window)  # type: ignore[arg-type]
+            while buffer and not full.is_set() and not stream.should_stop:
+                wait = opened_at + gather - clock()
+                if wait <= 0:
+                    break
+                await stream.wait_for_stopped(full, timeout=wait)  # type: ignore[arg-type]
             while buffer and not ready.is_set() and not stream.should_stop:
                 # A partition revoked or sought back since has nothing more to wait for.
                 behind.difference_update([tp for tp in behind if is_last(tp, last_added[tp])])
@@ -93,6 +106,7 @@ async def take_batches(
             batch = buffer[:]
             buffer.clear()
             started.clear()
+            full.clear()
             ready.clear()
             room.clear()  # the next events wait until this batch is acknowledged
             yield batch
@@ -105,12 +119,12 @@ async def take_batches(
 
 
 def take_app_batches(
-    app: faust.App, stream: faust.StreamT, settings: Settings
+    app: faust.App, stream: faust.StreamT, settings: Settings, gather: float = 0.0
 ) -> AsyncIterator[list[faust.EventT]]:
     """``take_batches`` as every agent of ``app`` takes them: ``settings.batch_size`` and
     ``settings.batch_seconds``, caught up by ``app``'s consumer."""
     return take_batches(
-        stream, settings.batch_size, settings.batch_seconds, fetched_records_of(app)
+        stream, settings.batch_size, settings.batch_seconds, fetched_records_of(app), gather
     )
 
 

@@ -163,9 +163,33 @@ async def test_no_event_waits_in_the_buffer_while_a_batch_is_processed() -> None
     await batches.aclose()
 
 
+async def test_a_gathering_batch_waits_though_caught_up_unless_it_fills() -> None:
+    stream = StandInStream()
+    await fill(stream, 0, 2)  # all that was fetched: a batch without gather would go at once
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    batches = take_batches(stream, 5, window=0.05, is_last=lambda tp, offset: True, gather=0.3)
+    pending = asyncio.ensure_future(anext(batches))
+    await asyncio.sleep(0.1)
+    assert not pending.done()
+    await fill(stream, 3, 3)  # what comes meanwhile joins the batch
+    assert offsets(await asyncio.wait_for(pending, 5)) == [0, 1, 2, 3]
+    assert clock() - started >= 0.29
+    # A batch that fills goes at once, gather or not.
+    await fill(stream, 4, 8)
+    started = clock()
+    assert offsets(await anext(batches)) == [4, 5, 6, 7, 8]
+    assert clock() - started < 0.25
+    await batches.aclose()
+
+
 async def test_bad_sizes_are_refused() -> None:
     with pytest.raises(ValueError, match="max_size"):
         await anext(take_batches(StandInStream(), 0, window=1.0, is_last=lambda tp, offset: True))
+    with pytest.raises(ValueError, match="gather"):
+        await anext(
+            take_batches(StandInStream(), 5, window=1.0, is_last=lambda tp, o: True, gather=-1)
+        )
 
 
 class ConsumerWithout:
