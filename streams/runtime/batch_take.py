@@ -122,7 +122,7 @@ def take_app_batches(
     app: faust.App, stream: faust.StreamT, settings: Settings, gather: float = 0.0
 ) -> AsyncIterator[list[faust.EventT]]:
     """``take_batches`` as every agent of ``app`` takes them: ``settings.batch_size`` and
-    ``settings.batch_seconds``, caught up by ``app``'s consumer."""
+    ``settings.batch_seconds``, caught up by ``app``'s consumer; ``gather`` as the agent asks."""
     return take_batches(
         stream, settings.batch_size, settings.batch_seconds, fetched_records_of(app), gather
     )
