@@ -67,7 +67,7 @@ def with_category_lookup(estimator: Any, seed: int = 0) -> Any:
     try:
         encoder = preprocessor.named_transformers_["encoder"]
         lookup = CategoryLookup(np.asarray(categorical, dtype=bool), list(encoder.categories_))
-        probe = _probe_rows(lookup, np.random.default_rng(seed))
+        probe = probe_rows(len(categorical), np.random.default_rng(seed), lookup)
         expected = preprocessor.transform(probe)
         same = np.array_equal(lookup.transform(probe), expected, equal_nan=True)
     except Exception as error:  # another scikit-learn's layout: keep its own step
@@ -81,10 +81,15 @@ def with_category_lookup(estimator: Any, seed: int = 0) -> Any:
     return faster
 
 
-def _probe_rows(lookup: CategoryLookup, rng: np.random.Generator) -> np.ndarray:
-    """Rows mixing known categories, values between and beyond them, negatives and NaN."""
-    rows = rng.normal(0, 100, size=(PROBE_ROWS, lookup._columns))
+def probe_rows(
+    columns: int, rng: np.random.Generator, lookup: CategoryLookup | None = None
+) -> np.ndarray:
+    """Rows of wide-ranging values, a tenth missing; in ``lookup``'s categorical columns its
+    known categories, values between and beyond them, negatives and NaN."""
+    rows = rng.normal(0, 100, size=(PROBE_ROWS, columns))
     rows[rng.random(rows.shape) < 0.1] = np.nan
+    if lookup is None:
+        return rows
     for column, known in zip(lookup._categorical, lookup._known, strict=True):
         top = known.max() if len(known) else 0.0
         pool = np.concatenate([known, [-1.0, top + 1, top + 0.5, 1e9, np.nan]])

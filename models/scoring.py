@@ -14,6 +14,7 @@ import numpy as np
 from parcelwatch.models.category_lookup import with_category_lookup
 from parcelwatch.models.features import FEATURE_NAMES, FeatureEncoder, Row
 from parcelwatch.models.registry import ModelBundle
+from parcelwatch.models.tree_sums import risk_scorer, value_scorer
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +37,20 @@ class DelayRiskModel:
         self.version = bundle.version
         self.threshold = float(bundle.metadata["alert_threshold"])
         self._encoder = encoder_of(bundle.metadata)
-        # Copies that skip scikit-learn's per-call category encoding (the bundle is untouched).
+        # Copies that skip scikit-learn's per-call category encoding (the bundle is untouched),
+        # scored by summing their trees directly where that gives the same values (tree_sums).
         self._classifier = _with_category_lookups(bundle.classifier)
         self._quantiles = {
             name: with_category_lookup(model) for name, model in bundle.quantile_models.items()
         }
+        self._risk = risk_scorer(self._classifier)
+        self._hours = {name: value_scorer(model) for name, model in self._quantiles.items()}
 
     def predict(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray]:
         """Risk per row, and hours from the scan to delivery as columns p10, p50, p90."""
         features = self._encoder.transform(rows)
-        risk = self._classifier.predict_proba(self._encoder.classifier_features(features))[:, 1]
-        hours = [self._quantiles[name].predict(features) for name in ("p10", "p50", "p90")]
+        risk = self._risk(self._encoder.classifier_features(features))
+        hours = [self._hours[name](features) for name in ("p10", "p50", "p90")]
         # Quantile models are fitted separately and can cross; sort so p10 <= p50 <= p90.
         ordered = np.sort(np.column_stack(hours), axis=1)
         return risk, np.maximum(ordered, 0.0)  # delivery cannot be before the scan

@@ -145,16 +145,18 @@ def test_a_model_for_other_features_is_refused(trained):
 def test_scoring_is_batched_not_per_row(trained):
     model = DelayRiskModel(ModelRegistry(trained.model_dir).load())
     calls = []
-    original = model._classifier.predict_proba
 
-    def counting(features):
-        calls.append(len(features))
-        return original(features)
+    def counting(name, score):
+        def counted(features):
+            calls.append((name, len(features)))
+            return score(features)
 
-    model._classifier.predict_proba = counting
+        return counted
+
+    model._risk = counting("risk", model._risk)
+    model._hours = {q: counting(q, score) for q, score in model._hours.items()}
     history = trained.files.load()
     rows = [feature_row(s.state, s.scan.occurred_at) for s in history.snapshots[:256]]
-    model.score(rows, [s.scan.occurred_at for s in history.snapshots[:256]])
-    assert calls == [256]
-    features = model._encoder.classifier_features(model._encoder.transform(rows))
-    assert np.isfinite(original(features)).all()
+    risk, hours = model.predict(rows)
+    assert calls == [("risk", 256), ("p10", 256), ("p50", 256), ("p90", 256)]
+    assert np.isfinite(risk).all() and np.isfinite(hours).all()
