@@ -12,7 +12,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from parcelwatch.models.category_lookup import with_category_lookup
 from parcelwatch.models.registry import ModelRegistry
 from parcelwatch.models.scoring import DelayRiskModel, _with_category_lookups
-from parcelwatch.models.tree_sums import TreeSum, risk_scorer, value_scorer
+from parcelwatch.models.tree_sums import (
+    ONE_WALK_MAX_ROWS,
+    OneWalk,
+    TreeSum,
+    risk_scorer,
+    value_scorer,
+)
 from parcelwatch.streams.offline.ml_commands import mature_examples
 
 SMALL = {"max_iter": 12, "max_leaf_nodes": 6, "random_state": 0}
@@ -101,6 +107,46 @@ def test_tree_sums_that_differ_on_the_probe_are_not_used(data, monkeypatch, capl
     assert "differ" in caplog.text
 
 
+def test_small_batches_are_walked_in_one_call_and_give_the_same_floats(data, monkeypatch):
+    x, _, hours = data
+    regressor = HistGradientBoostingRegressor(
+        loss="quantile", quantile=0.5, categorical_features=[False, False, True, True], **SMALL
+    ).fit(x, hours)
+    score = value_scorer(with_category_lookup(regressor))
+    walks: list[int] = []
+    real_leaves = OneWalk.leaves
+
+    def counted(self, values, *rest):
+        walks.append(len(values))
+        return real_leaves(self, values, *rest)
+
+    monkeypatch.setattr(OneWalk, "leaves", counted)
+    probe = rows(6)
+    for size in (1, 2, 12, ONE_WALK_MAX_ROWS, ONE_WALK_MAX_ROWS + 1, 300):
+        walks.clear()
+        assert np.array_equal(score(probe[:size]), regressor.predict(probe[:size]))
+        assert walks == ([size] if size <= ONE_WALK_MAX_ROWS else [])
+
+
+def test_a_model_of_one_tree_needs_no_dispatching_splits(data):
+    x, _, hours = data
+    regressor = HistGradientBoostingRegressor(max_iter=1, max_leaf_nodes=6).fit(x, hours)
+    trees = TreeSum(regressor)
+    probe = rows(7)[:5]
+    assert np.array_equal(trees.raw(probe), regressor._raw_predict(probe).ravel())
+    assert len(trees._one_walk._nodes) == len(regressor._predictors[0][0].nodes)
+
+
+def test_a_one_walk_that_differs_on_the_probe_is_not_used(data, monkeypatch, caplog):
+    x, _, hours = data
+    regressor = HistGradientBoostingRegressor(**SMALL).fit(x, hours)
+    real_leaves = OneWalk.leaves
+    monkeypatch.setattr(OneWalk, "leaves", lambda *args: real_leaves(*args) + 1e-12)
+    with caplog.at_level(logging.WARNING, logger="parcelwatch.models.tree_sums"):
+        assert value_scorer(regressor) == regressor.predict
+    assert "differ" in caplog.text
+
+
 def test_rows_of_the_wrong_width_are_refused(data):
     x, _, hours = data
     trees = TreeSum(HistGradientBoostingRegressor(**SMALL).fit(x, hours))
@@ -116,6 +162,8 @@ def test_the_trained_models_score_through_tree_sums(trained):
     expected = model._classifier.predict_proba(features)[:, 1]
     model._classifier.predict_proba = refused  # the risk comes from the tree sums alone
     assert np.array_equal(model._risk(features), expected)
+    live_batch = features[:12]  # walked in one call per model
+    assert np.array_equal(model._risk(live_batch), expected[:12])
 
 
 def refused(features: np.ndarray) -> np.ndarray:
