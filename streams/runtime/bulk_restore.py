@@ -1,8 +1,8 @@
 """Restore a table's changelog in bulk before Faust's own recovery reads what is left.
 
 faust-streaming restores a table one changelog record at a time through its fetch loop: tasks,
-awaits and bookkeeping per record, about 200 µs of CPU each here (README, Benchmark), so a
-worker on an empty disk needed 418 s for 1,000,000 shipments' 2,000,000 rows. Kafka Streams
+awaits and bookkeeping per record, about 200 µs of CPU each here (streams/devtools/bench/NOTES.md),
+so a worker on an empty disk needed 418 s for 1,000,000 shipments' 2,000,000 rows. Kafka Streams
 restores through a separate consumer in batches (a batching restore callback); this does the
 same for Faust's RocksDB tables. When Faust has worked out where each active changelog
 partition's reading starts (its persisted offset, or the log start), a plain consumer reads

@@ -78,8 +78,9 @@ class Settings:
     risk_hysteresis: float = 0.15
     # A batch's fixed costs (the model's tree walk, a produce round trip, the ledger's writes)
     # are paid once per batch: on a backlog, 512 inputs in 100 ms gave 5-8% more throughput with a
-    # model than 256 in 50 ms (README, Benchmark). The price: the event loop is held longer per
-    # batch while a backlog drains (~0.4 s instead of ~0.2 s), and with it /metrics and lookups.
+    # model than 256 in 50 ms (streams/devtools/bench/NOTES.md). The price: the event loop is held
+    # longer per batch while a backlog drains (~0.4 s instead of ~0.2 s), and with it /metrics
+    # and lookups.
     batch_size: int = 512
     # The longest a batch waits for more inputs: it goes earlier when full, or once it holds every
     # record fetched so far (take_batches), so a live stream rarely waits it out. A backlog's
