@@ -25,8 +25,9 @@ than the tree-by-tree walk, so large batches keep the tree-by-tree walk; the che
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -85,15 +86,7 @@ class TreeSum:
         total += self._baseline
         leaves = np.empty(len(values), dtype=np.float64)
         for nodes, left_categories in self._trees:
-            self._walk(
-                nodes,
-                values,
-                left_categories,
-                self._known_categories,
-                self._feature_map,
-                threads,
-                leaves,
-            )
+            self._walk_into(leaves, nodes, left_categories, values, threads)
             total += leaves
         return total
 
@@ -101,14 +94,34 @@ class TreeSum:
         """``raw``'s sum from one compiled call: the baseline, then each tree's leaf value in
         tree order. ``add.accumulate`` adds one column after another, as the loop in ``raw``
         does (``sum`` would add pairwise, and round differently)."""
-        leaves = self._one_walk.leaves(
-            values, self._known_categories, self._feature_map, threads, self._walk
-        )
-        table = np.empty((len(values), leaves.shape[1] + 1), dtype=np.float64)
+        walk = self._one_walk
+        copies = walk.repeated(values)
+        leaves = np.empty(len(copies), dtype=np.float64)
+        self._walk_into(leaves, walk.nodes, walk.left_categories, copies, threads)
+        table = np.empty((len(values), walk.count + 1), dtype=np.float64)
         table[:, 0] = 0.0
         table[:, 0] += self._baseline  # as ``raw`` starts: zeros plus the baseline
-        table[:, 1:] = leaves
+        table[:, 1:] = leaves.reshape(len(values), walk.count)
         return np.add.accumulate(table, axis=1)[:, -1]
+
+    def _walk_into(
+        self,
+        out: np.ndarray,
+        nodes: np.ndarray,
+        left_categories: np.ndarray,
+        values: np.ndarray,
+        threads: int,
+    ) -> None:
+        """scikit-learn's compiled walk of ``nodes``: each row's leaf value, written to ``out``."""
+        self._walk(
+            nodes,
+            values,
+            left_categories,
+            self._known_categories,
+            self._feature_map,
+            threads,
+            out,
+        )
 
 
 class OneWalk:
@@ -123,60 +136,42 @@ class OneWalk:
     def __init__(self, trees: list[tuple[np.ndarray, np.ndarray]], columns: int) -> None:
         if not trees:
             raise ValueError("a model without trees")
-        self._columns, self._count = columns, len(trees)
-        self._tree_numbers = np.arange(self._count, dtype=np.float64)
-        dispatch = self._count - 1  # a balanced binary tree over n leaves has n - 1 splits
+        self.count, self._columns = len(trees), columns
+        self._tree_numbers = np.arange(self.count, dtype=np.float64)
+        dispatch = self.count - 1  # a balanced binary tree over n leaves has n - 1 splits
         starts = np.cumsum([dispatch] + [len(nodes) for nodes, _ in trees])
         bitset_starts = np.cumsum([0] + [len(bitsets) for _, bitsets in trees])
-        self._nodes = np.zeros(starts[-1], dtype=trees[0][0].dtype)
+        self.nodes = np.zeros(starts[-1], dtype=trees[0][0].dtype)
         for number, (nodes, _) in enumerate(trees):
             moved, start = nodes.copy(), starts[number]
             moved["left"] += start.astype(moved["left"].dtype)  # a leaf's are never read
             moved["right"] += start.astype(moved["right"].dtype)
             moved["bitset_idx"] += bitset_starts[number].astype(moved["bitset_idx"].dtype)
-            self._nodes[starts[number] : starts[number + 1]] = moved
-        self._left_categories = np.ascontiguousarray(np.concatenate([b for _, b in trees]))
-        self._add_splits(0, self._count, [0], starts)
+            self.nodes[starts[number] : starts[number + 1]] = moved
+        self.left_categories = np.ascontiguousarray(np.concatenate([b for _, b in trees]))
+        self._add_splits(0, self.count, itertools.count(), starts)
 
-    def _add_splits(self, first: int, end: int, free: list[int], starts: np.ndarray) -> int:
+    def _add_splits(self, first: int, end: int, free: Iterator[int], starts: np.ndarray) -> int:
         """The node that leads tree numbers ``first``..``end - 1`` to their roots: a tree's
-        own root, or a split written at the next free dispatching slot (``free[0]``)."""
+        own root, or a split written at the next free dispatching slot (``free``)."""
         if end - first == 1:
             return int(starts[first])
         middle = (first + end) // 2
-        index = free[0]
-        free[0] += 1
-        node = self._nodes[index : index + 1]  # a view: the assignments below write the node
+        index = next(free)
+        node = self.nodes[index : index + 1]  # a view: the assignments below write the node
         node["feature_idx"] = self._columns
         node["num_threshold"] = middle - 0.5
         node["left"] = self._add_splits(first, middle, free, starts)
         node["right"] = self._add_splits(middle, end, free, starts)
         return index
 
-    def leaves(
-        self,
-        values: np.ndarray,
-        known_categories: np.ndarray,
-        feature_map: np.ndarray,
-        threads: int,
-        walk: Callable[..., None],
-    ) -> np.ndarray:
-        """Every tree's leaf value for every row, as a (rows, trees) array."""
-        rows = len(values)
-        copies = np.empty((rows, self._count, self._columns + 1), dtype=np.float64)
+    def repeated(self, values: np.ndarray) -> np.ndarray:
+        """``values`` as the walk reads them: row r's copy for tree t at r * trees + t, the
+        tree's number in the last column."""
+        copies = np.empty((len(values), self.count, self._columns + 1), dtype=np.float64)
         copies[:, :, : self._columns] = values[:, None, :]
         copies[:, :, self._columns] = self._tree_numbers
-        out = np.empty(rows * self._count, dtype=np.float64)
-        walk(
-            self._nodes,
-            copies.reshape(rows * self._count, self._columns + 1),
-            self._left_categories,
-            known_categories,
-            feature_map,
-            threads,
-            out,
-        )
-        return out.reshape(rows, self._count)
+        return copies.reshape(len(values) * self.count, self._columns + 1)
 
 
 def value_scorer(regressor: Any, seed: int = 0) -> Scorer:

@@ -114,13 +114,13 @@ def test_small_batches_are_walked_in_one_call_and_give_the_same_floats(data, mon
     ).fit(x, hours)
     score = value_scorer(with_category_lookup(regressor))
     walks: list[int] = []
-    real_leaves = OneWalk.leaves
+    real_repeated = OneWalk.repeated
 
-    def counted(self, values, *rest):
+    def counted(self, values):
         walks.append(len(values))
-        return real_leaves(self, values, *rest)
+        return real_repeated(self, values)
 
-    monkeypatch.setattr(OneWalk, "leaves", counted)
+    monkeypatch.setattr(OneWalk, "repeated", counted)
     probe = rows(6)
     for size in (1, 2, 12, ONE_WALK_MAX_ROWS, ONE_WALK_MAX_ROWS + 1, 300):
         walks.clear()
@@ -134,14 +134,14 @@ def test_a_model_of_one_tree_needs_no_dispatching_splits(data):
     trees = TreeSum(regressor)
     probe = rows(7)[:5]
     assert np.array_equal(trees.raw(probe), regressor._raw_predict(probe).ravel())
-    assert len(trees._one_walk._nodes) == len(regressor._predictors[0][0].nodes)
+    assert len(trees._one_walk.nodes) == len(regressor._predictors[0][0].nodes)
 
 
 def test_a_one_walk_that_differs_on_the_probe_is_not_used(data, monkeypatch, caplog):
     x, _, hours = data
     regressor = HistGradientBoostingRegressor(**SMALL).fit(x, hours)
-    real_leaves = OneWalk.leaves
-    monkeypatch.setattr(OneWalk, "leaves", lambda *args: real_leaves(*args) + 1e-12)
+    real_sum = TreeSum._sum_in_one_walk
+    monkeypatch.setattr(TreeSum, "_sum_in_one_walk", lambda *args: real_sum(*args) + 1e-12)
     with caplog.at_level(logging.WARNING, logger="parcelwatch.models.tree_sums"):
         assert value_scorer(regressor) == regressor.predict
     assert "differ" in caplog.text
